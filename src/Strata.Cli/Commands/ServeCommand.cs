@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Strata.Cli.Hosting;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata serve --module NAME</c>: one module in its own process, as an orchestrator (or the
+/// supervisor of <c>strata up --topology microservices</c>) runs it. Other modules are reached at the URLs in
+/// <c>Strata:Services:&lt;module&gt;</c> (environment <c>Strata__Services__&lt;module&gt;</c>).</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var module = StrataCommand.ModuleOption();
+        var port = StrataCommand.PortOption(5000);
+        var dataDir = StrataCommand.DataDirOption();
+        var command = new Command("serve", "Run one module (data, features, registry, training, serving) or the gateway") { module, port, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var settings = new HostSettings([parse.GetValue(module)!], parse.GetValue(port), DataDirectory.Prepare(parse.GetValue(dataDir)!));
+            await using var app = await HostRunner.StartAsync(settings, ct);
+            Console.WriteLine($"strata: {settings.Modules[0]} listening on {HostRunner.Address(app)} (pid {Environment.ProcessId})");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Strata.Contracts;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>The <c>strata</c> command line: <c>up</c> (a whole platform in one topology) and <c>serve</c> (one module,
+/// as an orchestrator runs it). Errors print one line and exit non-zero: 2 for usage, 1 for a failed start.</summary>
+public static class StrataCommand
+{
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var root = Build();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"strata: {parse.Errors[0].Message} (see 'strata --help')");
+            return 2;
+        }
+        try
+        {
+            return await parse.InvokeAsync();
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"strata: {e.Message}");
+            return 1;
+        }
+    }
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Strata: an ML platform for .NET (data, features, training, registry, serving, gateway).");
+        root.Subcommands.Add(UpCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        return root;
+    }
+
+    internal static Option<int> PortOption(int defaultPort)
+    {
+        var port = new Option<int>("--port", "-p")
+        {
+            Description = "TCP port to listen on (127.0.0.1)",
+            DefaultValueFactory = _ => defaultPort,
+        };
+        port.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<int>();
+            if (value is < 1 or > 65535)
+            {
+                r.AddError($"--port must be between 1 and 65535, got {value}");
+            }
+        });
+        return port;
+    }
+
+    internal static Option<string> DataDirOption() => new("--data-dir", "-d")
+    {
+        Description = "Folder for embedded state (datasets, registry, artifacts)",
+        DefaultValueFactory = _ => ".strata",
+    };
+
+    internal static Option<string> ModuleOption()
+    {
+        var module = new Option<string>("--module", "-m")
+        {
+            Description = $"The module to run: {string.Join(", ", ModuleNames.All)}",
+            Required = true,
+        };
+        module.AcceptOnlyFromAmong([.. ModuleNames.All]);
+        return module;
+    }
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Spectre.Console;
+using Strata.Cli.Hosting;
+using Strata.Cli.Seed;
+using Strata.Cli.Supervision;
+using Strata.Contracts;
+using Strata.Contracts.Data;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Training;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata up</c>: the whole platform on one port. Monolith (default): every module and the gateway in
+/// this process. Microservices: a supervisor runs each module as <c>strata serve</c> behind the gateway.
+/// On a fresh data directory, the seed example is trained and made champion so <c>/predict</c> works at once.</summary>
+internal static class UpCommand
+{
+    public const string Monolith = "monolith";
+    public const string Microservices = "microservices";
+
+    public static Command Create()
+    {
+        var topology = new Option<string>("--topology", "-t")
+        {
+            Description = "monolith (one process) or microservices (one process per module plus the gateway)",
+            DefaultValueFactory = _ => Monolith,
+        };
+        topology.AcceptOnlyFromAmong(Monolith, Microservices);
+        var port = StrataCommand.PortOption(5000);
+        var dataDir = StrataCommand.DataDirOption();
+        var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var dir = DataDirectory.Prepare(parse.GetValue(dataDir)!);
+            return parse.GetValue(topology) == Microservices
+                ? await Supervisor.RunAsync(parse.GetValue(port), dir, ct)
+                : await RunMonolithAsync(parse.GetValue(port), dir, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunMonolithAsync(int port, string dataDirectory, CancellationToken ct)
+    {
+        await using var app = await HostRunner.StartAsync(HostSettings.Monolith(port, dataDirectory), ct);
+        var address = HostRunner.Address(app);
+        var seed = new SeedExample(app.Services.GetRequiredService<IDataClient>(), app.Services.GetRequiredService<ITrainingClient>(),
+            app.Services.GetRequiredService<IRegistryClient>());
+        await SeedAsync(seed, dataDirectory, ct);
+        using (var http = new HttpClient { BaseAddress = address })
+        {
+            await Readiness.WaitAsync(http, TimeSpan.FromMinutes(2), ct);
+        }
+        PrintServices([new ServiceRow("strata (all modules + gateway)", address, Environment.ProcessId, "ready")], address);
+        await app.WaitForShutdownAsync(ct);
+        return 0;
+    }
+
+    internal static async Task SeedAsync(SeedExample seed, string dataDirectory, CancellationToken ct)
+    {
+        TrainingResult? result = null;
+        await AnsiConsole.Status().StartAsync("checking for a champion model", async status =>
+        {
+            result = await seed.EnsureAsync(dataDirectory, new Progress<string>(s => status.Status(s)), ct);
+        });
+        if (result is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"[green]seeded[/] {result.Model} v{result.Version} (champion): holdout AUC {result.Metrics["auc"]:F4}, accuracy {result.Metrics["accuracy"]:F4}, log-loss {result.Metrics["log_loss"]:F4} in {result.Seconds:F1}s");
+        }
+    }
+
+    internal static void PrintServices(IEnumerable<ServiceRow> rows, Uri gateway)
+    {
+        var table = new Table().AddColumns("service", "url", "pid", "state");
+        foreach (var row in rows)
+        {
+            table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Url.ToString()), row.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(row.State));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"try: curl -s -X POST {gateway}predict -H 'Content-Type: application/json' -d '{{\"age\": 35, \"income\": 50000}}'");
+        AnsiConsole.MarkupLine("stop: Ctrl-C");
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Strata.Contracts;
+using Strata.Contracts.Data;
+using Strata.Contracts.Features;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Serving;
+using Strata.Contracts.Training;
+using Strata.Data;
+using Strata.Features;
+using Strata.Gateway;
+using Strata.Registry;
+using Strata.Serving;
+using Strata.ServiceDefaults;
+using Strata.Training;
+
+namespace Strata.Cli.Hosting;
+
+/// <summary>Builds a Strata process for any set of modules. A module hosted here gets its in-process client; a module
+/// hosted elsewhere gets its HTTP client (with the standard resilience handler) at <c>Strata:Services:&lt;module&gt;</c>.
+/// That choice is the whole difference between the topologies: module code is the same in both.</summary>
+public static class StrataHost
+{
+    /// <summary>Which other modules' clients each module uses.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Dependencies { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        [ModuleNames.Data] = [],
+        [ModuleNames.Features] = [ModuleNames.Data],
+        [ModuleNames.Registry] = [],
+        [ModuleNames.Training] = [ModuleNames.Data, ModuleNames.Features, ModuleNames.Registry],
+        [ModuleNames.Serving] = [ModuleNames.Registry, ModuleNames.Features],
+        [ModuleNames.Gateway] = [],
+    };
+
+    public static WebApplication Build(HostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        foreach (var module in settings.Modules)
+        {
+            if (!ModuleNames.All.Contains(module))
+            {
+                throw new ArgumentException($"unknown module '{module}' (known: {string.Join(", ", ModuleNames.All)})");
+            }
+        }
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "strata" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{StrataOptions.Section}:{nameof(StrataOptions.DataDirectory)}"] = settings.DataDirectory,
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Extensions.Http"] = "Warning",
+            ["Logging:LogLevel:Polly"] = "Warning",
+            ["Logging:LogLevel:Yarp"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "None",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        });
+        builder.Configuration.AddInMemoryCollection(settings.ServiceUrls.ToDictionary(p => $"Strata:Services:{p.Key}", p => (string?)p.Value));
+        builder.Configuration.AddInMemoryCollection(settings.Configuration);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.WebHost.UseKestrel(o =>
+        {
+            o.Listen(IPAddress.Parse(settings.Bind), settings.Port);
+            o.AddServerHeader = false;
+        });
+
+        var services = builder.Services;
+        services.AddServiceDefaults();
+        services.AddHostedService<ParentWatcher>();
+        var remote = RemoteUrls(builder.Configuration, settings);
+
+        if (settings.Hosts(ModuleNames.Data)) { services.AddDataModule(); }
+        if (settings.Hosts(ModuleNames.Features)) { services.AddFeaturesModule(); }
+        if (settings.Hosts(ModuleNames.Registry)) { services.AddRegistryModule(); }
+        if (settings.Hosts(ModuleNames.Training)) { services.AddTrainingModule(); }
+        if (settings.Hosts(ModuleNames.Serving)) { services.AddServingModule(); }
+
+        var needed = settings.Modules.SelectMany(m => Dependencies[m]).Where(d => !settings.Hosts(d)).Distinct().ToList();
+        foreach (var module in needed)
+        {
+            var url = remote.GetValueOrDefault(module)
+                ?? throw new ArgumentException($"module '{module}' is not hosted here; set Strata:Services:{module} (env Strata__Services__{module}) to its URL");
+            AddRemoteClient(services, module, url);
+        }
+
+        var gatewayOnly = settings.Hosts(ModuleNames.Gateway) && !settings.IsMonolith;
+        if (gatewayOnly)
+        {
+            var proxied = ModuleNames.Services.Where(m => !settings.Hosts(m)).ToDictionary(m => m,
+                m => remote.GetValueOrDefault(m) ?? throw new ArgumentException($"the gateway needs Strata:Services:{m}"));
+            services.AddGatewayModule(proxied);
+        }
+
+        var app = builder.Build();
+        app.UseServiceDefaults();
+        app.MapDefaultEndpoints();
+        if (settings.Hosts(ModuleNames.Data)) { app.MapDataApi(); }
+        if (settings.Hosts(ModuleNames.Features)) { app.MapFeaturesApi(); }
+        if (settings.Hosts(ModuleNames.Registry)) { app.MapRegistryApi(); }
+        if (settings.Hosts(ModuleNames.Training)) { app.MapTrainingApi(); }
+        if (settings.Hosts(ModuleNames.Serving)) { app.MapServingApi(); }
+        if (ModuleNames.Services.Any(settings.Hosts))
+        {
+            app.MapOpenApi("/openapi/{documentName}.json");
+        }
+        if (gatewayOnly)
+        {
+            app.MapGateway();
+        }
+        return app;
+    }
+
+    private static Dictionary<string, Uri> RemoteUrls(ConfigurationManager configuration, HostSettings settings)
+    {
+        var urls = new Dictionary<string, Uri>(StringComparer.Ordinal);
+        foreach (var child in configuration.GetSection("Strata:Services").GetChildren())
+        {
+            if (child.Value is null || settings.Hosts(child.Key))
+            {
+                continue;
+            }
+            if (!Uri.TryCreate(child.Value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"Strata:Services:{child.Key} = '{child.Value}' is not an http(s) URL");
+            }
+            urls[child.Key] = uri;
+        }
+        return urls;
+    }
+
+    private static void AddRemoteClient(IServiceCollection services, string module, Uri url)
+    {
+        IHttpClientBuilder client = module switch
+        {
+            ModuleNames.Data => services.AddHttpClient<IDataClient, HttpDataClient>(c => c.BaseAddress = url),
+            ModuleNames.Features => services.AddHttpClient<IFeaturesClient, HttpFeaturesClient>(c => c.BaseAddress = url),
+            ModuleNames.Registry => services.AddHttpClient<IRegistryClient, HttpRegistryClient>(c => c.BaseAddress = url),
+            ModuleNames.Training => services.AddHttpClient<ITrainingClient, HttpTrainingClient>(c =>
+            {
+                c.BaseAddress = url;
+                c.Timeout = Timeout.InfiniteTimeSpan;
+            }),
+            ModuleNames.Serving => services.AddHttpClient<IServingClient, HttpServingClient>(c => c.BaseAddress = url),
+            _ => throw new ArgumentException($"no HTTP client for module '{module}'"),
+        };
+        client.AddStandardResilienceHandler(o =>
+        {
+            if (module == ModuleNames.Training)
+            {
+                // A training call runs for as long as the training does; it is not retried (not idempotent).
+                o.AttemptTimeout.Timeout = TimeSpan.FromMinutes(30);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(30);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(61);
+                o.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+            }
+            else if (module == ModuleNames.Registry)
+            {
+                // Registering a version is not idempotent: never resend a POST that may have landed.
+                o.Retry.DisableForUnsafeHttpMethods();
+            }
+        });
+    }
+}

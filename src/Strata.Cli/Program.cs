@@ -1,0 +1,3 @@
+using Strata.Cli.Commands;
+
+return await StrataCommand.InvokeAsync(args);

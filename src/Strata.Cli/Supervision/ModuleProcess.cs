@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strata.Cli.Hosting;
+
+namespace Strata.Cli.Supervision;
+
+/// <summary>One supervised child: <c>strata serve --module NAME --port N</c>, its output appended to a log file.</summary>
+internal sealed class ModuleProcess(string module, int port, string dataDirectory, IReadOnlyDictionary<string, string> environment) : IDisposable
+{
+    private readonly Lock _logLock = new();
+    private StreamWriter? _log;
+
+    public string Module { get; } = module;
+
+    public int Port { get; } = port;
+
+    public Uri Url { get; } = new($"http://127.0.0.1:{port}/");
+
+    public string LogPath { get; } = Path.Combine(dataDirectory, "logs", $"{module}.log");
+
+    public Process? Process { get; private set; }
+
+    public int Restarts { get; private set; }
+
+    public bool HasExited => Process is null || Process.HasExited;
+
+    public void Start()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+        _log ??= new StreamWriter(LogPath, append: true) { AutoFlush = true };
+        var info = SelfLauncher.StartInfo(["serve", "--module", Module, "--port", Port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory]);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        info.Environment[ParentWatcher.Variable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Process?.Dispose();
+        Process = process;
+    }
+
+    public void Restart()
+    {
+        Restarts++;
+        Write($"--- supervisor: restarting {Module} (restart {Restarts}) ---");
+        Start();
+    }
+
+    /// <summary>SIGTERM, then SIGKILL (with its whole tree) if it has not exited within <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (Process is not { } process || process.HasExited)
+        {
+            return;
+        }
+        Signals.Terminate(process.Id);
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private void Write(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_logLock)
+        {
+            _log?.WriteLine(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        Process?.Dispose();
+        lock (_logLock)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+    }
+}

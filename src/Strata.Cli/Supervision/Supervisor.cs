@@ -1,0 +1,122 @@
+using Spectre.Console;
+using Strata.Cli.Commands;
+using Strata.Cli.Seed;
+using Strata.Contracts;
+using Strata.Contracts.Data;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Training;
+
+namespace Strata.Cli.Supervision;
+
+/// <summary>The microservices topology on one machine: one <c>strata serve</c> child per module plus the gateway on
+/// the public port; waits for each to be ready, seeds a fresh data directory through the gateway, restarts a child
+/// that dies (with backoff), and on Ctrl-C / SIGTERM stops every child before exiting.</summary>
+internal static class Supervisor
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    public static async Task<int> RunAsync(int port, string dataDirectory, CancellationToken ct)
+    {
+        if (!FreePorts.IsFree(port))
+        {
+            throw new StartupException($"port {port} on 127.0.0.1 is already in use");
+        }
+        var ports = ModuleNames.Services.ToDictionary(m => m, _ => FreePorts.Next());
+        var environment = ports.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"http://127.0.0.1:{p.Value}/");
+        var children = ModuleNames.Services.Select(m => new ModuleProcess(m, ports[m], dataDirectory, environment))
+            .Append(new ModuleProcess(ModuleNames.Gateway, port, dataDirectory, environment))
+            .ToList();
+        var gateway = children[^1];
+        try
+        {
+            foreach (var child in children)
+            {
+                child.Start();
+            }
+            await WaitAsync(children.Where(c => c.Module != ModuleNames.Serving && c != gateway), "/health/ready", ct);
+            await WaitAsync(children.Where(c => c.Module == ModuleNames.Serving || c == gateway), "/health/live", ct);
+
+            using (var http = new HttpClient { BaseAddress = gateway.Url, Timeout = TimeSpan.FromMinutes(30) })
+            {
+                var seed = new SeedExample(new HttpDataClient(http), new HttpTrainingClient(http), new HttpRegistryClient(http));
+                await UpCommand.SeedAsync(seed, dataDirectory, ct);
+            }
+            await WaitAsync(children, "/health/ready", ct);
+            UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url);
+            AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
+            await MonitorAsync(children, ct);
+            return 0;
+        }
+        finally
+        {
+            await Task.WhenAll(children.Select(c => c.StopAsync(TimeSpan.FromSeconds(10))));
+            foreach (var child in children)
+            {
+                child.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Restarts any child that exits while the supervisor runs; gives up on a child after 5 restarts in a row
+    /// that each lived under 10 seconds (a crash loop is a bug to read in its log, not to hide).</summary>
+    private static async Task MonitorAsync(List<ModuleProcess> children, CancellationToken ct)
+    {
+        var startedAt = children.ToDictionary(c => c.Module, _ => DateTimeOffset.UtcNow);
+        var quickFailures = children.ToDictionary(c => c.Module, _ => 0);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(250, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            foreach (var child in children.Where(c => c.HasExited))
+            {
+                var lived = DateTimeOffset.UtcNow - startedAt[child.Module];
+                quickFailures[child.Module] = lived < TimeSpan.FromSeconds(10) ? quickFailures[child.Module] + 1 : 0;
+                if (quickFailures[child.Module] > 5)
+                {
+                    throw new StartupException($"{child.Module} keeps crashing (exit code {child.Process?.ExitCode}); see {child.LogPath}");
+                }
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{child.Module} exited (code {child.Process?.ExitCode}); restarting[/]");
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * quickFailures[child.Module]), ct);
+                child.Restart();
+                startedAt[child.Module] = DateTimeOffset.UtcNow;
+                AnsiConsole.MarkupLineInterpolated($"{child.Module} restarted as pid {child.Process!.Id}");
+            }
+        }
+    }
+
+    private static async Task WaitAsync(IEnumerable<ModuleProcess> children, string path, CancellationToken ct)
+    {
+        await Task.WhenAll(children.Select(async child =>
+        {
+            using var http = new HttpClient { BaseAddress = child.Url, Timeout = TimeSpan.FromSeconds(5) };
+            using var exited = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watch = Task.Run(async () =>
+            {
+                while (!exited.IsCancellationRequested && !child.HasExited)
+                {
+                    await Task.Delay(100, CancellationToken.None);
+                }
+                await exited.CancelAsync();
+            }, CancellationToken.None);
+            try
+            {
+                await Readiness.WaitAsync(http, StartTimeout, exited.Token, path);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new StartupException($"{child.Module} exited during start (code {child.Process?.ExitCode}); see {child.LogPath}");
+            }
+            finally
+            {
+                await exited.CancelAsync();
+                await watch;
+            }
+        }));
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Strata.Contracts.Http;
+
+namespace Strata.Contracts.Data;
+
+/// <summary><see cref="IDataClient"/> over the Data module's HTTP API.</summary>
+public sealed class HttpDataClient(HttpClient http) : IDataClient
+{
+    public async Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var query = new StringBuilder($"api/data/datasets/{Uri.EscapeDataString(name)}?drop_missing={(rules.DropMissing ? "true" : "false")}");
+        foreach (var filter in rules.Filters)
+        {
+            query.Append("&filter=").Append(Uri.EscapeDataString(filter.ToString()));
+        }
+        var url = query.ToString();
+        return (await ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data, () =>
+        {
+            var content = new StreamContent(csv);
+            content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+            return new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        }, cancellationToken))!;
+    }
+
+    public Task<DatasetVersion?> GetDatasetAsync(string id, CancellationToken cancellationToken = default) =>
+        ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data,
+            () => new HttpRequestMessage(HttpMethod.Get, $"api/data/datasets/{Uri.EscapeDataString(id)}"), cancellationToken, notFoundAsNull: true);
+
+    public async Task<IReadOnlyList<DatasetVersion>> ListDatasetsAsync(string? name = null, CancellationToken cancellationToken = default)
+    {
+        var url = name is null ? "api/data/datasets" : $"api/data/datasets?name={Uri.EscapeDataString(name)}";
+        return await ModuleHttp.SendAsync<List<DatasetVersion>>(http, ModuleNames.Data,
+            () => new HttpRequestMessage(HttpMethod.Get, url), cancellationToken) ?? [];
+    }
+
+    public async Task<ColumnFrame> ReadColumnsAsync(string id, IReadOnlyList<string>? columns = null, CancellationToken cancellationToken = default)
+    {
+        var url = new StringBuilder($"api/data/datasets/{Uri.EscapeDataString(id)}/columns");
+        if (columns is { Count: > 0 })
+        {
+            url.Append('?').AppendJoin('&', columns.Select(c => "column=" + Uri.EscapeDataString(c)));
+        }
+        var path = url.ToString();
+        return (await ModuleHttp.SendAsync<ColumnFrame>(http, ModuleNames.Data,
+            () => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken))!;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Http;
+
+namespace Strata.Contracts.Features;
+
+/// <summary><see cref="IFeaturesClient"/> over the Features module's HTTP API. View definitions are cached:
+/// a view's version changes its name's meaning only through a redeploy of the features service.</summary>
+public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
+{
+    private readonly ConcurrentDictionary<string, FeatureViewInfo> _views = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlyList<FeatureViewInfo>> ListViewsAsync(CancellationToken cancellationToken = default) =>
+        await ModuleHttp.SendAsync<List<FeatureViewInfo>>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Get, "api/features/views"), cancellationToken) ?? [];
+
+    public async Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (_views.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+        var view = await ModuleHttp.SendAsync<FeatureViewInfo>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Get, $"api/features/views/{Uri.EscapeDataString(name)}"), cancellationToken, notFoundAsNull: true);
+        if (view is not null)
+        {
+            _views[name] = view;
+        }
+        return view;
+    }
+
+    public async Task<TrainingFrame> BuildTrainingFrameAsync(TrainingFrameRequest request, CancellationToken cancellationToken = default) =>
+        (await ModuleHttp.SendAsync<TrainingFrame>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Post, "api/features/training-frame") { Content = JsonContent.Create(request, options: StrataJson.Options) },
+            cancellationToken))!;
+
+    public async ValueTask<double[]> ComputeAsync(string view, double[] inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var info = await GetViewAsync(view, cancellationToken) ?? throw new ResourceNotFoundException("feature view", view);
+        if (inputs.Length != info.Inputs.Count)
+        {
+            throw new InputValidationException("inputs", $"view '{view}' takes {info.Inputs.Count} inputs, got {inputs.Length}");
+        }
+        var body = new Dictionary<string, double>(info.Inputs.Count);
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            body[info.Inputs[i].Name] = inputs[i];
+        }
+        var result = await ModuleHttp.SendAsync<ComputedFeatures>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Post, $"api/features/views/{Uri.EscapeDataString(view)}/compute")
+            { Content = JsonContent.Create(body, options: StrataJson.Options) }, cancellationToken);
+        return result!.Values;
+    }
+}

@@ -1,0 +1,25 @@
+namespace Strata.Contracts.Registry;
+
+/// <summary>The Registry module as other modules see it: content-addressed artifacts, model versions and aliases.</summary>
+public interface IRegistryClient
+{
+    /// <summary>Stores an artifact under its sha256; storing the same bytes twice is a no-op.</summary>
+    Task<ArtifactRef> PutArtifactAsync(Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads an artifact, verified against its hash; a corrupted artifact throws rather than being served.</summary>
+    Task<byte[]> GetArtifactAsync(string sha256, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a new version (creating the model on first use); versions number from 1.</summary>
+    Task<ModelVersion> CreateVersionAsync(string model, NewModelVersion version, CancellationToken cancellationToken = default);
+
+    Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken = default);
+
+    Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken = default);
+
+    /// <summary>Points an alias (e.g. <c>champion</c>) at an existing version.</summary>
+    Task<ModelVersion> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken = default);
+}

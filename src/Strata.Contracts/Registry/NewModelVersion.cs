@@ -1,0 +1,13 @@
+namespace Strata.Contracts.Registry;
+
+/// <summary>What a trainer registers: the artifact, its evaluation and parameters, and its lineage (data and features).</summary>
+public sealed record NewModelVersion(
+    string ArtifactSha256,
+    string Format,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Params,
+    string? DatasetVersion,
+    string? FeatureView,
+    string? FeatureViewVersion,
+    IReadOnlyList<string> FeatureNames,
+    string? Description = null);

@@ -1,0 +1,8 @@
+namespace Strata.Contracts.Registry;
+
+/// <summary>A registered model: its name, newest version number and aliases (alias to version).</summary>
+public sealed record RegisteredModel(
+    string Name,
+    DateTimeOffset CreatedAt,
+    int LatestVersion,
+    IReadOnlyDictionary<string, int> Aliases);

@@ -1,0 +1,17 @@
+using System.Net.Http.Json;
+using Strata.Contracts.Http;
+
+namespace Strata.Contracts.Serving;
+
+/// <summary><see cref="IServingClient"/> over the Serving module's HTTP API.</summary>
+public sealed class HttpServingClient(HttpClient http) : IServingClient
+{
+    public async Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default) =>
+        (await ModuleHttp.SendAsync<PredictionResult>(http, ModuleNames.Serving,
+            () => new HttpRequestMessage(HttpMethod.Post, "predict") { Content = JsonContent.Create(inputs, options: StrataJson.Options) },
+            cancellationToken))!;
+
+    public async Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        (await ModuleHttp.SendAsync<ServingStatus>(http, ModuleNames.Serving,
+            () => new HttpRequestMessage(HttpMethod.Get, "api/serving/status"), cancellationToken))!;
+}

@@ -1,0 +1,10 @@
+namespace Strata.Contracts.Serving;
+
+/// <summary>The Serving module as other modules see it.</summary>
+public interface IServingClient
+{
+    /// <summary>Scores one row of request inputs (by name) with the served model.</summary>
+    Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default);
+
+    Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,13 @@
+namespace Strata.Contracts.Training;
+
+/// <summary>A finished training: the registered version, holdout metrics (auc, accuracy, log_loss, ...) and sizes.</summary>
+public sealed record TrainingResult(
+    string Model,
+    int Version,
+    string? Alias,
+    string DatasetId,
+    string View,
+    int TrainRows,
+    int HoldoutRows,
+    IReadOnlyDictionary<string, double> Metrics,
+    double Seconds);

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Strata.Contracts;
+using Strata.Contracts.Data;
+using Strata.Contracts.Errors;
+using Strata.ServiceDefaults;
+
+namespace Strata.Data;
+
+/// <summary>The Data module's HTTP API under <c>/api/data</c>.</summary>
+public static class DataApi
+{
+    public const long MaxCsvBytes = 1L << 30;
+
+    public static IEndpointRouteBuilder MapDataApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/data").InModule(ModuleNames.Data).WithTags("Data");
+        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxCsvBytes))
+            .WithSummary("Ingest a CSV body as a dataset version; query: drop_missing=true|false, filter=<column><op><number> (repeatable)");
+        api.MapGet("/datasets", async (string? name, IDataClient data, CancellationToken ct) => TypedResults.Ok(await data.ListDatasetsAsync(name, ct)));
+        api.MapGet("/datasets/{id}", GetDataset);
+        api.MapGet("/datasets/{id}/columns", async (string id, string[]? column, IDataClient data, CancellationToken ct) =>
+            TypedResults.Ok(await data.ReadColumnsAsync(id, column, ct)));
+        return app;
+    }
+
+    private static async Task<Created<DatasetVersion>> Ingest(string name, HttpRequest request, IDataClient data, CancellationToken ct)
+    {
+        var dropMissing = request.Query["drop_missing"].ToString() switch
+        {
+            "" or "true" or "1" => true,
+            "false" or "0" => false,
+            var other => throw new InputValidationException("drop_missing", $"'{other}' is not true or false"),
+        };
+        var filters = request.Query["filter"].Select(f => RowFilter.Parse(f ?? string.Empty)).ToList();
+        var mediaType = request.ContentType?.Split(';', 2)[0].Trim();
+        if (mediaType is not null and not "text/csv" and not "text/plain" and not "application/octet-stream")
+        {
+            throw new InputValidationException("content-type", $"'{mediaType}' is not text/csv");
+        }
+        var version = await data.IngestCsvAsync(name, request.Body, new CleaningRules(dropMissing, filters), ct);
+        return TypedResults.Created($"/api/data/datasets/{version.Id}", version);
+    }
+
+    private static async Task<Results<Ok<DatasetVersion>, ProblemHttpResult>> GetDataset(string id, IDataClient data, CancellationToken ct) =>
+        await data.GetDatasetAsync(id, ct) is { } version ? TypedResults.Ok(version) : Problems.NotFound("dataset", id);
+}

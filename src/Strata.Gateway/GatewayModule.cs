@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Strata.ServiceDefaults;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Strata.Gateway;
+
+/// <summary>The gateway of the microservices topology: YARP routes built from <see cref="GatewayRoutes"/>, one
+/// cluster per module, and a readiness check that is ready only when every module behind it is.</summary>
+public static class GatewayModule
+{
+    public static IServiceCollection AddGatewayModule(this IServiceCollection services, IReadOnlyDictionary<string, Uri> moduleUrls)
+    {
+        ArgumentNullException.ThrowIfNull(moduleUrls);
+        var routes = new List<RouteConfig>();
+        var clusters = new List<ClusterConfig>();
+        foreach (var (module, patterns) in GatewayRoutes.ByModule)
+        {
+            if (!moduleUrls.TryGetValue(module, out var url))
+            {
+                throw new InvalidOperationException($"the gateway needs the URL of module '{module}' (Strata:Services:{module})");
+            }
+            clusters.Add(new ClusterConfig
+            {
+                ClusterId = module,
+                Destinations = new Dictionary<string, DestinationConfig> { [module] = new() { Address = url.ToString() } },
+                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(10) },
+            });
+            routes.AddRange(patterns.Select((pattern, i) => new RouteConfig
+            {
+                RouteId = $"{module}-{i}",
+                ClusterId = module,
+                Match = new RouteMatch { Path = pattern },
+            }));
+        }
+        services.AddReverseProxy().LoadFromMemory(routes, clusters);
+        services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2));
+        services.AddSingleton(new ModuleDirectory(moduleUrls));
+        services.AddReadinessCheck<ModulesReadyCheck>("modules-ready");
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder app)
+    {
+        app.MapReverseProxy();
+        return app;
+    }
+}

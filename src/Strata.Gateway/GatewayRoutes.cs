@@ -1,0 +1,18 @@
+using Strata.Contracts;
+
+namespace Strata.Gateway;
+
+/// <summary>The one URL space of Strata: which module answers which paths. The monolith maps these paths in
+/// process; the gateway of the microservices topology proxies them to the module's process. Same URLs either way.</summary>
+public static class GatewayRoutes
+{
+    /// <summary>Module to YARP path patterns.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> ByModule { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        [ModuleNames.Data] = ["/api/data/{**rest}", "/openapi/data.json"],
+        [ModuleNames.Features] = ["/api/features/{**rest}", "/openapi/features.json"],
+        [ModuleNames.Registry] = ["/api/registry/{**rest}", "/openapi/registry.json"],
+        [ModuleNames.Training] = ["/api/training/{**rest}", "/train", "/openapi/training.json"],
+        [ModuleNames.Serving] = ["/predict", "/api/serving/{**rest}", "/openapi/serving.json"],
+    };
+}

@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Strata.Contracts;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+using Strata.ServiceDefaults;
+
+namespace Strata.Registry;
+
+/// <summary>The Registry module's HTTP API under <c>/api/registry</c>.</summary>
+public static class RegistryApi
+{
+    /// <summary>Largest artifact accepted in one upload (model zips are a few MB).</summary>
+    public const long MaxArtifactBytes = 512L * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/registry").InModule(ModuleNames.Registry).WithTags("Registry");
+
+        api.MapPost("/artifacts", PutArtifact).Accepts<Stream>("application/octet-stream")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxArtifactBytes));
+        api.MapGet("/artifacts/{sha256}", GetArtifact).Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+        api.MapGet("/models", async (IRegistryClient registry, CancellationToken ct) => TypedResults.Ok(await registry.ListModelsAsync(ct)));
+        api.MapGet("/models/{model}/versions", async (string model, IRegistryClient registry, CancellationToken ct) =>
+            TypedResults.Ok(await registry.ListVersionsAsync(model, ct)));
+        api.MapPost("/models/{model}/versions", CreateVersion);
+        api.MapGet("/models/{model}/versions/{version}", GetVersion);
+        api.MapGet("/models/{model}/aliases/{alias}", GetAlias);
+        api.MapPut("/models/{model}/aliases/{alias}", SetAlias);
+        return app;
+    }
+
+    private static async Task<Ok<ArtifactRef>> PutArtifact(HttpRequest request, IRegistryClient registry, CancellationToken ct)
+    {
+        if (request.ContentLength is 0)
+        {
+            throw new InputValidationException("body", "an artifact upload needs a non-empty body");
+        }
+        return TypedResults.Ok(await registry.PutArtifactAsync(request.Body, ct));
+    }
+
+    private static async Task<FileContentHttpResult> GetArtifact(string sha256, IRegistryClient registry, CancellationToken ct) =>
+        TypedResults.File(await registry.GetArtifactAsync(sha256, ct), "application/octet-stream");
+
+    private static async Task<Created<ModelVersion>> CreateVersion(string model, NewModelVersion? body, IRegistryClient registry, CancellationToken ct)
+    {
+        var created = await registry.CreateVersionAsync(model, body!, ct);
+        return TypedResults.Created($"/api/registry/models/{Uri.EscapeDataString(model)}/versions/{created.Version}", created);
+    }
+
+    private static async Task<Results<Ok<ModelVersion>, ProblemHttpResult>> GetVersion(string model, string version, IRegistryClient registry, CancellationToken ct)
+    {
+        var number = ParseVersion(version);
+        var found = await registry.GetVersionAsync(model, number, ct);
+        return found is null ? Problems.NotFound("model version", $"{model}/{version}") : TypedResults.Ok(found);
+    }
+
+    private static async Task<Results<Ok<ModelVersion>, ProblemHttpResult>> GetAlias(string model, string alias, IRegistryClient registry, CancellationToken ct)
+    {
+        var found = await registry.GetVersionByAliasAsync(model, alias, ct);
+        return found is null ? Problems.NotFound("model alias", $"{model}@{alias}") : TypedResults.Ok(found);
+    }
+
+    private static async Task<Ok<ModelVersion>> SetAlias(string model, string alias, AliasTarget? body, IRegistryClient registry, CancellationToken ct)
+    {
+        if (body?.Version is not int version || version < 1)
+        {
+            throw new InputValidationException("version", "must be a positive integer version number");
+        }
+        return TypedResults.Ok(await registry.SetAliasAsync(model, alias, version, ct));
+    }
+
+    private static int ParseVersion(string version) =>
+        int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1
+            ? n
+            : throw new InputValidationException("version", $"'{version}' is not a positive integer version number");
+}

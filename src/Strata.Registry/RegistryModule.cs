@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Strata.Contracts;
+using Strata.Contracts.Registry;
+using Strata.Registry.Artifacts;
+using Strata.Registry.Storage;
+using Strata.ServiceDefaults;
+
+namespace Strata.Registry;
+
+/// <summary>DI registration of the Registry module (hosted in this process).</summary>
+public static class RegistryModule
+{
+    public static IServiceCollection AddRegistryModule(this IServiceCollection services)
+    {
+        services.AddSingleton<IRegistryStore>(sp =>
+            new SqliteRegistryStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "registry.db")));
+        services.AddSingleton(sp =>
+            new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
+        services.AddSingleton<RegistryService>();
+        services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
+        services.AddHostedService<RegistryInitializer>();
+        services.AddOpenApi(ModuleNames.Registry);
+        return services;
+    }
+
+    /// <summary>Creates the schema before the process accepts requests.</summary>
+    private sealed class RegistryInitializer(IRegistryStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

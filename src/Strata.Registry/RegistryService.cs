@@ -1,0 +1,90 @@
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+using Strata.Registry.Artifacts;
+using Strata.Registry.Storage;
+
+namespace Strata.Registry;
+
+/// <summary>The Registry module in process: validates, then stores metadata and artifacts. This is the
+/// <see cref="IRegistryClient"/> other modules get when the registry runs in their process.</summary>
+public sealed class RegistryService(IRegistryStore store, ArtifactStore artifacts, TimeProvider time) : IRegistryClient
+{
+    public Task<ArtifactRef> PutArtifactAsync(Stream content, CancellationToken cancellationToken = default) =>
+        artifacts.PutAsync(content, cancellationToken);
+
+    public Task<byte[]> GetArtifactAsync(string sha256, CancellationToken cancellationToken = default) =>
+        artifacts.ReadVerifiedAsync(sha256, cancellationToken);
+
+    public async Task<ModelVersion> CreateVersionAsync(string model, NewModelVersion version, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        if (version is null)
+        {
+            throw new InputValidationException("body", "a model version is required");
+        }
+        ArtifactStore.ValidateHash(version.ArtifactSha256, "artifact_sha256");
+        if (version.Format != ModelFormats.MlNet)
+        {
+            throw new InputValidationException("format", $"'{version.Format}' is not a known format (known: {ModelFormats.MlNet})");
+        }
+        if (version.FeatureNames is null || version.FeatureNames.Count == 0 || version.FeatureNames.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new InputValidationException("feature_names", "must list the model's input features, in order");
+        }
+        if (version.Metrics is null || version.Metrics.Values.Any(v => !double.IsFinite(v)))
+        {
+            throw new InputValidationException("metrics", "must be an object of finite numbers");
+        }
+        if (version.Params is null)
+        {
+            throw new InputValidationException("params", "must be an object of strings");
+        }
+        if (!artifacts.Exists(version.ArtifactSha256))
+        {
+            throw new InputValidationException("artifact_sha256", $"no artifact {version.ArtifactSha256} has been uploaded");
+        }
+        var size = (await artifacts.ReadVerifiedAsync(version.ArtifactSha256, cancellationToken)).LongLength;
+        return await store.AddVersionAsync(model, version, size, time.GetUtcNow(), cancellationToken);
+    }
+
+    public async Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        return await store.GetVersionAsync(model, version, cancellationToken);
+    }
+
+    public async Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        AliasName.Validate(alias);
+        return await store.GetVersionByAliasAsync(model, alias, cancellationToken);
+    }
+
+    public async Task<ModelVersion> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        AliasName.Validate(alias);
+        if (!await store.ModelExistsAsync(model, cancellationToken))
+        {
+            throw new ResourceNotFoundException("model", model);
+        }
+        if (!await store.SetAliasAsync(model, alias, version, cancellationToken))
+        {
+            throw new ResourceNotFoundException("model version", $"{model}/{version}");
+        }
+        return (await store.GetVersionAsync(model, version, cancellationToken))!;
+    }
+
+    public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        store.ListModelsAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        if (!await store.ModelExistsAsync(model, cancellationToken))
+        {
+            throw new ResourceNotFoundException("model", model);
+        }
+        return await store.ListVersionsAsync(model, cancellationToken);
+    }
+}

@@ -1,0 +1,26 @@
+using Strata.Contracts.Registry;
+
+namespace Strata.Registry.Storage;
+
+/// <summary>Registry metadata storage. SQLite is the embedded default; a PostgreSQL store joins behind this
+/// interface and passes the same conformance tests.</summary>
+public interface IRegistryStore
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates the model if needed and appends the next version number, atomically.</summary>
+    Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken);
+
+    Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken);
+
+    /// <summary>Points the alias at the version; false when the version does not exist.</summary>
+    Task<bool> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken);
+
+    Task<bool> ModelExistsAsync(string model, CancellationToken cancellationToken);
+}

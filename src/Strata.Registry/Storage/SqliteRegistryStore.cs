@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Strata.Contracts;
+using Strata.Contracts.Registry;
+
+namespace Strata.Registry.Storage;
+
+/// <summary>Registry metadata in SQLite (WAL journal, so readers never block the writer).</summary>
+public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
+{
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = databasePath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    private const string VersionColumns =
+        "v.model, v.version, v.created_at, v.artifact_sha256, v.artifact_size, v.format, v.metrics, v.params, " +
+        "v.dataset_version, v.feature_view, v.feature_view_version, v.feature_names, v.description, " +
+        "(SELECT group_concat(alias, ',') FROM (SELECT alias FROM model_aliases a WHERE a.model = v.model AND a.version = v.version ORDER BY alias))";
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS registered_models (
+                name TEXT PRIMARY KEY,
+                created_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS model_versions (
+                model TEXT NOT NULL REFERENCES registered_models(name),
+                version INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                artifact_sha256 TEXT NOT NULL,
+                artifact_size INTEGER NOT NULL,
+                format TEXT NOT NULL,
+                metrics TEXT NOT NULL,
+                params TEXT NOT NULL,
+                dataset_version TEXT,
+                feature_view TEXT,
+                feature_view_version TEXT,
+                feature_names TEXT NOT NULL,
+                description TEXT,
+                PRIMARY KEY (model, version));
+            CREATE TABLE IF NOT EXISTS model_aliases (
+                model TEXT NOT NULL,
+                alias TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (model, alias),
+                FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
+            """, cancellationToken);
+    }
+
+    public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await using var connection = await OpenAsync(cancellationToken);
+        // BEGIN IMMEDIATE takes the write lock up front, so two registrations cannot pick the same number.
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        var stamp = now.ToString("O", CultureInfo.InvariantCulture);
+        await ExecuteAsync(connection, tx, "INSERT OR IGNORE INTO registered_models(name, created_at) VALUES ($p0, $p1)", cancellationToken, model, stamp);
+        var next = Convert.ToInt32(await ScalarAsync(connection, tx,
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = $p0", cancellationToken, model), CultureInfo.InvariantCulture);
+        await ExecuteAsync(connection, tx, """
+            INSERT INTO model_versions(model, version, created_at, artifact_sha256, artifact_size, format, metrics, params,
+                dataset_version, feature_view, feature_view_version, feature_names, description)
+            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12)
+            """, cancellationToken, model, next, stamp, version.ArtifactSha256, artifactSize, version.Format,
+            Json(version.Metrics), Json(version.Params), version.DatasetVersion, version.FeatureView,
+            version.FeatureViewVersion, Json(version.FeatureNames), version.Description);
+        await tx.CommitAsync(cancellationToken);
+        return (await GetVersionAsync(model, next, cancellationToken))!;
+    }
+
+    public async Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        var rows = await QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = $p0 AND v.version = $p1",
+            cancellationToken, model, version);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken)
+    {
+        var rows = await QueryVersionsAsync(
+            $"SELECT {VersionColumns} FROM model_aliases a JOIN model_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = $p0 AND a.alias = $p1",
+            cancellationToken, model, alias);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<bool> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, null, """
+            INSERT INTO model_aliases(model, alias, version)
+            SELECT $p0, $p1, $p2 WHERE EXISTS (SELECT 1 FROM model_versions WHERE model = $p0 AND version = $p2)
+            ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version
+            """, cancellationToken, model, alias, version);
+        return changed > 0;
+    }
+
+    public async Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var models = await QueryAsync(connection, """
+            SELECT m.name, m.created_at, (SELECT COALESCE(MAX(version), 0) FROM model_versions v WHERE v.model = m.name)
+            FROM registered_models m ORDER BY m.name
+            """, r => new RegisteredModel(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture),
+                r.GetInt32(2), new Dictionary<string, int>()), cancellationToken);
+        var aliases = (await QueryAsync(connection, "SELECT model, alias, version FROM model_aliases ORDER BY model, alias",
+                r => (Model: r.GetString(0), Alias: r.GetString(1), Version: r.GetInt32(2)), cancellationToken))
+            .GroupBy(a => a.Model)
+            .ToDictionary(g => g.Key, g => g.ToDictionary(a => a.Alias, a => a.Version, StringComparer.Ordinal), StringComparer.Ordinal);
+        return [.. models.Select(m => aliases.TryGetValue(m.Name, out var a) ? m with { Aliases = a } : m)];
+    }
+
+    public Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken) =>
+        QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = $p0 ORDER BY v.version", cancellationToken, model);
+
+    public async Task<bool> ModelExistsAsync(string model, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ScalarAsync(connection, null, "SELECT 1 FROM registered_models WHERE name = $p0", cancellationToken, model) is not null;
+    }
+
+    private async Task<IReadOnlyList<ModelVersion>> QueryVersionsAsync(string sql, CancellationToken cancellationToken, params object?[] args)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await QueryAsync(connection, sql, reader => new ModelVersion(
+            Model: reader.GetString(0),
+            Version: reader.GetInt32(1),
+            CreatedAt: DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
+            ArtifactSha256: reader.GetString(3),
+            ArtifactSize: reader.GetInt64(4),
+            Format: reader.GetString(5),
+            Metrics: FromJson<Dictionary<string, double>>(reader.GetString(6)),
+            Params: FromJson<Dictionary<string, string>>(reader.GetString(7)),
+            DatasetVersion: reader.IsDBNull(8) ? null : reader.GetString(8),
+            FeatureView: reader.IsDBNull(9) ? null : reader.GetString(9),
+            FeatureViewVersion: reader.IsDBNull(10) ? null : reader.GetString(10),
+            FeatureNames: FromJson<List<string>>(reader.GetString(11)),
+            Aliases: reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
+            Description: reader.IsDBNull(12) ? null : reader.GetString(12)), cancellationToken, args);
+    }
+
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value, StrataJson.Options);
+
+    private static T FromJson<T>(string json) where T : new() => JsonSerializer.Deserialize<T>(json, StrataJson.Options) ?? new T();
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, object?[] args)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        for (var i = 0; i < args.Length; i++)
+        {
+            command.Parameters.AddWithValue($"$p{i}", args[i] ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
+    {
+        await using var command = Command(connection, tx, sql, args);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
+    {
+        await using var command = Command(connection, tx, sql, args);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> map,
+        CancellationToken cancellationToken, params object?[] args)
+    {
+        await using var command = Command(connection, null, sql, args);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(map(reader));
+        }
+        return rows;
+    }
+}

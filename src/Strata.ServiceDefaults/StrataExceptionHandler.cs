@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Strata.Contracts.Errors;
+
+namespace Strata.ServiceDefaults;
+
+/// <summary>Turns the domain's exceptions into problem details: 400 / 404 / 409 / 503, each naming the field or resource.
+/// Anything else is a bug, logged, and answered 500 without internals.</summary>
+internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        IResult result = exception switch
+        {
+            InputValidationException v => Problems.Validation(v.Field, v.Reason),
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException j } => Problems.Validation(
+                string.IsNullOrEmpty(j.Path) || j.Path == "$" ? "body" : j.Path.TrimStart('$', '.'), "is not valid JSON of the expected shape" + (j.LineNumber is null ? "" : $" (line {j.LineNumber + 1}, byte {j.BytePositionInLine})")),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } b => Problems.Validation("body", b.Message),
+            BadHttpRequestException b => TypedResults.Problem(title: "Invalid request", detail: b.Message, statusCode: b.StatusCode,
+                extensions: new Dictionary<string, object?> { ["field"] = "body", ["reason"] = b.Message }),
+            ResourceNotFoundException n => Problems.NotFound(n.Resource, n.Id),
+            ResourceConflictException c => Problems.Conflict(c.Message),
+            DependencyUnavailableException d => Problems.Unavailable(d.Dependency, d.Message),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => Results.Empty,
+            _ => TypedResults.Problem(title: "Internal error", statusCode: StatusCodes.Status500InternalServerError),
+        };
+        if (result is Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult { StatusCode: >= 500 } && exception is not DependencyUnavailableException)
+        {
+            LogUnhandled(logger, httpContext.Request.Path, exception);
+        }
+        await result.ExecuteAsync(httpContext);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
+    private static partial void LogUnhandled(ILogger logger, PathString path, Exception exception);
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Features;
+
+namespace Strata.Training.Trainers;
+
+/// <summary>The seed's model in ML.NET: standardise (mean/variance) then a FastForest random forest, evaluated on a
+/// seeded holdout. The saved pipeline includes the normalisation, so serving applies exactly what training fitted.
+/// Input: a float vector column <c>Features</c>; output: <c>Probability</c>.</summary>
+public sealed class ForestTrainer
+{
+    public const string FeaturesColumn = "Features";
+    public const string LabelColumn = "Label";
+
+    /// <summary>Trains and evaluates; returns the saved model zip and the holdout metrics.</summary>
+    public static TrainedModel Train(TrainingFrame frame, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var labels = frame.Label.Select((v, i) => v switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture, $"row {i} has label {v}; binary classification needs 0 or 1")),
+        }).ToArray();
+        var rows = new LabelledRow[frame.Rows];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var features = new float[frame.Features.Count];
+            for (var f = 0; f < features.Length; f++)
+            {
+                features[f] = (float)frame.Features[f][r];
+            }
+            rows[r] = new LabelledRow { Features = features, Label = labels[r] };
+        }
+
+        var ml = new MLContext(seed);
+        cancellationToken.ThrowIfCancellationRequested();
+        var data = ml.Data.LoadFromEnumerable(rows, LabelledRow.Schema(frame.Features.Count));
+        var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
+        var trainRows = Count(split.TrainSet);
+        var holdoutRows = Count(split.TestSet);
+        RequireBothClasses(ml, split.TrainSet, "training split");
+        RequireBothClasses(ml, split.TestSet, "holdout split");
+
+        var pipeline = ml.Transforms.NormalizeMeanVariance(FeaturesColumn)
+            .Append(ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees))
+            .Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn));
+        var model = pipeline.Fit(split.TrainSet);
+        var metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet), LabelColumn);
+
+        using var zip = new MemoryStream();
+        ml.Model.Save(model, data.Schema, zip);
+        var report = new Dictionary<string, double>
+        {
+            ["auc"] = metrics.AreaUnderRocCurve,
+            ["pr_auc"] = metrics.AreaUnderPrecisionRecallCurve,
+            ["accuracy"] = metrics.Accuracy,
+            ["log_loss"] = metrics.LogLoss,
+            ["f1"] = metrics.F1Score,
+        };
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows);
+    }
+
+    private static int Count(IDataView view) => checked((int)(view.GetRowCount() ?? view.GetColumn<bool>(LabelColumn).LongCount()));
+
+    private static void RequireBothClasses(MLContext ml, IDataView view, string what)
+    {
+        var labels = view.GetColumn<bool>(LabelColumn).ToList();
+        if (!labels.Contains(true) || !labels.Contains(false))
+        {
+            throw new InputValidationException("dataset_id", $"the {what} has {labels.Count} rows but only one class; a binary classifier needs both");
+        }
+    }
+
+    private sealed class LabelledRow
+    {
+        public float[] Features { get; set; } = [];
+
+        public bool Label { get; set; }
+
+        public static SchemaDefinition Schema(int features)
+        {
+            var schema = SchemaDefinition.Create(typeof(LabelledRow));
+            schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
+            return schema;
+        }
+    }
+}
