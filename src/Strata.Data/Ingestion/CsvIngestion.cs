@@ -85,7 +85,7 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
     {
         try
         {
-            await ExecuteAsync(db, $"CREATE TABLE src AS SELECT * FROM read_csv({DuckSql.Literal(source)}, header = true, auto_detect = true, sample_size = -1)", cancellationToken);
+            await ExecuteAsync(db, $"CREATE TABLE src AS SELECT * FROM read_csv({DuckSql.Literal(source)}, header = true, auto_detect = true, sample_size = -1, strict_mode = true, null_padding = false, ignore_errors = false, skip = 0, delim = ',')", cancellationToken);
         }
         catch (DuckDBException e)
         {

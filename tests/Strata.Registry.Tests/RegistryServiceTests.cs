@@ -1,0 +1,120 @@
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+using Strata.Registry.Artifacts;
+using Strata.Registry.Storage;
+using Strata.Testing;
+
+namespace Strata.Registry.Tests;
+
+public sealed class RegistryServiceTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    private async Task<RegistryService> OpenAsync()
+    {
+        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        await store.InitializeAsync(CancellationToken.None);
+        return new RegistryService(store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), TimeProvider.System);
+    }
+
+    private static NewModelVersion Version(string sha) => new(sha, ModelFormats.MlNet,
+        new Dictionary<string, double> { ["auc"] = 0.9 }, new Dictionary<string, string> { ["trees"] = "100" },
+        "dataset-1", "seed_features", "1", ["age", "income"]);
+
+    private static async Task<string> UploadAsync(RegistryService registry, string content) =>
+        (await registry.PutArtifactAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)))).Sha256;
+
+    [Fact]
+    public async Task CreateVersionAsync_Twice_NumbersFromOneAndKeepsLineage()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "model-bytes");
+
+        var v1 = await registry.CreateVersionAsync("fraud", Version(sha));
+        var v2 = await registry.CreateVersionAsync("fraud", Version(sha));
+
+        Assert.Equal((1, 2), (v1.Version, v2.Version));
+        Assert.Equal("dataset-1", v2.DatasetVersion);
+        Assert.Equal(0.9, v2.Metrics["auc"]);
+        Assert.Equal(["age", "income"], v2.FeatureNames);
+        Assert.Equal(11, v2.ArtifactSize);
+    }
+
+    [Fact]
+    public async Task SetAliasAsync_MovesAndSurvivesReopen()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.CreateVersionAsync("m", Version(sha));
+
+        await registry.SetAliasAsync("m", "champion", 1);
+        var moved = await registry.SetAliasAsync("m", "champion", 2);
+        Assert.Equal(["champion"], moved.Aliases);
+
+        var reopened = await OpenAsync();
+        Assert.Equal(2, (await reopened.GetVersionByAliasAsync("m", "champion"))!.Version);
+        Assert.Empty((await reopened.GetVersionAsync("m", 1))!.Aliases);
+        var model = Assert.Single(await reopened.ListModelsAsync());
+        Assert.Equal(2, model.LatestVersion);
+        Assert.Equal(2, model.Aliases["champion"]);
+    }
+
+    [Fact]
+    public async Task SetAliasAsync_BadTargets_ThrowAndChangeNothing()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.SetAliasAsync("m", "champion", 1);
+
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.SetAliasAsync("m", "champion", 7));
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.SetAliasAsync("other", "champion", 1));
+        await Assert.ThrowsAsync<InputValidationException>(() => registry.SetAliasAsync("m", "latest", 1));
+        Assert.Equal(1, (await registry.GetVersionByAliasAsync("m", "champion"))!.Version);
+    }
+
+    [Fact]
+    public async Task CreateVersionAsync_InvalidVersions_ThrowNamingField()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+        Assert.Equal("artifact_sha256", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(new string('b', 64))))).Field);
+        Assert.Equal("artifact_sha256", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version("not-a-hash")))).Field);
+        Assert.Equal("format", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(sha) with { Format = "pickle" }))).Field);
+        Assert.Equal("feature_names", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(sha) with { FeatureNames = [] }))).Field);
+        Assert.Equal("metrics", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(sha) with { Metrics = new Dictionary<string, double> { ["auc"] = double.NaN } }))).Field);
+        Assert.Empty(await registry.ListModelsAsync());
+    }
+
+    [Fact]
+    public async Task CreateVersionAsync_Concurrent_GivesDistinctNumbers()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+        var versions = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => registry.CreateVersionAsync("m", Version(sha)))));
+        Assert.Equal(Enumerable.Range(1, 16), versions.Select(v => v.Version).Order());
+    }
+
+    [Fact]
+    public async Task GetArtifactAsync_CorruptedFile_RefusesToServe()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "original");
+        Assert.Equal("original"u8.ToArray(), await registry.GetArtifactAsync(sha));
+
+        var file = Directory.GetFiles(Path.Combine(_folder.Path, "artifacts"), "*", SearchOption.AllDirectories).Single();
+        await File.WriteAllTextAsync(file, "tampered");
+
+        var error = await Assert.ThrowsAsync<DependencyUnavailableException>(() => registry.GetArtifactAsync(sha));
+        Assert.Contains("corrupted", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.GetArtifactAsync(new string('c', 64)));
+    }
+
+    public void Dispose() => _folder.Dispose();
+}

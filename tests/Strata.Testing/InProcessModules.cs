@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Strata.Data;
+using Strata.Features;
+using Strata.Registry;
+using Strata.ServiceDefaults;
+using Strata.Serving;
+using Strata.Training;
+
+namespace Strata.Testing;
+
+/// <summary>The real modules composed in process over a temp data directory, as the monolith composes them,
+/// with their hosted services started (registry schema, model refresher).</summary>
+public sealed class InProcessModules : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private InProcessModules(IHost host, TempFolder folder)
+    {
+        _host = host;
+        Folder = folder;
+    }
+
+    public TempFolder Folder { get; }
+
+    public IServiceProvider Services => _host.Services;
+
+    public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    public static async Task<InProcessModules> StartAsync(bool serving = false, IDictionary<string, string?>? configuration = null)
+    {
+        var folder = new TempFolder();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Strata:DataDirectory"] = folder.Path,
+            ["Strata:Serving:RefreshInterval"] = "00:00:00.100",
+        });
+        if (configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+        }
+        builder.Logging.ClearProviders();
+        builder.Services.AddServiceDefaults();
+        builder.Services.AddDataModule().AddFeaturesModule().AddRegistryModule().AddTrainingModule();
+        if (serving)
+        {
+            builder.Services.AddServingModule();
+        }
+        var host = builder.Build();
+        await host.StartAsync();
+        return new InProcessModules(host, folder);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        Folder.Dispose();
+    }
+}

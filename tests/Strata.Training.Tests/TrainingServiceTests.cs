@@ -1,0 +1,88 @@
+using System.Text;
+using Strata.Contracts.Data;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Training;
+using Strata.Data.Samples;
+using Strata.Testing;
+
+namespace Strata.Training.Tests;
+
+public sealed class TrainingServiceTests
+{
+    private static readonly CleaningRules SeedRules = new(true, [RowFilter.Parse("age > 0")]);
+
+    private static async Task<DatasetVersion> IngestSampleAsync(InProcessModules modules, int rows = 5000) =>
+        await modules.Get<IDataClient>().IngestCsvAsync(SampleDataset.Name, new MemoryStream(Encoding.UTF8.GetBytes(SampleDataset.Csv(rows))), SeedRules);
+
+    [Fact]
+    public async Task TrainAsync_SeedDataset_RegistersChampionWithHoldoutMetricsAndLineage()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 50 });
+
+        // The label follows income/age > 2500 with 10% noise: a good model reaches ~0.9 AUC, and 90% accuracy is the ceiling.
+        Assert.InRange(result.Metrics["auc"], 0.85, 1.0);
+        Assert.InRange(result.Metrics["accuracy"], 0.8, 0.95);
+        Assert.InRange(result.Metrics["log_loss"], 0.05, 0.6);
+        Assert.Equal(dataset.Rows, result.TrainRows + result.HoldoutRows);
+        Assert.InRange(result.HoldoutRows, dataset.Rows * 0.15, dataset.Rows * 0.25);
+
+        var champion = await modules.Get<IRegistryClient>().GetVersionByAliasAsync("seed", "champion");
+        Assert.NotNull(champion);
+        Assert.Equal(result.Version, champion.Version);
+        Assert.Equal(dataset.Id, champion.DatasetVersion);
+        Assert.Equal("seed_features", champion.FeatureView);
+        Assert.Equal("50", champion.Params["trees"]);
+        Assert.Equal(result.Metrics["auc"], champion.Metrics["auc"]);
+    }
+
+    [Fact]
+    public async Task TrainAsync_SameSeed_IsReproducible()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules, 2000);
+        var training = modules.Get<ITrainingClient>();
+
+        var a = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 20, Alias = null });
+        var b = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 20, Alias = null });
+
+        Assert.Equal(a.Metrics["auc"], b.Metrics["auc"]);
+        Assert.Null(await modules.Get<IRegistryClient>().GetVersionByAliasAsync("seed", "champion"));
+    }
+
+    [Fact]
+    public async Task TrainAsync_NonBinaryLabel_ThrowsAndRegistersNothing()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var csv = "age,income,target\n" + string.Join('\n', Enumerable.Range(1, 50).Select(i => $"{i},{i * 1000},{i % 3}"));
+        var dataset = await modules.Get<IDataClient>().IngestCsvAsync("multi", new MemoryStream(Encoding.UTF8.GetBytes(csv)), CleaningRules.None);
+
+        var error = await Assert.ThrowsAsync<InputValidationException>(() =>
+            modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 5 }));
+        Assert.Equal("label", error.Field);
+        Assert.Empty(await modules.Get<IRegistryClient>().ListModelsAsync());
+    }
+
+    [Theory]
+    [InlineData(0, 0.2, "trees")]
+    [InlineData(5000, 0.2, "trees")]
+    [InlineData(10, 0.0, "holdout_fraction")]
+    [InlineData(10, 1.0, "holdout_fraction")]
+    public async Task TrainAsync_BadParameters_ThrowNamingField(int trees, double holdout, string field)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var error = await Assert.ThrowsAsync<InputValidationException>(() =>
+            modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Trees = trees, HoldoutFraction = holdout }));
+        Assert.Equal(field, error.Field);
+    }
+
+    [Fact]
+    public async Task TrainAsync_NoDataset_ThrowsNotFound()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest()));
+    }
+}
