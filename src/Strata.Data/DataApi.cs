@@ -17,7 +17,7 @@ public static class DataApi
     public static IEndpointRouteBuilder MapDataApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/data").InModule(ModuleNames.Data).WithTags("Data");
-        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv")
+        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv", "text/plain", "application/octet-stream")
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxCsvBytes))
             .WithSummary("Ingest a CSV body as a dataset version; query: drop_missing=true|false, filter=<column><op><number> (repeatable)");
         api.MapGet("/datasets", async (string? name, IDataClient data, CancellationToken ct) => TypedResults.Ok(await data.ListDatasetsAsync(name, ct)));
@@ -36,11 +36,6 @@ public static class DataApi
             var other => throw new InputValidationException("drop_missing", $"'{other}' is not true or false"),
         };
         var filters = request.Query["filter"].Select(f => RowFilter.Parse(f ?? string.Empty)).ToList();
-        var mediaType = request.ContentType?.Split(';', 2)[0].Trim();
-        if (mediaType is not null and not "text/csv" and not "text/plain" and not "application/octet-stream")
-        {
-            throw new InputValidationException("content-type", $"'{mediaType}' is not text/csv");
-        }
         var version = await data.IngestCsvAsync(name, request.Body, new CleaningRules(dropMissing, filters), ct);
         return TypedResults.Created($"/api/data/datasets/{version.Id}", version);
     }

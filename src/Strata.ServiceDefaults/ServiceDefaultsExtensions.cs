@@ -23,7 +23,7 @@ public static class ServiceDefaultsExtensions
             // Routing answers these itself (no handler runs); still name what was wrong.
             if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
             {
-                c.ProblemDetails.Detail ??= $"content-type: '{c.HttpContext.Request.ContentType}' is not accepted here; send application/json";
+                c.ProblemDetails.Detail ??= $"content-type: '{c.HttpContext.Request.ContentType}' is not accepted here (see this endpoint's OpenAPI requestBody)";
                 c.ProblemDetails.Extensions.TryAdd("field", "content-type");
             }
             else if (c.ProblemDetails.Status == StatusCodes.Status405MethodNotAllowed)

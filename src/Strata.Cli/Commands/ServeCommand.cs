@@ -14,8 +14,10 @@ internal static class ServeCommand
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
         var command = new Command("serve", "Run one module (data, features, registry, training, serving) or the gateway") { module, port, dataDir };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, _) =>
         {
+            using var shutdown = new ShutdownSignal();
+            var ct = shutdown.Token;
             var settings = new HostSettings([parse.GetValue(module)!], parse.GetValue(port), DataDirectory.Prepare(parse.GetValue(dataDir)!));
             await using var app = await HostRunner.StartAsync(settings, ct);
             Console.WriteLine($"strata: {settings.Modules[0]} listening on {HostRunner.Address(app)} (pid {Environment.ProcessId})");

@@ -18,12 +18,18 @@ public static class StrataCommand
         }
         try
         {
-            return await parse.InvokeAsync();
+            // Signals are handled by ShutdownSignal (see there), not by a fixed termination timeout.
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
         }
         catch (StartupException e)
         {
             await Console.Error.WriteLineAsync($"strata: {e.Message}");
             return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("strata: interrupted before start completed");
+            return 130;
         }
     }
 

@@ -29,8 +29,10 @@ internal static class UpCommand
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
         var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, _) =>
         {
+            using var shutdown = new ShutdownSignal();
+            var ct = shutdown.Token;
             var dir = DataDirectory.Prepare(parse.GetValue(dataDir)!);
             return parse.GetValue(topology) == Microservices
                 ? await Supervisor.RunAsync(parse.GetValue(port), dir, ct)

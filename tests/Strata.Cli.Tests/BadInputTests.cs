@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>Every endpoint answers bad input with a 4xx problem naming the field, and changes nothing.</summary>
+public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<MonolithFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    public static TheoryData<string, string, string?, string, HttpStatusCode, string?> Cases => new()
+    {
+        // method, path, body, content type, expected status, expected field
+        { "POST", "/predict", """{"income": 50000}""", "application/json", HttpStatusCode.BadRequest, "age" },
+        { "POST", "/predict", """{"age": "35", "income": 50000}""", "application/json", HttpStatusCode.BadRequest, "age" },
+        { "POST", "/predict", """{"age": 35, "income": true}""", "application/json", HttpStatusCode.BadRequest, "income" },
+        { "POST", "/predict", """{"age": 0, "income": 50000}""", "application/json", HttpStatusCode.BadRequest, "age" },
+        { "POST", "/predict", """{"age": -4, "income": 50000}""", "application/json", HttpStatusCode.BadRequest, "age" },
+        { "POST", "/predict", "this is not json", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/predict", "", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/predict", "[35, 50000]", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/predict", "age=35", "application/x-www-form-urlencoded", HttpStatusCode.UnsupportedMediaType, "content-type" },
+        { "POST", "/predict", "{\"age\": 1, \"pad\": \"" + new string('x', 2 << 20) + "\"}", "application/json", HttpStatusCode.RequestEntityTooLarge, "body" },
+        { "GET", "/predict", null, "", HttpStatusCode.MethodNotAllowed, "method" },
+        { "POST", "/api/data/datasets/bad%20name", "a\n1\n", "text/csv", HttpStatusCode.BadRequest, "name" },
+        { "POST", "/api/data/datasets/d?filter=age%3E%3Eabc", "age\n1\n", "text/csv", HttpStatusCode.BadRequest, "filter" },
+        { "POST", "/api/data/datasets/d?filter=height%3E0", "age\n1\n", "text/csv", HttpStatusCode.BadRequest, "filter" },
+        { "POST", "/api/data/datasets/d?drop_missing=maybe", "age\n1\n", "text/csv", HttpStatusCode.BadRequest, "drop_missing" },
+        { "POST", "/api/data/datasets/d", "", "text/csv", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/data/datasets/d", "a,b\n1,2\n3,4,5,6\n", "text/csv", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/data/datasets/d", """{"a": 1}""", "application/json", HttpStatusCode.UnsupportedMediaType, "content-type" },
+        { "GET", "/api/data/datasets/nope", null, "", HttpStatusCode.NotFound, null },
+        { "GET", "/api/data/datasets/nope/columns", null, "", HttpStatusCode.NotFound, null },
+        { "GET", "/api/features/views/nope", null, "", HttpStatusCode.NotFound, null },
+        { "POST", "/api/features/views/nope/compute", """{"age": 1}""", "application/json", HttpStatusCode.NotFound, null },
+        { "POST", "/api/features/views/seed_features/compute", """{"age": 0, "income": 1}""", "application/json", HttpStatusCode.BadRequest, "age" },
+        { "POST", "/api/features/views/seed_features/compute", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/training-frame", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/training-frame", """{"view": "seed_features", "label": "target"}""", "application/json", HttpStatusCode.BadRequest, "dataset_id" },
+        { "POST", "/api/training/train", "{nope", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/training/train", """{"trees": "many"}""", "application/json", HttpStatusCode.BadRequest, "trees" },
+        { "POST", "/api/training/train", """{"trees": 0}""", "application/json", HttpStatusCode.BadRequest, "trees" },
+        { "POST", "/api/training/train", """{"holdout_fraction": 2}""", "application/json", HttpStatusCode.BadRequest, "holdout_fraction" },
+        { "POST", "/api/training/train", """{"model": "../x"}""", "application/json", HttpStatusCode.BadRequest, "model" },
+        { "POST", "/api/training/train", """{"alias": "latest"}""", "application/json", HttpStatusCode.BadRequest, "alias" },
+        { "POST", "/api/training/train", """{"dataset": "missing"}""", "application/json", HttpStatusCode.NotFound, null },
+        { "POST", "/api/registry/artifacts", "", "application/octet-stream", HttpStatusCode.BadRequest, "body" },
+        { "GET", "/api/registry/artifacts/xyz", null, "", HttpStatusCode.BadRequest, "sha256" },
+        { "GET", "/api/registry/artifacts/" + new string('a', 64), null, "", HttpStatusCode.NotFound, null },
+        { "GET", "/api/registry/models/nope/versions", null, "", HttpStatusCode.NotFound, null },
+        { "POST", "/api/registry/models/seed/versions", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/registry/models/seed/versions", """{"artifact_sha256": "x", "format": "mlnet", "metrics": {}, "params": {}, "feature_names": ["a"]}""", "application/json", HttpStatusCode.BadRequest, "artifact_sha256" },
+        { "POST", "/api/registry/models/seed/versions", """{"artifact_sha256": 5}""", "application/json", HttpStatusCode.BadRequest, "artifact_sha256" },
+        { "GET", "/api/registry/models/seed/versions/zero", null, "", HttpStatusCode.BadRequest, "version" },
+        { "GET", "/api/registry/models/seed/versions/99", null, "", HttpStatusCode.NotFound, null },
+        { "GET", "/api/registry/models/seed/aliases/latest", null, "", HttpStatusCode.BadRequest, "alias" },
+        { "GET", "/api/registry/models/seed/aliases/nobody", null, "", HttpStatusCode.NotFound, null },
+        { "PUT", "/api/registry/models/seed/aliases/champion", """{"version": 99}""", "application/json", HttpStatusCode.NotFound, null },
+        { "PUT", "/api/registry/models/seed/aliases/champion", """{"version": -1}""", "application/json", HttpStatusCode.BadRequest, "version" },
+        { "PUT", "/api/registry/models/seed/aliases/champion", """{}""", "application/json", HttpStatusCode.BadRequest, "version" },
+        { "PUT", "/api/registry/models/seed/aliases/v2", """{"version": 1}""", "application/json", HttpStatusCode.BadRequest, "alias" },
+        { "GET", "/no/such/path", null, "", HttpStatusCode.NotFound, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Endpoint_BadInput_AnswersProblemNamingFieldAndChangesNothing(
+        string method, string path, string? body, string contentType, HttpStatusCode status, string? field)
+    {
+        var before = await StateAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await Http.SendAsync(request);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        if (field is not null)
+        {
+            Assert.Equal(field, problem.GetProperty("field").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        }
+        Assert.Equal(before, await StateAsync());
+    }
+
+    /// <summary>What a bad request must not change: datasets, models, versions and aliases.</summary>
+    private async Task<string> StateAsync() =>
+        await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
+        + await Http.GetStringAsync("/api/registry/models/seed/versions");
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Strata.Testing;
+
+/// <summary>A running <c>strata up</c> (real child process on a free loopback port), stopped by pid.</summary>
+public sealed class StrataUp : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private StrataUp(Process process, string topology, int port, string dataDirectory)
+    {
+        _process = process;
+        Topology = topology;
+        Port = port;
+        DataDirectory = dataDirectory;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Topology { get; }
+
+    public int Port { get; }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Http { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts <c>strata up</c> and waits until the gateway answers <c>/health/ready</c>.</summary>
+    public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null)
+    {
+        var chosen = port ?? FreePort();
+        var process = Process.Start(StrataExecutable.StartInfo("up", "--topology", topology,
+            "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory))!;
+        var up = new StrataUp(process, topology, chosen, dataDirectory);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"strata up exited with {process.ExitCode}:\n{up.Output}");
+            }
+            try
+            {
+                using var response = await up.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return up;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        await up.DisposeAsync();
+        throw new TimeoutException($"strata up --topology {topology} was not ready within 2 minutes:\n{up.Output}");
+    }
+
+    /// <summary>SIGTERM (what Ctrl-C / an orchestrator sends) and wait for a clean exit.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: false);
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            try
+            {
+                await StopAsync(TimeSpan.FromSeconds(20));
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        LocalProcesses.KillAll(DataDirectory);
+        _process.Dispose();
+    }
+}
