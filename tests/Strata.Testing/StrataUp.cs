@@ -86,8 +86,7 @@ public sealed class StrataUp : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
+            _ = Kill(_process.Id, 15);
         }
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
@@ -96,6 +95,9 @@ public sealed class StrataUp : IAsyncDisposable
 
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
     public void Kill() => _process.Kill(entireProcessTree: false);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public static int FreePort()
     {

@@ -13,13 +13,15 @@ public static class StrataCommand
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"strata: {parse.Errors[0].Message} (see 'strata --help')");
+            // The most specific error first (an unknown token says more than "required command was not provided").
+            var error = parse.Errors.OrderBy(e => e.Message.StartsWith("Required command", StringComparison.Ordinal)).First();
+            await Console.Error.WriteLineAsync($"strata: {System.Text.RegularExpressions.Regex.Replace(error.Message, @"\s+", " ").Trim()} (see 'strata --help')");
             return 2;
         }
         try
         {
             // Signals are handled by ShutdownSignal (see there), not by a fixed termination timeout.
-            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
         }
         catch (StartupException e)
         {
@@ -45,15 +47,16 @@ public static class StrataCommand
     {
         var port = new Option<int>("--port", "-p")
         {
-            Description = "TCP port to listen on (127.0.0.1)",
+            Description = "TCP port to listen on (127.0.0.1); 0 picks a free one",
             DefaultValueFactory = _ => defaultPort,
         };
         port.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<int>();
-            if (value is < 1 or > 65535)
+            // Unparsable tokens are reported by the parser itself; only range-check what parsed.
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && value is < 0 or > 65535)
             {
-                r.AddError($"--port must be between 1 and 65535, got {value}");
+                r.AddError($"--port must be between 0 and 65535, got {value}");
             }
         });
         return port;

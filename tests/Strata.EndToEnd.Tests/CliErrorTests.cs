@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Strata.Testing;
+
+namespace Strata.EndToEnd.Tests;
+
+/// <summary>A start that cannot work prints one clear line and exits non-zero, never a stack trace.</summary>
+public sealed class CliErrorTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static void AssertOneLine(string stderr, string expected)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("strata: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("up --topology mesh")]
+    [InlineData("up --port 70000")]
+    [InlineData("up --port abc")]
+    [InlineData("serve --module nope")]
+    [InlineData("serve")]
+    public async Task Strata_BadUsage_ExitsTwoWithOneLine(string arguments)
+    {
+        var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, arguments.Split(' '));
+        Assert.Equal(2, exit);
+        AssertOneLine(stderr, "see 'strata --help'");
+    }
+
+    [Theory]
+    [InlineData("monolith")]
+    [InlineData("microservices")]
+    public async Task Up_PortInUse_ExitsOneWithOneLine(string topology)
+    {
+        using var folder = new TempFolder();
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, "up", "--topology", topology, "--port", port, "--data-dir", folder.Path);
+
+        Assert.Equal(1, exit);
+        AssertOneLine(stderr, $"port {port}");
+        Assert.Empty(LocalProcesses.WithArgument(folder.Path));
+    }
+
+    [Fact]
+    public async Task Up_UnwritableDataDir_ExitsOneWithOneLine()
+    {
+        using var folder = new TempFolder();
+        var file = Path.Combine(folder.Path, "a-file");
+        await File.WriteAllTextAsync(file, "not a directory");
+
+        var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, "up", "--data-dir", Path.Combine(file, "sub"), "--port", "1");
+
+        Assert.Equal(1, exit);
+        AssertOneLine(stderr, "is not writable");
+    }
+
+    [Fact]
+    public async Task Serve_MissingDependencyUrl_ExitsOneNamingTheSetting()
+    {
+        using var folder = new TempFolder();
+        var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, "serve", "--module", "training", "--port", "0", "--data-dir", folder.Path);
+        Assert.Equal(1, exit);
+        AssertOneLine(stderr, "Strata:Services:");
+    }
+}

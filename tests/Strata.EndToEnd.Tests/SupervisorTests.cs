@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Strata.Testing;
+
+namespace Strata.EndToEnd.Tests;
+
+/// <summary>The microservices supervisor: restarts a child that dies; leaves no process behind when stopped by
+/// SIGTERM, and none even when it is itself killed with SIGKILL.</summary>
+public sealed class SupervisorTests
+{
+    [Fact]
+    public async Task Up_ChildKilled_IsRestartedAndServesAgain()
+    {
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync("microservices", folder.Path);
+        var serving = Assert.Single(ChildrenOf(folder.Path, "serving"));
+
+        using (var victim = Process.GetProcessById(serving))
+        {
+            victim.Kill();
+            await victim.WaitForExitAsync();
+        }
+
+        var replacement = await Eventually.ValueAsync(() => Task.FromResult(ChildrenOf(folder.Path, "serving")),
+            pids => pids.Count == 1 && pids[0] != serving, TimeSpan.FromSeconds(30), "serving restarted");
+        var answer = await Eventually.ValueAsync(
+            () => up.Http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 30, income = 60000 }),
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "predict after restart");
+        answer.Dispose();
+        Assert.Contains("restarted as pid " + replacement[0].ToString(CultureInfo.InvariantCulture), up.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Up_SigTerm_StopsEveryChild()
+    {
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync("microservices", folder.Path);
+        Assert.Equal(6, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
+
+        Assert.Equal(0, await up.StopAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Empty(LocalProcesses.WithArgument(folder.Path));
+    }
+
+    [Fact]
+    public async Task Up_SupervisorKilled_ChildrenExitOnTheirOwn()
+    {
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync("microservices", folder.Path);
+        Assert.NotEmpty(ChildrenOf(folder.Path, "gateway"));
+
+        up.Kill();
+
+        await Eventually.ValueAsync(() => Task.FromResult(LocalProcesses.WithArgument(folder.Path)), pids => pids.Count == 0,
+            TimeSpan.FromSeconds(20), "every child exiting after the supervisor was killed");
+    }
+
+    private static List<int> ChildrenOf(string dataDirectory, string module) =>
+        [.. LocalProcesses.WithArgument($"serve --module {module} ").Intersect(LocalProcesses.WithArgument(dataDirectory))];
+}
