@@ -24,6 +24,7 @@ public sealed class SeedScenarioTests
             var http = up.Http;
 
             // 1. Seeded on first start: champion v1 answers at once.
+            Assert.Contains("seeded seed v1 (champion)", up.Output, StringComparison.Ordinal);
             var seeded = await PredictAsync(http, 35, 50000);
             Assert.Equal("1", seeded.GetProperty("model_version").GetString());
             Assert.InRange(seeded.GetProperty("prediction").GetDouble(), 0, 1);

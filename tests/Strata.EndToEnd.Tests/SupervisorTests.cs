@@ -23,8 +23,17 @@ public sealed class SupervisorTests
             await victim.WaitForExitAsync();
         }
 
-        var replacement = await Eventually.ValueAsync(() => Task.FromResult(ChildrenOf(folder.Path, "serving")),
-            pids => pids.Count == 1 && pids[0] != serving, TimeSpan.FromSeconds(30), "serving restarted");
+        List<int> replacement;
+        try
+        {
+            replacement = await Eventually.ValueAsync(() => Task.FromResult(ChildrenOf(folder.Path, "serving")),
+                pids => pids.Count == 1 && pids[0] != serving, TimeSpan.FromSeconds(30), "serving restarted");
+        }
+        catch (TimeoutException e)
+        {
+            var left = string.Join("\n", LocalProcesses.WithArgument(folder.Path).Select(p => $"{p}: {File.ReadAllText($"/proc/{p}/cmdline").Replace('\0', ' ')}"));
+            throw new TimeoutException($"{e.Message}; supervisor exited: {up.HasExited}; processes:\n{left}\nsupervisor output:\n{up.Output}", e);
+        }
         var answer = await Eventually.ValueAsync(
             () => up.Http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 30, income = 60000 }),
             r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "predict after restart");

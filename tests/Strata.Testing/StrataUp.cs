@@ -25,6 +25,9 @@ public sealed class StrataUp : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
+    /// <summary>The last line <c>strata up</c> prints once everything is started.</summary>
+    public const string ReadyMarker = "stop: Ctrl-C";
+
     public string Topology { get; }
 
     public int Port { get; }
@@ -66,8 +69,9 @@ public sealed class StrataUp : IAsyncDisposable
             }
             try
             {
+                // Ready means: the front door answers ready and 'up' has finished (printed its services table).
                 using var response = await up.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode && up.Output.Contains(ReadyMarker, StringComparison.Ordinal))
                 {
                     return up;
                 }

@@ -33,18 +33,18 @@ internal static class Supervisor
             {
                 child.Start();
             }
-            await WaitAsync(children.Where(c => c.Module != ModuleNames.Serving && c != gateway), "/health/ready", ct);
-            await WaitAsync(children.Where(c => c.Module == ModuleNames.Serving || c == gateway), "/health/live", ct);
-
-            using (var http = new HttpClient { BaseAddress = gateway.Url, Timeout = TimeSpan.FromMinutes(30) })
+            // The monitor runs from the first moment: a child that dies while others are still starting is restarted too.
+            using var startupCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var monitor = MonitorAsync(children, ct);
+            var startup = StartupAsync(children, gateway, dataDirectory, startupCancel.Token);
+            if (await Task.WhenAny(monitor, startup) == monitor)
             {
-                var seed = new SeedExample(new HttpDataClient(http), new HttpTrainingClient(http), new HttpRegistryClient(http));
-                await UpCommand.SeedAsync(seed, dataDirectory, ct);
+                await startupCancel.CancelAsync();
+                await monitor;
+                return 0;
             }
-            await WaitAsync(children, "/health/ready", ct);
-            UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url);
-            AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
-            await MonitorAsync(children, ct);
+            await startup;
+            await monitor;
             return 0;
         }
         finally
@@ -55,6 +55,20 @@ internal static class Supervisor
                 child.Dispose();
             }
         }
+    }
+
+    private static async Task StartupAsync(List<ModuleProcess> children, ModuleProcess gateway, string dataDirectory, CancellationToken ct)
+    {
+        await WaitAsync(children.Where(c => c.Module != ModuleNames.Serving && c != gateway), "/health/ready", ct);
+        await WaitAsync(children.Where(c => c.Module == ModuleNames.Serving || c == gateway), "/health/live", ct);
+        using (var http = new HttpClient { BaseAddress = gateway.Url, Timeout = TimeSpan.FromMinutes(30) })
+        {
+            var seed = new SeedExample(new HttpDataClient(http), new HttpTrainingClient(http), new HttpRegistryClient(http));
+            await UpCommand.SeedAsync(seed, dataDirectory, ct);
+        }
+        await WaitAsync(children, "/health/ready", ct);
+        UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url);
+        AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
     }
 
     /// <summary>Restarts any child that exits while the supervisor runs; gives up on a child after 5 restarts in a row
@@ -90,33 +104,17 @@ internal static class Supervisor
         }
     }
 
-    private static async Task WaitAsync(IEnumerable<ModuleProcess> children, string path, CancellationToken ct)
-    {
-        await Task.WhenAll(children.Select(async child =>
+    private static Task WaitAsync(IEnumerable<ModuleProcess> children, string path, CancellationToken ct) =>
+        Task.WhenAll(children.Select(async child =>
         {
             using var http = new HttpClient { BaseAddress = child.Url, Timeout = TimeSpan.FromSeconds(5) };
-            using var exited = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var watch = Task.Run(async () =>
-            {
-                while (!exited.IsCancellationRequested && !child.HasExited)
-                {
-                    await Task.Delay(100, CancellationToken.None);
-                }
-                await exited.CancelAsync();
-            }, CancellationToken.None);
             try
             {
-                await Readiness.WaitAsync(http, StartTimeout, exited.Token, path);
+                await Readiness.WaitAsync(http, StartTimeout, ct, path);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            catch (StartupException e)
             {
-                throw new StartupException($"{child.Module} exited during start (code {child.Process?.ExitCode}); see {child.LogPath}");
-            }
-            finally
-            {
-                await exited.CancelAsync();
-                await watch;
+                throw new StartupException($"{child.Module}: {e.Message}; see {child.LogPath}", e);
             }
         }));
-    }
 }
