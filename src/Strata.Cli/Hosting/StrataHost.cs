@@ -49,6 +49,8 @@ public static class StrataHost
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             ["Logging:LogLevel:Microsoft.Extensions.Http"] = "Warning",
+            // HttpClientFactory logs two Information lines per request per handler: far too much for a hot path.
+            ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
             ["Logging:LogLevel:Polly"] = "Warning",
             ["Logging:LogLevel:Yarp"] = "Warning",
             ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "None",

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# POST /predict single-row benchmark, all contenders measured in one run on this machine:
+#   (a) Strata monolith   (b) Strata microservices through the gateway
+#   (c) the seed's Flask + scikit-learn monolith (../shared/peers/seed-monolith/run.sh)
+#   (d) a bare Kestrel endpoint parsing the same JSON and answering a constant (the HTTP ceiling)
+# Each runs alone, gets a warm-up, then wrk (loopback, bounded: DURATION, CONNECTIONS) measures it.
+# Writes bench/results/predict-<stamp>.json and .md and refreshes the table in README.md.
+# Usage: bench/predict.sh            (DURATION=15s CONNECTIONS=32 THREADS=2 by default)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+DURATION="${DURATION:-15s}"; CONNECTIONS="${CONNECTIONS:-32}"; THREADS="${THREADS:-2}"; WARMUP="${WARMUP:-5s}"
+PEER="${PEER:-$ROOT/../shared/peers/seed-monolith/run.sh}"
+WORK="$(mktemp -d /tmp/strata-bench-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+dotnet build src/Strata.Cli -c Release -nologo -v quiet
+dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
+STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
+
+cat > "$WORK/predict.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"age": 35, "income": 50000}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_ready() { # url path
+  for _ in $(seq 600); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "not ready: $1$2" >&2; return 1
+}
+measure() { # name url
+  local name="$1" url="$2"
+  local check; check=$(curl -s -X POST "$url/predict" -H 'Content-Type: application/json' -d '{"age": 35, "income": 50000}')
+  echo "$name: $check" >&2
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/predict.lua" "$url/predict" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/predict.lua" "$url/predict" > "$WORK/$name.wrk"
+  cat "$WORK/$name.wrk" >&2
+}
+stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+
+# (a) Strata monolith
+P=$(free_port); "${STRATA[@]}" up --port "$P" --data-dir "$WORK/mono" > "$WORK/mono.log" 2>&1 & PID=$!; PIDS+=("$PID")
+wait_ready "http://127.0.0.1:$P" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/mono.log"; do sleep 0.2; done
+measure strata_monolith "http://127.0.0.1:$P"; stop "$PID"
+
+# (b) Strata microservices through the gateway
+P=$(free_port); "${STRATA[@]}" up --topology microservices --port "$P" --data-dir "$WORK/micro" > "$WORK/micro.log" 2>&1 & PID=$!; PIDS+=("$PID")
+wait_ready "http://127.0.0.1:$P" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/micro.log"; do sleep 0.2; done
+measure strata_microservices "http://127.0.0.1:$P"; stop "$PID"
+
+# (c) the seed's own monolith (Flask + scikit-learn under gunicorn, 2 workers)
+P=$(free_port); PORT="$P" PEER_STATE="$WORK/peer" bash "$PEER" >&2
+PIDS+=("$(cat "$WORK/peer/pid")")
+measure seed_flask_monolith "http://127.0.0.1:$P"; stop "$(cat "$WORK/peer/pid")"
+
+# (d) bare Kestrel
+P=$(free_port); dotnet "$ROOT/bench/Strata.Bench.BareKestrel/bin/Release/net10.0/bare-kestrel.dll" "$P" >/dev/null 2>&1 & PID=$!; PIDS+=("$PID")
+until curl -s -o /dev/null "http://127.0.0.1:$P/"; do sleep 0.2; done
+measure bare_kestrel "http://127.0.0.1:$P"; stop "$PID"
+
+python3 "$ROOT/bench/report.py" "$WORK" "$DURATION" "$CONNECTIONS" "$THREADS"

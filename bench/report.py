@@ -1,0 +1,69 @@
+"""Turns the wrk outputs of bench/predict.sh into bench/results/predict-<stamp>.{json,md} and the README table."""
+import datetime, json, os, platform, re, subprocess, sys
+
+work, duration, connections, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse(name):
+    text = open(os.path.join(work, name + ".wrk")).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    pct = {m.group(1): float(m.group(2)) * UNITS[m.group(3)] for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {"requests_per_second": rps, "p50_ms": pct["50"], "p99_ms": pct["99"], "requests": requests,
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0}
+
+
+names = ["strata_monolith", "strata_microservices", "seed_flask_monolith", "bare_kestrel"]
+results = {n: parse(n) for n in names}
+a, b, c, d = (results[n] for n in names)
+ratios = {
+    "monolith_vs_bare_kestrel_rps": a["requests_per_second"] / d["requests_per_second"],
+    "microservices_minus_monolith_p50_ms": b["p50_ms"] - a["p50_ms"],
+    "monolith_vs_seed_rps": a["requests_per_second"] / c["requests_per_second"],
+}
+targets = {
+    "monolith_vs_bare_kestrel_rps": (">=", 0.5),
+    "microservices_minus_monolith_p50_ms": ("<=", 1.0),
+    "monolith_vs_seed_rps": (">=", 100.0),
+}
+met = {k: (ratios[k] >= v if op == ">=" else ratios[k] <= v) for k, (op, v) in targets.items()}
+commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+now = datetime.datetime.now(datetime.timezone.utc)
+report = {"benchmark": "POST /predict single row", "date": now.isoformat(timespec="seconds"), "commit": commit,
+          "machine": {"cpus": os.cpu_count(), "cpu": cpu, "kernel": platform.release()},
+          "load": {"tool": "wrk", "threads": threads, "connections": connections, "duration": duration},
+          "results": results, "ratios": ratios, "targets": {k: f"{op} {v}" for k, (op, v) in targets.items()}, "met": met}
+
+labels = {"strata_monolith": "(a) Strata monolith", "strata_microservices": "(b) Strata microservices via gateway",
+          "seed_flask_monolith": "(c) seed Flask + scikit-learn (gunicorn, 2 workers)", "bare_kestrel": "(d) bare Kestrel, same JSON, constant answer"}
+lines = [f"POST /predict, one row, wrk {threads} threads x {connections} connections x {duration}, loopback; "
+         f"{now:%Y-%m-%d}, {os.cpu_count()} cores ({cpu}), commit {commit}.", "",
+         "| contender | requests/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
+for n in names:
+    r = results[n]
+    lines.append(f"| {labels[n]} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
+lines += ["", "| ratio | measured | target | met |", "|---|---:|---:|:---:|",
+          f"| (a) / (d) requests/s | {ratios['monolith_vs_bare_kestrel_rps']:.2f} | >= 0.50 | {'yes' if met['monolith_vs_bare_kestrel_rps'] else 'no'} |",
+          f"| (b) - (a) p50 | {ratios['microservices_minus_monolith_p50_ms']:+.2f} ms | <= 1 ms | {'yes' if met['microservices_minus_monolith_p50_ms'] else 'no'} |",
+          f"| (a) / (c) requests/s | {ratios['monolith_vs_seed_rps']:.0f}x | >= 100x | {'yes' if met['monolith_vs_seed_rps'] else 'no'} |"]
+table = "\n".join(lines)
+
+out = os.path.join(root, "bench", "results")
+os.makedirs(out, exist_ok=True)
+stamp = now.strftime("%Y%m%d-%H%M")
+json.dump(report, open(os.path.join(out, f"predict-{stamp}.json"), "w"), indent=2)
+open(os.path.join(out, f"predict-{stamp}.md"), "w").write(table + "\n")
+readme = os.path.join(root, "README.md")
+if os.path.exists(readme):
+    text = open(readme).read()
+    start, end = "<!-- bench:predict:start -->", "<!-- bench:predict:end -->"
+    if start in text and end in text:
+        text = text[:text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+        open(readme, "w").write(text)
+print(table)
