@@ -1,4 +1,3 @@
-using System.Globalization;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
@@ -51,22 +50,21 @@ public sealed class FeaturesService(IEnumerable<FeatureView> views, IDataClient 
         var frame = await data.ReadColumnsAsync(dataset.Id, [.. inputNames, request.Label], cancellationToken);
         var rows = checked((int)frame.Rows);
         var features = view.Features.Select(_ => new double[rows]).ToArray();
-        Span<double> inputRow = stackalloc double[inputNames.Count];
-        Span<double> featureRow = stackalloc double[features.Length];
+        var inputRow = new double[inputNames.Count];
         for (var r = 0; r < rows; r++)
         {
             for (var i = 0; i < inputNames.Count; i++)
             {
                 inputRow[i] = frame.Columns[inputNames[i]][r];
             }
+            double[] featureRow;
             try
             {
-                view.Compute(inputRow, featureRow);
+                featureRow = view.Compute(inputRow);
             }
             catch (InputValidationException e)
             {
-                throw new InputValidationException("dataset_id", string.Create(CultureInfo.InvariantCulture,
-                    $"row {r} of dataset {dataset.Id} fails view '{view.Name}': {e.Message} (add a cleaning rule at ingestion)"));
+                throw FeatureView.RowError(dataset.Id, r, view.Name, e);
             }
             for (var f = 0; f < features.Length; f++)
             {
@@ -74,14 +72,11 @@ public sealed class FeaturesService(IEnumerable<FeatureView> views, IDataClient 
             }
         }
         var label = frame.Columns[request.Label];
-        return new TrainingFrame(dataset.Id, view.Name, view.Version, rows, [.. view.Features.Select(f => f.Name)], features, label);
+        return new TrainingFrame(dataset.Id, view.Name, view.Info.Version, rows, [.. view.Features.Select(f => f.Name)], features, label);
     }
 
     public ValueTask<double[]> ComputeAsync(string view, double[] inputs, CancellationToken cancellationToken = default)
     {
-        var definition = View(view);
-        var features = new double[definition.Features.Count];
-        definition.Compute(inputs, features);
-        return ValueTask.FromResult(features);
+        return ValueTask.FromResult(View(view).Compute(inputs));
     }
 }

@@ -25,7 +25,13 @@ public static class GatewayModule
             {
                 ClusterId = module,
                 Destinations = new Dictionary<string, DestinationConfig> { [module] = new() { Address = url.ToString() } },
-                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(10) },
+                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
+                {
+                    // Training calls run for minutes; modules speak HTTP/1.1 on loopback (no TLS, so no h2 negotiation to try).
+                    ActivityTimeout = TimeSpan.FromMinutes(10),
+                    Version = System.Net.HttpVersion.Version11,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                },
             });
             routes.AddRange(patterns.Select((pattern, i) => new RouteConfig
             {

@@ -28,6 +28,6 @@ public static class ServingApi
     {
         var model = serving.CurrentOrThrow();
         var inputs = await RequestBody.ReadAllAsync(request, body => InputRowReader.Read(body, model.View.Inputs), ct);
-        return TypedResults.Ok(await serving.PredictAsync(model, inputs, ct));
+        return TypedResults.Ok(ServingService.Predict(model, inputs));
     }
 }

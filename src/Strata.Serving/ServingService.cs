@@ -1,23 +1,22 @@
 using Strata.Contracts.Errors;
-using Strata.Contracts.Features;
 using Strata.Contracts.Serving;
 using Strata.Serving.Models;
 
 namespace Strata.Serving;
 
 /// <summary>The Serving module in process (<see cref="IServingClient"/>): request inputs go through the model's
-/// feature view (the Features module, in process or over HTTP) and then the loaded model.</summary>
-public sealed class ServingService(ModelHost host, IFeaturesClient features) : IServingClient
+/// compiled feature view (fetched from the Features module when the model loads) and then the model, with no
+/// network hop per request in either topology.</summary>
+public sealed class ServingService(ModelHost host) : IServingClient
 {
     /// <summary>Scores inputs already in the order of the model's view inputs.</summary>
-    public async ValueTask<PredictionResult> PredictAsync(LoadedModel model, double[] inputs, CancellationToken cancellationToken)
+    public static PredictionResult Predict(LoadedModel model, double[] inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var vector = await features.ComputeAsync(model.View.Name, inputs, cancellationToken);
-        return new PredictionResult(model.Score(vector), model.VersionText);
+        return new PredictionResult(model.Score(model.Features.Compute(inputs)), model.VersionText);
     }
 
-    public async Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default)
+    public Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var model = CurrentOrThrow();
@@ -27,7 +26,7 @@ public sealed class ServingService(ModelHost host, IFeaturesClient features) : I
             var name = model.View.Inputs[i].Name;
             ordered[i] = inputs.TryGetValue(name, out var value) ? value : throw new InputValidationException(name, "is required");
         }
-        return await PredictAsync(model, ordered, cancellationToken);
+        return Task.FromResult(Predict(model, ordered));
     }
 
     public Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default)

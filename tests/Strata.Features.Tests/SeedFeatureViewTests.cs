@@ -10,9 +10,7 @@ public class SeedFeatureViewTests
     [Fact]
     public void Compute_SeedRow_YieldsSeedFeatures()
     {
-        var features = new double[4];
-        _view.Compute([35, 50000], features);
-        Assert.Equal([35, 50000, 1225, 50000 / 35.0], features);
+        Assert.Equal([35, 50000, 1225, 50000 / 35.0], _view.Compute([35, 50000]));
     }
 
     [Theory]
@@ -22,13 +20,13 @@ public class SeedFeatureViewTests
     [InlineData(30, double.PositiveInfinity, "income")]
     public void Compute_InvalidInput_ThrowsNamingInput(double age, double income, string field)
     {
-        var error = Assert.Throws<InputValidationException>(() => _view.Compute([age, income], new double[4]));
+        var error = Assert.Throws<InputValidationException>(() => _view.Compute([age, income]));
         Assert.Equal(field, error.Field);
     }
 
     [Fact]
     public void Compute_WrongArity_Throws() =>
-        Assert.Equal("inputs", Assert.Throws<InputValidationException>(() => _view.Compute([1], new double[4])).Field);
+        Assert.Equal("inputs", Assert.Throws<InputValidationException>(() => _view.Compute([1])).Field);
 
     [Fact]
     public void Info_ListsInputsAndFeaturesInOrder()
@@ -37,5 +35,45 @@ public class SeedFeatureViewTests
         Assert.Equal(["age", "income"], info.Inputs.Select(i => i.Name));
         Assert.Equal(["age", "income", "age_squared", "income_per_age"], info.Features.Select(f => f.Name));
         Assert.Equal(0, info.Inputs[0].ExclusiveMinimum);
+        Assert.Equal("(income / age)", info.Features[3].Expression!.ToString());
+        Assert.Matches("^[0-9a-f]{12}$", info.Version);
+    }
+
+    [Fact]
+    public void Info_Version_ChangesWhenAFormulaChanges()
+    {
+        Assert.Equal(new SeedFeatureView().Info.Version, _view.Info.Version);
+        Assert.NotEqual(_view.Info.Version, new AlteredView().Info.Version);
+    }
+
+    [Fact]
+    public void FeatureExpressionWriter_NonArithmetic_IsRefused()
+    {
+        Assert.Throws<NotSupportedException>(() => FeatureDefinition.Of("bad", (double age) => double.Parse(age.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture)).ToField());
+        Assert.Throws<NotSupportedException>(() => FeatureDefinition.Of("bad", (double age) => age > 3 ? 1 : 0).ToField());
+    }
+
+    [Fact]
+    public void FeatureExpressionWriter_MathFunctions_RoundTripThroughTheCompiler()
+    {
+        var view = new AlteredView();
+        var features = view.Compute([4, 9]);
+        Assert.Equal([Math.Sqrt(4) + Math.Pow(9, 2) - Math.Log(4), Math.Max(-4, Math.Abs(-9 / 4.0))], features);
+    }
+
+    private sealed class AlteredView : FeatureView
+    {
+        public override string Name => "altered";
+
+        public override string Description => "test view";
+
+        public override IReadOnlyList<Strata.Contracts.Features.FeatureField> Inputs { get; } =
+            [new("age", "float64", ExclusiveMinimum: 0), new("income", "float64")];
+
+        public override IReadOnlyList<FeatureDefinition> Features { get; } =
+        [
+            FeatureDefinition.Of("mix", (double age, double income) => Math.Sqrt(age) + Math.Pow(income, 2) - Math.Log(age)),
+            FeatureDefinition.Of("bounded", (double age, double income) => Math.Max(-age, Math.Abs(-income / age))),
+        ];
     }
 }

@@ -74,7 +74,9 @@ public sealed class ModelHostTests
         var loaded = LoadedModel.Load(version, artifact, view, DateTimeOffset.UtcNow);
         Assert.InRange(loaded.Score([30, 50000, 900, 50000 / 30.0]), 0, 1);
 
-        var drifted = view with { Features = [.. view.Features.Take(3)] };
-        Assert.Throws<InvalidDataException>(() => LoadedModel.Load(version, artifact, drifted, DateTimeOffset.UtcNow));
+        var fewer = view with { Features = [.. view.Features.Take(3)] };
+        Assert.Throws<InvalidDataException>(() => LoadedModel.Load(version, artifact, fewer, DateTimeOffset.UtcNow));
+        var redefined = view with { Version = "000000000000" };
+        Assert.Throws<InvalidDataException>(() => LoadedModel.Load(version, artifact, redefined, DateTimeOffset.UtcNow));
     }
 }

@@ -48,6 +48,9 @@ public static class StrataHost
             [$"{StrataOptions.Section}:{nameof(StrataOptions.DataDirectory)}"] = settings.DataDirectory,
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            // With this category enabled, hosting opens a log scope and an Activity for every request even when nothing
+            // listens; request tracing arrives with OpenTelemetry, which turns activities on where they are used.
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
             ["Logging:LogLevel:Microsoft.Extensions.Http"] = "Warning",
             // HttpClientFactory logs two Information lines per request per handler: far too much for a hot path.
             ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",

@@ -1,4 +1,10 @@
 namespace Strata.Contracts.Features;
 
-/// <summary>A typed field of a feature view; <see cref="ExclusiveMinimum"/>, when set, is a bound every value must exceed.</summary>
-public sealed record FeatureField(string Name, string Type, string? Description = null, double? ExclusiveMinimum = null);
+/// <summary>A typed field of a feature view. For an input, <see cref="ExclusiveMinimum"/> (when set) is a bound every
+/// value must exceed; for a feature, <see cref="Expression"/> is its formula over the inputs.</summary>
+public sealed record FeatureField(
+    string Name,
+    string Type,
+    string? Description = null,
+    double? ExclusiveMinimum = null,
+    FeatureExpression? Expression = null);

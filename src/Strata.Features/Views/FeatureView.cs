@@ -1,49 +1,53 @@
-using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 
 namespace Strata.Features.Views;
 
-/// <summary>A feature view: typed request inputs, typed output features and the one transform between them.
-/// The same <see cref="Compute"/> runs for every training row and every online request, so training and
-/// serving cannot disagree about a feature's definition.</summary>
+/// <summary>A feature view: typed request inputs and the features computed from them, each written once as a C# lambda.
+/// It is published as data (<see cref="Info"/>) and run through <see cref="FeatureTransform"/>, the same compiled code
+/// that serving runs, so training and serving cannot disagree about a feature's definition.</summary>
 public abstract class FeatureView
 {
-    public abstract string Name { get; }
+    private readonly Lazy<(FeatureViewInfo Info, FeatureTransform Transform)> _compiled;
 
-    /// <summary>Changes whenever a transform's meaning changes; models record the version they were trained on.</summary>
-    public abstract string Version { get; }
+    protected FeatureView() => _compiled = new(Compile);
+
+    public abstract string Name { get; }
 
     public abstract string Description { get; }
 
     public abstract IReadOnlyList<FeatureField> Inputs { get; }
 
-    public abstract IReadOnlyList<FeatureField> Features { get; }
+    public abstract IReadOnlyList<FeatureDefinition> Features { get; }
 
-    /// <summary>Computes <see cref="Features"/> from already validated <see cref="Inputs"/>.</summary>
-    protected abstract void Transform(ReadOnlySpan<double> inputs, Span<double> features);
+    /// <summary>The definition as published; its version is a hash of inputs and formulas, so any change of meaning
+    /// is a new version, and a model trained on another version is refused by serving.</summary>
+    public FeatureViewInfo Info => _compiled.Value.Info;
 
-    public FeatureViewInfo Info => new(Name, Version, Description, Inputs, Features);
+    public FeatureTransform Transform => _compiled.Value.Transform;
 
-    /// <summary>Validates the inputs against their declared bounds, then transforms them.</summary>
-    public void Compute(ReadOnlySpan<double> inputs, Span<double> features)
+    /// <summary>Validates inputs (in <see cref="Inputs"/> order) and computes the features.</summary>
+    public double[] Compute(double[] inputs) => Transform.Compute(inputs);
+
+    private (FeatureViewInfo, FeatureTransform) Compile()
     {
-        if (inputs.Length != Inputs.Count)
+        var features = Features.Select(f => f.ToField()).ToList();
+        var definition = JsonSerializer.SerializeToUtf8Bytes(new { Inputs, features }, StrataJson.Options);
+        var version = Convert.ToHexStringLower(SHA256.HashData(definition))[..12];
+        var info = new FeatureViewInfo(Name, version, Description, Inputs, features);
+        var names = Inputs.Select(i => i.Name).Concat(features.Select(f => "feature " + f.Name)).ToList();
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
         {
-            throw new InputValidationException("inputs", $"view '{Name}' takes {Inputs.Count} inputs, got {inputs.Length}");
+            throw new InvalidOperationException($"view '{Name}' declares an input or feature name twice");
         }
-        for (var i = 0; i < inputs.Length; i++)
-        {
-            var field = Inputs[i];
-            if (!double.IsFinite(inputs[i]))
-            {
-                throw new InputValidationException(field.Name, "must be a finite number");
-            }
-            if (field.ExclusiveMinimum is double min && !(inputs[i] > min))
-            {
-                throw new InputValidationException(field.Name, $"must be > {min.ToString(CultureInfo.InvariantCulture)}, got {inputs[i].ToString(CultureInfo.InvariantCulture)}");
-            }
-        }
-        Transform(inputs, features);
+        return (info, FeatureTransform.Compile(info));
     }
+
+    /// <summary>Throws the validation error of the first bad row, in terms of the dataset.</summary>
+    internal static InputValidationException RowError(string dataset, int row, string view, InputValidationException e) =>
+        new("dataset_id", $"row {row} of dataset {dataset} fails view '{view}': {e.Message} (add a cleaning rule at ingestion)");
 }

@@ -14,31 +14,19 @@ public sealed class SeedFeatureView : FeatureView
         new("income", "float64", "Yearly income"),
     ];
 
-    private static readonly FeatureField[] FeatureFields =
+    private static readonly FeatureDefinition[] Definitions =
     [
-        new("age", "float64"),
-        new("income", "float64"),
-        new("age_squared", "float64", "age^2"),
-        new("income_per_age", "float64", "income / age"),
+        FeatureDefinition.Of("age", (double age) => age),
+        FeatureDefinition.Of("income", (double income) => income),
+        FeatureDefinition.Of("age_squared", (double age) => age * age, "age^2"),
+        FeatureDefinition.Of("income_per_age", (double income, double age) => income / age, "income / age"),
     ];
 
     public override string Name => ViewName;
-
-    public override string Version => "1";
 
     public override string Description => "The seed example's features: age, income, age_squared, income_per_age.";
 
     public override IReadOnlyList<FeatureField> Inputs => InputFields;
 
-    public override IReadOnlyList<FeatureField> Features => FeatureFields;
-
-    protected override void Transform(ReadOnlySpan<double> inputs, Span<double> features)
-    {
-        var age = inputs[0];
-        var income = inputs[1];
-        features[0] = age;
-        features[1] = income;
-        features[2] = age * age;
-        features[3] = income / age;
-    }
+    public override IReadOnlyList<FeatureDefinition> Features => Definitions;
 }

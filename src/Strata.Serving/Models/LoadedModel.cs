@@ -8,7 +8,8 @@ using Strata.Contracts.Registry;
 namespace Strata.Serving.Models;
 
 /// <summary>One model version ready to score: its ML.NET pipeline, a pool of prediction engines (an engine is
-/// single-threaded, the pool makes the model safe for concurrent requests) and the feature view it expects.</summary>
+/// single-threaded, the pool makes the model safe for concurrent requests) and the compiled feature view it was
+/// trained with, so request inputs become features here, with the same compiled definition training used.</summary>
 public sealed class LoadedModel
 {
     private readonly ObjectPool<PredictionEngine<ModelInput, ModelOutput>> _engines;
@@ -17,7 +18,7 @@ public sealed class LoadedModel
     private LoadedModel(ModelVersion version, FeatureViewInfo view, ITransformer model, MLContext ml, DateTimeOffset loadedAt)
     {
         Version = version;
-        View = view;
+        Features = FeatureTransform.Compile(view);
         LoadedAt = loadedAt;
         VersionText = version.Version.ToString(CultureInfo.InvariantCulture);
         _featureCount = version.FeatureNames.Count;
@@ -31,7 +32,9 @@ public sealed class LoadedModel
 
     public string VersionText { get; }
 
-    public FeatureViewInfo View { get; }
+    public FeatureViewInfo View => Features.View;
+
+    public FeatureTransform Features { get; }
 
     public DateTimeOffset LoadedAt { get; }
 
@@ -42,17 +45,18 @@ public sealed class LoadedModel
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(view);
         var expected = view.Features.Select(f => f.Name).ToList();
-        if (!expected.SequenceEqual(version.FeatureNames))
+        if (view.Version != version.FeatureViewVersion || !expected.SequenceEqual(version.FeatureNames))
         {
             throw new InvalidDataException(
-                $"model {version.Model} v{version.Version} was trained on features [{string.Join(", ", version.FeatureNames)}] " +
-                $"but view '{view.Name}' now yields [{string.Join(", ", expected)}]");
+                $"model {version.Model} v{version.Version} was trained on view '{version.FeatureView}' version {version.FeatureViewVersion} " +
+                $"[{string.Join(", ", version.FeatureNames)}] but the view is now version {view.Version} [{string.Join(", ", expected)}]; " +
+                "retrain on the current definition (serving it would be training/serving skew)");
         }
         var ml = new MLContext(seed: 0);
         using var stream = new MemoryStream(artifact, writable: false);
         var model = ml.Model.Load(stream, out _);
         var loaded = new LoadedModel(version, view, model, ml, now);
-        loaded.Score(new double[loaded._featureCount]);
+        loaded.Score(loaded.Features.Compute([.. view.Inputs.Select(i => i.ExclusiveMinimum is double min ? min + 1 : 1)]));
         return loaded;
     }
 
