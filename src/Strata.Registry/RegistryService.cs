@@ -1,13 +1,15 @@
 using Strata.Contracts.Errors;
+using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
 
 namespace Strata.Registry;
 
-/// <summary>The Registry module in process: validates, then stores metadata and artifacts. This is the
+/// <summary>The Registry module in process: validates, then stores metadata and artifacts, and announces new versions
+/// (<c>model.registered</c>) and alias moves (<c>model.alias_changed</c>) after each write. This is the
 /// <see cref="IRegistryClient"/> other modules get when the registry runs in their process.</summary>
-public sealed class RegistryService(IRegistryStore store, ArtifactStore artifacts, TimeProvider time) : IRegistryClient
+public sealed class RegistryService(IRegistryStore store, ArtifactStore artifacts, TimeProvider time, IEventPublisher events) : IRegistryClient
 {
     public Task<ArtifactRef> PutArtifactAsync(Stream content, CancellationToken cancellationToken = default) =>
         artifacts.PutAsync(content, cancellationToken);
@@ -44,7 +46,11 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
             throw new InputValidationException("artifact_sha256", $"no artifact {version.ArtifactSha256} has been uploaded");
         }
         var size = (await artifacts.ReadVerifiedAsync(version.ArtifactSha256, cancellationToken)).LongLength;
-        return await store.AddVersionAsync(model, version, size, time.GetUtcNow(), cancellationToken);
+        var created = await store.AddVersionAsync(model, version, size, time.GetUtcNow(), cancellationToken);
+        await events.PublishAsync(EventTopics.ModelRegistered, $"{model}/{created.Version}", new ModelRegisteredEvent(
+            model, created.Version, created.ArtifactSha256, created.DatasetVersion, created.FeatureView, created.FeatureViewVersion,
+            created.Metrics), CancellationToken.None);
+        return created;
     }
 
     public async Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken = default)
@@ -68,9 +74,15 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         {
             throw new ResourceNotFoundException("model", model);
         }
+        var previous = await store.GetVersionByAliasAsync(model, alias, cancellationToken);
         if (!await store.SetAliasAsync(model, alias, version, cancellationToken))
         {
             throw new ResourceNotFoundException("model version", $"{model}/{version}");
+        }
+        if (previous?.Version != version)
+        {
+            await events.PublishAsync(EventTopics.ModelAliasChanged, $"{model}@{alias}",
+                new ModelAliasChangedEvent(model, alias, version, previous?.Version), CancellationToken.None);
         }
         return (await store.GetVersionAsync(model, version, cancellationToken))!;
     }

@@ -1,5 +1,6 @@
 using Strata.Contracts.Errors;
 using Strata.Contracts.Registry;
+using Strata.Events;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
 using Strata.Testing;
@@ -9,12 +10,14 @@ namespace Strata.Registry.Tests;
 public sealed class RegistryServiceTests : IDisposable
 {
     private readonly TempFolder _folder = new();
+    private readonly InProcessEventBus _bus = new(new CloudEventCodec(TimeProvider.System, "/strata/registry"),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<InProcessEventBus>.Instance);
 
     private async Task<RegistryService> OpenAsync()
     {
         var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
         await store.InitializeAsync(CancellationToken.None);
-        return new RegistryService(store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), TimeProvider.System);
+        return new RegistryService(store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), TimeProvider.System, _bus);
     }
 
     private static NewModelVersion Version(string sha) => new(sha, ModelFormats.MlNet,
@@ -116,5 +119,32 @@ public sealed class RegistryServiceTests : IDisposable
         await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.GetArtifactAsync(new string('c', 64)));
     }
 
-    public void Dispose() => _folder.Dispose();
+    [Fact]
+    public async Task Writes_PublishRegisteredAndAliasChangedEvents()
+    {
+        var received = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
+        using var a = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
+        using var b = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.SetAliasAsync("m", "champion", 1);
+        await registry.SetAliasAsync("m", "champion", 1);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var registered = await received.Reader.ReadAsync(timeout.Token);
+        var moved = await received.Reader.ReadAsync(timeout.Token);
+        Assert.Equal(("strata.model.registered", "m/1"), (registered.Type, registered.Subject));
+        Assert.Equal("dataset-1", registered.DataAs<Strata.Contracts.Events.ModelRegisteredEvent>()!.DatasetVersion);
+        Assert.Equal(new Strata.Contracts.Events.ModelAliasChangedEvent("m", "champion", 1, null), moved.DataAs<Strata.Contracts.Events.ModelAliasChangedEvent>());
+        await Task.Delay(200);
+        Assert.False(received.Reader.TryRead(out _), "re-pointing an alias at the version it already has is not a change");
+    }
+
+    public void Dispose()
+    {
+        _bus.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _folder.Dispose();
+    }
 }

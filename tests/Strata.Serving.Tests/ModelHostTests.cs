@@ -48,6 +48,19 @@ public sealed class ModelHostTests
     }
 
     [Fact]
+    public async Task AliasChangedEvent_SwapsWithoutWaitingForThePoll()
+    {
+        // Polling once an hour: only the model.alias_changed event can explain a swap within seconds.
+        await using var modules = await InProcessModules.StartAsync(serving: true,
+            new Dictionary<string, string?> { ["Strata:Serving:RefreshInterval"] = "01:00:00" });
+        var serving = modules.Get<IServingClient>();
+        var trained = await TrainAsync(modules, trees: 5);
+
+        var status = await Eventually.ValueAsync(() => serving.GetStatusAsync(), s => s.Version == trained.Version, TimeSpan.FromSeconds(10), "event-driven load");
+        Assert.True(status.Ready);
+    }
+
+    [Fact]
     public async Task Predict_InvalidInputs_ThrowNamingInput()
     {
         await using var modules = await InProcessModules.StartAsync(serving: true);

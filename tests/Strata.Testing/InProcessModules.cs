@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Strata.Data;
+using Strata.Events;
 using Strata.Features;
 using Strata.Registry;
 using Strata.ServiceDefaults;
@@ -44,6 +45,7 @@ public sealed class InProcessModules : IAsyncDisposable
         }
         builder.Logging.ClearProviders();
         builder.Services.AddServiceDefaults();
+        builder.Services.AddEventsModule("/strata/test");
         builder.Services.AddDataModule().AddFeaturesModule().AddRegistryModule().AddTrainingModule();
         if (serving)
         {

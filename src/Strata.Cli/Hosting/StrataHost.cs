@@ -7,6 +7,7 @@ using Strata.Contracts.Registry;
 using Strata.Contracts.Serving;
 using Strata.Contracts.Training;
 using Strata.Data;
+using Strata.Events;
 using Strata.Features;
 using Strata.Gateway;
 using Strata.Registry;
@@ -71,6 +72,7 @@ public static class StrataHost
         var services = builder.Services;
         services.AddServiceDefaults();
         services.AddHostedService<ParentWatcher>();
+        services.AddEventsModule($"/strata/{string.Join('+', settings.IsMonolith ? ["monolith"] : settings.Modules)}");
         var remote = RemoteUrls(builder.Configuration, settings);
 
         if (settings.Hosts(ModuleNames.Data)) { services.AddDataModule(); }

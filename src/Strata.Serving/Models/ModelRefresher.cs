@@ -1,14 +1,27 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strata.Contracts.Events;
 
 namespace Strata.Serving.Models;
 
-/// <summary>Keeps <see cref="ModelHost"/> on the version the alias points at: loads it at start, then re-reads the
-/// alias every <see cref="ServingOptions.RefreshInterval"/>. A failed load keeps the current version serving.</summary>
-public sealed partial class ModelRefresher(ModelHost host, TimeProvider time, ILogger<ModelRefresher> logger) : BackgroundService
+/// <summary>Keeps <see cref="ModelHost"/> on the version the alias points at: loads it at start, swaps as soon as a
+/// <c>model.alias_changed</c> event for it arrives, and re-reads the alias every <see cref="ServingOptions.RefreshInterval"/>
+/// for the changes no event brings (a registry in another process until a broker joins them). A failed load keeps the
+/// current version serving.</summary>
+public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber events, TimeProvider time, ILogger<ModelRefresher> logger) : BackgroundService
 {
+    public const string ConsumerGroup = "serving-model-refresher";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var subscription = events.Subscribe(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
+        {
+            var change = received.DataAs<ModelAliasChangedEvent>();
+            if (change is not null && change.Model == host.Options.Model && change.Alias == host.Options.Alias)
+            {
+                await host.RefreshAsync(ct);
+            }
+        });
         using var timer = new PeriodicTimer(host.Options.RefreshInterval, time);
         do
         {
