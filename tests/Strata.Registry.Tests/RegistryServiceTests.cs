@@ -122,9 +122,11 @@ public sealed class RegistryServiceTests : IDisposable
     [Fact]
     public async Task Writes_PublishRegisteredAndAliasChangedEvents()
     {
-        var received = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
-        using var a = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
-        using var b = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
+        // One channel per topic: topics are delivered independently, so there is no order across them.
+        var registeredEvents = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
+        var aliasEvents = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
+        using var a = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", (e, ct) => registeredEvents.Writer.WriteAsync(e, ct).AsTask());
+        using var b = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => aliasEvents.Writer.WriteAsync(e, ct).AsTask());
         var registry = await OpenAsync();
         var sha = await UploadAsync(registry, "m");
 
@@ -133,13 +135,14 @@ public sealed class RegistryServiceTests : IDisposable
         await registry.SetAliasAsync("m", "champion", 1);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var registered = await received.Reader.ReadAsync(timeout.Token);
-        var moved = await received.Reader.ReadAsync(timeout.Token);
+        var registered = await registeredEvents.Reader.ReadAsync(timeout.Token);
+        var moved = await aliasEvents.Reader.ReadAsync(timeout.Token);
         Assert.Equal(("strata.model.registered", "m/1"), (registered.Type, registered.Subject));
         Assert.Equal("dataset-1", registered.DataAs<Strata.Contracts.Events.ModelRegisteredEvent>()!.DatasetVersion);
         Assert.Equal(new Strata.Contracts.Events.ModelAliasChangedEvent("m", "champion", 1, null), moved.DataAs<Strata.Contracts.Events.ModelAliasChangedEvent>());
         await Task.Delay(200);
-        Assert.False(received.Reader.TryRead(out _), "re-pointing an alias at the version it already has is not a change");
+        Assert.False(aliasEvents.Reader.TryRead(out _), "re-pointing an alias at the version it already has is not a change");
+        Assert.False(registeredEvents.Reader.TryRead(out _));
     }
 
     public void Dispose()
