@@ -27,8 +27,11 @@ public static class DataApi
         return app;
     }
 
-    private static async Task<Created<DatasetVersion>> Ingest(string name, HttpRequest request, IDataClient data, CancellationToken ct)
+    /// <summary>201 for a new version; 200 when identical content and rules already made this version (ingestion is idempotent).</summary>
+    private static async Task<Results<Created<DatasetVersion>, Ok<DatasetVersion>>> Ingest(
+        string name, HttpRequest request, IDataClient data, TimeProvider time, CancellationToken ct)
     {
+        var started = time.GetUtcNow();
         var dropMissing = request.Query["drop_missing"].ToString() switch
         {
             "" or "true" or "1" => true,
@@ -37,7 +40,9 @@ public static class DataApi
         };
         var filters = request.Query["filter"].Select(f => RowFilter.Parse(f ?? string.Empty)).ToList();
         var version = await data.IngestCsvAsync(name, request.Body, new CleaningRules(dropMissing, filters), ct);
-        return TypedResults.Created($"/api/data/datasets/{version.Id}", version);
+        return version.CreatedAt < started
+            ? TypedResults.Ok(version)
+            : TypedResults.Created($"/api/data/datasets/{version.Id}", version);
     }
 
     private static async Task<Results<Ok<DatasetVersion>, ProblemHttpResult>> GetDataset(string id, IDataClient data, CancellationToken ct) =>

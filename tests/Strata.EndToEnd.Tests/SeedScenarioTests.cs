@@ -35,6 +35,10 @@ public sealed class SeedScenarioTests
             Assert.Equal(HttpStatusCode.Created, ingested.StatusCode);
             var dataset = await ingested.Content.ReadFromJsonAsync<JsonElement>();
             datasetId = dataset.GetProperty("id").GetString()!;
+            using var again = new StringContent(SampleDataset.Csv(6000, seed: 7), Encoding.UTF8, "text/csv");
+            using var reingested = await http.PostAsync(new Uri("/api/data/datasets/seed?drop_missing=true&filter=age%3E0", UriKind.Relative), again);
+            Assert.Equal(HttpStatusCode.OK, reingested.StatusCode);
+            Assert.Equal(datasetId, (await reingested.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
             Assert.Equal(6000, dataset.GetProperty("source_rows").GetInt64());
             var dropped = dataset.GetProperty("dropped").EnumerateArray().ToDictionary(d => d.GetProperty("rule").GetString()!, d => d.GetProperty("rows").GetInt64());
             Assert.Equal(12, dropped["missing_values"]);   // every 500th row of 6000
@@ -65,11 +69,19 @@ public sealed class SeedScenarioTests
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Equal("age", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
 
+            // 7. Every module's OpenAPI document through the front door.
+            foreach (var module in new[] { "data", "features", "registry", "training", "serving" })
+            {
+                using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/openapi/{module}.json", UriKind.Relative)));
+                Assert.Equal($"strata | {module}", document.RootElement.GetProperty("info").GetProperty("title").GetString());
+                Assert.NotEmpty(document.RootElement.GetProperty("paths").EnumerateObject());
+            }
+
             Assert.Equal(0, await up.StopAsync(TimeSpan.FromSeconds(30)));
             Assert.Empty(LocalProcesses.WithArgument(folder.Path));
         }
 
-        // 7. Restart on the same data: same version, same answer, nothing retrained.
+        // 8. Restart on the same data: same version, same answer, nothing retrained.
         await using (var again = await StrataUp.StartAsync(topology, folder.Path))
         {
             var restarted = await PredictAsync(again.Http, 35, 50000);
