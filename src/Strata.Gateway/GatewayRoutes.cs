@@ -13,6 +13,6 @@ public static class GatewayRoutes
         [ModuleNames.Features] = ["/api/features/{**rest}", "/openapi/features.json"],
         [ModuleNames.Registry] = ["/api/registry/{**rest}", "/openapi/registry.json"],
         [ModuleNames.Training] = ["/api/training/{**rest}", "/train", "/openapi/training.json"],
-        [ModuleNames.Serving] = ["/predict", "/api/serving/{**rest}", "/openapi/serving.json"],
+        [ModuleNames.Serving] = ["/predict", "/api/serving/{**rest}", "/v1/{**rest}", "/v2", "/v2/{**rest}", "/openapi/serving.json"],
     };
 }

@@ -6,6 +6,7 @@ using Strata.Contracts;
 using Strata.Contracts.Features;
 using Strata.Contracts.Serving;
 using Strata.ServiceDefaults;
+using Strata.Serving.Protocols;
 
 namespace Strata.Serving;
 
@@ -21,6 +22,8 @@ public static class ServingApi
             .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}");
         var api = app.MapGroup("/api/serving").InModule(ModuleNames.Serving).WithTags("Serving");
         api.MapGet("/status", async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
+        app.MapKServeV1Api();
+        app.MapOpenInferenceApi();
         return app;
     }
 

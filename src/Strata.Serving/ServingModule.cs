@@ -15,6 +15,7 @@ public static class ServingModule
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelRefresher>();
         services.AddSingleton<ServingService>();
+        services.AddSingleton<Protocols.ServedModels>();
         services.AddSingleton<IServingClient>(sp => sp.GetRequiredService<ServingService>());
         services.AddReadinessCheck<ModelLoadedCheck>("model-loaded");
         services.AddOpenApi(ModuleNames.Serving);

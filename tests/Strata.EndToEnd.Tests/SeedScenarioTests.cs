@@ -69,7 +69,17 @@ public sealed class SeedScenarioTests
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Equal("age", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
 
-            // 7. Every module's OpenAPI document through the front door.
+            // 7. The KServe protocols answer through the front door with the same model.
+            using var infer = await http.PostAsync(new Uri("/v2/models/seed/infer", UriKind.Relative), new StringContent(
+                """{"id": "e2e", "inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}""",
+                Encoding.UTF8, "application/json"));
+            var inferred = await infer.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(("e2e", "2"), (inferred.GetProperty("id").GetString(), inferred.GetProperty("model_version").GetString()));
+            Assert.Equal(predictionBeforeRestart, inferred.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble());
+            using var v1 = await http.PostAsJsonAsync(new Uri("/v1/models/seed:predict", UriKind.Relative), new { instances = new[] { new[] { 35.0, 50000 } } });
+            Assert.Equal(predictionBeforeRestart, (await v1.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("predictions")[0].GetDouble());
+
+            // 8. Every module's OpenAPI document through the front door.
             foreach (var module in new[] { "data", "features", "registry", "training", "serving" })
             {
                 using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/openapi/{module}.json", UriKind.Relative)));
@@ -81,7 +91,7 @@ public sealed class SeedScenarioTests
             Assert.Empty(LocalProcesses.WithArgument(folder.Path));
         }
 
-        // 8. Restart on the same data: same version, same answer, nothing retrained.
+        // 9. Restart on the same data: same version, same answer, nothing retrained.
         await using (var again = await StrataUp.StartAsync(topology, folder.Path))
         {
             var restarted = await PredictAsync(again.Http, 35, 50000);

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Strata.Serving.Protocols;
+
+/// <summary>The KServe protocols' own error shape: <c>{"error": "..."}</c> with 400 (bad request) or 404 (unknown model
+/// or version); a model that is known but not loaded yet is a 503 in the same shape.</summary>
+public sealed class ProtocolException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public static ProtocolException BadRequest(string message) => new(StatusCodes.Status400BadRequest, message);
+
+    public static ProtocolException NotFound(string message) => new(StatusCodes.Status404NotFound, message);
+
+    public IResult ToResult() => Results.Json(new ErrorBody(Message), statusCode: Status);
+
+    /// <summary>The body of every protocol error.</summary>
+    public sealed record ErrorBody(string Error);
+}

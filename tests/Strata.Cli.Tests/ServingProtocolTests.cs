@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>KServe V1 and Open Inference Protocol (V2) REST conformance, written from the public specifications,
+/// against the seeded monolith: shapes, datatypes, id echo, version routing, and the protocols' own error shape.</summary>
+public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixture<MonolithFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    private async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response);
+    }
+
+    private async Task<double> PredictAsync(double age, double income) =>
+        (await (await Http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age, income })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("prediction").GetDouble();
+
+    [Fact]
+    public async Task V2_ServerEndpoints_AnswerPerSpec()
+    {
+        var (status, metadata, _) = await SendAsync(HttpMethod.Get, "/v2");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("strata", metadata.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.String, metadata.GetProperty("version").ValueKind);
+        Assert.Equal(JsonValueKind.Array, metadata.GetProperty("extensions").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/v2/health/live")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/v2/health/ready")).Status);
+    }
+
+    [Fact]
+    public async Task V2_ModelMetadata_DescribesTensorsWithVariableBatch()
+    {
+        var (status, body, response) = await SendAsync(HttpMethod.Get, "/v2/models/seed");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var version = body.GetProperty("versions")[0].GetString()!;
+        Assert.Equal(version, response.Headers.GetValues("X-Model-Version").Single());
+        Assert.Equal("seed", body.GetProperty("name").GetString());
+        Assert.Equal("mlnet", body.GetProperty("platform").GetString());
+        Assert.Equal(["age", "income"], body.GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
+        Assert.All(body.GetProperty("inputs").EnumerateArray(), i =>
+        {
+            Assert.Equal("FP64", i.GetProperty("datatype").GetString());
+            Assert.Equal([-1], i.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        });
+        Assert.Equal("probability", body.GetProperty("outputs")[0].GetProperty("name").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/v2/models/seed/versions/{version}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/v2/models/seed/versions/{version}/ready")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/v2/models/seed/ready")).Status);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v2/models/nope")]
+    [InlineData("GET", "/v2/models/nope/ready")]
+    [InlineData("POST", "/v2/models/nope/infer")]
+    [InlineData("GET", "/v2/models/seed/versions/999")]
+    [InlineData("GET", "/v2/models/seed/versions/999/ready")]
+    [InlineData("POST", "/v2/models/seed/versions/999/infer")]
+    [InlineData("GET", "/v1/models/nope")]
+    [InlineData("POST", "/v1/models/nope:predict")]
+    public async Task UnknownModelOrVersion_Is404WithErrorBody(string method, string path)
+    {
+        var (status, body, _) = await SendAsync(new HttpMethod(method), path, method == "POST" ? """{"instances": [[1, 2]], "inputs": []}""" : null);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task V2_Infer_FlatOrNestedData_EchoesIdAndMatchesPredict()
+    {
+        var flat = """{"id": "req-7", "inputs": [{"name": "age", "shape": [2], "datatype": "FP64", "data": [35, 20]}, {"name": "income", "shape": [2], "datatype": "FP64", "data": [50000, 190000]}]}""";
+        var nested = """{"inputs": [{"name": "income", "shape": [2, 1], "datatype": "INT64", "data": [[50000], [190000]]}, {"name": "age", "shape": [2, 1], "datatype": "INT32", "data": [[35], [20]]}], "outputs": [{"name": "probability"}]}""";
+
+        var (status, a, response) = await SendAsync(HttpMethod.Post, "/v2/models/seed/infer", flat);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("req-7", a.GetProperty("id").GetString());
+        Assert.Equal("seed", a.GetProperty("model_name").GetString());
+        Assert.Equal(a.GetProperty("model_version").GetString(), response.Headers.GetValues("X-Model-Version").Single());
+        var output = a.GetProperty("outputs")[0];
+        Assert.Equal(("probability", "FP64"), (output.GetProperty("name").GetString(), output.GetProperty("datatype").GetString()));
+        Assert.Equal([2], output.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        var scores = output.GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToArray();
+        Assert.Equal([await PredictAsync(35, 50000), await PredictAsync(20, 190000)], scores);
+
+        var (nestedStatus, b, _) = await SendAsync(HttpMethod.Post, "/v2/models/seed/infer", nested);
+        Assert.Equal(HttpStatusCode.OK, nestedStatus);
+        Assert.False(b.TryGetProperty("id", out _));
+        Assert.Equal(scores, b.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(d => d.GetDouble()));
+    }
+
+    public static TheoryData<string, string> BadInferRequests => new()
+    {
+        { "not json", "not valid JSON" },
+        { "[1]", "JSON object" },
+        { """{"inputs": []}""", "non-empty array" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "input 'income' is missing" },
+        { """{"inputs": [{"name": "height", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "no input 'height'" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}, {"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "given twice" },
+        { """{"inputs": [{"name": "age", "shape": [3], "datatype": "FP64", "data": [3, 4]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "3 elements" },
+        { """{"inputs": [{"name": "age", "shape": [1, 2], "datatype": "FP64", "data": [3, 4]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "[N] or [N, 1]" },
+        { """{"inputs": [{"name": "age", "shape": [-1], "datatype": "FP64", "data": [3]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "non-negative integer" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "BYTES", "data": ["3"]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "datatype BYTES" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "BOOL", "data": [true]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "datatype BOOL" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP128", "data": [3]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "unknown datatype" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [3.5]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not a INT64" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "INT32", "data": [3000000000]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not a INT32" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": ["3"]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not a finite number" },
+        { """{"inputs": [{"name": "age", "shape": [2], "datatype": "FP64", "data": [3, 4]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "other inputs have 2" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [0]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "input 'age' must be > 0" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64"}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "'data' array" },
+        { """{"inputs": [{"name": "age", "datatype": "FP64", "data": [1]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "'shape' array" },
+        { """{"id": 5, "inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [1]}]}""", "'id' must be a string" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}], "outputs": [{"name": "logits"}]}""", "no output 'logits'" },
+        { """{"inputs": [{"name": "age", "shape": [20000], "datatype": "FP64", "data": [1]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "20000 rows" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInferRequests))]
+    public async Task V2_Infer_BadRequest_Is400WithErrorNamingTheProblem(string json, string expected)
+    {
+        var (status, body, response) = await SendAsync(HttpMethod.Post, "/v2/models/seed/infer", json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(expected, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task V1_ListReadyPredict_AnswerPerSpec()
+    {
+        var (_, list, _) = await SendAsync(HttpMethod.Get, "/v1/models");
+        Assert.Equal(["seed"], list.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        var (_, ready, _) = await SendAsync(HttpMethod.Get, "/v1/models/seed");
+        Assert.Equal(("seed", true), (ready.GetProperty("name").GetString(), ready.GetProperty("ready").GetBoolean()));
+
+        var (status, body, response) = await SendAsync(HttpMethod.Post, "/v1/models/seed:predict",
+            """{"instances": [{"age": 35, "income": 50000}, [20, 190000]]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([await PredictAsync(35, 50000), await PredictAsync(20, 190000)],
+            body.GetProperty("predictions").EnumerateArray().Select(p => p.GetDouble()));
+        Assert.Equal(body.GetProperty("model_version").GetString(), response.Headers.GetValues("X-Model-Version").Single());
+    }
+
+    [Theory]
+    [InlineData("""{"instances": {"age": 35, "income": 1}}""", "must be a list")]
+    [InlineData("""{"inputs": [[35, 1]]}""", "'instances'")]
+    [InlineData("""{"instances": []}""", "between 1 and")]
+    [InlineData("""{"instances": [{"age": 35}]}""", "no 'income'")]
+    [InlineData("""{"instances": [[35]]}""", "array of 2 values")]
+    [InlineData("""{"instances": [{"age": "35", "income": 1}]}""", "must be a finite number")]
+    [InlineData("""{"instances": [{"age": -35, "income": 1}]}""", "input 'age' must be > 0")]
+    [InlineData("{", "not valid JSON")]
+    public async Task V1_Predict_BadRequest_Is400WithError(string json, string expected)
+    {
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "/v1/models/seed:predict", json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(expected, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+}
