@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Strata.Contracts;
+using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Serving;
 using Strata.ServiceDefaults;
@@ -19,7 +20,8 @@ public static class ServingApi
             .Accepts<Dictionary<string, double>>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}");
+            .Produces<PredictionResult>().Produces<BatchPredictionResult>()
+            .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}; an array of such objects -> {\"predictions\": [...], \"model_version\": \"n\"}");
         var api = app.MapGroup("/api/serving").InModule(ModuleNames.Serving).WithTags("Serving");
         api.MapGet("/status", async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
         app.MapKServeV1Api();
@@ -27,10 +29,29 @@ public static class ServingApi
         return app;
     }
 
-    private static async Task<Ok<PredictionResult>> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
+    /// <summary>One object gives one prediction; an array of objects (the batch form) gives <c>predictions</c> in order.</summary>
+    private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
     {
         var model = serving.CurrentOrThrow();
-        var inputs = await RequestBody.ReadAllAsync(request, body => InputRowReader.Read(body, model.View.Inputs), ct);
-        return TypedResults.Ok(ServingService.Predict(model, inputs));
+        var isBatch = false;
+        var rows = await RequestBody.ReadAllAsync(request, body => InputRowReader.ReadBatch(body, model.View.Inputs, out isBatch), ct,
+            maxBytes: 16L << 20);
+        if (!isBatch)
+        {
+            return TypedResults.Ok(ServingService.Predict(model, rows[0]));
+        }
+        var predictions = new double[rows.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            try
+            {
+                predictions[r] = ServingService.Predict(model, rows[r]).Prediction;
+            }
+            catch (InputValidationException e)
+            {
+                throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
+            }
+        }
+        return TypedResults.Ok(new BatchPredictionResult(predictions, model.VersionText));
     }
 }

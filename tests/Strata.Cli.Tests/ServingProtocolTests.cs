@@ -137,6 +137,17 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Predict_BatchForm_ScoresEveryRowInOrder()
+    {
+        var (status, body, _) = await SendAsync(HttpMethod.Post, "/predict",
+            """[{"age": 35, "income": 50000}, {"age": 20, "income": 190000}, {"age": 61, "income": 20000}]""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([await PredictAsync(35, 50000), await PredictAsync(20, 190000), await PredictAsync(61, 20000)],
+            body.GetProperty("predictions").EnumerateArray().Select(p => p.GetDouble()));
+        Assert.Equal(JsonValueKind.String, body.GetProperty("model_version").ValueKind);
+    }
+
+    [Fact]
     public async Task V1_ListReadyPredict_AnswerPerSpec()
     {
         var (_, list, _) = await SendAsync(HttpMethod.Get, "/v1/models");

@@ -14,6 +14,22 @@ public class InputRowReaderTests
         Assert.Equal([35.5, 50000], values);
     }
 
+    [Fact]
+    public void ReadBatch_ObjectOrArray_TellsWhichItWas()
+    {
+        var single = InputRowReader.ReadBatch(new System.Buffers.ReadOnlySequence<byte>("""{"age": 1, "income": 2}"""u8.ToArray()), Inputs, out var isBatch);
+        Assert.False(isBatch);
+        Assert.Equal([1.0, 2], Assert.Single(single));
+
+        var batch = InputRowReader.ReadBatch(new System.Buffers.ReadOnlySequence<byte>("""[{"age": 1, "income": 2}, {"income": 4, "age": 3}]"""u8.ToArray()), Inputs, out isBatch);
+        Assert.True(isBatch);
+        Assert.Equal([[1.0, 2], [3.0, 4]], batch);
+
+        var error = Assert.Throws<InputValidationException>(() =>
+            InputRowReader.ReadBatch(new System.Buffers.ReadOnlySequence<byte>("""[{"age": 1, "income": 2}, {"age": "x", "income": 4}]"""u8.ToArray()), Inputs, out _));
+        Assert.Equal("[1].age", error.Field);
+    }
+
     [Theory]
     [InlineData("""{"income": 1}""", "age", "is required")]
     [InlineData("""{"age": "35", "income": 1}""", "age", "must be a number, got a string")]
