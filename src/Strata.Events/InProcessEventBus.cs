@@ -22,13 +22,15 @@ public sealed partial class InProcessEventBus(CloudEventCodec codec, ILogger<InP
 
     public async ValueTask PublishAsync<T>(string topic, string subject, T data, CancellationToken cancellationToken = default)
     {
-        var envelope = codec.Encode(topic, subject, data);
-        if (_topics.TryGetValue(topic, out var groups))
+        // Nothing is kept in process: an event nobody subscribes to is not even encoded.
+        if (!_topics.TryGetValue(topic, out var groups) || groups.IsEmpty)
         {
-            foreach (var subscription in groups.Values)
-            {
-                await subscription.Queue.Writer.WriteAsync(envelope, cancellationToken);
-            }
+            return;
+        }
+        var envelope = codec.Encode(topic, subject, data);
+        foreach (var subscription in groups.Values)
+        {
+            await subscription.Queue.Writer.WriteAsync(envelope, cancellationToken);
         }
     }
 

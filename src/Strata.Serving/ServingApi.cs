@@ -32,20 +32,22 @@ public static class ServingApi
     /// <summary>One object gives one prediction; an array of objects (the batch form) gives <c>predictions</c> in order.</summary>
     private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var traceId = request.HttpContext.TraceIdentifier;
         var model = serving.CurrentOrThrow();
         var isBatch = false;
         var rows = await RequestBody.ReadAllAsync(request, body => InputRowReader.ReadBatch(body, model.View.Inputs, out isBatch), ct,
             maxBytes: 16L << 20);
         if (!isBatch)
         {
-            return TypedResults.Ok(ServingService.Predict(model, rows[0]));
+            return TypedResults.Ok(serving.Predict(model, rows[0], started, traceId));
         }
         var predictions = new double[rows.Count];
         for (var r = 0; r < rows.Count; r++)
         {
             try
             {
-                predictions[r] = ServingService.Predict(model, rows[r]).Prediction;
+                predictions[r] = serving.Predict(model, rows[r], started, traceId).Prediction;
             }
             catch (InputValidationException e)
             {

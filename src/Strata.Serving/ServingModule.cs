@@ -14,6 +14,8 @@ public static class ServingModule
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelRefresher>();
+        services.AddSingleton<PredictionLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
         services.AddSingleton<ServingService>();
         services.AddSingleton<Protocols.ServedModels>();
         services.AddSingleton<IServingClient>(sp => sp.GetRequiredService<ServingService>());

@@ -7,13 +7,16 @@ namespace Strata.Serving;
 /// <summary>The Serving module in process (<see cref="IServingClient"/>): request inputs go through the model's
 /// compiled feature view (fetched from the Features module when the model loads) and then the model, with no
 /// network hop per request in either topology.</summary>
-public sealed class ServingService(ModelHost host) : IServingClient
+public sealed class ServingService(ModelHost host, PredictionLog log) : IServingClient
 {
-    /// <summary>Scores inputs already in the order of the model's view inputs.</summary>
-    public static PredictionResult Predict(LoadedModel model, double[] inputs)
+    /// <summary>Scores inputs already in the order of the model's view inputs, and records it in the prediction log.</summary>
+    public PredictionResult Predict(LoadedModel model, double[] inputs, long startedTimestamp, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new PredictionResult(model.Score(model.Features.Compute(inputs)), model.VersionText);
+        var features = model.Features.Compute(inputs);
+        var prediction = model.Score(features);
+        log.Record(model, inputs, features, prediction, startedTimestamp, traceId);
+        return new PredictionResult(prediction, model.VersionText);
     }
 
     public Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default)
@@ -26,7 +29,7 @@ public sealed class ServingService(ModelHost host) : IServingClient
             var name = model.View.Inputs[i].Name;
             ordered[i] = inputs.TryGetValue(name, out var value) ? value : throw new InputValidationException(name, "is required");
         }
-        return Task.FromResult(Predict(model, ordered));
+        return Task.FromResult(Predict(model, ordered, System.Diagnostics.Stopwatch.GetTimestamp(), System.Diagnostics.Activity.Current?.TraceId.ToString()));
     }
 
     public Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default)

@@ -4,12 +4,13 @@ using Strata.Serving.Models;
 
 namespace Strata.Serving.Protocols;
 
-/// <summary>Scores rows of request inputs with a loaded model (features through its compiled view, then the model);
-/// a row the view rejects is a protocol 400 naming the row and the input.</summary>
+/// <summary>Scores rows of request inputs with a loaded model (features through its compiled view, then the model, each
+/// recorded in the prediction log); a row the view rejects is a protocol 400 naming the row and the input.</summary>
 public static class BatchScorer
 {
-    public static double[] Score(LoadedModel model, IReadOnlyList<double[]> rows)
+    public static double[] Score(ServingService serving, LoadedModel model, IReadOnlyList<double[]> rows, long startedTimestamp, string? traceId)
     {
+        ArgumentNullException.ThrowIfNull(serving);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(rows);
         var scores = new double[rows.Count];
@@ -17,7 +18,7 @@ public static class BatchScorer
         {
             try
             {
-                scores[r] = model.Score(model.Features.Compute(rows[r]));
+                scores[r] = serving.Predict(model, rows[r], startedTimestamp, traceId).Prediction;
             }
             catch (InputValidationException e)
             {

@@ -26,13 +26,14 @@ public static class KServeV1Api
         return app;
     }
 
-    private static async Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, CancellationToken ct)
+    private static async Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct)
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = models.Resolve(name);
             var rows = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
-            var predictions = BatchScorer.Score(model, rows);
+            var predictions = BatchScorer.Score(serving, model, rows, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return Results.Json(new { predictions, model_version = model.VersionText });
         }

@@ -34,8 +34,8 @@ public static class OpenInferenceApi
                     response.Headers[VersionHeader] = model.VersionText;
                     return Results.Json(new { name, ready = true });
                 }));
-            v2.MapPost(prefix + "/infer", (string name, string? version, HttpRequest request, ServedModels models, CancellationToken ct) =>
-                InferAsync(name, version, request, models, ct))
+            v2.MapPost(prefix + "/infer", (string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
+                InferAsync(name, version, request, models, serving, ct))
                 .Accepts<object>("application/json");
         }
         return app;
@@ -50,14 +50,15 @@ public static class OpenInferenceApi
         return Results.Json(new ModelMetadata(model.Version.Model, [model.VersionText], "mlnet", ModelSignature.Inputs(model), ModelSignature.Outputs));
     }
 
-    private static async Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, CancellationToken ct)
+    private static async Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct)
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = models.Resolve(name, version);
             var batch = await RequestBody.ReadAllAsync(request, body => InferenceRequestReader.Read(body, model.View.Inputs), ct,
                 maxBytes: 16L << 20);
-            var scores = BatchScorer.Score(model, batch.Rows);
+            var scores = BatchScorer.Score(serving, model, batch.Rows, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
             return Results.Json(new InferenceResponse(model.Version.Model, model.VersionText, batch.Id,
                 [.. batch.Outputs.Select(o => new OutputTensor(o, ModelSignature.Datatype, [scores.Length], scores))]));

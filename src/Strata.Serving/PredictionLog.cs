@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.Contracts.Events;
+using Strata.Serving.Models;
+
+namespace Strata.Serving;
+
+/// <summary>The prediction log: a sampled share of predictions (<see cref="ServingOptions.PredictionLogSampleRate"/>) is
+/// queued without ever waiting and published as <c>prediction.made</c> in the background. When the queue is full the record
+/// is dropped and counted rather than slowing the response.</summary>
+public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEventPublisher events, TimeProvider time, ILogger<PredictionLog> logger)
+    : BackgroundService
+{
+    private readonly Channel<PredictionMadeEvent> _queue = Channel.CreateBounded<PredictionMadeEvent>(
+        new BoundedChannelOptions(options.Value.PredictionLogCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private long _dropped;
+    private long _published;
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Samples and queues one prediction; never blocks.</summary>
+    public void Record(LoadedModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var rate = options.Value.PredictionLogSampleRate;
+        if (rate <= 0 || (rate < 1 && Random.Shared.NextDouble() >= rate))
+        {
+            return;
+        }
+        var record = new PredictionMadeEvent(
+            model.Version.Model,
+            model.VersionText,
+            Named(model.View.Inputs, inputs),
+            Named(model.View.Features, features),
+            prediction,
+            Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds,
+            traceId,
+            time.GetUtcNow());
+        if (!_queue.Writer.TryWrite(record))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var record in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await events.PublishAsync(EventTopics.PredictionMade, $"{record.Model}/{record.ModelVersion}", record, stoppingToken);
+                    Interlocked.Increment(ref _published);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogPublishFailed(logger, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static Dictionary<string, double> Named(IReadOnlyList<Strata.Contracts.Features.FeatureField> fields, double[] values)
+    {
+        var named = new Dictionary<string, double>(fields.Count, StringComparer.Ordinal);
+        for (var i = 0; i < fields.Count; i++)
+        {
+            named[fields[i].Name] = values[i];
+        }
+        return named;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A prediction.made event could not be published: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string reason);
+}
