@@ -26,9 +26,8 @@ public static class KServeV1Api
         return app;
     }
 
-    private static async Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct)
-    {
-        try
+    private static Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
+        ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = models.Resolve(name);
@@ -36,20 +35,7 @@ public static class KServeV1Api
             var predictions = BatchScorer.Score(serving, model, rows, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return Results.Json(new { predictions, model_version = model.VersionText });
-        }
-        catch (ProtocolException e)
-        {
-            return e.ToResult();
-        }
-        catch (Strata.Contracts.Errors.InputValidationException e)
-        {
-            return ProtocolException.BadRequest(e.Message).ToResult();
-        }
-        catch (BadHttpRequestException e)
-        {
-            return new ProtocolException(e.StatusCode, e.Message).ToResult();
-        }
-    }
+        });
 
     private static List<double[]> ReadInstances(System.Buffers.ReadOnlySequence<byte> body, LoadedModel model)
     {

@@ -50,9 +50,8 @@ public static class OpenInferenceApi
         return Results.Json(new ModelMetadata(model.Version.Model, [model.VersionText], "mlnet", ModelSignature.Inputs(model), ModelSignature.Outputs));
     }
 
-    private static async Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct)
-    {
-        try
+    private static Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
+        ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = models.Resolve(name, version);
@@ -62,32 +61,9 @@ public static class OpenInferenceApi
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
             return Results.Json(new InferenceResponse(model.Version.Model, model.VersionText, batch.Id,
                 [.. batch.Outputs.Select(o => new OutputTensor(o, ModelSignature.Datatype, [scores.Length], scores))]));
-        }
-        catch (ProtocolException e)
-        {
-            return e.ToResult();
-        }
-        catch (Strata.Contracts.Errors.InputValidationException e)
-        {
-            return ProtocolException.BadRequest(e.Message).ToResult();
-        }
-        catch (BadHttpRequestException e)
-        {
-            return new ProtocolException(e.StatusCode, e.Message).ToResult();
-        }
-    }
+        });
 
-    private static IResult Answer(Func<IResult> handler)
-    {
-        try
-        {
-            return handler();
-        }
-        catch (ProtocolException e)
-        {
-            return e.ToResult();
-        }
-    }
+    private static Task<IResult> Answer(Func<IResult> handler) => ProtocolException.AnswerAsync(() => Task.FromResult(handler()));
 
     /// <summary><c>GET /v2</c>.</summary>
     public sealed record ServerMetadata(string Name, string Version, IReadOnlyList<string> Extensions);

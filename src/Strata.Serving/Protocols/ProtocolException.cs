@@ -14,6 +14,28 @@ public sealed class ProtocolException(int status, string message) : Exception(me
 
     public IResult ToResult() => Results.Json(new ErrorBody(Message), statusCode: Status);
 
+    /// <summary>Runs a protocol handler, answering every failure it can have in the protocol's error shape.</summary>
+    public static async Task<IResult> AnswerAsync(Func<Task<IResult>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        try
+        {
+            return await handler();
+        }
+        catch (ProtocolException e)
+        {
+            return e.ToResult();
+        }
+        catch (Strata.Contracts.Errors.InputValidationException e)
+        {
+            return BadRequest(e.Message).ToResult();
+        }
+        catch (BadHttpRequestException e)
+        {
+            return new ProtocolException(e.StatusCode, e.Message).ToResult();
+        }
+    }
+
     /// <summary>The body of every protocol error.</summary>
     public sealed record ErrorBody(string Error);
 }
