@@ -74,6 +74,22 @@ public sealed class DataServiceTests : IDisposable
         Assert.NotNull(await reopened.GetDatasetAsync(id));
     }
 
+    [Fact]
+    public async Task Catalog_Reopen_SkipsLeftoversOfACrashAndCorruptManifests()
+    {
+        var kept = await NewService().IngestCsvAsync("people", Text(Csv), SeedRules);
+        var root = Path.Combine(_folder.Path, "datasets");
+        Directory.CreateDirectory(Path.Combine(root, ".staging-crashed"));
+        var broken = Path.Combine(root, new string('e', 64));
+        Directory.CreateDirectory(broken);
+        await File.WriteAllTextAsync(Path.Combine(broken, DatasetCatalog.ManifestFile), "{ not json");
+
+        var reopened = NewService();
+
+        Assert.Equal([kept.Id], (await reopened.ListDatasetsAsync()).Select(v => v.Id));
+        Assert.False(Directory.Exists(Path.Combine(root, ".staging-crashed")));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("a,b\n1,2\n3,4,5,6\n")]

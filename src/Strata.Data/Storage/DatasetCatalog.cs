@@ -18,13 +18,23 @@ public sealed class DatasetCatalog
         foreach (var dir in Directory.EnumerateDirectories(Root))
         {
             var manifest = Path.Combine(dir, ManifestFile);
-            if (!Path.GetFileName(dir).StartsWith('.') && File.Exists(manifest))
+            if (Path.GetFileName(dir).StartsWith('.'))
             {
-                var version = JsonSerializer.Deserialize<DatasetVersion>(File.ReadAllText(manifest), StrataJson.Options);
-                if (version is not null)
+                // A staging folder left by a crash mid-ingestion: never published, so never visible; remove it.
+                Directory.Delete(dir, recursive: true);
+                continue;
+            }
+            try
+            {
+                var version = File.Exists(manifest) ? JsonSerializer.Deserialize<DatasetVersion>(File.ReadAllText(manifest), StrataJson.Options) : null;
+                if (version is not null && version.Id == Path.GetFileName(dir) && File.Exists(Path.Combine(dir, DataFile)))
                 {
                     _versions[version.Id] = version;
                 }
+            }
+            catch (JsonException)
+            {
+                // An unreadable manifest is not a dataset version; it stays on disk for inspection and is not served.
             }
         }
     }
