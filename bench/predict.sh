@@ -21,6 +21,11 @@ dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
 
+cat > "$WORK/infer.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
 cat > "$WORK/predict.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"age": 35, "income": 50000}'
@@ -32,12 +37,13 @@ wait_ready() { # url path
   for _ in $(seq 600); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "not ready: $1$2" >&2; return 1
 }
-measure() { # name url
-  local name="$1" url="$2"
-  local check; check=$(curl -s -X POST "$url/predict" -H 'Content-Type: application/json' -d '{"age": 35, "income": 50000}')
+measure() { # name url [path] [script]
+  local name="$1" url="$2" path="${3:-/predict}" script="${4:-predict.lua}"
+  local body; body=$(sed -n "s/^wrk.body = '\\(.*\\)'$/\\1/p" "$WORK/$script")
+  local check; check=$(curl -s -X POST "$url$path" -H 'Content-Type: application/json' -d "$body")
   echo "$name: $check" >&2
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/predict.lua" "$url/predict" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/predict.lua" "$url/predict" > "$WORK/$name.wrk"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/$script" "$url$path" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$script" "$url$path" > "$WORK/$name.wrk"
   cat "$WORK/$name.wrk" >&2
 }
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
@@ -45,7 +51,8 @@ stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$
 # (a) Strata monolith
 P=$(free_port); "${STRATA[@]}" up --port "$P" --data-dir "$WORK/mono" > "$WORK/mono.log" 2>&1 & PID=$!; PIDS+=("$PID")
 wait_ready "http://127.0.0.1:$P" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/mono.log"; do sleep 0.2; done
-measure strata_monolith "http://127.0.0.1:$P"; stop "$PID"
+measure strata_monolith "http://127.0.0.1:$P"
+measure strata_monolith_v2_infer "http://127.0.0.1:$P" /v2/models/seed/infer infer.lua; stop "$PID"
 
 # (b) Strata microservices through the gateway
 P=$(free_port); "${STRATA[@]}" up --topology microservices --port "$P" --data-dir "$WORK/micro" > "$WORK/micro.log" 2>&1 & PID=$!; PIDS+=("$PID")

@@ -20,6 +20,8 @@ def parse(name):
 
 names = ["strata_monolith", "strata_microservices", "seed_flask_monolith", "bare_kestrel"]
 results = {n: parse(n) for n in names}
+extra = ["strata_monolith_v2_infer"] if os.path.exists(os.path.join(work, "strata_monolith_v2_infer.wrk")) else []
+results.update({n: parse(n) for n in extra})
 a, b, c, d = (results[n] for n in names)
 ratios = {
     "monolith_vs_bare_kestrel_rps": a["requests_per_second"] / d["requests_per_second"],
@@ -40,12 +42,12 @@ report = {"benchmark": "POST /predict single row", "date": now.isoformat(timespe
           "load": {"tool": "wrk", "threads": threads, "connections": connections, "duration": duration},
           "results": results, "ratios": ratios, "targets": {k: f"{op} {v}" for k, (op, v) in targets.items()}, "met": met}
 
-labels = {"strata_monolith": "(a) Strata monolith", "strata_microservices": "(b) Strata microservices via gateway",
+labels = {"strata_monolith_v2_infer": "(a') Strata monolith, `POST /v2/models/seed/infer` (one row)", "strata_monolith": "(a) Strata monolith", "strata_microservices": "(b) Strata microservices via gateway",
           "seed_flask_monolith": "(c) seed Flask + scikit-learn (gunicorn, 2 workers)", "bare_kestrel": "(d) bare Kestrel, same JSON, constant answer"}
 lines = [f"POST /predict, one row, wrk {threads} threads x {connections} connections x {duration}, loopback; "
          f"{now:%Y-%m-%d}, {os.cpu_count()} cores ({cpu}), commit {commit}.", "",
          "| contender | requests/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
-for n in names:
+for n in names[:1] + extra + names[1:]:
     r = results[n]
     lines.append(f"| {labels[n]} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
 lines += ["", "| ratio | measured | target | met |", "|---|---:|---:|:---:|",
