@@ -9,12 +9,13 @@ using Strata.Serving.Models;
 namespace Strata.Serving;
 
 /// <summary>The prediction log: a sampled share of predictions (<see cref="ServingOptions.PredictionLogSampleRate"/>) is
-/// queued without ever waiting and published as <c>prediction.made</c> in the background. When the queue is full the record
-/// is dropped and counted rather than slowing the response.</summary>
+/// queued without ever waiting and published as <c>prediction.made</c> in the background. The request thread only queues
+/// the arrays it already has; naming them and building the event happen on the publisher. When the queue is full the
+/// record is dropped and counted rather than slowing the response.</summary>
 public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEventPublisher events, TimeProvider time, ILogger<PredictionLog> logger)
     : BackgroundService
 {
-    private readonly Channel<PredictionMadeEvent> _queue = Channel.CreateBounded<PredictionMadeEvent>(
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(options.Value.PredictionLogCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private long _dropped;
     private long _published;
@@ -32,16 +33,9 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
         {
             return;
         }
-        var record = new PredictionMadeEvent(
-            model.Version.Model,
-            model.VersionText,
-            Named(model.View.Inputs, inputs),
-            Named(model.View.Features, features),
-            prediction,
-            Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds,
-            traceId,
-            time.GetUtcNow());
-        if (!_queue.Writer.TryWrite(record))
+        var pending = new Pending(model, inputs, features, prediction,
+            Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, traceId, time.GetUtcNow());
+        if (!_queue.Writer.TryWrite(pending))
         {
             Interlocked.Increment(ref _dropped);
         }
@@ -51,8 +45,9 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     {
         try
         {
-            await foreach (var record in _queue.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var pending in _queue.Reader.ReadAllAsync(stoppingToken))
             {
+                var record = pending.ToEvent();
                 try
                 {
                     await events.PublishAsync(EventTopics.PredictionMade, $"{record.Model}/{record.ModelVersion}", record, stoppingToken);
@@ -77,6 +72,13 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
             named[fields[i].Name] = values[i];
         }
         return named;
+    }
+
+    /// <summary>What the request thread hands over: references it already holds, nothing built.</summary>
+    private sealed record Pending(LoadedModel Model, double[] Inputs, double[] Features, double Prediction, double LatencyMs, string? TraceId, DateTimeOffset Time)
+    {
+        public PredictionMadeEvent ToEvent() => new(Model.Version.Model, Model.VersionText,
+            Named(Model.View.Inputs, Inputs), Named(Model.View.Features, Features), Prediction, LatencyMs, TraceId, Time);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A prediction.made event could not be published: {Reason}")]
