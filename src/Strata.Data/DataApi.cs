@@ -13,13 +13,17 @@ namespace Strata.Data;
 public static class DataApi
 {
     public const long MaxCsvBytes = 1L << 30;
+    public const string ParquetMediaType = "application/vnd.apache.parquet";
 
     public static IEndpointRouteBuilder MapDataApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/data").InModule(ModuleNames.Data).WithTags("Data");
-        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv", "text/plain", "application/octet-stream")
+        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv", "text/plain", "application/octet-stream", ParquetMediaType)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxCsvBytes))
-            .WithSummary("Ingest a CSV body as a dataset version; query: drop_missing=true|false, filter=<column><op><number> (repeatable)");
+            .WithSummary("Ingest a CSV (or, with Content-Type application/vnd.apache.parquet, a Parquet) body as a dataset version; query: drop_missing=true|false, filter=<column><op><number> (repeatable)");
+        api.MapGet("/datasets/{id}/parquet", async (string id, IDataClient data, CancellationToken ct) =>
+            TypedResults.Stream(await data.OpenParquetAsync(id, ct), ParquetMediaType, $"{id}.parquet"))
+            .WithSummary("Download a dataset version's rows as Parquet");
         api.MapGet("/datasets", async (string? name, IDataClient data, CancellationToken ct) => TypedResults.Ok(await data.ListDatasetsAsync(name, ct)));
         api.MapGet("/datasets/{id}", GetDataset);
         api.MapGet("/datasets/{id}/columns", async (string id, string[]? column, IDataClient data, CancellationToken ct) =>
@@ -39,7 +43,19 @@ public static class DataApi
             var other => throw new InputValidationException("drop_missing", $"'{other}' is not true or false"),
         };
         var filters = request.Query["filter"].Select(f => RowFilter.Parse(f ?? string.Empty)).ToList();
-        var version = await data.IngestCsvAsync(name, request.Body, new CleaningRules(dropMissing, filters), ct);
+        DatasetVersion version;
+        if (string.Equals(request.ContentType, ParquetMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            if (filters.Count > 0 || request.Query.ContainsKey("drop_missing"))
+            {
+                throw new InputValidationException("filter", "cleaning rules apply to CSV ingestion; a Parquet body is ingested as it is");
+            }
+            version = await data.IngestParquetAsync(name, request.Body, ct);
+        }
+        else
+        {
+            version = await data.IngestCsvAsync(name, request.Body, new CleaningRules(dropMissing, filters), ct);
+        }
         return version.CreatedAt < started
             ? TypedResults.Ok(version)
             : TypedResults.Created($"/api/data/datasets/{version.Id}", version);

@@ -1,3 +1,4 @@
+using Strata.ServiceDefaults;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Strata.Contracts.Data;
@@ -12,6 +13,15 @@ public sealed class DataService(DatasetCatalog catalog, CsvIngestion ingestion) 
 {
     public Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default) =>
         ingestion.IngestAsync(name, csv, rules, cancellationToken);
+
+    public Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default) =>
+        ingestion.IngestAsync(name, parquet, SourceFormat.Parquet, CleaningRules.None, cancellationToken);
+
+    public Task<Stream> OpenParquetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        _ = catalog.Get(id) ?? throw new ResourceNotFoundException("dataset", id);
+        return Task.FromResult<Stream>(new FileStream(catalog.DataPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true));
+    }
 
     public Task<DatasetVersion?> GetDatasetAsync(string id, CancellationToken cancellationToken = default) =>
         Task.FromResult(catalog.Get(id));

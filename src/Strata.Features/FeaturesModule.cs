@@ -1,19 +1,70 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Strata.Contracts;
+using Strata.Contracts.Data;
+using Strata.Contracts.Events;
 using Strata.Contracts.Features;
+using Strata.Features.Offline;
+using Strata.Features.Online;
+using Strata.Features.Store;
 using Strata.Features.Views;
+using Strata.ServiceDefaults;
 
 namespace Strata.Features;
 
-/// <summary>DI registration of the Features module (hosted in this process) and its feature views.</summary>
+/// <summary>DI registration of the Features module (hosted in this process): its definitions, stores and services.</summary>
 public static class FeaturesModule
 {
     public static IServiceCollection AddFeaturesModule(this IServiceCollection services)
     {
-        services.AddSingleton<FeatureView, SeedFeatureView>();
+        services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.OnlineStore != "redis" || !string.IsNullOrWhiteSpace(o.Redis), "Strata:Features:Redis is required when the online store is redis")
+            .ValidateOnStart();
+        services.AddSingleton<OnDemandFeatureView, SeedFeatureView>();
+        foreach (var entity in SampleFeatureRepository.Entities)
+        {
+            services.AddSingleton(entity);
+        }
+        foreach (var source in SampleFeatureRepository.Sources)
+        {
+            services.AddSingleton(source);
+        }
+        foreach (var view in SampleFeatureRepository.Views)
+        {
+            services.AddSingleton(view);
+        }
+        foreach (var service in SampleFeatureRepository.Services)
+        {
+            services.AddSingleton(service);
+        }
+        services.AddSingleton<FeatureRepository>();
+        services.AddSingleton(sp =>
+        {
+            var store = new OfflineStore(Path.Combine(ModuleDirectory(sp), "offline"), sp.GetRequiredService<FeatureRepository>());
+            store.CleanStaging();
+            return store;
+        });
+        services.AddSingleton<IOnlineStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value;
+            var repository = sp.GetRequiredService<FeatureRepository>();
+            return options.OnlineStore == "redis"
+                ? new RedisOnlineStore(options.Redis!, options.RedisKeyPrefix, repository)
+                : new EmbeddedOnlineStore(Path.Combine(ModuleDirectory(sp), "online.db"), repository);
+        });
+        services.AddSingleton<OnlineFeatureServer>();
+        services.AddSingleton<PushService>();
+        services.AddSingleton(sp => new HistoricalRetrieval(sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<OfflineStore>(),
+            sp.GetRequiredService<IDataClient>())
+        { MaxInlineRows = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value.MaxInlineRows });
+        services.AddSingleton(sp => new Materializer(sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<OfflineStore>(),
+            sp.GetRequiredService<IOnlineStore>(), sp.GetRequiredService<IEventPublisher>(), Path.Combine(ModuleDirectory(sp), "materialized.json")));
         services.AddSingleton<FeaturesService>();
         services.AddSingleton<IFeaturesClient>(sp => sp.GetRequiredService<FeaturesService>());
         services.AddOpenApi(ModuleNames.Features);
         return services;
     }
+
+    private static string ModuleDirectory(IServiceProvider sp) =>
+        sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Features);
 }

@@ -1,24 +1,57 @@
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
+using Strata.Features.Offline;
+using Strata.Features.Store;
 using Strata.Features.Views;
 
 namespace Strata.Features;
 
-/// <summary>The Features module in process (<see cref="IFeaturesClient"/>): applies views offline to dataset
-/// versions read through the Data module's client, and online to single request rows.</summary>
-public sealed class FeaturesService(IEnumerable<FeatureView> views, IDataClient data) : IFeaturesClient
+/// <summary>The Features module in process (<see cref="IFeaturesClient"/>): the feature store's definitions, online
+/// reads, pushes, point-in-time retrieval and materialisation, and on-demand views applied to dataset versions
+/// (training frames) and to single request rows.</summary>
+public sealed class FeaturesService(
+    FeatureRepository repository,
+    IDataClient data,
+    OnlineFeatureServer online,
+    PushService push,
+    HistoricalRetrieval historical,
+    Materializer materializer) : IFeaturesClient
 {
-    private readonly Dictionary<string, FeatureView> _views = views.ToDictionary(v => v.Name, StringComparer.Ordinal);
-
     public Task<IReadOnlyList<FeatureViewInfo>> ListViewsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<FeatureViewInfo>>([.. _views.Values.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => v.Info)]);
+        Task.FromResult(repository.ViewInfos());
 
     public Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_views.GetValueOrDefault(name)?.Info);
+        Task.FromResult(repository.ViewInfo(name));
 
-    public FeatureView View(string name) =>
-        _views.GetValueOrDefault(name) ?? throw new ResourceNotFoundException("feature view", name);
+    public OnDemandFeatureView View(string name) =>
+        repository.FindOnDemand(name) ?? throw (repository.FindView(name) is null
+            ? new ResourceNotFoundException("feature view", name)
+            : new InputValidationException("view", $"'{name}' is a stored view; only on-demand views compute from inputs"));
+
+    public Task<IReadOnlyList<EntityInfo>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<EntityInfo>>([.. repository.Entities.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.Info)]);
+
+    public Task<IReadOnlyList<PushSourceInfo>> ListPushSourcesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<PushSourceInfo>>([.. repository.Sources.OrderBy(s => s.Name, StringComparer.Ordinal).Select(repository.SourceInfo)]);
+
+    public Task<IReadOnlyList<FeatureServiceInfo>> ListFeatureServicesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<FeatureServiceInfo>>([.. repository.Services.OrderBy(s => s.Name, StringComparer.Ordinal).Select(repository.ServiceInfo)]);
+
+    public Task<OnlineFeaturesResponse> GetOnlineFeaturesAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken = default) =>
+        online.GetAsync(request, cancellationToken);
+
+    public Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken = default) =>
+        push.PushAsync(request, cancellationToken);
+
+    public Task<HistoricalFeaturesResponse> GetHistoricalFeaturesAsync(HistoricalFeaturesRequest request, CancellationToken cancellationToken = default) =>
+        historical.RetrieveAsync(request, cancellationToken);
+
+    public Task<MaterializeResult> MaterializeAsync(MaterializeRequest request, CancellationToken cancellationToken = default) =>
+        materializer.MaterializeAsync(request, cancellationToken);
+
+    public Task<MaterializeResult> MaterializeIncrementalAsync(MaterializeIncrementalRequest request, CancellationToken cancellationToken = default) =>
+        materializer.MaterializeIncrementalAsync(request, cancellationToken);
 
     public async Task<TrainingFrame> BuildTrainingFrameAsync(TrainingFrameRequest request, CancellationToken cancellationToken = default)
     {
@@ -64,7 +97,7 @@ public sealed class FeaturesService(IEnumerable<FeatureView> views, IDataClient 
             }
             catch (InputValidationException e)
             {
-                throw FeatureView.RowError(dataset.Id, r, view.Name, e);
+                throw OnDemandFeatureView.RowError(dataset.Id, r, view.Name, e);
             }
             for (var f = 0; f < features.Length; f++)
             {

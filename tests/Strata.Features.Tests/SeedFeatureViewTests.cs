@@ -61,7 +61,7 @@ public class SeedFeatureViewTests
         Assert.Equal([Math.Sqrt(4) + Math.Pow(9, 2) - Math.Log(4), Math.Max(-4, Math.Abs(-9 / 4.0))], features);
     }
 
-    private sealed class AlteredView : FeatureView
+    private sealed class AlteredView : OnDemandFeatureView
     {
         public override string Name => "altered";
 

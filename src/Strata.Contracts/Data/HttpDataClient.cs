@@ -25,6 +25,60 @@ public sealed class HttpDataClient(HttpClient http) : IDataClient
         }, cancellationToken))!;
     }
 
+    public async Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default)
+    {
+        var url = $"api/data/datasets/{Uri.EscapeDataString(name)}";
+        return (await ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data, () =>
+        {
+            var content = new StreamContent(parquet);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.apache.parquet");
+            return new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        }, cancellationToken))!;
+    }
+
+    public async Task<Stream> OpenParquetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Data,
+            () => new HttpRequestMessage(HttpMethod.Get, $"api/data/datasets/{Uri.EscapeDataString(id)}/parquet"), cancellationToken);
+        try
+        {
+            await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Data, cancellationToken);
+            return new ResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken));
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The body stream of a response that disposes the response with it.</summary>
+    private sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                response.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
     public Task<DatasetVersion?> GetDatasetAsync(string id, CancellationToken cancellationToken = default) =>
         ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data,
             () => new HttpRequestMessage(HttpMethod.Get, $"api/data/datasets/{Uri.EscapeDataString(id)}"), cancellationToken, notFoundAsNull: true);

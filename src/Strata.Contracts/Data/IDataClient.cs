@@ -6,6 +6,12 @@ public interface IDataClient
     /// <summary>Ingests CSV text as a new (or, for identical content and rules, the existing) dataset version.</summary>
     Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default);
 
+    /// <summary>Ingests a Parquet file as a new (or, for identical bytes, the existing) dataset version, as it is.</summary>
+    Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a dataset version's rows as a Parquet stream; the caller disposes it.</summary>
+    Task<Stream> OpenParquetAsync(string id, CancellationToken cancellationToken = default);
+
     Task<DatasetVersion?> GetDatasetAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Dataset versions, newest first, optionally only those of one dataset name.</summary>

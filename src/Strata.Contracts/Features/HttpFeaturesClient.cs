@@ -53,4 +53,36 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
             { Content = JsonContent.Create(body, options: StrataJson.Options) }, cancellationToken);
         return result!.Values;
     }
+
+    public async Task<IReadOnlyList<EntityInfo>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
+        await GetAsync<List<EntityInfo>>("api/features/entities", cancellationToken) ?? [];
+
+    public async Task<IReadOnlyList<PushSourceInfo>> ListPushSourcesAsync(CancellationToken cancellationToken = default) =>
+        await GetAsync<List<PushSourceInfo>>("api/features/push-sources", cancellationToken) ?? [];
+
+    public async Task<IReadOnlyList<FeatureServiceInfo>> ListFeatureServicesAsync(CancellationToken cancellationToken = default) =>
+        await GetAsync<List<FeatureServiceInfo>>("api/features/services", cancellationToken) ?? [];
+
+    public Task<OnlineFeaturesResponse> GetOnlineFeaturesAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<OnlineFeaturesRequest, OnlineFeaturesResponse>("api/features/get-online-features", request, cancellationToken);
+
+    public Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<PushRequest, PushResult>("api/features/push", request, cancellationToken);
+
+    public Task<HistoricalFeaturesResponse> GetHistoricalFeaturesAsync(HistoricalFeaturesRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<HistoricalFeaturesRequest, HistoricalFeaturesResponse>("api/features/historical", request, cancellationToken);
+
+    public Task<MaterializeResult> MaterializeAsync(MaterializeRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<MaterializeRequest, MaterializeResult>("api/features/materialize", request, cancellationToken);
+
+    public Task<MaterializeResult> MaterializeIncrementalAsync(MaterializeIncrementalRequest request, CancellationToken cancellationToken = default) =>
+        PostAsync<MaterializeIncrementalRequest, MaterializeResult>("api/features/materialize-incremental", request, cancellationToken);
+
+    private Task<T?> GetAsync<T>(string path, CancellationToken cancellationToken) =>
+        ModuleHttp.SendAsync<T>(http, ModuleNames.Features, () => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+
+    private async Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest request, CancellationToken cancellationToken) =>
+        (await ModuleHttp.SendAsync<TResponse>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(request, options: StrataJson.Options) },
+            cancellationToken))!;
 }

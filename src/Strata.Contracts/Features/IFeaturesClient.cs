@@ -14,4 +14,23 @@ public interface IFeaturesClient
     /// <summary>Online: applies a view to one row of inputs, given in the order of <see cref="FeatureViewInfo.Inputs"/>;
     /// returns the features in the order of <see cref="FeatureViewInfo.Features"/>.</summary>
     ValueTask<double[]> ComputeAsync(string view, double[] inputs, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<EntityInfo>> ListEntitiesAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<PushSourceInfo>> ListPushSourcesAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<FeatureServiceInfo>> ListFeatureServicesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The online values of features for entity rows (Feast's <c>get-online-features</c>).</summary>
+    Task<OnlineFeaturesResponse> GetOnlineFeaturesAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes rows of a push source to the online and/or offline store, all or nothing.</summary>
+    Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Point-in-time correct features for entity rows (training data).</summary>
+    Task<HistoricalFeaturesResponse> GetHistoricalFeaturesAsync(HistoricalFeaturesRequest request, CancellationToken cancellationToken = default);
+
+    Task<MaterializeResult> MaterializeAsync(MaterializeRequest request, CancellationToken cancellationToken = default);
+
+    Task<MaterializeResult> MaterializeIncrementalAsync(MaterializeIncrementalRequest request, CancellationToken cancellationToken = default);
 }

@@ -5,27 +5,38 @@ using DuckDB.NET.Data;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Data.Storage;
+using Strata.ServiceDefaults;
 
 namespace Strata.Data.Ingestion;
 
-/// <summary>Reads a CSV with DuckDB (schema inferred), applies the cleaning rules in order (missing values first,
-/// then each filter), counts what each rule dropped, and writes the kept rows as Parquet.</summary>
+/// <summary>The formats a dataset can be ingested from.</summary>
+public enum SourceFormat
+{
+    Csv,
+    Parquet,
+}
+
+/// <summary>Reads a CSV (schema inferred) or a Parquet file with DuckDB, applies the cleaning rules in order (missing
+/// values first, then each filter), counts what each rule dropped, and writes the kept rows as Parquet.</summary>
 public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
 {
-    public async Task<DatasetVersion> IngestAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken)
+    public Task<DatasetVersion> IngestAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken) =>
+        IngestAsync(name, csv, SourceFormat.Csv, rules, cancellationToken);
+
+    public async Task<DatasetVersion> IngestAsync(string name, Stream csv, SourceFormat format, CleaningRules rules, CancellationToken cancellationToken)
     {
         DatasetNames.Validate(name);
         ArgumentNullException.ThrowIfNull(rules);
         var staging = catalog.NewStagingDirectory();
         try
         {
-            var source = Path.Combine(staging, "source.csv");
+            var source = Path.Combine(staging, format == SourceFormat.Csv ? "source.csv" : "source.parquet");
             var contentHash = await CopyHashingAsync(csv, source, cancellationToken);
             if (new FileInfo(source).Length == 0)
             {
-                throw new InputValidationException("body", "the CSV is empty");
+                throw new InputValidationException("body", $"the {format.ToString().ToUpperInvariant()} body is empty");
             }
-            var id = VersionId(name, contentHash, rules);
+            var id = VersionId(name, format == SourceFormat.Csv ? contentHash : "parquet:" + contentHash, rules);
             if (catalog.Get(id) is { } existing)
             {
                 Directory.Delete(staging, recursive: true);
@@ -34,7 +45,7 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
 
             using var db = new DuckDBConnection("Data Source=:memory:");
             await db.OpenAsync(cancellationToken);
-            await LoadAsync(db, source, cancellationToken);
+            await LoadAsync(db, source, format, cancellationToken);
             var schema = await DescribeAsync(db, cancellationToken);
             foreach (var filter in rules.Filters)
             {
@@ -81,8 +92,20 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
         }
     }
 
-    private static async Task LoadAsync(DuckDBConnection db, string source, CancellationToken cancellationToken)
+    private static async Task LoadAsync(DuckDBConnection db, string source, SourceFormat format, CancellationToken cancellationToken)
     {
+        if (format == SourceFormat.Parquet)
+        {
+            try
+            {
+                await ExecuteAsync(db, $"CREATE TABLE src AS SELECT * FROM read_parquet({DuckSql.Literal(source)})", cancellationToken);
+                return;
+            }
+            catch (DuckDBException e)
+            {
+                throw new InputValidationException("body", "is not a readable Parquet file: " + FirstLine(e.Message));
+            }
+        }
         try
         {
             await ExecuteAsync(db, $"CREATE TABLE src AS SELECT * FROM read_csv({DuckSql.Literal(source)}, header = true, auto_detect = true, sample_size = -1, strict_mode = true, null_padding = false, ignore_errors = false, skip = 0, delim = ',')", cancellationToken);

@@ -4,7 +4,7 @@ namespace Strata.Features.Views;
 
 /// <summary>The seed's feature engineering: <c>age</c>, <c>income</c>, <c>age_squared = age²</c> and
 /// <c>income_per_age = income / age</c>. This is the only place those formulas exist.</summary>
-public sealed class SeedFeatureView : FeatureView
+public sealed class SeedFeatureView : OnDemandFeatureView
 {
     public const string ViewName = "seed_features";
 
@@ -29,4 +29,7 @@ public sealed class SeedFeatureView : FeatureView
     public override IReadOnlyList<FeatureField> Inputs => InputFields;
 
     public override IReadOnlyList<FeatureDefinition> Features => Definitions;
+
+    /// <summary>Given only a <c>user_id</c>, <c>age</c> and <c>income</c> come from the <c>user_profile</c> view.</summary>
+    public override IReadOnlyList<string> Sources => [SampleFeatureRepository.UserProfile.Name];
 }

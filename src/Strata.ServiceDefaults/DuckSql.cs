@@ -1,7 +1,7 @@
-namespace Strata.Data.Storage;
+namespace Strata.ServiceDefaults;
 
 /// <summary>Quoting for the identifiers and paths Strata puts into DuckDB SQL (both come from outside: CSV headers, data dirs).</summary>
-internal static class DuckSql
+public static class DuckSql
 {
     public static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 

@@ -10,11 +10,11 @@ namespace Strata.Features.Views;
 /// <summary>A feature view: typed request inputs and the features computed from them, each written once as a C# lambda.
 /// It is published as data (<see cref="Info"/>) and run through <see cref="FeatureTransform"/>, the same compiled code
 /// that serving runs, so training and serving cannot disagree about a feature's definition.</summary>
-public abstract class FeatureView
+public abstract class OnDemandFeatureView
 {
     private readonly Lazy<(FeatureViewInfo Info, FeatureTransform Transform)> _compiled;
 
-    protected FeatureView() => _compiled = new(Compile);
+    protected OnDemandFeatureView() => _compiled = new(Compile);
 
     public abstract string Name { get; }
 
@@ -23,6 +23,9 @@ public abstract class FeatureView
     public abstract IReadOnlyList<FeatureField> Inputs { get; }
 
     public abstract IReadOnlyList<FeatureDefinition> Features { get; }
+
+    /// <summary>Stored views whose same-named features feed this view's inputs when the request does not carry them.</summary>
+    public virtual IReadOnlyList<string> Sources => [];
 
     /// <summary>The definition as published; its version is a hash of inputs and formulas, so any change of meaning
     /// is a new version, and a model trained on another version is refused by serving.</summary>
@@ -38,7 +41,7 @@ public abstract class FeatureView
         var features = Features.Select(f => f.ToField()).ToList();
         var definition = JsonSerializer.SerializeToUtf8Bytes(new { Inputs, features }, StrataJson.Options);
         var version = Convert.ToHexStringLower(SHA256.HashData(definition))[..12];
-        var info = new FeatureViewInfo(Name, version, Description, Inputs, features);
+        var info = new FeatureViewInfo(Name, version, Description, Inputs, features, Sources: Sources.Count > 0 ? Sources : null);
         var names = Inputs.Select(i => i.Name).Concat(features.Select(f => "feature " + f.Name)).ToList();
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
         {

@@ -1,0 +1,355 @@
+using Strata.Contracts.Errors;
+using Strata.Contracts.Features;
+using Strata.Features.Views;
+
+namespace Strata.Features.Store;
+
+/// <summary>Every definition of the feature store (entities, push sources, views, feature services), checked for
+/// consistency when the module starts, and the resolution of feature references into a <see cref="FeaturePlan"/>.</summary>
+public sealed class FeatureRepository
+{
+    private readonly Dictionary<string, Entity> _entities;
+    private readonly Dictionary<string, PushSource> _sources;
+    private readonly Dictionary<string, EntityFeatureView> _views;
+    private readonly Dictionary<string, OnDemandFeatureView> _onDemand;
+    private readonly Dictionary<string, FeatureServiceDefinition> _services;
+
+    public FeatureRepository(
+        IEnumerable<Entity> entities,
+        IEnumerable<PushSource> sources,
+        IEnumerable<EntityFeatureView> views,
+        IEnumerable<OnDemandFeatureView> onDemand,
+        IEnumerable<FeatureServiceDefinition> services)
+    {
+        _entities = Unique(entities, e => e.Name, "entity");
+        _sources = Unique(sources, s => s.Name, "push source");
+        _views = Unique(views, v => v.Name, "feature view");
+        _onDemand = Unique(onDemand, v => v.Name, "feature view");
+        _services = Unique(services, s => s.Name, "feature service");
+        Validate();
+    }
+
+    public IReadOnlyCollection<Entity> Entities => _entities.Values;
+
+    public IReadOnlyCollection<PushSource> Sources => _sources.Values;
+
+    public IReadOnlyCollection<EntityFeatureView> Views => _views.Values;
+
+    public IReadOnlyCollection<OnDemandFeatureView> OnDemandViews => _onDemand.Values;
+
+    public IReadOnlyCollection<FeatureServiceDefinition> Services => _services.Values;
+
+    public Entity Entity(string name) => _entities[name];
+
+    public EntityFeatureView? FindView(string name) => _views.GetValueOrDefault(name);
+
+    public OnDemandFeatureView? FindOnDemand(string name) => _onDemand.GetValueOrDefault(name);
+
+    public PushSource? FindSource(string name) => _sources.GetValueOrDefault(name);
+
+    public FeatureServiceDefinition? FindService(string name) => _services.GetValueOrDefault(name);
+
+    public IEnumerable<EntityFeatureView> ViewsOf(PushSource source) => _views.Values.Where(v => v.Source == source.Name).OrderBy(v => v.Name, StringComparer.Ordinal);
+
+    /// <summary>Every view (stored, aggregate, on-demand) as published, by name.</summary>
+    public IReadOnlyList<FeatureViewInfo> ViewInfos() =>
+        [.. _views.Values.Select(Info).Concat(_onDemand.Values.Select(v => v.Info)).OrderBy(v => v.Name, StringComparer.Ordinal)];
+
+    public FeatureViewInfo? ViewInfo(string name) =>
+        _views.TryGetValue(name, out var view) ? Info(view) : _onDemand.GetValueOrDefault(name)?.Info;
+
+    public FeatureViewInfo Info(EntityFeatureView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var entity = _entities[view.Entity];
+        return new FeatureViewInfo(view.Name, "1", view.Description, [], view.Features, view.Kind, entity.Name, entity.JoinKeys, view.Source,
+            view.Ttl is { } ttl ? (long)ttl.TotalSeconds : null, view.Owner, view.Tags,
+            Aggregations: view is AggregateFeatureView a
+                ? [.. a.Aggregations.Select(x => new AggregationInfo(x.Feature, x.Column, x.Function.ToString().ToLowerInvariant(), (long)x.Window.TotalSeconds))]
+                : null);
+    }
+
+    public PushSourceInfo SourceInfo(PushSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var entity = _entities[source.Entity];
+        IReadOnlyList<FeatureField> schema = [.. entity.JoinKeys, new FeatureField("event_timestamp", "timestamp", "When the event happened (RFC 3339 or epoch seconds)"), .. source.Columns];
+        return new PushSourceInfo(source.Name, source.Entity, schema, [.. ViewsOf(source).Select(v => v.Name)], source.Description);
+    }
+
+    public FeatureServiceInfo ServiceInfo(FeatureServiceDefinition service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var plan = Resolve(service.Features, null, fullFeatureNames: true);
+        var projections = plan.Selections.Where(s => !s.Hidden)
+            .Select(s => new FeatureProjection(s.ViewName, [.. s.Features.Where((_, i) => s.Visible[i]).Select(f => f.Name)])).ToList();
+        return new FeatureServiceInfo(service.Name, service.Description, projections, [.. projections.SelectMany(p => p.Features.Select(f => $"{p.View}:{f}"))]);
+    }
+
+    /// <summary>Resolves <c>view:feature</c> references (or a feature service) to the views to read and the output columns.</summary>
+    public FeaturePlan Resolve(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames)
+    {
+        IReadOnlyList<string> refs;
+        if (featureService is not null)
+        {
+            if (features is { Count: > 0 })
+            {
+                throw new InputValidationException("features", "give either features or feature_service, not both");
+            }
+            refs = (_services.GetValueOrDefault(featureService) ?? throw new ResourceNotFoundException("feature service", featureService)).Features;
+        }
+        else
+        {
+            refs = features is { Count: > 0 } ? features : throw new InputValidationException("features", "is required (or feature_service): a list of 'view:feature' references");
+        }
+        var selections = new List<ViewSelection>();
+        ViewSelection Selection(string viewName)
+        {
+            var existing = selections.Find(s => s.ViewName == viewName);
+            if (existing is not null)
+            {
+                return existing;
+            }
+            var selection = _views.TryGetValue(viewName, out var view) ? new ViewSelection(view, null)
+                : _onDemand.TryGetValue(viewName, out var odfv) ? new ViewSelection(null, odfv)
+                : throw new InputValidationException("features", $"unknown feature view '{viewName}' (views: {string.Join(", ", _views.Keys.Concat(_onDemand.Keys).Order(StringComparer.Ordinal))})");
+            selections.Add(selection);
+            return selection;
+        }
+        foreach (var reference in refs)
+        {
+            if (string.IsNullOrWhiteSpace(reference))
+            {
+                throw new InputValidationException("features", "a feature reference is empty");
+            }
+            var colon = reference.IndexOf(':', StringComparison.Ordinal);
+            var viewName = colon < 0 ? reference : reference[..colon];
+            var selection = Selection(viewName);
+            if (colon < 0)
+            {
+                foreach (var f in selection.AllFeatures)
+                {
+                    selection.Add(f.Name, visible: true);
+                }
+            }
+            else
+            {
+                var featureName = reference[(colon + 1)..];
+                if (!selection.Add(featureName, visible: true))
+                {
+                    throw new InputValidationException("features", $"view '{viewName}' has no feature '{featureName}' (features: {string.Join(", ", selection.AllFeatures.Select(f => f.Name))})");
+                }
+            }
+        }
+        // On-demand inputs come from the request, or from a same-named feature of one of the view's source views.
+        foreach (var odfv in selections.Where(s => s.OnDemand is not null).ToList())
+        {
+            foreach (var input in odfv.OnDemand!.Inputs)
+            {
+                var source = odfv.OnDemand.Sources.Select(name => _views[name]).FirstOrDefault(v => v.Features.Any(f => f.Name == input.Name));
+                if (source is null)
+                {
+                    odfv.InputSources.Add(new OnDemandInput(input.Name, null, -1));
+                    continue;
+                }
+                var sourceSelection = Selection(source.Name);
+                sourceSelection.Add(input.Name, visible: false);
+                odfv.InputSources.Add(new OnDemandInput(input.Name, sourceSelection, -1));
+            }
+        }
+        // Entity views first (they are read), then on-demand views (computed from them).
+        selections.Sort((a, b) => (a.OnDemand is null ? 0 : 1).CompareTo(b.OnDemand is null ? 0 : 1));
+        var joinKeys = new List<FeatureField>();
+        var names = new List<string>();
+        var column = 0;
+        foreach (var s in selections)
+        {
+            if (s.View is { } view)
+            {
+                foreach (var key in _entities[view.Entity].JoinKeys)
+                {
+                    if (joinKeys.Find(k => k.Name == key.Name) is { } existing && existing.Type != key.Type)
+                    {
+                        throw new InputValidationException("features", $"join key '{key.Name}' is {existing.Type} in one view and {key.Type} in another");
+                    }
+                    if (!joinKeys.Exists(k => k.Name == key.Name))
+                    {
+                        joinKeys.Add(key);
+                    }
+                }
+            }
+            s.OutputColumns = new int[s.Features.Count];
+            for (var i = 0; i < s.Features.Count; i++)
+            {
+                if (!s.Visible[i])
+                {
+                    s.OutputColumns[i] = -1;
+                    continue;
+                }
+                s.OutputColumns[i] = column++;
+                names.Add(fullFeatureNames ? $"{s.ViewName}__{s.Features[i].Name}" : s.Features[i].Name);
+            }
+        }
+        var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InputValidationException("features", $"two features are named '{duplicate.Key}'; set full_feature_names to tell them apart");
+        }
+        foreach (var odfv in selections.Where(s => s.OnDemand is not null))
+        {
+            for (var i = 0; i < odfv.InputSources.Count; i++)
+            {
+                if (odfv.InputSources[i].From is { } from)
+                {
+                    odfv.InputSources[i] = odfv.InputSources[i] with { FeatureIndex = from.IndexOf(odfv.InputSources[i].Name) };
+                }
+            }
+        }
+        var requestColumns = selections.Where(s => s.OnDemand is not null).SelectMany(s => s.InputSources).Where(i => i.From is null)
+            .Select(i => i.Name).Distinct(StringComparer.Ordinal).ToList();
+        return new FeaturePlan(joinKeys, selections, names, requestColumns);
+    }
+
+    private void Validate()
+    {
+        foreach (var entity in _entities.Values)
+        {
+            if (entity.JoinKeys.Count == 0 || entity.JoinKeys.Any(k => !FeatureTypes.IsKnown(k.Type) || k.Type == FeatureTypes.Float64))
+            {
+                throw new InvalidOperationException($"entity '{entity.Name}' needs join keys of type int64, string or bool");
+            }
+        }
+        foreach (var source in _sources.Values)
+        {
+            if (!_entities.ContainsKey(source.Entity))
+            {
+                throw new InvalidOperationException($"push source '{source.Name}' names unknown entity '{source.Entity}'");
+            }
+        }
+        foreach (var view in _views.Values)
+        {
+            if (_onDemand.ContainsKey(view.Name))
+            {
+                throw new InvalidOperationException($"feature view '{view.Name}' is defined twice");
+            }
+            var source = _sources.GetValueOrDefault(view.Source) ?? throw new InvalidOperationException($"view '{view.Name}' names unknown push source '{view.Source}'");
+            if (source.Entity != view.Entity)
+            {
+                throw new InvalidOperationException($"view '{view.Name}' is about '{view.Entity}' but its source '{source.Name}' is about '{source.Entity}'");
+            }
+            foreach (var column in view.StoredColumns)
+            {
+                var sourceColumn = source.Columns.FirstOrDefault(c => c.Name == column.Name)
+                    ?? throw new InvalidOperationException($"view '{view.Name}' stores '{column.Name}', which source '{source.Name}' does not carry");
+                if (sourceColumn.Type != column.Type)
+                {
+                    throw new InvalidOperationException($"view '{view.Name}' types '{column.Name}' as {column.Type}, its source as {sourceColumn.Type}");
+                }
+            }
+            if (view is AggregateFeatureView { Aggregations.Count: 0 })
+            {
+                throw new InvalidOperationException($"aggregate view '{view.Name}' has no aggregations");
+            }
+        }
+        foreach (var odfv in _onDemand.Values)
+        {
+            foreach (var source in odfv.Sources)
+            {
+                if (!_views.ContainsKey(source))
+                {
+                    throw new InvalidOperationException($"on-demand view '{odfv.Name}' reads unknown view '{source}'");
+                }
+            }
+        }
+        foreach (var service in _services.Values)
+        {
+            _ = Resolve(service.Features, null, fullFeatureNames: true);
+        }
+    }
+
+    private static Dictionary<string, T> Unique<T>(IEnumerable<T> items, Func<T, string> name, string what)
+    {
+        var map = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (!map.TryAdd(name(item), item))
+            {
+                throw new InvalidOperationException($"{what} '{name(item)}' is defined twice");
+            }
+        }
+        return map;
+    }
+}
+
+/// <summary>A resolved request: join keys needed, the views to read (and on-demand views to compute), output names.</summary>
+public sealed record FeaturePlan(
+    IReadOnlyList<FeatureField> JoinKeys,
+    IReadOnlyList<ViewSelection> Selections,
+    IReadOnlyList<string> FeatureNames,
+    IReadOnlyList<string> RequestColumns)
+{
+    public IEnumerable<ViewSelection> EntityViews => Selections.Where(s => s.View is not null);
+
+    public IEnumerable<ViewSelection> OnDemandViews => Selections.Where(s => s.OnDemand is not null);
+}
+
+/// <summary>An on-demand input: from a request column (<see cref="From"/> null) or a feature of another selection.</summary>
+public sealed record OnDemandInput(string Name, ViewSelection? From, int FeatureIndex);
+
+/// <summary>The features selected from one view; <see cref="Hidden"/> when only read to feed an on-demand view.</summary>
+public sealed class ViewSelection(EntityFeatureView? view, OnDemandFeatureView? onDemand)
+{
+    private readonly List<int> _indices = [];
+
+    public EntityFeatureView? View { get; } = view;
+
+    public OnDemandFeatureView? OnDemand { get; } = onDemand;
+
+    public string ViewName => View?.Name ?? OnDemand!.Name;
+
+    public bool Hidden => !Visible.Contains(true);
+
+    public IReadOnlyList<FeatureField> AllFeatures => View?.Features ?? OnDemand!.Info.Features;
+
+    /// <summary>Indices into <see cref="AllFeatures"/> of the selected features, in selection order.</summary>
+    public IReadOnlyList<int> Indices => _indices;
+
+    public List<FeatureField> Features { get; } = [];
+
+    /// <summary>Per selected feature: whether the caller asked for it (false: only read for an on-demand input).</summary>
+    public List<bool> Visible { get; } = [];
+
+    /// <summary>Per selected feature: its column in the output, or -1 when not returned.</summary>
+    public int[] OutputColumns { get; set; } = [];
+
+    public List<OnDemandInput> InputSources { get; } = [];
+
+    public bool Add(string feature, bool visible)
+    {
+        var index = -1;
+        for (var i = 0; i < AllFeatures.Count; i++)
+        {
+            if (AllFeatures[i].Name == feature)
+            {
+                index = i;
+                break;
+            }
+        }
+        if (index < 0)
+        {
+            return false;
+        }
+        var at = _indices.IndexOf(index);
+        if (at >= 0)
+        {
+            Visible[at] |= visible;
+            return true;
+        }
+        _indices.Add(index);
+        Features.Add(AllFeatures[index]);
+        Visible.Add(visible);
+        return true;
+    }
+
+    public int IndexOf(string feature) => Features.FindIndex(f => f.Name == feature);
+}

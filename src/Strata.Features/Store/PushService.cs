@@ -1,0 +1,178 @@
+using Strata.Contracts.Errors;
+using Strata.Contracts.Events;
+using Strata.Contracts.Features;
+using Strata.Features.Offline;
+using Strata.Features.Online;
+
+namespace Strata.Features.Store;
+
+/// <summary><c>push</c>: validates every column and row of a push before anything is written, then writes each view
+/// fed by the source to the offline store, the online store, or both. A push is all-or-nothing: any bad value rejects
+/// the whole push, and offline files already written are removed if a later write fails.</summary>
+public sealed class PushService(FeatureRepository repository, OfflineStore offline, IOnlineStore online, IEventPublisher events, TimeProvider time)
+{
+    public const int MaxRows = 1_000_000;
+
+    public async Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var source = repository.FindSource(request.PushSourceName ?? throw new InputValidationException("push_source_name", "is required"))
+            ?? throw new InputValidationException("push_source_name",
+                $"unknown push source '{request.PushSourceName}' (sources: {string.Join(", ", repository.Sources.Select(s => s.Name).Order(StringComparer.Ordinal))})");
+        var to = request.To ?? PushTargets.Online;
+        if (to is not (PushTargets.Online or PushTargets.Offline or PushTargets.OnlineAndOffline))
+        {
+            throw new InputValidationException("to", $"'{to}' is not one of online, offline, online_and_offline");
+        }
+        var batch = Parse(source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"));
+        var views = repository.ViewsOf(source).ToList();
+        var written = new List<string>();
+        try
+        {
+            foreach (var view in views)
+            {
+                var rows = batch.RowsFor(view);
+                if (to is PushTargets.Offline or PushTargets.OnlineAndOffline)
+                {
+                    written.Add(offline.Append(view, batch.Keys, rows));
+                }
+            }
+            if (to is PushTargets.Online or PushTargets.OnlineAndOffline)
+            {
+                foreach (var view in views)
+                {
+                    var rows = batch.RowsFor(view);
+                    if (view is AggregateFeatureView aggregate)
+                    {
+                        await online.AppendEventsAsync(aggregate, rows, cancellationToken);
+                    }
+                    else
+                    {
+                        await online.WriteLatestAsync(view, rows, cancellationToken);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            foreach (var file in written)
+            {
+                File.Delete(file);
+            }
+            throw;
+        }
+        var names = views.Select(v => v.Name).ToList();
+        await events.PublishAsync(EventTopics.FeaturesComputed, source.Name,
+            new FeaturesComputedEvent(source.Name, names, batch.Count, to,
+                FeatureValues.FormatTimestamp(batch.EventTs.Min()), FeatureValues.FormatTimestamp(batch.EventTs.Max())), cancellationToken);
+        return new PushResult(source.Name, batch.Count, to, names);
+    }
+
+    /// <summary>Every column typed and checked; the created time of row i is the push time plus i µs, so each pushed
+    /// row has a distinct identity and, within a push, a later row wins a tie.</summary>
+    private PushBatch Parse(PushSource source, FeatureColumns df)
+    {
+        var entity = repository.Entity(source.Entity);
+        var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();
+        var rows = -1;
+        foreach (var (name, column) in df)
+        {
+            if (!expected.Contains(name))
+            {
+                throw new InputValidationException($"df.{name}", $"is not a column of push source '{source.Name}' (columns: {string.Join(", ", expected)})");
+            }
+            if (column is null)
+            {
+                throw new InputValidationException($"df.{name}", "must be an array");
+            }
+            if (rows >= 0 && column.Count != rows)
+            {
+                throw new InputValidationException($"df.{name}", $"has {column.Count} values, other columns have {rows}");
+            }
+            rows = column.Count;
+        }
+        foreach (var name in expected)
+        {
+            if (!df.ContainsKey(name))
+            {
+                throw new InputValidationException($"df.{name}", $"is required by push source '{source.Name}'");
+            }
+        }
+        if (rows <= 0)
+        {
+            throw new InputValidationException("df", "has no rows");
+        }
+        if (rows > MaxRows)
+        {
+            throw new InputValidationException("df", $"{rows} rows is more than {MaxRows} per push");
+        }
+        var keys = new object?[rows][];
+        var entityKeys = new string[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            keys[r] = new object?[entity.JoinKeys.Count];
+            for (var k = 0; k < entity.JoinKeys.Count; k++)
+            {
+                var key = entity.JoinKeys[k];
+                var value = FeatureValues.ToValue(df[key.Name][r], key.Type, $"df.{key.Name}", r)
+                    ?? throw new InputValidationException($"df.{key.Name}", $"row {r}: a join key cannot be null");
+                if (value is string s && s.Contains(FeatureValues.KeySeparator, StringComparison.Ordinal))
+                {
+                    throw new InputValidationException($"df.{key.Name}", $"row {r}: a join key cannot contain U+001F");
+                }
+                keys[r][k] = value;
+            }
+            entityKeys[r] = FeatureValues.EntityKey(keys[r]);
+        }
+        var eventTs = new long[rows];
+        var timestamps = df[OfflineStore.EventTimestamp];
+        for (var r = 0; r < rows; r++)
+        {
+            eventTs[r] = FeatureValues.ToTimestamp(timestamps[r], $"df.{OfflineStore.EventTimestamp}", r);
+        }
+        var columns = new Dictionary<string, object?[]>(StringComparer.Ordinal);
+        foreach (var field in source.Columns)
+        {
+            var raw = df[field.Name];
+            var typed = new object?[rows];
+            for (var r = 0; r < rows; r++)
+            {
+                typed[r] = FeatureValues.ToValue(raw[r], field.Type, $"df.{field.Name}", r);
+            }
+            columns[field.Name] = typed;
+        }
+        return new PushBatch(keys, entityKeys, eventTs, FeatureValues.Micros(time.GetUtcNow()), columns);
+    }
+
+    private sealed class PushBatch(object?[][] keys, string[] entityKeys, long[] eventTs, long createdTs, Dictionary<string, object?[]> columns)
+    {
+        private readonly Dictionary<string, IReadOnlyList<FeatureRow>> _rows = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<object?[]> Keys => keys;
+
+        public IReadOnlyList<long> EventTs => eventTs;
+
+        public int Count => eventTs.Length;
+
+        public IReadOnlyList<FeatureRow> RowsFor(EntityFeatureView view)
+        {
+            if (_rows.TryGetValue(view.Name, out var cached))
+            {
+                return cached;
+            }
+            var stored = view.StoredColumns.Select(c => columns[c.Name]).ToArray();
+            var rows = new FeatureRow[eventTs.Length];
+            for (var r = 0; r < rows.Length; r++)
+            {
+                var values = new object?[stored.Length];
+                for (var c = 0; c < stored.Length; c++)
+                {
+                    values[c] = stored[c][r];
+                }
+                rows[r] = new FeatureRow(entityKeys[r], eventTs[r], createdTs + r, values);
+            }
+            _rows[view.Name] = rows;
+            return rows;
+        }
+    }
+}
