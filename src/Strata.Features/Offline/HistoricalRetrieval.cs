@@ -25,11 +25,15 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     {
         ArgumentNullException.ThrowIfNull(request);
         var clock = Stopwatch.StartNew();
-        var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames);
         if ((request.EntityRows is null) == (request.EntityDatasetId is null))
         {
             throw new InputValidationException("entity_rows", "give either entity_rows (inline columns) or entity_dataset_id");
         }
+        var dataset = request.EntityDatasetId is { } datasetId
+            ? await data.GetDatasetAsync(datasetId, cancellationToken) ?? throw new ResourceNotFoundException("dataset", datasetId)
+            : null;
+        IReadOnlyCollection<string> requestColumns = dataset is not null ? [.. dataset.Schema.Select(c => c.Name)] : request.EntityRows!.Keys;
+        var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, requestColumns);
         if (request.OutputDatasetName is not null && string.IsNullOrWhiteSpace(request.OutputDatasetName))
         {
             throw new InputValidationException("output_dataset_name", "must not be blank");
@@ -42,7 +46,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             await ExecuteAsync(db, $"SET temp_directory = {DuckSql.Literal(work.FullName)}", cancellationToken);
             var entityColumns = request.EntityRows is { } rows
                 ? LoadInline(db, rows, plan)
-                : await LoadDatasetAsync(db, request.EntityDatasetId!, plan, work.FullName, cancellationToken);
+                : await LoadDatasetAsync(db, dataset!, plan, work.FullName, cancellationToken);
             var collision = plan.FeatureNames.FirstOrDefault(n => entityColumns.Contains(n, StringComparer.Ordinal));
             if (collision is not null)
             {
@@ -462,9 +466,8 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     }
 
     /// <summary>Loads a dataset version's rows into <c>entity_df</c>, join keys cast to their declared types.</summary>
-    private async Task<List<string>> LoadDatasetAsync(DuckDBConnection db, string datasetId, FeaturePlan plan, string work, CancellationToken cancellationToken)
+    private async Task<List<string>> LoadDatasetAsync(DuckDBConnection db, DatasetVersion dataset, FeaturePlan plan, string work, CancellationToken cancellationToken)
     {
-        var dataset = await data.GetDatasetAsync(datasetId, cancellationToken) ?? throw new ResourceNotFoundException("dataset", datasetId);
         var file = Path.Combine(work, "entities.parquet");
         await using (var source = await data.OpenParquetAsync(dataset.Id, cancellationToken))
         await using (var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))

@@ -87,7 +87,9 @@ public sealed class FeatureRepository
     }
 
     /// <summary>Resolves <c>view:feature</c> references (or a feature service) to the views to read and the output columns.</summary>
-    public FeaturePlan Resolve(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames)
+    /// <param name="requestColumns">Columns the request carries: an on-demand input of that name is taken from the
+    /// request rather than from the view's source views.</param>
+    public FeaturePlan Resolve(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames, IReadOnlyCollection<string>? requestColumns = null)
     {
         IReadOnlyList<string> refs;
         if (featureService is not null)
@@ -146,7 +148,8 @@ public sealed class FeatureRepository
         {
             foreach (var input in odfv.OnDemand!.Inputs)
             {
-                var source = odfv.OnDemand.Sources.Select(name => _views[name]).FirstOrDefault(v => v.Features.Any(f => f.Name == input.Name));
+                var source = requestColumns?.Contains(input.Name) == true ? null
+                    : odfv.OnDemand.Sources.Select(name => _views[name]).FirstOrDefault(v => v.Features.Any(f => f.Name == input.Name));
                 if (source is null)
                 {
                     odfv.InputSources.Add(new OnDemandInput(input.Name, null, -1));
@@ -205,9 +208,9 @@ public sealed class FeatureRepository
                 }
             }
         }
-        var requestColumns = selections.Where(s => s.OnDemand is not null).SelectMany(s => s.InputSources).Where(i => i.From is null)
+        var requestData = selections.Where(s => s.OnDemand is not null).SelectMany(s => s.InputSources).Where(i => i.From is null)
             .Select(i => i.Name).Distinct(StringComparer.Ordinal).ToList();
-        return new FeaturePlan(joinKeys, selections, names, requestColumns);
+        return new FeaturePlan(joinKeys, selections, names, requestData);
     }
 
     private void Validate()

@@ -23,6 +23,9 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
     private readonly Lock _stateLock = new();
 
+    /// <summary>Test seam: awaited as each view's copy starts (the view is marked running by then).</summary>
+    internal Func<string, Task>? OnViewStarting { get; set; }
+
     public Task<MaterializeResult> MaterializeAsync(MaterializeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -78,10 +81,19 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
             var results = new List<ViewMaterialization>();
             foreach (var view in views)
             {
+                if (OnViewStarting is { } hook)
+                {
+                    await hook(view.Name);
+                }
                 var viewClock = Stopwatch.StartNew();
                 var start = Math.Max(Beginning, startOf(view));
+                if (view is AggregateFeatureView window)
+                {
+                    // Only events inside the longest window before end can matter online.
+                    start = Math.Max(start, end - FeatureValues.Micros(window.MaxWindow));
+                }
                 var rows = view is AggregateFeatureView aggregate
-                    ? await CopyEventsAsync(aggregate, Math.Max(start, end - FeatureValues.Micros(aggregate.MaxWindow)), end, cancellationToken)
+                    ? await CopyEventsAsync(aggregate, start, end, cancellationToken)
                     : await CopyLatestAsync(view, start, end, cancellationToken);
                 SaveState(view.Name, end);
                 var seconds = viewClock.Elapsed.TotalSeconds;

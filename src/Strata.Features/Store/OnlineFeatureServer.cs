@@ -21,8 +21,8 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
     public async Task<OnlineFeaturesResponse> GetAsync(OnlineFeaturesRequest request, long asOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames);
         var entities = request.Entities ?? throw new InputValidationException("entities", "is required: join key name -> values");
+        var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, entities.Keys);
         var rows = -1;
         foreach (var (name, column) in entities)
         {
