@@ -43,6 +43,30 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/features/views/seed_features/compute", "{", "application/json", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/features/training-frame", "{", "application/json", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/features/training-frame", """{"view": "seed_features", "label": "target"}""", "application/json", HttpStatusCode.BadRequest, "dataset_id" },
+        { "GET", "/api/features/services/nope", null, "", HttpStatusCode.NotFound, null },
+        { "POST", "/api/features/get-online-features", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": "a"}, "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.BadRequest, "entities.card_id" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": [1]}, "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.BadRequest, "entities.card_id" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "features": ["card_profile:nope"]}""", "application/json", HttpStatusCode.BadRequest, "features" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "features": ["nope:x"]}""", "application/json", HttpStatusCode.BadRequest, "features" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "feature_service": "nope"}""", "application/json", HttpStatusCode.NotFound, null },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}}""", "application/json", HttpStatusCode.BadRequest, "features" },
+        { "POST", "/api/features/push", """{"push_source_name": "nope", "df": {}}""", "application/json", HttpStatusCode.BadRequest, "push_source_name" },
+        { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": ["noon"], "amount": [1], "merchant_category": ["x"]}}""", "application/json", HttpStatusCode.BadRequest, "df.event_timestamp" },
+        { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a", "b"], "event_timestamp": [1, 2], "amount": [1], "merchant_category": ["x", "y"]}}""", "application/json", HttpStatusCode.BadRequest, "df.amount" },
+        { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": [1], "amount": [1], "merchant_category": ["x"]}, "to": "disk"}""", "application/json", HttpStatusCode.BadRequest, "to" },
+        { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": [1], "amount": ["1"], "merchant_category": ["x"]}}""", "application/json", HttpStatusCode.BadRequest, "df.amount" },
+        { "POST", "/api/features/push", "[]", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/historical", "{}", "application/json", HttpStatusCode.BadRequest, "entity_rows" },
+        { "POST", "/api/features/historical", """{"entity_dataset_id": "nope", "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.NotFound, null },
+        { "POST", "/api/features/historical", """{"entity_rows": {"card_id": ["a"], "event_timestamp": ["x"]}, "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.BadRequest, "entity_rows.event_timestamp" },
+        { "POST", "/api/features/historical", """{"entity_rows": {"card_id": ["a"], "event_timestamp": [1]}, "features": ["card_profile:country"], "output_dataset_name": " "}""", "application/json", HttpStatusCode.BadRequest, "output_dataset_name" },
+        { "POST", "/api/features/materialize", "{}", "application/json", HttpStatusCode.BadRequest, "start_ts" },
+        { "POST", "/api/features/materialize", """{"start_ts": "2026-01-01T00:00:00Z", "end_ts": "later"}""", "application/json", HttpStatusCode.BadRequest, "end_ts" },
+        { "POST", "/api/features/materialize", """{"start_ts": "2026-01-01T00:00:00Z", "end_ts": "2026-01-02T00:00:00Z", "feature_views": ["nope"]}""", "application/json", HttpStatusCode.BadRequest, "feature_views" },
+        { "POST", "/api/features/materialize-incremental", "{}", "application/json", HttpStatusCode.BadRequest, "end_ts" },
+        { "POST", "/api/data/datasets/d", "not parquet", "application/vnd.apache.parquet", HttpStatusCode.BadRequest, "body" },
+        { "GET", "/api/data/datasets/nope/parquet", null, "", HttpStatusCode.NotFound, null },
         { "POST", "/api/training/train", "{nope", "application/json", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/training/train", """{"trees": "many"}""", "application/json", HttpStatusCode.BadRequest, "trees" },
         { "POST", "/api/training/train", """{"trees": 0}""", "application/json", HttpStatusCode.BadRequest, "trees" },
@@ -95,8 +119,12 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         Assert.Equal(before, await StateAsync());
     }
 
-    /// <summary>What a bad request must not change: datasets, models, versions and aliases.</summary>
-    private async Task<string> StateAsync() =>
-        await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
-        + await Http.GetStringAsync("/api/registry/models/seed/versions");
+    /// <summary>What a bad request must not change: datasets, models, versions, aliases and online features.</summary>
+    private async Task<string> StateAsync()
+    {
+        using var online = await Http.PostAsJsonAsync("/api/features/get-online-features",
+            new { entities = new { card_id = new[] { "a", "b" } }, feature_service = "fraud_detection" });
+        return await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
+            + await Http.GetStringAsync("/api/registry/models/seed/versions") + await online.Content.ReadAsStringAsync();
+    }
 }

@@ -40,6 +40,7 @@ public static class StrataCommand
         var root = new RootCommand("Strata: an ML platform for .NET (data, features, training, registry, serving, gateway).");
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         return root;
     }
 
