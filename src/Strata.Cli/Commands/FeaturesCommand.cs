@@ -101,7 +101,7 @@ public static class FeaturesCommand
         {
             var datasetId = parse.GetValue(dataset);
             HistoricalFeaturesResponse result = null!;
-            await AnsiConsole.Status().StartAsync("retrieving point-in-time features", async status =>
+            await WithStatusAsync(parse.GetValue(json), "retrieving point-in-time features", async status =>
             {
                 if (parse.GetValue(entities) is { } file)
                 {
@@ -109,10 +109,10 @@ public static class FeaturesCommand
                     {
                         throw new InputValidationException("--entities", $"{file.FullName} does not exist");
                     }
-                    status.Status($"uploading entity rows from {file.Name}");
+                    status($"uploading entity rows from {file.Name}");
                     await using var stream = file.OpenRead();
                     datasetId = (await data.IngestCsvAsync(Path.GetFileNameWithoutExtension(file.Name) + "-entities", stream, CleaningRules.None, ct)).Id;
-                    status.Status("retrieving point-in-time features");
+                    status("retrieving point-in-time features");
                 }
                 var refs = parse.GetValue(featureList)?.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
                 result = await features.GetHistoricalFeaturesAsync(new HistoricalFeaturesRequest(EntityDatasetId: datasetId,
@@ -167,7 +167,7 @@ public static class FeaturesCommand
             var endTs = parse.GetValue(end) ?? DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
             var names = parse.GetValue(views)?.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             MaterializeResult result = null!;
-            await AnsiConsole.Status().StartAsync("materialising", async _ =>
+            await WithStatusAsync(parse.GetValue(json), "materialising", async _ =>
             {
                 result = parse.GetValue(incremental)
                     ? await features.MaterializeIncrementalAsync(new MaterializeIncrementalRequest(endTs, names), ct)
@@ -187,6 +187,17 @@ public static class FeaturesCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A spinner for people; nothing when the output is JSON for a machine.</summary>
+    private static async Task WithStatusAsync(bool quiet, string text, Func<Action<string>, Task> work)
+    {
+        if (quiet)
+        {
+            await work(_ => { });
+            return;
+        }
+        await AnsiConsole.Status().StartAsync(text, context => work(message => context.Status(message)));
     }
 
     private static string Format(object? value) => value switch
