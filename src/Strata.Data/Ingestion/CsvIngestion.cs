@@ -77,8 +77,16 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
             var rows = await CountAsync(db, Conjunction(kept), cancellationToken);
 
             var parquet = Path.Combine(staging, DatasetCatalog.DataFile);
-            await ExecuteAsync(db, $"COPY (SELECT * FROM src WHERE {Conjunction(kept)}) TO {DuckSql.Literal(parquet)} (FORMAT PARQUET)", cancellationToken);
-            File.Delete(source);
+            if (format == SourceFormat.Parquet && kept.Count == 0)
+            {
+                // Nothing to drop: the validated Parquet file is the version's data as it is.
+                File.Move(source, parquet);
+            }
+            else
+            {
+                await ExecuteAsync(db, $"COPY (SELECT * FROM src WHERE {Conjunction(kept)}) TO {DuckSql.Literal(parquet)} (FORMAT PARQUET)", cancellationToken);
+                File.Delete(source);
+            }
             var version = new DatasetVersion(id, name, time.GetUtcNow(), sourceRows, rows, schema, rules, dropped);
             return catalog.Publish(staging, version);
         }
@@ -98,7 +106,8 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
         {
             try
             {
-                await ExecuteAsync(db, $"CREATE TABLE src AS SELECT * FROM read_parquet({DuckSql.Literal(source)})", cancellationToken);
+                await ExecuteAsync(db, $"CREATE VIEW src AS SELECT * FROM read_parquet({DuckSql.Literal(source)})", cancellationToken);
+                await ExecuteAsync(db, "SELECT count(*) FROM src", cancellationToken);
                 return;
             }
             catch (DuckDBException e)

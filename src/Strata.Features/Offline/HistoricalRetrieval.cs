@@ -57,24 +57,33 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             {
                 throw new InputValidationException("entity_rows", $"{rowCount} rows is more than {MaxInlineRows} to return inline; set output_dataset_name to write the result as a dataset version");
             }
-            await BuildStoredAsync(db, plan, cancellationToken);
+            var (storedColumns, joins) = StoredJoins(plan);
             var computed = plan.Selections.Any(s => s.View is AggregateFeatureView || s.OnDemand is not null);
+            string query;
             if (computed)
             {
+                // Stored values first (on-demand views may read them), then the computed ones, joined by row.
+                await ExecuteAsync(db, $"CREATE TEMP TABLE base AS SELECT {string.Join(", ", storedColumns.Select(c => c.Sql + " AS " + c.Name).Prepend("e.__row"))} FROM entity_df e {joins}", cancellationToken);
                 await BuildComputedAsync(db, plan, checked((int)rowCount), cancellationToken);
-            }
-            var select = new List<string> { "e.* EXCLUDE (__row)" };
-            foreach (var s in plan.Selections)
-            {
-                for (var i = 0; i < s.Features.Count; i++)
+                var select = new List<string> { "e.* EXCLUDE (__row)" };
+                foreach (var s in plan.Selections)
                 {
-                    if (s.OutputColumns[i] >= 0)
+                    for (var i = 0; i < s.Features.Count; i++)
                     {
-                        select.Add($"{(IsStored(s) ? "b" : "x")}.{Internal(plan, s, i)} AS {DuckSql.Identifier(plan.FeatureNames[s.OutputColumns[i]])}");
+                        if (s.OutputColumns[i] >= 0)
+                        {
+                            select.Add($"{(IsStored(s) ? "b" : "x")}.{Internal(plan, s, i)} AS {DuckSql.Identifier(plan.FeatureNames[s.OutputColumns[i]])}");
+                        }
                     }
                 }
+                query = $"SELECT {string.Join(", ", select)} FROM entity_df e JOIN base b USING (__row) JOIN extra x USING (__row) ORDER BY e.__row";
             }
-            var query = $"SELECT {string.Join(", ", select)} FROM entity_df e JOIN base b USING (__row){(computed ? " JOIN extra x USING (__row)" : string.Empty)} ORDER BY e.__row";
+            else
+            {
+                // Only stored views: one query, straight from the joins to the output.
+                var select = storedColumns.Where(c => c.Output is not null).Select(c => $"{c.Sql} AS {DuckSql.Identifier(c.Output!)}").Prepend("e.* EXCLUDE (__row)");
+                query = $"SELECT {string.Join(", ", select)} FROM entity_df e {joins} ORDER BY e.__row";
+            }
             IReadOnlyList<string> columns = [.. entityColumns, .. plan.FeatureNames];
             if (request.OutputDatasetName is { } output)
             {
@@ -145,10 +154,11 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         _ => value,
     };
 
-    /// <summary>One ASOF LEFT JOIN per stored view into the table <c>base(__row, s{i}_{j}...)</c>.</summary>
-    private async Task BuildStoredAsync(DuckDBConnection db, FeaturePlan plan, CancellationToken cancellationToken)
+    /// <summary>One ASOF LEFT JOIN per stored view: the value expression of each selected stored feature (its internal
+    /// name, and its output name when returned) and the joins that produce them.</summary>
+    private (List<(string Name, string Sql, string? Output)> Columns, string Joins) StoredJoins(FeaturePlan plan)
     {
-        var select = new List<string> { "e.__row" };
+        var columnsOut = new List<(string, string, string?)>();
         var joins = new List<string>();
         foreach (var s in plan.Selections.Where(IsStored))
         {
@@ -156,10 +166,12 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             var alias = $"v{IndexOf(plan, s)}";
             var keys = repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
             var columns = s.Features.Select(f => DuckSql.Identifier(f.Name)).ToList();
-            // Ties on (keys, event time) keep the row created last, so the ASOF match is unique.
-            var table = $"(SELECT {string.Join(", ", keys)}, event_timestamp AS __ts, {string.Join(", ", columns)} FROM {offline.Table(view)} " +
-                $"QUALIFY row_number() OVER (PARTITION BY {string.Join(", ", keys)}, event_timestamp ORDER BY created_timestamp DESC) = 1)";
-            var on = string.Join(" AND ", keys.Select(k => $"e.{k} = {alias}.{k}").Append($"e.event_timestamp >= {alias}.__ts"));
+            // ASOF on (event time, created time): the greatest pair <= (entity time, +infinity) is the latest row at or
+            // before the entity time and, among rows with that event time, the one created last (the tie-break).
+            var table = $"(SELECT {string.Join(", ", keys)}, event_timestamp AS __ts, struct_pack(t := event_timestamp, c := created_timestamp) AS __order, " +
+                $"{string.Join(", ", columns)} FROM {offline.Table(view)})";
+            var on = string.Join(" AND ", keys.Select(k => $"e.{k} = {alias}.{k}")
+                .Append($"struct_pack(t := e.event_timestamp, c := TIMESTAMP 'infinity') >= {alias}.__order"));
             joins.Add($"ASOF LEFT JOIN {table} {alias} ON {on}");
             for (var i = 0; i < s.Features.Count; i++)
             {
@@ -168,10 +180,10 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
                 {
                     value = $"CASE WHEN {alias}.__ts >= e.event_timestamp - to_microseconds({FeatureValues.Micros(ttl)}) THEN {value} END";
                 }
-                select.Add($"{value} AS {Internal(plan, s, i)}");
+                columnsOut.Add((Internal(plan, s, i), value, s.OutputColumns[i] >= 0 ? plan.FeatureNames[s.OutputColumns[i]] : null));
             }
         }
-        await ExecuteAsync(db, $"CREATE TEMP TABLE base AS SELECT {string.Join(", ", select)} FROM entity_df e {string.Join(" ", joins)}", cancellationToken);
+        return (columnsOut, string.Join(" ", joins));
     }
 
     /// <summary>Aggregates and on-demand features, computed in process row by row into <c>extra(__row, s{i}_{j}...)</c>.</summary>
