@@ -3,7 +3,8 @@
 //               dataset out, through the Features module; limit: the raw DuckDB ASOF LEFT JOIN of the same files.
 //   materialize: MATERIALIZE distinct entities' rows from the offline store into the online store (embedded, and Redis
 //               when --redis is given), through the Materializer the HTTP endpoint runs.
-// Prints one JSON object. Usage: feature-store-bench [--entities N] [--rows N] [--keys N] [--materialize N] [--redis host:port]
+// Prints one JSON object. Usage: feature-store-bench [--entities N] [--rows N] [--keys N] [--materialize N (Redis)]
+//   [--materialize-embedded N] [--redis host:port]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -14,9 +15,14 @@ using Strata.Features.Offline;
 using Strata.Features.Views;
 using Strata.Testing;
 
+if (args.Length > 0 && args[0] == "paced")
+{
+    return await PacedAsync(args);
+}
 var options = Args(args);
 long entities = options.GetValueOrDefault("entities", 1_000_000), rows = options.GetValueOrDefault("rows", 10_000_000),
-    keys = options.GetValueOrDefault("keys", 100_000), materialize = options.GetValueOrDefault("materialize", 10_000_000);
+    keys = options.GetValueOrDefault("keys", 100_000), materialize = options.GetValueOrDefault("materialize", 10_000_000),
+    materializeEmbedded = options.GetValueOrDefault("materialize-embedded", 1_000_000);
 var redis = args.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault();
 var report = new Dictionary<string, object?>
 {
@@ -80,7 +86,7 @@ await using (var modules = await InProcessModules.StartAsync())
     report["historical_ratio_to_raw"] = run.Elapsed.TotalSeconds / (double)report["historical_raw_asof_seconds"]!;
 }
 
-report["materialize_embedded"] = await MaterializeAsync(materialize, null);
+report["materialize_embedded"] = await MaterializeAsync(materializeEmbedded, null);
 if (redis is not null)
 {
     report["materialize_redis"] = await MaterializeAsync(materialize, redis);
@@ -123,6 +129,88 @@ static async Task<Dictionary<string, object?>> MaterializeAsync(long count, stri
         ["rows_per_second"] = rows / seconds,
         ["last_row_status"] = check.Results[1].Statuses[0],
     };
+}
+
+// paced URL BODY_FILE RATE SECONDS: one request every 1/RATE s (open loop, like Feast's published figures at 100 rps)
+// over one kept-alive HTTP/1.1 connection written and read directly (no client library in the measured path), the
+// client spinning until each send time so only the server's own latency is measured; prints p50/p99/max in ms.
+static async Task<int> PacedAsync(string[] args)
+{
+    var url = new Uri(args[1]);
+    var body = System.Text.Encoding.UTF8.GetBytes(await File.ReadAllTextAsync(args[2]));
+    var rate = double.Parse(args[3], CultureInfo.InvariantCulture);
+    var seconds = double.Parse(args[4], CultureInfo.InvariantCulture);
+    var head = System.Text.Encoding.ASCII.GetBytes(
+        $"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+    byte[] request = [.. head, .. body];
+    using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+    await socket.ConnectAsync(url.Host, url.Port);
+    var buffer = new byte[1 << 22];
+    double One()
+    {
+        var clock = Stopwatch.StartNew();
+        socket.Send(request);
+        int read = 0, headerEnd = -1, length = -1;
+        var chunked = false;
+        static bool EndsWithLastChunk(byte[] b, int n) =>
+            n >= 5 && b[n - 5] == '0' && b[n - 4] == '\r' && b[n - 3] == '\n' && b[n - 2] == '\r' && b[n - 1] == '\n';
+        while (headerEnd < 0 || (chunked ? !EndsWithLastChunk(buffer, read) : read < headerEnd + length))
+        {
+            var n = socket.Receive(buffer, read, buffer.Length - read, System.Net.Sockets.SocketFlags.None);
+            if (n == 0)
+            {
+                throw new IOException("connection closed");
+            }
+            read += n;
+            if (headerEnd < 0)
+            {
+                var text = System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Min(read, 4096));
+                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end >= 0)
+                {
+                    if (!text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
+                    {
+                        throw new InvalidOperationException(text.Split('\n')[0]);
+                    }
+                    headerEnd = end + 4;
+                    var at = text.IndexOf("Content-Length:", StringComparison.OrdinalIgnoreCase);
+                    if (at >= 0 && at < end)
+                    {
+                        length = int.Parse(text[(at + 15)..text.IndexOf('\r', at)].Trim(), CultureInfo.InvariantCulture);
+                    }
+                    else
+                    {
+                        chunked = true;
+                    }
+                }
+            }
+        }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+    for (var i = 0; i < 500; i++)
+    {
+        One();
+    }
+    var latencies = new List<double>();
+    var interval = Stopwatch.Frequency / rate;
+    var start = Stopwatch.GetTimestamp();
+    var next = (double)start;
+    while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+    {
+        while (Stopwatch.GetTimestamp() < next)
+        {
+            Thread.SpinWait(20);
+        }
+        latencies.Add(One());
+        next += interval;
+    }
+    latencies.Sort();
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        rate, requests = latencies.Count,
+        p50_ms = latencies[latencies.Count / 2], p99_ms = latencies[(int)(latencies.Count * 0.99)], max_ms = latencies[^1],
+    }));
+    return 0;
 }
 
 static void Execute(DuckDBConnection db, string sql)

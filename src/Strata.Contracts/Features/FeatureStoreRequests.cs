@@ -23,6 +23,7 @@ public sealed record OnlineFeaturesResponse(OnlineFeaturesMetadata Metadata, IRe
 public sealed record OnlineFeaturesMetadata(IReadOnlyList<string> FeatureNames);
 
 /// <summary>Values, statuses (<see cref="FeatureStatus"/>) and event timestamps (RFC 3339) of one feature across entity rows.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(OnlineFeatureVectorJsonConverter))]
 public sealed record OnlineFeatureVector(IReadOnlyList<object?> Values, IReadOnlyList<string> Statuses, IReadOnlyList<string> EventTimestamps);
 
 /// <summary>The statuses of an online value, as Feast names them.</summary>

@@ -13,21 +13,17 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
 {
     private const int WriteChunk = 512;
 
-    // KEYS: hashes; ARGV[1]: field; ARGV[1 + i]: payload for KEYS[i], "[event_ts,created_ts,...]".
+    // KEYS: hashes; ARGV[1]: field; ARGV[1 + i]: the encoded row for KEYS[i]. Bytes 2..17 of a row are its
+    // (event, created) times in an order-preserving encoding, so string comparison is time comparison. A field no one
+    // holds yet costs one HSETNX (a bulk load into an empty store); otherwise the newer row is kept.
     private const string WriteLatestScript = """
         local field = ARGV[1]
         local n = 0
         for i = 1, #KEYS do
           local payload = ARGV[i + 1]
-          local cur = redis.call('HGET', KEYS[i], field)
-          local write = true
-          if cur then
-            local ce, cc = string.match(cur, '^%[(%-?%d+),(%-?%d+)')
-            local ne, nc = string.match(payload, '^%[(%-?%d+),(%-?%d+)')
-            ce = tonumber(ce); cc = tonumber(cc); ne = tonumber(ne); nc = tonumber(nc)
-            if ne < ce or (ne == ce and nc < cc) then write = false end
-          end
-          if write then
+          if redis.call('HSETNX', KEYS[i], field, payload) == 1 then
+            n = n + 1
+          elseif string.sub(payload, 2, 17) >= string.sub(redis.call('HGET', KEYS[i], field), 2, 17) then
             redis.call('HSET', KEYS[i], field, payload)
             n = n + 1
           end
