@@ -47,9 +47,10 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
         {
             await foreach (var pending in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                var record = pending.ToEvent();
+                // One record that cannot be built or published is logged and skipped: the log never stops.
                 try
                 {
+                    var record = pending.ToEvent();
                     await events.PublishAsync(EventTopics.PredictionMade, $"{record.Model}/{record.ModelVersion}", record, stoppingToken);
                     Interlocked.Increment(ref _published);
                 }
@@ -66,8 +67,9 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
 
     private static Dictionary<string, double> Named(IReadOnlyList<Strata.Contracts.Features.FeatureField> fields, double[] values)
     {
+        // The feature-aware path has no request inputs (the features came from the store): fewer values than fields.
         var named = new Dictionary<string, double>(fields.Count, StringComparer.Ordinal);
-        for (var i = 0; i < fields.Count; i++)
+        for (var i = 0; i < Math.Min(fields.Count, values.Length); i++)
         {
             named[fields[i].Name] = values[i];
         }

@@ -17,6 +17,7 @@ public static class ServingModule
         services.AddSingleton<PredictionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
         services.AddSingleton<ServingService>();
+        services.AddSingleton<FeatureAwarePredictor>();
         services.AddSingleton<Protocols.ServedModels>();
         services.AddSingleton<IServingClient>(sp => sp.GetRequiredService<ServingService>());
         services.AddReadinessCheck<ModelLoadedCheck>("model-loaded");

@@ -19,6 +19,15 @@ public sealed class ServingService(ModelHost host, PredictionLog log) : IServing
         return new PredictionResult(prediction, model.VersionText);
     }
 
+    /// <summary>Scores a feature vector assembled by the feature store (the feature-aware path), and records it.</summary>
+    public PredictionResult PredictFeatures(LoadedModel model, double[] features, long startedTimestamp, string? traceId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var prediction = model.Score(features);
+        log.Record(model, [], features, prediction, startedTimestamp, traceId);
+        return new PredictionResult(prediction, model.VersionText);
+    }
+
     public Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);

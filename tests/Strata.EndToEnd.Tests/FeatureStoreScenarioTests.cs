@@ -65,6 +65,11 @@ public sealed class FeatureStoreScenarioTests
             var seed = await PostOkAsync(http, "/api/features/get-online-features", new { entities = new { user_id = new[] { 1, 2 } }, feature_service = "seed_model" });
             Assert.Equal([2000.0, 1250.0], seed.GetProperty("results")[4].GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
 
+            // The feature-aware /predict: only the user id; serving gets the features from the feature store.
+            var byUser = await PostOkAsync(http, "/predict", new { user_id = 1 });
+            var byInputs = await PostOkAsync(http, "/predict", new { age = 30, income = 60000 });
+            Assert.Equal(byInputs.GetProperty("prediction").GetDouble(), byUser.GetProperty("prediction").GetDouble());
+
             // Entity rows as a dataset, the result written as a dataset: Features reads and writes through Data.
             using var csv = new StringContent("user_id,event_timestamp,label\n1,2026-02-01T00:00:00Z,1\n2,2025-02-01T00:00:00Z,0\n", Encoding.UTF8, "text/csv");
             using var ingested = await http.PostAsync(new Uri("/api/data/datasets/labels", UriKind.Relative), csv);
