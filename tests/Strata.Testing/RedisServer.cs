@@ -40,7 +40,7 @@ public sealed class RedisServer : IAsyncDisposable
             }
             return null;
         }
-        var server = new RedisServer(executable, FreePort()) { AppendOnly = appendOnly };
+        var server = new RedisServer(executable, StrataUp.FreePort()) { AppendOnly = appendOnly };
         await server.StartProcessAsync();
         return server;
     }
@@ -159,12 +159,5 @@ public sealed class RedisServer : IAsyncDisposable
             }
         }
         return null;
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -348,19 +348,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     /// <summary>Loads inline entity columns into <c>entity_df</c>; returns the entity column names in order.</summary>
     private static List<string> LoadInline(DuckDBConnection db, FeatureColumns rows, FeaturePlan plan)
     {
-        var rowCount = -1;
-        foreach (var (name, column) in rows)
-        {
-            if (column is null)
-            {
-                throw new InputValidationException($"entity_rows.{name}", "must be an array");
-            }
-            if (rowCount >= 0 && column.Count != rowCount)
-            {
-                throw new InputValidationException($"entity_rows.{name}", $"has {column.Count} values, other columns have {rowCount}");
-            }
-            rowCount = column.Count;
-        }
+        var rowCount = FeatureValues.RowCount(rows, "entity_rows");
         if (rowCount <= 0)
         {
             throw new InputValidationException("entity_rows", "has no rows");

@@ -116,6 +116,27 @@ public static class FeatureValues
 
     public static long Micros(TimeSpan span) => span.Ticks / TimeSpan.TicksPerMicrosecond;
 
+    /// <summary>The row count of column-major data (0 when it has no columns); a null column or columns of different
+    /// lengths are rejected, named <c>{field}.{column}</c>.</summary>
+    public static int RowCount(FeatureColumns columns, string field)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var rows = -1;
+        foreach (var (name, column) in columns)
+        {
+            if (column is null)
+            {
+                throw new InputValidationException($"{field}.{name}", "must be an array");
+            }
+            if (rows >= 0 && column.Count != rows)
+            {
+                throw new InputValidationException($"{field}.{name}", $"has {column.Count} values, other columns have {rows}");
+            }
+            rows = column.Count;
+        }
+        return Math.Max(rows, 0);
+    }
+
     /// <summary>The online key of an entity: its join key values, in declaration order.</summary>
     public static string EntityKey(ReadOnlySpan<object?> joinKeyValues)
     {

@@ -23,18 +23,9 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         ArgumentNullException.ThrowIfNull(request);
         var entities = request.Entities ?? throw new InputValidationException("entities", "is required: join key name -> values");
         var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, entities.Keys);
-        var rows = -1;
-        foreach (var (name, column) in entities)
+        var rows = FeatureValues.RowCount(entities, "entities");
+        foreach (var name in entities.Keys)
         {
-            if (column is null)
-            {
-                throw new InputValidationException($"entities.{name}", "must be an array");
-            }
-            if (rows >= 0 && column.Count != rows)
-            {
-                throw new InputValidationException($"entities.{name}", $"has {column.Count} values, other columns have {rows}");
-            }
-            rows = column.Count;
             if (!plan.JoinKeys.Any(k => k.Name == name) && !plan.RequestColumns.Contains(name))
             {
                 throw new InputValidationException($"entities.{name}",

@@ -74,23 +74,14 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
     {
         var entity = repository.Entity(source.Entity);
         var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();
-        var rows = -1;
-        foreach (var (name, column) in df)
+        foreach (var name in df.Keys)
         {
             if (!expected.Contains(name))
             {
                 throw new InputValidationException($"df.{name}", $"is not a column of push source '{source.Name}' (columns: {string.Join(", ", expected)})");
             }
-            if (column is null)
-            {
-                throw new InputValidationException($"df.{name}", "must be an array");
-            }
-            if (rows >= 0 && column.Count != rows)
-            {
-                throw new InputValidationException($"df.{name}", $"has {column.Count} values, other columns have {rows}");
-            }
-            rows = column.Count;
         }
+        var rows = FeatureValues.RowCount(df, "df");
         foreach (var name in expected)
         {
             if (!df.ContainsKey(name))
