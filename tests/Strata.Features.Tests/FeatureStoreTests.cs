@@ -368,6 +368,34 @@ public sealed class FeatureStoreTests
     }
 
     [Fact]
+    public async Task StreamedEvents_ReachTheOnlineStoreAtOnceAndTheOfflineStoreOnFlush()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var events = modules.Get<IEventPublisher>();
+        var features = modules.Get<IFeaturesClient>();
+        var t = Now.AddMinutes(-3);
+
+        await events.PublishAsync("card.transactions", "s1", new { card_id = "s1", event_timestamp = Ts(t), amount = 10.0, merchant_category = "5411" });
+        await events.PublishAsync("card.transactions", "s1", new { card_id = "s1", event_timestamp = "not a time", amount = 99.0, merchant_category = "5411" });
+        await events.PublishAsync("card.transactions", "s1", new[]
+        {
+            new { card_id = "s1", event_timestamp = Ts(t.AddSeconds(1)), amount = 5.0, merchant_category = "5812" },
+            new { card_id = "s2", event_timestamp = Ts(t.AddSeconds(2)), amount = 7.0, merchant_category = "5812" },
+        });
+
+        var online = await Eventually.ValueAsync(() => OnlineAsync(features, ["s1", "s2"], "card_stats:amount_sum_10m"),
+            r => Equals(r.Results[1].Values[0], 15.0) && Equals(r.Results[1].Values[1], 7.0), TimeSpan.FromSeconds(10), "streamed rows online");
+        Assert.Equal([15.0, 7.0], online.Results[1].Values); // the bad event was skipped, the rest kept flowing
+        Assert.False(modules.Get<OfflineStore>().HasData(SampleFeatureRepository.CardStats));
+
+        await modules.Get<StreamIngestion>().FlushAsync(CancellationToken.None);
+
+        var offline = await features.GetHistoricalFeaturesAsync(new HistoricalFeaturesRequest(
+            Columns(("card_id", ["s1", "s2"]), ("event_timestamp", [Ts(Now), Ts(Now)])), Features: ["card_stats:amount_count_10m"]));
+        Assert.Equal([2L, 1L], offline.Data!["amount_count_10m"]);
+    }
+
+    [Fact]
     public async Task Definitions_AreListedWithSchemas()
     {
         await using var modules = await InProcessModules.StartAsync();

@@ -16,7 +16,7 @@ public static class FeatureTypes
 public sealed record EntityInfo(string Name, IReadOnlyList<FeatureField> JoinKeys, string? Description = null);
 
 /// <summary>A push source as published: the columns a push must carry (join keys, <c>event_timestamp</c>, values).</summary>
-public sealed record PushSourceInfo(string Name, string Entity, IReadOnlyList<FeatureField> Schema, IReadOnlyList<string> FeatureViews, string? Description = null);
+public sealed record PushSourceInfo(string Name, string Entity, IReadOnlyList<FeatureField> Schema, IReadOnlyList<string> FeatureViews, string? Description = null, string? Topic = null);
 
 /// <summary>One sliding-window aggregate of an aggregate view: <c>function</c>(<c>column</c>) over the last <c>window_seconds</c>.</summary>
 public sealed record AggregationInfo(string Feature, string Column, string Function, long WindowSeconds);

@@ -10,8 +10,13 @@ public sealed record Entity(string Name, IReadOnlyList<FeatureField> JoinKeys, s
 }
 
 /// <summary>A push source: rows of one entity with an <c>event_timestamp</c> and typed value columns, sent by
-/// <c>POST /api/features/push</c>. Each view fed by it stores the columns it declares.</summary>
-public sealed record PushSource(string Name, string Entity, IReadOnlyList<FeatureField> Columns, string? Description = null);
+/// <c>POST /api/features/push</c> or, when <see cref="Topic"/> is set, published as events on that topic (each event's
+/// data one row object, or an array of them). Each view fed by it stores the columns it declares.</summary>
+public sealed record PushSource(string Name, string Entity, IReadOnlyList<FeatureField> Columns, string? Description = null)
+{
+    /// <summary>An event topic whose events are rows of this source (the streaming path).</summary>
+    public string? Topic { get; init; }
+}
 
 /// <summary>How a sliding-window aggregate combines the values in its window.</summary>
 public enum AggregationFunction

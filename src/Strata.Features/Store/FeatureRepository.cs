@@ -74,7 +74,7 @@ public sealed class FeatureRepository
         ArgumentNullException.ThrowIfNull(source);
         var entity = _entities[source.Entity];
         IReadOnlyList<FeatureField> schema = [.. entity.JoinKeys, new FeatureField("event_timestamp", "timestamp", "When the event happened (RFC 3339 or epoch seconds)"), .. source.Columns];
-        return new PushSourceInfo(source.Name, source.Entity, schema, [.. ViewsOf(source).Select(v => v.Name)], source.Description);
+        return new PushSourceInfo(source.Name, source.Entity, schema, [.. ViewsOf(source).Select(v => v.Name)], source.Description, source.Topic);
     }
 
     public FeatureServiceInfo ServiceInfo(FeatureServiceDefinition service)

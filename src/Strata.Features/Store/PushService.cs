@@ -13,7 +13,11 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
 {
     public const int MaxRows = 1_000_000;
 
-    public async Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken)
+    public Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken) => PushAsync(request, announce: true, cancellationToken);
+
+    /// <param name="announce">Publish <c>features.computed</c> for this push (the streaming path announces its
+    /// offline flushes, not every event).</param>
+    public async Task<PushResult> PushAsync(PushRequest request, bool announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var source = repository.FindSource(request.PushSourceName ?? throw new InputValidationException("push_source_name", "is required"))
@@ -62,6 +66,10 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
             throw;
         }
         var names = views.Select(v => v.Name).ToList();
+        if (!announce)
+        {
+            return new PushResult(source.Name, batch.Count, to, names);
+        }
         await events.PublishAsync(EventTopics.FeaturesComputed, source.Name,
             new FeaturesComputedEvent(source.Name, names, batch.Count, to,
                 FeatureValues.FormatTimestamp(batch.EventTs.Min()), FeatureValues.FormatTimestamp(batch.EventTs.Max())), cancellationToken);

@@ -17,7 +17,8 @@ public static class SampleFeatureRepository
 
     public static readonly PushSource CardTransactions = new("card_transactions", Card.Name,
         [new("amount", FeatureTypes.Float64, "Transaction amount"), new("merchant_category", FeatureTypes.String, "Merchant category code")],
-        "Card transactions as they happen");
+        "Card transactions as they happen (also streamed on the 'card.transactions' topic)")
+    { Topic = "card.transactions" };
 
     public static readonly PushSource CardProfiles = new("card_profiles", Card.Name,
         [
