@@ -40,9 +40,20 @@ public sealed class RedisServer : IAsyncDisposable
             }
             return null;
         }
-        var server = new RedisServer(executable, StrataUp.FreePort()) { AppendOnly = appendOnly };
-        await server.StartProcessAsync();
-        return server;
+        // A port found free can be taken before redis binds it: then try another one.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new RedisServer(executable, StrataUp.FreePort()) { AppendOnly = appendOnly };
+            try
+            {
+                await server.StartProcessAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     public bool AppendOnly { get; private init; }

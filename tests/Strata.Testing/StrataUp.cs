@@ -56,7 +56,24 @@ public sealed class StrataUp : IAsyncDisposable
     /// <summary>Starts <c>strata up</c> and waits until the gateway answers <c>/health/ready</c>.</summary>
     public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null)
     {
-        var chosen = port ?? FreePort();
+        // A port found free can be taken (e.g. as the local port of some outbound connection) before strata binds it;
+        // when the port was ours to choose, choose again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(topology, dataDirectory, port ?? FreePort());
+            }
+            catch (PortTakenException) when (port is null && attempt < 3)
+            {
+            }
+        }
+    }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    private static async Task<StrataUp> StartOnceAsync(string topology, string dataDirectory, int chosen)
+    {
         var process = Process.Start(StrataExecutable.StartInfo("up", "--topology", topology,
             "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory))!;
         var up = new StrataUp(process, topology, chosen, dataDirectory);
@@ -65,7 +82,9 @@ public sealed class StrataUp : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"strata up exited with {process.ExitCode}:\n{up.Output}");
+                process.WaitForExit(); // and its output is read to the end
+                var message = $"strata up exited with {process.ExitCode}:\n{up.Output}";
+                throw up.Output.Contains("is already in use", StringComparison.Ordinal) ? new PortTakenException(message) : new InvalidOperationException(message);
             }
             try
             {

@@ -19,6 +19,7 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
 
     private readonly Dictionary<string, List<JsonElement>> _pending = new(StringComparer.Ordinal);
+    // Never disposed: the final flush runs as the host stops, possibly after the container disposed this service.
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private readonly Lock _bufferLock = new();
 
@@ -146,12 +147,6 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
             }
         }
         return df;
-    }
-
-    public override void Dispose()
-    {
-        _flushLock.Dispose();
-        base.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped event {Id} on {Topic}: {Reason}")]
