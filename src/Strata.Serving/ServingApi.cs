@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
@@ -30,7 +31,7 @@ public static class ServingApi
     }
 
     /// <summary>One object gives one prediction; an array of objects (the batch form) gives <c>predictions</c> in order.</summary>
-    private static async Task<IResult> Predict(HttpRequest request, ServingService serving, FeatureAwarePredictor featureAware, CancellationToken ct)
+    private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var traceId = request.HttpContext.TraceIdentifier;
@@ -56,6 +57,7 @@ public static class ServingApi
         catch (InputValidationException) when (body is not null)
         {
             // No inputs, but maybe entity keys: the feature-aware path (only then is the feature store consulted).
+            var featureAware = request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>();
             var joinKeys = await featureAware.JoinKeysAsync(model.View, ct);
             var sequence = new System.Buffers.ReadOnlySequence<byte>(body);
             if (!FeatureAwarePredictor.Carries(sequence, joinKeys))
