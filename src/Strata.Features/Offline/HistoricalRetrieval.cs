@@ -39,6 +39,8 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             throw new InputValidationException("output_dataset_name", "must not be blank");
         }
         var work = Directory.CreateTempSubdirectory("strata-historical-");
+        // One consistent set of files per view for the whole retrieval, kept even if a compaction replaces them.
+        var snapshots = plan.EntityViews.ToDictionary(s => s.View!.Name, s => offline.Read(s.View!), StringComparer.Ordinal);
         try
         {
             using var db = new DuckDBConnection("Data Source=:memory:");
@@ -57,14 +59,14 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             {
                 throw new InputValidationException("entity_rows", $"{rowCount} rows is more than {MaxInlineRows} to return inline; set output_dataset_name to write the result as a dataset version");
             }
-            var (storedColumns, joins) = StoredJoins(plan);
+            var (storedColumns, joins) = StoredJoins(plan, snapshots);
             var computed = plan.Selections.Any(s => s.View is AggregateFeatureView || s.OnDemand is not null);
             string query;
             if (computed)
             {
                 // Stored values first (on-demand views may read them), then the computed ones, joined by row.
                 await ExecuteAsync(db, $"CREATE TEMP TABLE base AS SELECT {string.Join(", ", storedColumns.Select(c => c.Sql + " AS " + c.Name).Prepend("e.__row"))} FROM entity_df e {joins}", cancellationToken);
-                await BuildComputedAsync(db, plan, checked((int)rowCount), cancellationToken);
+                await BuildComputedAsync(db, plan, snapshots, checked((int)rowCount), cancellationToken);
                 var select = new List<string> { "e.* EXCLUDE (__row)" };
                 foreach (var s in plan.Selections)
                 {
@@ -122,6 +124,10 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         }
         finally
         {
+            foreach (var snapshot in snapshots.Values)
+            {
+                snapshot.Dispose();
+            }
             work.Delete(recursive: true);
         }
     }
@@ -156,7 +162,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
 
     /// <summary>One ASOF LEFT JOIN per stored view: the value expression of each selected stored feature (its internal
     /// name, and its output name when returned) and the joins that produce them.</summary>
-    private (List<(string Name, string Sql, string? Output)> Columns, string Joins) StoredJoins(FeaturePlan plan)
+    private (List<(string Name, string Sql, string? Output)> Columns, string Joins) StoredJoins(FeaturePlan plan, Dictionary<string, OfflineSnapshot> snapshots)
     {
         var columnsOut = new List<(string, string, string?)>();
         var joins = new List<string>();
@@ -169,7 +175,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             // ASOF on (event time, created time): the greatest pair <= (entity time, +infinity) is the latest row at or
             // before the entity time and, among rows with that event time, the one created last (the tie-break).
             var table = $"(SELECT {string.Join(", ", keys)}, event_timestamp AS __ts, struct_pack(t := event_timestamp, c := created_timestamp) AS __order, " +
-                $"{string.Join(", ", columns)} FROM {offline.Table(view)})";
+                $"{string.Join(", ", columns)} FROM {snapshots[view.Name].Sql})";
             var on = string.Join(" AND ", keys.Select(k => $"e.{k} = {alias}.{k}")
                 .Append($"struct_pack(t := e.event_timestamp, c := TIMESTAMP 'infinity') >= {alias}.__order"));
             joins.Add($"ASOF LEFT JOIN {table} {alias} ON {on}");
@@ -187,13 +193,13 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     }
 
     /// <summary>Aggregates and on-demand features, computed in process row by row into <c>extra(__row, s{i}_{j}...)</c>.</summary>
-    private async Task BuildComputedAsync(DuckDBConnection db, FeaturePlan plan, int rowCount, CancellationToken cancellationToken)
+    private async Task BuildComputedAsync(DuckDBConnection db, FeaturePlan plan, Dictionary<string, OfflineSnapshot> snapshots, int rowCount, CancellationToken cancellationToken)
     {
         var computed = plan.Selections.Where(s => !IsStored(s)).ToList();
         var values = new Dictionary<ViewSelection, object?[][]>();
         foreach (var s in plan.Selections.Where(s => s.View is AggregateFeatureView))
         {
-            values[s] = await AggregateAsync(db, plan, s, rowCount, cancellationToken);
+            values[s] = await AggregateAsync(db, s, snapshots[s.View!.Name], rowCount, cancellationToken);
         }
         foreach (var s in plan.OnDemandViews)
         {
@@ -223,7 +229,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     }
 
     /// <summary>Each entity row's aggregates from the events of its longest window, per row in event order.</summary>
-    private async Task<object?[][]> AggregateAsync(DuckDBConnection db, FeaturePlan plan, ViewSelection s, int rowCount, CancellationToken cancellationToken)
+    private async Task<object?[][]> AggregateAsync(DuckDBConnection db, ViewSelection s, OfflineSnapshot snapshot, int rowCount, CancellationToken cancellationToken)
     {
         var view = (AggregateFeatureView)s.View!;
         var keys = repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
@@ -232,7 +238,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         var on = string.Join(" AND ", keys.Select(k => $"e.{k} = f.{k}"));
         using var command = db.CreateCommand();
         command.CommandText = $"SELECT e.__row, epoch_us(f.event_timestamp), {string.Join(", ", columns.Select(c => "f." + c))} " +
-            $"FROM entity_df e JOIN {offline.Table(view)} f ON {on} AND f.event_timestamp <= e.event_timestamp " +
+            $"FROM entity_df e JOIN {snapshot.Sql} f ON {on} AND f.event_timestamp <= e.event_timestamp " +
             $"AND f.event_timestamp > e.event_timestamp - to_microseconds({window}) ORDER BY e.__row";
         var asOf = new long[rowCount];
         using (var times = db.CreateCommand())

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Strata.Contracts.Features;
@@ -8,13 +9,21 @@ namespace Strata.Features.Offline;
 
 /// <summary>The offline store: per view, immutable Parquet files under <c>offline/&lt;view&gt;/</c> with the join keys,
 /// <c>event_timestamp</c>, <c>created_timestamp</c> and the view's stored columns. A file appears whole (written
-/// beside, then renamed) or not at all; DuckDB reads every file of a view as one table.</summary>
+/// beside, then renamed) or not at all; DuckDB reads a snapshot of a view's files as one table; small files (one per
+/// push or streamed batch) are compacted into one past <see cref="CompactionThreshold"/>.</summary>
 public sealed class OfflineStore
 {
     public const string EventTimestamp = "event_timestamp";
     public const string CreatedTimestamp = "created_timestamp";
 
+    /// <summary>More small files than this in a view are merged into one.</summary>
+    public const int CompactionThreshold = 64;
+
+    /// <summary>Files at least this large are left as they are by compaction.</summary>
+    public const long SmallFileBytes = 32L << 20;
+
     private readonly FeatureRepository _repository;
+    private readonly ConcurrentDictionary<string, ViewState> _states = new(StringComparer.Ordinal);
 
     public OfflineStore(string root, FeatureRepository repository)
     {
@@ -27,19 +36,116 @@ public sealed class OfflineStore
 
     public string ViewDirectory(string view) => Path.Combine(Root, view);
 
-    public bool HasData(EntityFeatureView view) =>
-        Directory.Exists(ViewDirectory(view.Name)) && Directory.EnumerateFiles(ViewDirectory(view.Name), "*.parquet").Any();
+    public bool HasData(EntityFeatureView view) => DataFiles(view.Name).Count > 0;
 
-    /// <summary>The view's rows as a DuckDB table expression (an empty typed table when nothing was written yet).</summary>
-    public string Table(EntityFeatureView view)
+    /// <summary>The view's data files now (whole files only: staged, retired and compaction files are not data).</summary>
+    public IReadOnlyList<string> DataFiles(string view)
+    {
+        var directory = ViewDirectory(view);
+        return Directory.Exists(directory)
+            ? [.. Directory.EnumerateFiles(directory, "*.parquet").Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)]
+            : [];
+    }
+
+    /// <summary>A consistent read of the view: its files as they are now, kept on disk (even if a compaction replaces
+    /// them meanwhile) until the snapshot is disposed.</summary>
+    public OfflineSnapshot Read(EntityFeatureView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        if (HasData(view))
+        var state = State(view.Name);
+        lock (state)
         {
-            return $"read_parquet({DuckSql.Literal(Path.Combine(ViewDirectory(view.Name), "*.parquet"))})";
+            var files = DataFiles(view.Name);
+            state.Readers++;
+            string sql;
+            if (files.Count > 0)
+            {
+                sql = $"read_parquet([{string.Join(", ", files.Select(DuckSql.Literal))}])";
+            }
+            else
+            {
+                var columns = Columns(view).Select(c => $"CAST(NULL AS {c.Sql}) AS {DuckSql.Identifier(c.Name)}");
+                sql = $"(SELECT {string.Join(", ", columns)} WHERE false)";
+            }
+            return new OfflineSnapshot(sql, () => Release(state));
         }
-        var columns = Columns(view).Select(c => $"CAST(NULL AS {c.Sql}) AS {DuckSql.Identifier(c.Name)}");
-        return $"(SELECT {string.Join(", ", columns)} WHERE false)";
+    }
+
+    private ViewState State(string view) => _states.GetOrAdd(view, _ => new ViewState());
+
+    private static void Release(ViewState state)
+    {
+        lock (state)
+        {
+            if (--state.Readers == 0)
+            {
+                foreach (var file in state.Retired)
+                {
+                    File.Delete(file);
+                }
+                state.Retired.Clear();
+            }
+        }
+    }
+
+    /// <summary>Merges the view's small files into one once there are more than <see cref="CompactionThreshold"/>
+    /// (or, with <paramref name="force"/>, any two). Crash-safe: an intent file names the merged file and the files it
+    /// replaces before anything is replaced; on start a finished compaction's leftovers are removed and an unfinished
+    /// one is undone (<see cref="CleanStaging"/>). Readers holding a snapshot keep the replaced files until they finish.</summary>
+    public bool Compact(EntityFeatureView view, bool force = false)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var state = State(view.Name);
+        lock (state.CompactionLock)
+        {
+            var small = DataFiles(view.Name).Where(f => new FileInfo(f).Length < SmallFileBytes).ToList();
+            if (small.Count < 2 || (!force && small.Count <= CompactionThreshold))
+            {
+                return false;
+            }
+            var directory = ViewDirectory(view.Name);
+            var name = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}-compacted");
+            var staging = Path.Combine(directory, $".{name}.parquet.tmp");
+            var final = Path.Combine(directory, $"{name}.parquet");
+            var intent = Path.Combine(directory, $".{name}.compaction");
+            using (var db = new DuckDBConnection("Data Source=:memory:"))
+            {
+                db.Open();
+                using var copy = db.CreateCommand();
+                copy.CommandText = $"COPY (SELECT * FROM read_parquet([{string.Join(", ", small.Select(DuckSql.Literal))}])) TO {DuckSql.Literal(staging)} (FORMAT parquet)";
+                copy.ExecuteNonQuery();
+            }
+            File.WriteAllLines(intent, small.Select(f => Path.GetFileName(f)).Prepend(Path.GetFileName(final)));
+            lock (state)
+            {
+                File.Move(staging, final);
+                foreach (var file in small)
+                {
+                    if (state.Readers == 0)
+                    {
+                        File.Delete(file);
+                    }
+                    else
+                    {
+                        // Hidden from new readers at once, deleted when the last current reader is done.
+                        var retired = Path.Combine(directory, "." + Path.GetFileName(file) + ".retired");
+                        File.Move(file, retired);
+                        state.Retired.Add(retired);
+                    }
+                }
+            }
+            File.Delete(intent);
+            return true;
+        }
+    }
+
+    private sealed class ViewState
+    {
+        public int Readers { get; set; }
+
+        public List<string> Retired { get; } = [];
+
+        public Lock CompactionLock { get; } = new();
     }
 
     /// <summary>Column names and DuckDB types of a view's offline table, in order.</summary>
@@ -109,6 +215,7 @@ public sealed class OfflineStore
             copy.ExecuteNonQuery();
         }
         File.Move(staging, final);
+        Compact(view);
         return final;
     }
 
@@ -125,12 +232,44 @@ public sealed class OfflineStore
         }
     }
 
-    /// <summary>Removes half-written files a crash left behind.</summary>
+    /// <summary>Recovers from a crash: finishes a compaction whose merged file is in place (removes the files it
+    /// replaced), undoes one whose merged file is not, and removes half-written and retired files.</summary>
     public void CleanStaging()
     {
-        foreach (var file in Directory.EnumerateFiles(Root, "*.parquet.tmp", SearchOption.AllDirectories))
+        foreach (var intent in Directory.EnumerateFiles(Root, ".*.compaction", SearchOption.AllDirectories))
+        {
+            var directory = Path.GetDirectoryName(intent)!;
+            var lines = File.ReadAllLines(intent);
+            if (lines.Length > 0 && File.Exists(Path.Combine(directory, lines[0])))
+            {
+                foreach (var replaced in lines.Skip(1))
+                {
+                    File.Delete(Path.Combine(directory, replaced));
+                }
+            }
+            File.Delete(intent);
+        }
+        foreach (var file in Directory.EnumerateFiles(Root, "*.parquet.tmp", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(Root, "*.retired", SearchOption.AllDirectories)))
         {
             File.Delete(file);
+        }
+    }
+}
+
+/// <summary>A leased, consistent read of a feature view's offline files; <see cref="Sql"/> is a DuckDB table
+/// expression over exactly those files. Dispose when the query is done.</summary>
+public sealed class OfflineSnapshot(string sql, Action release) : IDisposable
+{
+    private int _disposed;
+
+    public string Sql { get; } = sql;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            release();
         }
     }
 }

@@ -119,8 +119,9 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
         var keys = repository.Entity(view.Entity).JoinKeys;
         var keyList = string.Join(", ", keys.Select(k => DuckSql.Identifier(k.Name)));
         var columns = view.StoredColumns.Select(c => DuckSql.Identifier(c.Name)).ToList();
+        using var snapshot = offline.Read(view);
         var sql = $"SELECT {keyList}, epoch_us(event_timestamp), epoch_us(created_timestamp){string.Concat(columns.Select(c => ", " + c))} " +
-            $"FROM {offline.Table(view)} WHERE event_timestamp >= make_timestamp({start}) AND event_timestamp <= make_timestamp({end}) " +
+            $"FROM {snapshot.Sql} WHERE event_timestamp >= make_timestamp({start}) AND event_timestamp <= make_timestamp({end}) " +
             $"QUALIFY row_number() OVER (PARTITION BY {keyList} ORDER BY event_timestamp DESC, created_timestamp DESC) = 1";
         return await StreamAsync(view, keys.Count, sql, rows => online.WriteLatestAsync(view, rows, cancellationToken), cancellationToken);
     }
@@ -129,8 +130,9 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
     {
         var keys = repository.Entity(view.Entity).JoinKeys;
         var columns = view.StoredColumns.Select(c => DuckSql.Identifier(c.Name)).ToList();
+        using var snapshot = offline.Read(view);
         var sql = $"SELECT {string.Join(", ", keys.Select(k => DuckSql.Identifier(k.Name)))}, epoch_us(event_timestamp), epoch_us(created_timestamp){string.Concat(columns.Select(c => ", " + c))} " +
-            $"FROM {offline.Table(view)} WHERE event_timestamp > make_timestamp({startExclusive}) AND event_timestamp <= make_timestamp({end}) ORDER BY event_timestamp";
+            $"FROM {snapshot.Sql} WHERE event_timestamp > make_timestamp({startExclusive}) AND event_timestamp <= make_timestamp({end}) ORDER BY event_timestamp";
         return await StreamAsync(view, keys.Count, sql, rows => online.AppendEventsAsync(view, rows, cancellationToken), cancellationToken);
     }
 
