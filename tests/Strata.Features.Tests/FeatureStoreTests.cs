@@ -415,5 +415,8 @@ public sealed class FeatureStoreTests
         Assert.Equal(50, services.Single(s => s.Name == "fraud_detection").FeatureRefs.Count);
         Assert.Equal(["card_id", "event_timestamp", "amount", "merchant_category"], sources.Single(s => s.Name == "card_transactions").Schema.Select(f => f.Name));
         Assert.Equal(["card", "user"], entities.Select(e => e.Name));
+        Assert.All(views, v => Assert.Matches("^[0-9a-f]{12}$", v.Version));
+        Assert.Equal(views.Count, views.Select(v => v.Version).Distinct().Count());
+        Assert.Equal(stats.Version, (await features.GetViewAsync("card_stats"))!.Version);
     }
 }

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Features.Views;
@@ -62,11 +65,14 @@ public sealed class FeatureRepository
     {
         ArgumentNullException.ThrowIfNull(view);
         var entity = _entities[view.Entity];
-        return new FeatureViewInfo(view.Name, "1", view.Description, [], view.Features, view.Kind, entity.Name, entity.JoinKeys, view.Source,
+        var info = new FeatureViewInfo(view.Name, string.Empty, view.Description, [], view.Features, view.Kind, entity.Name, entity.JoinKeys, view.Source,
             view.Ttl is { } ttl ? (long)ttl.TotalSeconds : null, view.Owner, view.Tags,
             Aggregations: view is AggregateFeatureView a
                 ? [.. a.Aggregations.Select(x => new AggregationInfo(x.Feature, x.Column, x.Function.ToString().ToLowerInvariant(), (long)x.Window.TotalSeconds))]
                 : null);
+        // Like an on-demand view's, the version is a hash of what gives the values their meaning (not of owner or tags).
+        var meaning = JsonSerializer.SerializeToUtf8Bytes(new { info.Kind, info.JoinKeys, info.Features, info.Source, info.TtlSeconds, info.Aggregations }, StrataJson.Options);
+        return info with { Version = Convert.ToHexStringLower(SHA256.HashData(meaning))[..12] };
     }
 
     public PushSourceInfo SourceInfo(PushSource source)
