@@ -235,14 +235,24 @@ public sealed class EmbeddedOnlineStore : IOnlineStore, IDisposable
         {
             lock (_lock)
             {
-                if (row.EventTs > dropAtOrBefore && !_rows.Exists(r => r.EventTs == row.EventTs && r.CreatedTs == row.CreatedTs))
+                if (row.EventTs > dropAtOrBefore)
                 {
+                    // Sorted by event time: find the place from the end (events mostly arrive in order), and skip the
+                    // event if it is already there (same event and created time: a replay or re-materialisation).
                     var at = _rows.Count;
                     while (at > 0 && _rows[at - 1].EventTs > row.EventTs)
                     {
                         at--;
                     }
-                    _rows.Insert(at, row);
+                    var duplicate = false;
+                    for (var i = at - 1; i >= 0 && _rows[i].EventTs == row.EventTs; i--)
+                    {
+                        duplicate |= _rows[i].CreatedTs == row.CreatedTs;
+                    }
+                    if (!duplicate)
+                    {
+                        _rows.Insert(at, row);
+                    }
                 }
                 var drop = 0;
                 while (drop < _rows.Count && _rows[drop].EventTs <= dropAtOrBefore)
