@@ -97,6 +97,41 @@ public sealed class FeatureRepository
     /// request rather than from the view's source views.</param>
     public FeaturePlan Resolve(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames, IReadOnlyCollection<string>? requestColumns = null)
     {
+        // Plans are immutable once built and requests repeat: the same refs and columns resolve once (a bounded cache).
+        var key = PlanKey(features, featureService, fullFeatureNames, requestColumns);
+        if (_plans.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        var plan = Build(features, featureService, fullFeatureNames, requestColumns);
+        if (_plans.Count < MaxCachedPlans)
+        {
+            _plans.TryAdd(key, plan);
+        }
+        return plan;
+    }
+
+    private const int MaxCachedPlans = 1024;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FeaturePlan> _plans = new(StringComparer.Ordinal);
+
+    private static string PlanKey(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames, IReadOnlyCollection<string>? requestColumns)
+    {
+        var key = new System.Text.StringBuilder(128);
+        key.Append(fullFeatureNames ? '1' : '0').Append('\u001f').Append(featureService).Append('\u001f');
+        foreach (var feature in features ?? [])
+        {
+            key.Append(feature).Append('\u001e');
+        }
+        key.Append('\u001f');
+        foreach (var column in requestColumns?.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>())
+        {
+            key.Append(column).Append('\u001e');
+        }
+        return key.ToString();
+    }
+
+    private FeaturePlan Build(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames, IReadOnlyCollection<string>? requestColumns)
+    {
         IReadOnlyList<string> refs;
         if (featureService is not null)
         {
