@@ -48,8 +48,6 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
 
     public string Kind => "redis";
 
-    public IDatabase Database => _db;
-
     private RedisKey HashKey(string entity, string key) => $"{_prefix}{entity}:{key}";
 
     private RedisKey EventsKey(string view, string key) => $"{_prefix}{view}:{key}";
@@ -181,19 +179,6 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
             results[r] = new OnlineReadResult(latest[r], events[r]);
         }
         return results;
-    }
-
-    /// <summary>Deletes every key under this store's prefix (tests and benchmarks).</summary>
-    public async Task ClearAsync()
-    {
-        foreach (var endpoint in _redis.GetEndPoints())
-        {
-            var server = _redis.GetServer(endpoint);
-            await foreach (var key in server.KeysAsync(pattern: _prefix + "*"))
-            {
-                await _db.KeyDeleteAsync(key);
-            }
-        }
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis {_redis.Configuration} prefix '{_prefix}' ({_repository.Views.Count} views)");

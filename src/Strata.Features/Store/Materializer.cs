@@ -49,9 +49,6 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
             : Beginning, end, cancellationToken);
     }
 
-    /// <summary>Where the last materialisation of each view ended (µs since the epoch).</summary>
-    public IReadOnlyDictionary<string, long> LastMaterialized() => LoadState();
-
     private List<EntityFeatureView> Views(IReadOnlyList<string>? names)
     {
         if (names is null || names.Count == 0)

@@ -12,8 +12,6 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
     public const int MaxEntityRows = 10_000;
     private static readonly string Epoch = FeatureValues.FormatTimestamp(0);
 
-    public IOnlineStore Store => store;
-
     public Task<OnlineFeaturesResponse> GetAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken) =>
         GetAsync(request, FeatureValues.Micros(time.GetUtcNow()), cancellationToken);
 
