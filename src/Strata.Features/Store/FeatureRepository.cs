@@ -16,6 +16,7 @@ public sealed class FeatureRepository
     private readonly Dictionary<string, EntityFeatureView> _views;
     private readonly Dictionary<string, OnDemandFeatureView> _onDemand;
     private readonly Dictionary<string, FeatureServiceDefinition> _services;
+    private readonly Dictionary<string, FeatureViewInfo> _infos;
 
     public FeatureRepository(
         IEnumerable<Entity> entities,
@@ -30,6 +31,8 @@ public sealed class FeatureRepository
         _onDemand = Unique(onDemand, v => v.Name, "feature view");
         _services = Unique(services, s => s.Name, "feature service");
         Validate();
+        // Definitions never change while the process runs: publish each view once.
+        _infos = _views.Values.ToDictionary(v => v.Name, Describe, StringComparer.Ordinal);
     }
 
     public IReadOnlyCollection<Entity> Entities => _entities.Values;
@@ -64,6 +67,11 @@ public sealed class FeatureRepository
     public FeatureViewInfo Info(EntityFeatureView view)
     {
         ArgumentNullException.ThrowIfNull(view);
+        return _infos[view.Name];
+    }
+
+    private FeatureViewInfo Describe(EntityFeatureView view)
+    {
         var entity = _entities[view.Entity];
         var info = new FeatureViewInfo(view.Name, string.Empty, view.Description, [], view.Features, view.Kind, entity.Name, entity.JoinKeys, view.Source,
             view.Ttl is { } ttl ? (long)ttl.TotalSeconds : null, view.Owner, view.Tags,

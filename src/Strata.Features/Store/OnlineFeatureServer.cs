@@ -53,18 +53,24 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
             keyValues[key.Name] = typed;
         }
         var reads = new List<OnlineRead>();
+        // Entity keys once per entity, shared by all of its views.
+        var keysByEntity = new Dictionary<string, string?[]>(StringComparer.Ordinal);
         foreach (var s in plan.EntityViews)
         {
-            var joinKeys = repository.Entity(s.View!.Entity).JoinKeys;
-            var keys = new string?[rows];
-            var parts = new object?[joinKeys.Count];
-            for (var r = 0; r < rows; r++)
+            if (!keysByEntity.TryGetValue(s.View!.Entity, out var keys))
             {
-                for (var k = 0; k < parts.Length; k++)
+                var joinKeys = repository.Entity(s.View.Entity).JoinKeys;
+                keys = new string?[rows];
+                var parts = new object?[joinKeys.Count];
+                for (var r = 0; r < rows; r++)
                 {
-                    parts[k] = keyValues[joinKeys[k].Name][r];
+                    for (var k = 0; k < parts.Length; k++)
+                    {
+                        parts[k] = keyValues[joinKeys[k].Name][r];
+                    }
+                    keys[r] = FeatureValues.EntityKey(parts);
                 }
-                keys[r] = FeatureValues.EntityKey(parts);
+                keysByEntity[s.View.Entity] = keys;
             }
             reads.Add(new OnlineRead(s.View, keys));
         }
