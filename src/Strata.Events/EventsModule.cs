@@ -1,17 +1,79 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.Contracts;
 using Strata.Contracts.Events;
+using Strata.Events.Audit;
+using Strata.Events.Embedded;
+using Strata.Events.Http;
+using Strata.Events.Inbox;
+using Strata.Events.Nats;
+using Strata.Events.Redis;
+using Strata.Events.Transport;
+using Strata.ServiceDefaults;
 
 namespace Strata.Events;
 
-/// <summary>DI registration of the process's event bus (<see cref="InProcessEventBus"/>).</summary>
+/// <summary>DI registration of the bus. Every process gets an <see cref="EventBus"/> over the configured broker:
+/// NATS JetStream or Redis Streams when <c>Strata:Events:Backend</c> names one; otherwise the embedded log, opened
+/// here when this process hosts the Events module, else reached over HTTP at <c>Strata:Services:events</c>
+/// (<paramref name="embeddedLogUrl"/>). The process hosting the module also keeps the audit log and serves the API.</summary>
 public static class EventsModule
 {
-    public static IServiceCollection AddEventsModule(this IServiceCollection services, string source)
+    public const string EmbeddedLogClient = "strata-events-broker";
+
+    public static IServiceCollection AddEventsModule(this IServiceCollection services, string source, bool hostsModule = true, Uri? embeddedLogUrl = null)
     {
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Backend != "nats" || !string.IsNullOrWhiteSpace(o.Nats), "Strata:Events:Nats is required when the backend is nats")
+            .Validate(o => o.Backend != "redis" || !string.IsNullOrWhiteSpace(o.Redis), "Strata:Events:Redis is required when the backend is redis")
+            .ValidateOnStart();
         services.AddSingleton(sp => new CloudEventCodec(sp.GetRequiredService<TimeProvider>(), source));
-        services.AddSingleton<InProcessEventBus>();
-        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<InProcessEventBus>());
-        services.AddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<InProcessEventBus>());
+        if (embeddedLogUrl is not null)
+        {
+            services.AddHttpClient(EmbeddedLogClient, c =>
+            {
+                c.BaseAddress = embeddedLogUrl;
+                c.Timeout = TimeSpan.FromSeconds(40);
+            });
+        }
+        services.AddSingleton<IEventTransport>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<EventsOptions>>().Value;
+            return options.Backend switch
+            {
+                "nats" => new NatsJetStreamTransport(options.Nats!, options.Prefix, options.Retention, options.DedupWindow),
+                "redis" => new RedisStreamsTransport(options.Redis!, options.Prefix, options.Retention, options.DedupWindow),
+                _ when hostsModule => sp.GetRequiredService<EmbeddedEventLog>(),
+                _ when embeddedLogUrl is not null => new HttpEventTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient(EmbeddedLogClient)),
+                _ => throw new InvalidOperationException("the embedded event log is hosted by the events module: set Strata:Services:events"),
+            };
+        });
+        services.AddSingleton(sp =>
+        {
+            var strata = sp.GetRequiredService<IOptions<StrataOptions>>().Value;
+            return new SqliteInbox(Path.Combine(strata.ModuleDirectory("events"), "inbox.db"), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromDays(8));
+        });
+        services.AddSingleton<IInbox>(sp => sp.GetRequiredService<SqliteInbox>());
+        services.AddSingleton(sp => new EventBus(sp.GetRequiredService<IEventTransport>(), sp.GetRequiredService<CloudEventCodec>(),
+            sp.GetRequiredService<IInbox>(), sp.GetRequiredService<ILogger<EventBus>>()));
+        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<EventBus>());
+        services.AddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<EventBus>());
+        if (hostsModule)
+        {
+            services.AddOpenApi(ModuleNames.Events);
+            services.AddSingleton(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<EventsOptions>>().Value;
+                var strata = sp.GetRequiredService<IOptions<StrataOptions>>().Value;
+                return new EmbeddedEventLog(Path.Combine(strata.ModuleDirectory("events"), "log"), options.Embedded, sp.GetRequiredService<TimeProvider>());
+            });
+            services.AddSingleton(sp => new BrokerSessions(sp.GetRequiredService<EmbeddedEventLog>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton(sp => new AuditStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory("events"), "audit.db")));
+            services.AddSingleton<AuditRecorder>();
+            services.AddHostedService(sp => sp.GetRequiredService<AuditRecorder>());
+            services.AddSingleton<EventsAdmin>();
+        }
         return services;
     }
 }

@@ -9,6 +9,7 @@ public static class GatewayRoutes
     /// <summary>Module to YARP path patterns.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> ByModule { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
+        [ModuleNames.Events] = ["/api/events", "/api/events/{**rest}", "/openapi/events.json"],
         [ModuleNames.Data] = ["/api/data/{**rest}", "/openapi/data.json"],
         [ModuleNames.Features] = ["/api/features/{**rest}", "/openapi/features.json"],
         [ModuleNames.Registry] = ["/api/registry/{**rest}", "/openapi/registry.json"],

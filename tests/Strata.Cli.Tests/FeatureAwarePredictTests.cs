@@ -56,7 +56,7 @@ public sealed class FeatureAwarePredictTests(MonolithFixture fixture) : IClassFi
     {
         await PushProfilesAsync([7004], [52], [70000]);
         var logged = new TaskCompletionSource<JsonElement>();
-        using var subscription = fixture.App.Services.GetRequiredService<IEventSubscriber>().Subscribe(EventTopics.PredictionMade, "feature-aware-test", (e, _) =>
+        await using var subscription = await fixture.App.Services.GetRequiredService<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "feature-aware-test", (e, _) =>
         {
             var data = e.Data.Clone();
             if (data.GetProperty("features").TryGetProperty("age", out var age) && age.GetDouble() == 52)

@@ -23,6 +23,7 @@ public sealed class OpenApiTests(MonolithFixture fixture) : IClassFixture<Monoli
         Assert.Equal(ModuleNames.Services.Order(), ModuleEndpoints().Select(e => e.Module).Distinct().Order());
 
     [Theory]
+    [InlineData(ModuleNames.Events)]
     [InlineData(ModuleNames.Data)]
     [InlineData(ModuleNames.Features)]
     [InlineData(ModuleNames.Registry)]

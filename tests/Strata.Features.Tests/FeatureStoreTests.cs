@@ -355,7 +355,7 @@ public sealed class FeatureStoreTests
     {
         await using var modules = await InProcessModules.StartAsync();
         var received = new TaskCompletionSource<ReceivedEvent>();
-        using var subscription = modules.Get<IEventSubscriber>().Subscribe(EventTopics.FeaturesComputed, "test", (e, _) =>
+        await using var subscription = await modules.Get<IEventSubscriber>().SubscribeAsync(EventTopics.FeaturesComputed, "test", (e, _) =>
         {
             received.TrySetResult(e);
             return Task.CompletedTask;

@@ -10,8 +10,9 @@ namespace Strata.Registry.Tests;
 public sealed class RegistryServiceTests : IDisposable
 {
     private readonly TempFolder _folder = new();
-    private readonly InProcessEventBus _bus = new(new CloudEventCodec(TimeProvider.System, "/strata/registry"),
-        Microsoft.Extensions.Logging.Abstractions.NullLogger<InProcessEventBus>.Instance);
+    private readonly EventBus _bus;
+
+    public RegistryServiceTests() => _bus = EmbeddedBus.Create(Path.Combine(_folder.Path, "events"), "/strata/registry");
 
     private async Task<RegistryService> OpenAsync()
     {
@@ -125,8 +126,8 @@ public sealed class RegistryServiceTests : IDisposable
         // One channel per topic: topics are delivered independently, so there is no order across them.
         var registeredEvents = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
         var aliasEvents = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
-        using var a = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", (e, ct) => registeredEvents.Writer.WriteAsync(e, ct).AsTask());
-        using var b = _bus.Subscribe(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => aliasEvents.Writer.WriteAsync(e, ct).AsTask());
+        await using var a = await _bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", (e, ct) => registeredEvents.Writer.WriteAsync(e, ct).AsTask());
+        await using var b = await _bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => aliasEvents.Writer.WriteAsync(e, ct).AsTask());
         var registry = await OpenAsync();
         var sha = await UploadAsync(registry, "m");
 

@@ -28,7 +28,7 @@ public sealed class PredictionLogTests
     {
         await using var modules = await ServingWithModelAsync([]);
         var received = Channel.CreateUnbounded<ReceivedEvent>();
-        using var subscription = modules.Get<IEventSubscriber>().Subscribe(EventTopics.PredictionMade, "audit", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
+        await using var subscription = await modules.Get<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "test-audit", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
 
         var answer = await modules.Get<IServingClient>().PredictAsync(Row(40, 80000));
 
@@ -45,7 +45,7 @@ public sealed class PredictionLogTests
     public async Task Predict_SampleRateZero_LogsNothing()
     {
         await using var modules = await ServingWithModelAsync(new() { ["Strata:Serving:PredictionLogSampleRate"] = "0" });
-        using var subscription = modules.Get<IEventSubscriber>().Subscribe(EventTopics.PredictionMade, "audit", (_, _) => Task.CompletedTask);
+        await using var subscription = await modules.Get<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "test-audit", (_, _) => Task.CompletedTask);
         for (var i = 0; i < 50; i++)
         {
             await modules.Get<IServingClient>().PredictAsync(Row(30 + i, 50000));
@@ -59,7 +59,7 @@ public sealed class PredictionLogTests
     {
         await using var modules = await ServingWithModelAsync(new() { ["Strata:Serving:PredictionLogCapacity"] = "1" });
         using var stuck = new SemaphoreSlim(0);
-        using var subscription = modules.Get<IEventSubscriber>().Subscribe(EventTopics.PredictionMade, "slow-audit", (_, ct) => stuck.WaitAsync(ct));
+        await using var subscription = await modules.Get<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "slow-audit", (_, ct) => stuck.WaitAsync(ct));
         var serving = modules.Get<IServingClient>();
 
         var answers = await Task.Run(async () =>

@@ -25,6 +25,7 @@ public static class StrataHost
     /// <summary>Which other modules' clients each module uses.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Dependencies { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
+        [ModuleNames.Events] = [],
         [ModuleNames.Data] = [],
         [ModuleNames.Features] = [ModuleNames.Data],
         [ModuleNames.Registry] = [],
@@ -72,8 +73,11 @@ public static class StrataHost
         var services = builder.Services;
         services.AddServiceDefaults();
         services.AddHostedService<ParentWatcher>();
-        services.AddEventsModule($"/strata/{string.Join('+', settings.IsMonolith ? ["monolith"] : settings.Modules)}");
         var remote = RemoteUrls(builder.Configuration, settings);
+        // The embedded event log lives in the process hosting the Events module; the others reach it over HTTP
+        // (NATS or Redis, when configured, are reached directly by every process).
+        services.AddEventsModule($"/strata/{string.Join('+', settings.IsMonolith ? ["monolith"] : settings.Modules)}",
+            hostsModule: settings.Hosts(ModuleNames.Events), embeddedLogUrl: remote.GetValueOrDefault(ModuleNames.Events));
 
         if (settings.Hosts(ModuleNames.Data)) { services.AddDataModule(); }
         if (settings.Hosts(ModuleNames.Features)) { services.AddFeaturesModule(); }
@@ -100,6 +104,7 @@ public static class StrataHost
         var app = builder.Build();
         app.UseServiceDefaults();
         app.MapDefaultEndpoints();
+        if (settings.Hosts(ModuleNames.Events)) { app.MapEventsApi(); }
         if (settings.Hosts(ModuleNames.Data)) { app.MapDataApi(); }
         if (settings.Hosts(ModuleNames.Features)) { app.MapFeaturesApi(); }
         if (settings.Hosts(ModuleNames.Registry)) { app.MapRegistryApi(); }

@@ -11,4 +11,15 @@ public static class EventTopics
     public const string ModelAliasChanged = "model.alias_changed";
     public const string PredictionRequested = "prediction.requested";
     public const string PredictionMade = "prediction.made";
+    /// <summary>Card transactions of the fraud reference system (a stream source of the feature store).</summary>
+    public const string CardTransactions = "card.transactions";
+    /// <summary>Events a consumer group gave up on (<see cref="DeadLetterEvent"/>), keyed by group.</summary>
+    public const string DeadLetter = "events.deadletter";
+
+    /// <summary>Every platform topic: the audit log records all of them.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        DataIngested, FeaturesComputed, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged,
+        PredictionRequested, PredictionMade, CardTransactions, DeadLetter,
+    ];
 }

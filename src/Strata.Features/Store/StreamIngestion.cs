@@ -25,10 +25,14 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriptions = repository.Sources.Where(s => s.Topic is not null)
-            .Select(source => subscriber.Subscribe(source.Topic!, ConsumerGroup, (e, ct) => OnEventAsync(source, e, ct))).ToList();
+        var subscriptions = new List<IAsyncDisposable>();
         try
         {
+            foreach (var source in repository.Sources.Where(s => s.Topic is not null))
+            {
+                subscriptions.Add(await subscriber.SubscribeAsync(source.Topic!, ConsumerGroup, (e, ct) => OnEventAsync(source, e, ct),
+                    new SubscriptionOptions { MaxInFlight = 256 }, stoppingToken));
+            }
             using var timer = new PeriodicTimer(FlushInterval, time);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
@@ -42,7 +46,7 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
         {
             foreach (var subscription in subscriptions)
             {
-                subscription.Dispose();
+                await subscription.DisposeAsync();
             }
             await FlushAsync(CancellationToken.None);
         }

@@ -14,14 +14,7 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var subscription = events.Subscribe(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
-        {
-            var change = received.DataAs<ModelAliasChangedEvent>();
-            if (change is not null && change.Model == host.Options.Model && change.Alias == host.Options.Alias)
-            {
-                await host.RefreshAsync(ct);
-            }
-        });
+        await using var subscription = await SubscribeAsync(stoppingToken);
         using var timer = new PeriodicTimer(host.Options.RefreshInterval, time);
         do
         {
@@ -39,6 +32,27 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Subscribes to alias changes; when the broker cannot be reached yet, polling alone keeps the model current.</summary>
+    private async Task<IAsyncDisposable?> SubscribeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await events.SubscribeAsync(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
+            {
+                var change = received.DataAs<ModelAliasChangedEvent>();
+                if (change is not null && change.Model == host.Options.Model && change.Alias == host.Options.Alias)
+                {
+                    await host.RefreshAsync(ct);
+                }
+            }, cancellationToken: stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRefreshFailed(logger, "no alias events (" + e.Message + "); polling only");
+            return null;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model refresh failed, keeping the current version: {Reason}")]

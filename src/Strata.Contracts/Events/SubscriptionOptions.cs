@@ -1,0 +1,25 @@
+namespace Strata.Contracts.Events;
+
+/// <summary>How one subscription consumes. <see cref="MaxInFlight"/> bounds the events fetched and not yet
+/// acknowledged (backpressure); <see cref="Concurrency"/> how many distinct keys are handled at once (events of one
+/// key are always handled one after another, in order).</summary>
+public sealed record SubscriptionOptions
+{
+    public int MaxInFlight { get; init; } = 64;
+
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>Attempts per delivery before the event is dead-lettered.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a fetched event stays with this member before the group gives it to another.</summary>
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An event delivered this many times (e.g. its handler crashed the process each time) is dead-lettered
+    /// without another attempt.</summary>
+    public int MaxDeliveries { get; init; } = 10;
+}

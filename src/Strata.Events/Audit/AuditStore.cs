@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Strata.Contracts.Events;
+
+namespace Strata.Events.Audit;
+
+/// <summary>The audit log (event sourcing's record of everything): every event of every platform topic, queryable by
+/// topic, type, subject, time range and trace id, and the dead letters with their re-drive status. SQLite (WAL) in the
+/// Events module's folder; rows older than the retention are deleted.</summary>
+public sealed class AuditStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+
+    public AuditStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _connection.Open();
+        Execute("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
+            CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL, type TEXT NOT NULL,
+              source TEXT NOT NULL, subject TEXT, time INTEGER NOT NULL, trace_id TEXT, data TEXT NOT NULL, envelope BLOB NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_topic_time ON events (topic, time);
+            CREATE INDEX IF NOT EXISTS events_time ON events (time);
+            CREATE INDEX IF NOT EXISTS events_trace ON events (trace_id);
+            CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
+            CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL, event_id TEXT NOT NULL,
+              attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_at INTEGER NOT NULL, status TEXT NOT NULL, redriven_at INTEGER, envelope TEXT NOT NULL);
+            """);
+    }
+
+    public static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    private static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+
+    /// <summary>Records an event (once: a redelivered one is ignored); a dead letter is also filed as one.</summary>
+    public void Append(ReceivedEvent e, ReadOnlyMemory<byte> envelope)
+    {
+        var traceId = e.TraceParent is { Length: 55 } tp ? tp.Substring(3, 32) : null;
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT OR IGNORE INTO events (id, topic, type, source, subject, time, trace_id, data, envelope) VALUES ($id, $topic, $type, $source, $subject, $time, $trace, $data, $envelope)";
+            command.Parameters.AddWithValue("$id", e.Id);
+            command.Parameters.AddWithValue("$topic", e.Topic);
+            command.Parameters.AddWithValue("$type", e.Type);
+            command.Parameters.AddWithValue("$source", e.Source.ToString());
+            command.Parameters.AddWithValue("$subject", (object?)e.Subject ?? DBNull.Value);
+            command.Parameters.AddWithValue("$time", Micros(e.Time ?? DateTimeOffset.UnixEpoch));
+            command.Parameters.AddWithValue("$trace", (object?)traceId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$data", e.Data.GetRawText());
+            command.Parameters.AddWithValue("$envelope", envelope.ToArray());
+            command.ExecuteNonQuery();
+            if (e.Topic == EventTopics.DeadLetter && e.DataAs<DeadLetterEvent>() is { } letter)
+            {
+                using var dead = _connection.CreateCommand();
+                dead.Transaction = transaction;
+                dead.CommandText = "INSERT OR IGNORE INTO dead_letters (id, grp, topic, event_id, attempts, error, failed_at, status, envelope) VALUES ($id, $grp, $topic, $event, $attempts, $error, $failed, 'dead', $envelope)";
+                dead.Parameters.AddWithValue("$id", e.Id);
+                dead.Parameters.AddWithValue("$grp", letter.Group);
+                dead.Parameters.AddWithValue("$topic", letter.Topic);
+                dead.Parameters.AddWithValue("$event", letter.EventId);
+                dead.Parameters.AddWithValue("$attempts", letter.Attempts);
+                dead.Parameters.AddWithValue("$error", letter.Error);
+                dead.Parameters.AddWithValue("$failed", Micros(letter.FailedAt));
+                dead.Parameters.AddWithValue("$envelope", letter.Event.GetRawText());
+                dead.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public EventPage Query(AuditQuery query)
+    {
+        var where = new List<string>();
+        using var command = _connection.CreateCommand();
+        void Filter(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+        Filter("topic = $topic", "$topic", query.Topic);
+        Filter("type = $type", "$type", query.Type);
+        Filter("subject = $subject", "$subject", query.Subject);
+        Filter("time >= $from", "$from", query.From is { } from ? Micros(from) : null);
+        Filter("time < $to", "$to", query.To is { } to ? Micros(to) : null);
+        Filter("trace_id = $trace", "$trace", query.TraceId);
+        Filter("seq > $after", "$after", query.After is null ? null : long.Parse(query.After, CultureInfo.InvariantCulture));
+        command.CommandText = "SELECT seq, id, topic, type, source, subject, time, trace_id, data FROM events"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + " ORDER BY seq LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", query.Limit + 1);
+        var events = new List<EventRecord>();
+        long last = 0;
+        lock (_gate)
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (events.Count == query.Limit)
+                {
+                    return new EventPage(events, last.ToString(CultureInfo.InvariantCulture));
+                }
+                last = reader.GetInt64(0);
+                using var data = JsonDocument.Parse(reader.GetString(8));
+                events.Add(new EventRecord(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), FromMicros(reader.GetInt64(6)), reader.IsDBNull(7) ? null : reader.GetString(7),
+                    data.RootElement.Clone()));
+            }
+        }
+        return new EventPage(events, null);
+    }
+
+    /// <summary>Stored envelopes of a topic in [from, to), in the order they were recorded.</summary>
+    public List<(string Id, string? Subject, byte[] Envelope)> Envelopes(string topic, DateTimeOffset from, DateTimeOffset to)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, subject, envelope FROM events WHERE topic = $topic AND time >= $from AND time < $to ORDER BY time, seq";
+        command.Parameters.AddWithValue("$topic", topic);
+        command.Parameters.AddWithValue("$from", Micros(from));
+        command.Parameters.AddWithValue("$to", Micros(to));
+        var result = new List<(string, string?, byte[])>();
+        lock (_gate)
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                result.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), (byte[])reader[2]));
+            }
+        }
+        return result;
+    }
+
+    public List<DeadLetterRecord> DeadLetters(string? group, string? topic, string? status, int limit)
+    {
+        using var command = _connection.CreateCommand();
+        var where = new List<string>();
+        if (group is not null) { where.Add("grp = $grp"); command.Parameters.AddWithValue("$grp", group); }
+        if (topic is not null) { where.Add("topic = $topic"); command.Parameters.AddWithValue("$topic", topic); }
+        if (status is not null) { where.Add("status = $status"); command.Parameters.AddWithValue("$status", status); }
+        command.CommandText = "SELECT id, grp, topic, event_id, attempts, error, failed_at, status, redriven_at, envelope FROM dead_letters"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + " ORDER BY failed_at LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        var result = new List<DeadLetterRecord>();
+        lock (_gate)
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                using var envelope = JsonDocument.Parse(reader.GetString(9));
+                result.Add(new DeadLetterRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                    reader.GetString(5), FromMicros(reader.GetInt64(6)), reader.GetString(7), reader.IsDBNull(8) ? null : FromMicros(reader.GetInt64(8)),
+                    envelope.RootElement.Clone()));
+            }
+        }
+        return result;
+    }
+
+    public DeadLetterRecord? DeadLetter(string id) => DeadLettersWhereId(id);
+
+    private DeadLetterRecord? DeadLettersWhereId(string id)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, grp, topic, event_id, attempts, error, failed_at, status, redriven_at, envelope FROM dead_letters WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        lock (_gate)
+        {
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+            using var envelope = JsonDocument.Parse(reader.GetString(9));
+            return new DeadLetterRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                reader.GetString(5), FromMicros(reader.GetInt64(6)), reader.GetString(7), reader.IsDBNull(8) ? null : FromMicros(reader.GetInt64(8)),
+                envelope.RootElement.Clone());
+        }
+    }
+
+    public void MarkRedriven(string id, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "UPDATE dead_letters SET status = 'redriven', redriven_at = $at WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$at", Micros(at));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Deletes events (and settled dead letters) older than <paramref name="cutoff"/>.</summary>
+    public int Prune(DateTimeOffset cutoff)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "DELETE FROM events WHERE time < $cutoff; DELETE FROM dead_letters WHERE status = 'redriven' AND failed_at < $cutoff";
+            command.Parameters.AddWithValue("$cutoff", Micros(cutoff));
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Strata.Contracts.Events;
+using Strata.Events.Transport;
+
+namespace Strata.Events;
+
+/// <summary>One group member's loop (see <see cref="EventBus"/>). A batch is acknowledged only after every event in it
+/// was handled or dead-lettered; when the process stops mid-batch the rest is left unacknowledged for redelivery.</summary>
+internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, string topic, string group, string name,
+    Func<ReceivedEvent, CancellationToken, Task> handler, SubscriptionOptions options) : IAsyncDisposable
+{
+    private static readonly TimeSpan FetchWait = TimeSpan.FromSeconds(1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _pump = Task.CompletedTask;
+    private long _handled, _retries, _dead, _duplicates, _redelivered;
+    private int _disposed;
+
+    public void Start() => _pump = Task.Run(PumpAsync);
+
+    public SubscriptionStats Stats() => new(topic, group, name, Interlocked.Read(ref _handled), Interlocked.Read(ref _retries),
+        Interlocked.Read(ref _dead), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _redelivered));
+
+    private async Task PumpAsync()
+    {
+        var token = _stopping.Token;
+        var failures = 0;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var batch = await consumer.FetchAsync(options.MaxInFlight, FetchWait, token);
+                if (batch.Count > 0)
+                {
+                    await ProcessAsync(batch, token);
+                }
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The broker is unreachable or restarting: keep the member alive and try again with backoff.
+                EventBus.LogConsumerTrouble(bus.Logger, name, topic, group, e.Message);
+                failures++;
+                try
+                {
+                    await Task.Delay(Backoff(Math.Min(failures, 6), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task ProcessAsync(IReadOnlyList<Delivery> batch, CancellationToken token)
+    {
+        var tags = EventMetrics.Tags(topic, group);
+        var done = new List<Delivery>(batch.Count);
+        var work = new List<(Delivery Delivery, ReceivedEvent? Event)>(batch.Count);
+        foreach (var delivery in batch)
+        {
+            if (delivery.DeliveryCount > 1)
+            {
+                Interlocked.Increment(ref _redelivered);
+                EventMetrics.Redelivered.Add(1, tags);
+            }
+            if (delivery.TargetGroup is not null && delivery.TargetGroup != group)
+            {
+                done.Add(delivery);
+                continue;
+            }
+            ReceivedEvent? received = null;
+            try
+            {
+                received = CloudEventCodec.Decode(delivery.Body, delivery.DeliveryCount);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or JsonException or FormatException)
+            {
+                // Handled below: an envelope that cannot be read goes straight to the dead letters.
+            }
+            work.Add((delivery, received));
+        }
+        // The inbox is keyed by the CloudEvent id; events meant for this group only (a replay, a re-drive) bypass it.
+        var seen = await bus.Inbox.SeenAsync(group, [.. work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null).Select(w => w.Event!.Id)], token);
+        if (seen.Count > 0)
+        {
+            foreach (var skipped in work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null && seen.Contains(w.Event.Id)).ToList())
+            {
+                Interlocked.Increment(ref _duplicates);
+                EventMetrics.Duplicates.Add(1, tags);
+                done.Add(skipped.Delivery);
+                work.Remove(skipped);
+            }
+        }
+        var handled = new List<(Delivery Delivery, string? EventId)>(work.Count);
+        var byKey = work.GroupBy(w => w.Delivery.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var gate = new Lock();
+        await Parallel.ForEachAsync(byKey, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = CancellationToken.None },
+            async (items, _) =>
+            {
+                foreach (var (delivery, received) in items)
+                {
+                    if (!await HandleAsync(delivery, received, token))
+                    {
+                        return; // stopping: this and the key's later events stay unacknowledged
+                    }
+                    lock (gate)
+                    {
+                        handled.Add((delivery, received?.Id));
+                    }
+                }
+            });
+        await bus.Inbox.RecordAsync(group, [.. handled.Where(h => h.EventId is not null).Select(h => h.EventId!)], CancellationToken.None);
+        done.AddRange(handled.Select(h => h.Delivery));
+        if (done.Count > 0)
+        {
+            await consumer.AckAsync(done, CancellationToken.None);
+        }
+    }
+
+    /// <summary>True when the delivery is finished (handled or dead-lettered); false when stopping interrupted it.</summary>
+    private async Task<bool> HandleAsync(Delivery delivery, ReceivedEvent? received, CancellationToken token)
+    {
+        var tags = EventMetrics.Tags(topic, group);
+        if (received is null)
+        {
+            return await DeadLetterAsync(delivery, 0, "not a CloudEvents 1.0 JSON envelope", token);
+        }
+        if (delivery.DeliveryCount > options.MaxDeliveries)
+        {
+            return await DeadLetterAsync(delivery, 0, $"delivered {delivery.DeliveryCount} times without being acknowledged", token);
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            using var activity = StartActivity(received);
+            try
+            {
+                await handler(received, token);
+                Interlocked.Increment(ref _handled);
+                EventMetrics.Handled.Add(1, tags);
+                return true;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception e)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                if (attempt >= options.MaxAttempts)
+                {
+                    EventBus.LogDead(bus.Logger, topic, group, delivery.Id, attempt, e);
+                    return await DeadLetterAsync(delivery, attempt, $"{e.GetType().Name}: {e.Message}", token);
+                }
+                Interlocked.Increment(ref _retries);
+                EventMetrics.Retries.Add(1, tags);
+                try
+                {
+                    await Task.Delay(Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay), token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    private async Task<bool> DeadLetterAsync(Delivery delivery, int attempts, string error, CancellationToken token)
+    {
+        JsonElement envelope;
+        try
+        {
+            envelope = JsonDocument.Parse(delivery.Body).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            envelope = JsonSerializer.SerializeToElement(Encoding.UTF8.GetString(delivery.Body.Span));
+        }
+        var letter = new DeadLetterEvent(group, topic, delivery.Id, attempts, error, DateTimeOffset.UtcNow, envelope);
+        try
+        {
+            await bus.PublishAsync(EventTopics.DeadLetter, group, letter, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _dead);
+        EventMetrics.DeadLettered.Add(1, EventMetrics.Tags(topic, group));
+        return true;
+    }
+
+    private Activity? StartActivity(ReceivedEvent received)
+    {
+        ActivityContext.TryParse(received.TraceParent, null, out var parent);
+        var activity = EventMetrics.ActivitySource.StartActivity($"process {topic}", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.destination.name", topic);
+        activity?.SetTag("messaging.consumer.group.name", group);
+        activity?.SetTag("messaging.message.id", received.Id);
+        return activity;
+    }
+
+    internal static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan max)
+    {
+        var exponential = baseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        var jittered = Math.Min(exponential, max.TotalMilliseconds) * (0.5 + (Random.Shared.NextDouble() * 0.5));
+        return TimeSpan.FromMilliseconds(jittered);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        bus.Forget(this);
+        await _stopping.CancelAsync();
+        await _pump;
+        await consumer.DisposeAsync();
+        _stopping.Dispose();
+    }
+}

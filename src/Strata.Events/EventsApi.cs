@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Strata.Contracts;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Events;
+using Strata.Events.Audit;
+using Strata.Events.Embedded;
+using Strata.Events.Http;
+using Strata.Events.Transport;
+using Strata.ServiceDefaults;
+
+namespace Strata.Events;
+
+/// <summary>The Events module's HTTP API under <c>/api/events</c>: the audit log, dead letters, replay and consumer lag;
+/// and, when the broker is the embedded log hosted here, the broker itself (publish, fetch, ack, release) for the
+/// other processes of the microservices topology.</summary>
+public static class EventsApi
+{
+    public const int MaxMessagesPerPublish = 10_000;
+    public const long MaxBodyBytes = 64L << 20;
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/events").InModule(ModuleNames.Events).WithTags("Events");
+        api.MapGet("/", Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id, oldest first, paged by `after`");
+        api.MapGet("/dead-letters", (string? group, string? topic, string? status, string? limit, EventsAdmin admin) =>
+            TypedResults.Ok(admin.DeadLetters(group, topic, status, ParseInt("limit", limit, 100))))
+            .WithSummary("Events a consumer group gave up on (status dead or redriven)");
+        api.MapPost("/dead-letters/{id}/redrive", async (string id, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.RedriveAsync(id, ct)))
+            .WithSummary("Deliver a dead letter again, to the group that gave up on it only; 409 if already re-driven");
+        api.MapPost("/replay", async (ReplayRequest? request, EventsAdmin admin, CancellationToken ct) =>
+            TypedResults.Ok(await admin.ReplayAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
+            .WithSummary("Re-deliver a topic's events of [from, to) to one consumer group, in order");
+        api.MapGet("/consumers", async (string? topic, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.ConsumersAsync(topic, ct)))
+            .WithSummary("Each consumer group's lag (pending), in-flight and redelivered counts");
+
+        if (app.ServiceProvider.GetService<IOptions<EventsOptions>>()?.Value.Backend == "embedded" && app.ServiceProvider.GetService<BrokerSessions>() is not null)
+        {
+            var broker = api.MapGroup("/topics/{topic}");
+            broker.MapPost("/messages", Publish).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+                .WithSummary("Embedded broker: append messages (deduplicated by id)");
+            broker.MapPost("/groups/{group}/fetch", Fetch).WithSummary("Embedded broker: lease up to max messages for a group member (long poll)");
+            broker.MapPost("/groups/{group}/ack", Ack).WithSummary("Embedded broker: acknowledge leased messages");
+            broker.MapPost("/groups/{group}/release", Release).WithSummary("Embedded broker: a member leaves; its leases return to the group");
+            broker.MapGet("/groups", async (string topic, BrokerSessions sessions, CancellationToken ct) =>
+                TypedResults.Ok(await sessions.Log.DescribeAsync(Name("topic", topic), ct)));
+        }
+        return app;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<EventPage> Query(string? topic, string? type, string? subject, string? from, string? to, string? trace_id, string? limit, string? after, EventsAdmin admin) =>
+        TypedResults.Ok(admin.Query(new AuditQuery(topic, type, subject, ParseTime("from", from), ParseTime("to", to), trace_id, ParseInt("limit", limit, 100), after)));
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<PublishMessagesResponse>> Publish(string topic, PublishMessagesRequest? request, BrokerSessions sessions, CancellationToken ct)
+    {
+        Name("topic", topic);
+        var messages = request?.Messages ?? throw new InputValidationException("messages", "is required");
+        if (messages.Count is 0 or > MaxMessagesPerPublish)
+        {
+            throw new InputValidationException("messages", $"must hold 1 to {MaxMessagesPerPublish} messages");
+        }
+        var outgoing = new OutgoingMessage[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i] ?? throw new InputValidationException($"messages[{i}]", "is required");
+            if (string.IsNullOrEmpty(m.Id) || m.Id.Length > 256)
+            {
+                throw new InputValidationException($"messages[{i}].id", "is required (1 to 256 characters)");
+            }
+            if (m.Key is null || m.Key.Length > 1024)
+            {
+                throw new InputValidationException($"messages[{i}].key", "is required (up to 1024 characters)");
+            }
+            if (m.TargetGroup is not null && !EmbeddedEventLog.IsValidName(m.TargetGroup))
+            {
+                throw new InputValidationException($"messages[{i}].target_group", "is not a valid group name");
+            }
+            if (m.Event.ValueKind != JsonValueKind.Object)
+            {
+                throw new InputValidationException($"messages[{i}].event", "must be a CloudEvents JSON object");
+            }
+            outgoing[i] = new OutgoingMessage(m.Id, m.Key, JsonSerializer.SerializeToUtf8Bytes(m.Event), m.TargetGroup);
+        }
+        await sessions.Log.PublishAsync(topic, outgoing, ct);
+        return TypedResults.Ok(new PublishMessagesResponse(outgoing.Length));
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<FetchResponse>> Fetch(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)
+    {
+        Name("topic", topic);
+        Name("group", group);
+        var r = request ?? throw new InputValidationException("body", "is required");
+        var consumer = Name("consumer", r.Consumer);
+        Range("max", r.Max, 1, 1000);
+        Range("wait_ms", r.WaitMs, 0, 30_000);
+        Range("ack_wait_ms", r.AckWaitMs, 100, 3_600_000);
+        Range("max_ack_pending", r.MaxAckPending, 1, 100_000);
+        var member = await sessions.GetAsync(topic, group, new ConsumerSettings(consumer, TimeSpan.FromMilliseconds(r.AckWaitMs), r.MaxAckPending), ct);
+        var batch = await member.FetchAsync(r.Max, TimeSpan.FromMilliseconds(r.WaitMs), ct);
+        return TypedResults.Ok(new FetchResponse([.. batch.Select(d =>
+        {
+            using var envelope = JsonDocument.Parse(d.Body);
+            return new WireDelivery(d.Id, d.Key, d.TargetGroup, d.DeliveryCount, d.Sequence, envelope.RootElement.Clone());
+        })]));
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.NoContent> Ack(string topic, string group, AckRequest? request, BrokerSessions sessions, CancellationToken ct)
+    {
+        Name("topic", topic);
+        Name("group", group);
+        var r = request ?? throw new InputValidationException("body", "is required");
+        var consumer = Name("consumer", r.Consumer);
+        var sequences = r.Sequences ?? throw new InputValidationException("sequences", "is required");
+        if (sequences.Any(s => s < 0))
+        {
+            throw new InputValidationException("sequences", "must be offsets this group fetched");
+        }
+        var member = sessions.Find(topic, group, consumer) ?? throw new ResourceNotFoundException("consumer", $"{topic}/{group}/{consumer}");
+        await member.AckAsync([.. sequences.Select(s => new Delivery(topic, string.Empty, string.Empty, ReadOnlyMemory<byte>.Empty, null, 1, s))], ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.NoContent> Release(string topic, string group, ReleaseRequest? request, BrokerSessions sessions)
+    {
+        Name("topic", topic);
+        Name("group", group);
+        await sessions.ReleaseAsync(topic, group, Name("consumer", request?.Consumer));
+        return TypedResults.NoContent();
+    }
+
+    private static string Name(string field, string? value) =>
+        value is not null && EmbeddedEventLog.IsValidName(value) ? value
+            : throw new InputValidationException(field, "is required: letters, digits, '.', '_' or '-' (up to 128)");
+
+    private static void Range(string field, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            throw new InputValidationException(field, $"must be between {min} and {max}");
+        }
+    }
+
+    private static int ParseInt(string field, string? value, int fallback) =>
+        value is null ? fallback
+            : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new InputValidationException(field, "must be a whole number");
+
+    private static DateTimeOffset? ParseTime(string field, string? value) =>
+        value is null ? null
+            : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
+            : throw new InputValidationException(field, "must be an ISO 8601 time");
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using Strata.Events.Embedded;
+
+namespace Strata.Events;
+
+/// <summary>Settings of the bus (<c>Strata:Events</c>): which broker, where it is, how long events are kept.</summary>
+public sealed class EventsOptions
+{
+    public const string Section = "Strata:Events";
+
+    /// <summary><c>embedded</c> (default: a durable log in the data directory, served to other processes by the Events
+    /// module), <c>nats</c> (JetStream at <see cref="Nats"/>) or <c>redis</c> (Streams at <see cref="Redis"/>).</summary>
+    [Required, RegularExpression("^(embedded|nats|redis)$", ErrorMessage = "Strata:Events:Backend must be embedded, nats or redis")]
+    public string Backend { get; set; } = "embedded";
+
+    /// <summary>NATS server URL, e.g. <c>nats://127.0.0.1:4222</c>.</summary>
+    public string? Nats { get; set; }
+
+    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Prefix of stream names / keys on a shared broker (lets several Strata installations share one).</summary>
+    [RegularExpression("^[A-Za-z0-9_-]{1,32}$")]
+    public string Prefix { get; set; } = "strata";
+
+    /// <summary>How long a broker keeps events (also the audit log's retention).</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>A publish of an id seen within this window is not stored again.</summary>
+    public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    public EmbeddedLogOptions Embedded { get; set; } = new();
+}

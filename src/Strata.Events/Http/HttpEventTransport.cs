@@ -1,0 +1,72 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Strata.Contracts;
+using Strata.Contracts.Http;
+using Strata.Events.Transport;
+
+namespace Strata.Events.Http;
+
+/// <summary>The embedded broker reached over HTTP: what a process uses when another process (the one hosting the
+/// Events module) owns the log. Fetches are long polls; leases, order per key and redelivery are the log's.</summary>
+public sealed class HttpEventTransport(HttpClient http) : IEventTransport
+{
+    public string Name => "http";
+
+    public async ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+    {
+        var wire = messages.Select(m => new WireMessage(m.Id, m.Key, m.TargetGroup, JsonDocument.Parse(m.Body).RootElement)).ToList();
+        await ModuleHttp.SendAsync<PublishMessagesResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, $"api/events/topics/{Uri.EscapeDataString(topic)}/messages")
+        {
+            Content = JsonContent.Create(new PublishMessagesRequest(wire), options: StrataJson.Options),
+        }, cancellationToken);
+    }
+
+    public ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IEventConsumer>(new HttpEventConsumer(http, topic, group, settings));
+
+    public async ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default) =>
+        await ModuleHttp.SendAsync<List<ConsumerGroupState>>(http, ModuleNames.Events,
+            () => new HttpRequestMessage(HttpMethod.Get, $"api/events/topics/{Uri.EscapeDataString(topic)}/groups"), cancellationToken) ?? [];
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed class HttpEventConsumer(HttpClient http, string topic, string group, ConsumerSettings settings) : IEventConsumer
+    {
+        private readonly string _path = $"api/events/topics/{Uri.EscapeDataString(topic)}/groups/{Uri.EscapeDataString(group)}";
+
+        public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
+        {
+            var request = new FetchRequest(settings.ConsumerName, max, (int)wait.TotalMilliseconds, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending);
+            var response = await ModuleHttp.SendAsync<FetchResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/fetch")
+            {
+                Content = JsonContent.Create(request, options: StrataJson.Options),
+            }, cancellationToken);
+            return response!.Deliveries.Select(d => new Delivery(topic, d.Id, d.Key, JsonSerializer.SerializeToUtf8Bytes(d.Event), d.TargetGroup, d.DeliveryCount, d.Sequence)).ToList();
+        }
+
+        public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)
+        {
+            var request = new AckRequest(settings.ConsumerName, deliveries.Select(d => d.Sequence).ToList());
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/ack")
+            {
+                Content = JsonContent.Create(request, options: StrataJson.Options),
+            }, cancellationToken);
+            await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Events, cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/release")
+                {
+                    Content = JsonContent.Create(new ReleaseRequest(settings.ConsumerName), options: StrataJson.Options),
+                }, CancellationToken.None);
+            }
+            catch (Strata.Contracts.Errors.DependencyUnavailableException)
+            {
+                // The log gives the leases back at the ack wait.
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+namespace Strata.Events.Transport;
+
+/// <summary>How a group member consumes: its name (unique within the group; a restarted process may reuse it),
+/// how long a fetched message stays leased before it is redelivered, and how many unacknowledged messages it may
+/// hold at once (backpressure).</summary>
+public sealed record ConsumerSettings(string ConsumerName, TimeSpan AckWait, int MaxAckPending)
+{
+    public static ConsumerSettings Default(string consumerName) => new(consumerName, TimeSpan.FromSeconds(30), 256);
+}

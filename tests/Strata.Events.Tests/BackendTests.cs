@@ -1,0 +1,106 @@
+using Strata.Events.Embedded;
+using Strata.Events.Nats;
+using Strata.Events.Redis;
+using Strata.Events.Transport;
+using Strata.Testing;
+
+namespace Strata.Events.Tests;
+
+/// <summary>The embedded log: "restarting the broker" closes the log (as its process ending would) and opens the folder again.</summary>
+public sealed class EmbeddedEventLogTests : EventTransportConformance
+{
+    private EmbeddedEventLog? _log;
+
+    private EmbeddedEventLog Log => _log ??= new EmbeddedEventLog(Path.Combine(Folder.Path, "log"), new EmbeddedLogOptions(), TimeProvider.System);
+
+    protected override Task<IEventTransport> OpenAsync() => Task.FromResult<IEventTransport>(new SharedLog(() => Log));
+
+    protected override async Task RestartBrokerAsync()
+    {
+        var old = Log;
+        _log = null;
+        await old.DisposeAsync();
+        _ = Log;
+    }
+
+    /// <summary>Every connection of a test reaches the one log of its folder (a log has one owner process).</summary>
+    private sealed class SharedLog(Func<EmbeddedEventLog> log) : IEventTransport
+    {
+        public string Name => "embedded";
+
+        public ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default) =>
+            log().PublishAsync(topic, messages, cancellationToken);
+
+        public ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default) =>
+            log().OpenConsumerAsync(topic, group, settings, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default) =>
+            log().DescribeAsync(topic, cancellationToken);
+
+        public ValueTask DisposeAsync() => log().DisposeAsync();
+    }
+}
+
+/// <summary>One nats-server (JetStream, file storage) per test class; each test uses its own topic.</summary>
+public sealed class NatsFixture : IAsyncLifetime
+{
+    public NatsServer? Server { get; private set; }
+
+    public async Task InitializeAsync() => Server = await NatsServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTransportConformance, IClassFixture<NatsFixture>
+{
+    protected override Task<IEventTransport> OpenAsync()
+    {
+        Skip.If(nats.Server is null, NatsServer.InstallHint);
+        return Task.FromResult<IEventTransport>(new NatsJetStreamTransport(nats.Server!.Url, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2)));
+    }
+
+    protected override async Task RestartBrokerAsync()
+    {
+        await nats.Server!.StopAsync(kill: true);
+        await Task.Delay(300);
+        await nats.Server.RestartAsync();
+    }
+}
+
+/// <summary>One redis-server with an fsync'd append-only file (so a restart keeps what it acknowledged).</summary>
+public sealed class RedisFixture : IAsyncLifetime
+{
+    public RedisServer? Server { get; private set; }
+
+    public async Task InitializeAsync() => Server = await RedisServer.StartAsync(appendOnly: true);
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransportConformance, IClassFixture<RedisFixture>
+{
+    protected override Task<IEventTransport> OpenAsync()
+    {
+        Skip.If(redis.Server is null, RedisServer.InstallHint);
+        return Task.FromResult<IEventTransport>(new RedisStreamsTransport(redis.Server!.Configuration, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2)));
+    }
+
+    protected override async Task RestartBrokerAsync()
+    {
+        await redis.Server!.StopAsync(kill: true);
+        await Task.Delay(300);
+        await redis.Server.RestartAsync();
+    }
+}

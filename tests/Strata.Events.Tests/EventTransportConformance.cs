@@ -1,0 +1,352 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Contracts.Events;
+using Strata.Events.Inbox;
+using Strata.Events.Transport;
+using Strata.Testing;
+
+namespace Strata.Events.Tests;
+
+/// <summary>What every broker backend must do, run against the real thing: groups, competing members, order per key,
+/// dedup, redelivery, resume after restart, dead letters, the inbox, targeted delivery, lag, and a broker restart under
+/// publishing that loses no acknowledged event.</summary>
+public abstract class EventTransportConformance : IAsyncDisposable
+{
+    private readonly TempFolder _folder = new();
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly string _topic = "t-" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>A connection to this test's broker state (same data as every other one opened by the test).</summary>
+    protected abstract Task<IEventTransport> OpenAsync();
+
+    /// <summary>Stops the broker (its process, or the embedded log with everything opened on it) and starts it again.</summary>
+    protected abstract Task RestartBrokerAsync();
+
+    protected string Topic => _topic;
+
+    protected TempFolder Folder => _folder;
+
+    private async Task<EventBus> BusAsync()
+    {
+        var transport = await OpenAsync();
+        var inbox = new SqliteInbox(Path.Combine(_folder.Path, "inbox.db"), TimeProvider.System, TimeSpan.FromDays(1));
+        var bus = new EventBus(transport, new CloudEventCodec(TimeProvider.System, "/strata/test"), inbox, NullLogger<EventBus>.Instance);
+        _owned.Add(bus);
+        return bus;
+    }
+
+    protected async Task<IEventTransport> TransportAsync()
+    {
+        var transport = await OpenAsync();
+        _owned.Add(transport);
+        return transport;
+    }
+
+    private static OutgoingMessage Message(string id, string key = "k", string? target = null) =>
+        new(id, key, Encoding.UTF8.GetBytes("{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"/t\",\"type\":\"strata.t\",\"data\":{\"n\":1}}"), target);
+
+    private static int N(ReceivedEvent e) => e.Data.GetProperty("n").GetInt32();
+
+    [SkippableFact]
+    public async Task Publish_TwoGroups_EachGetsEveryEventInOrder()
+    {
+        var bus = await BusAsync();
+        var a = new Collector();
+        var b = new Collector();
+        await bus.SubscribeAsync(Topic, "a", a.Handle);
+        await bus.SubscribeAsync(Topic, "b", b.Handle);
+
+        await bus.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 50).Select(i => new KeyValuePair<string, object>("s", new { n = i }))]);
+
+        foreach (var collector in new[] { a, b })
+        {
+            var received = await collector.WaitForAsync(50);
+            Assert.Equal(Enumerable.Range(0, 50), received.Select(N));
+            Assert.Equal(50, received.Select(e => e.Id).Distinct().Count());
+        }
+    }
+
+    [SkippableFact]
+    public async Task Subscribe_NewGroup_StartsAtTheEndOfTheTopic()
+    {
+        var bus = await BusAsync();
+        await bus.PublishAsync(Topic, "s", new { n = -1 });
+        var late = new Collector();
+        await bus.SubscribeAsync(Topic, "late", late.Handle);
+
+        await bus.PublishAsync(Topic, "s", new { n = 1 });
+
+        Assert.Equal([1], (await late.WaitForAsync(1)).Select(N));
+        await Task.Delay(300);
+        Assert.Single(late.Events);
+    }
+
+    [SkippableFact]
+    public async Task Members_OfOneGroup_ShareItsEvents_EachHandledOnce()
+    {
+        var one = await BusAsync();
+        var two = await BusAsync();
+        var all = new Collector();
+        await one.SubscribeAsync(Topic, "g", all.Handle, new SubscriptionOptions { MaxInFlight = 8 });
+        await two.SubscribeAsync(Topic, "g", all.Handle, new SubscriptionOptions { MaxInFlight = 8 });
+
+        await one.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 300).Select(i => new KeyValuePair<string, object>($"key-{i % 30}", new { n = i }))]);
+
+        var received = await all.WaitForAsync(300);
+        await Task.Delay(300);
+        Assert.Equal(Enumerable.Range(0, 300), all.Events.Select(N).Order());
+    }
+
+    [SkippableFact]
+    public async Task Handler_ConcurrentAcrossKeys_KeepsOrderWithinEachKey()
+    {
+        var bus = await BusAsync();
+        var received = new Collector();
+        await bus.SubscribeAsync(Topic, "g", async (e, ct) =>
+        {
+            await Task.Delay(Random.Shared.Next(0, 3), ct);
+            await received.Handle(e, ct);
+        }, new SubscriptionOptions { Concurrency = 4, MaxInFlight = 32 });
+
+        await bus.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 200).Select(i => new KeyValuePair<string, object>($"key-{i % 5}", new { n = i }))]);
+
+        var events = await received.WaitForAsync(200);
+        foreach (var key in events.GroupBy(e => e.Subject))
+        {
+            var order = key.Select(N).ToList();
+            Assert.Equal(order.Order(), order);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Publish_SameIdTwice_IsStoredOnce()
+    {
+        var transport = await TransportAsync();
+        var consumer = await transport.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c1"));
+        _owned.Add(consumer);
+
+        await transport.PublishAsync(Topic, [Message("same"), Message("same"), Message("other")]);
+        await transport.PublishAsync(Topic, [Message("same")]);
+
+        var fetched = await FetchAtLeastAsync(consumer, 2);
+        await Task.Delay(300);
+        fetched.AddRange(await consumer.FetchAsync(10, TimeSpan.FromMilliseconds(500)));
+        Assert.Equal(["same", "other"], fetched.Select(d => d.Id));
+    }
+
+    [SkippableFact]
+    public async Task Fetched_NotAcknowledged_IsRedeliveredToAnotherMemberAfterTheAckWait()
+    {
+        var transport = await TransportAsync();
+        var settings = new ConsumerSettings("c1", TimeSpan.FromSeconds(1), 100);
+        var first = await transport.OpenConsumerAsync(Topic, "g", settings);
+        var second = await transport.OpenConsumerAsync(Topic, "g", settings with { ConsumerName = "c2" });
+        _owned.Add(second);
+        await transport.PublishAsync(Topic, [Message("m1", "a"), Message("m2", "b")]);
+
+        var taken = await FetchAtLeastAsync(first, 2);
+        Assert.All(taken, d => Assert.Equal(1, d.DeliveryCount));
+        // c1 "dies" without acking: its messages reach c2 after the ack wait, marked as redelivered.
+        var again = await FetchAtLeastAsync(second, 2, TimeSpan.FromSeconds(15));
+        Assert.Equal(["m1", "m2"], again.Select(d => d.Id).Order());
+        Assert.All(again, d => Assert.True(d.DeliveryCount >= 2));
+        await second.AckAsync(again);
+        await Task.Delay(1500);
+        Assert.Empty(await second.FetchAsync(10, TimeSpan.FromMilliseconds(500)));
+        await first.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task Group_AfterBrokerRestart_ResumesWhereItWas()
+    {
+        var transport = await TransportAsync();
+        var consumer = await transport.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c1"));
+        await transport.PublishAsync(Topic, [.. Enumerable.Range(0, 10).Select(i => Message($"m{i}"))]);
+        var first = await FetchAtLeastAsync(consumer, 10);
+        await consumer.AckAsync(first);
+        await consumer.DisposeAsync();
+
+        await RestartBrokerAsync();
+        var reopened = await TransportAsync();
+        await reopened.PublishAsync(Topic, [.. Enumerable.Range(10, 5).Select(i => Message($"m{i}"))]);
+        var resumed = await reopened.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c2"));
+        _owned.Add(resumed);
+
+        var rest = await FetchAtLeastAsync(resumed, 5);
+        await Task.Delay(300);
+        rest.AddRange(await resumed.FetchAsync(10, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(Enumerable.Range(10, 5).Select(i => $"m{i}"), rest.Select(d => d.Id));
+    }
+
+    [SkippableFact]
+    public async Task Handler_AlwaysThrows_EventIsDeadLetteredAfterEveryAttempt_AndTheRestFlows()
+    {
+        var bus = await BusAsync();
+        var dead = new Collector();
+        var handled = new Collector();
+        var attempts = 0;
+        await bus.SubscribeAsync(EventTopics.DeadLetter, "dlq-watch", dead.Handle);
+        await bus.SubscribeAsync(Topic, "g", async (e, ct) =>
+        {
+            if (N(e) == 1)
+            {
+                Interlocked.Increment(ref attempts);
+                throw new InvalidOperationException("poison");
+            }
+            await handled.Handle(e, ct);
+        }, new SubscriptionOptions { MaxAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
+
+        for (var i = 0; i < 4; i++)
+        {
+            await bus.PublishAsync(Topic, "s", new { n = i });
+        }
+
+        Assert.Equal([0, 2, 3], (await handled.WaitForAsync(3)).Select(N));
+        var letters = (await dead.WaitForAsync(1, TimeSpan.FromSeconds(20))).Select(e => e.DataAs<DeadLetterEvent>()!).Where(l => l.Topic == Topic).ToList();
+        var letter = Assert.Single(letters);
+        Assert.Equal(("g", 3), (letter.Group, letter.Attempts));
+        Assert.Contains("poison", letter.Error, StringComparison.Ordinal);
+        Assert.Equal(1, letter.Event.GetProperty("data").GetProperty("n").GetInt32());
+        Assert.Equal(3, attempts);
+    }
+
+    [SkippableFact]
+    public async Task Redelivered_EventTheGroupHandled_IsSkippedByTheInbox()
+    {
+        var bus = await BusAsync();
+        var received = new Collector();
+        await bus.SubscribeAsync(Topic, "g", received.Handle);
+        var envelope = new CloudEventCodec(TimeProvider.System, "/t").Encode(Topic, "s", new { n = 7 }, out var id);
+
+        // The broker's dedup window is past (other message ids), as for a redelivery after a crash before the ack.
+        await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id + "#1", "s", envelope)]);
+        await received.WaitForAsync(1);
+        await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id + "#2", "s", envelope)]);
+        await bus.PublishAsync(Topic, "s", new { n = 8 });
+
+        var events = await received.WaitForAsync(2);
+        await Task.Delay(300);
+        Assert.Equal([7, 8], received.Events.Select(N));
+        Assert.Equal(1, bus.Subscriptions().Single(s => s.Topic == Topic).Duplicates);
+    }
+
+    [SkippableFact]
+    public async Task Message_ForOneGroup_IsHandledByThatGroupOnly()
+    {
+        var bus = await BusAsync();
+        var a = new Collector();
+        var b = new Collector();
+        await bus.SubscribeAsync(Topic, "a", a.Handle);
+        await bus.SubscribeAsync(Topic, "b", b.Handle);
+        var envelope = new CloudEventCodec(TimeProvider.System, "/t").Encode(Topic, "s", new { n = 1 }, out var id);
+
+        await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id, "s", envelope, TargetGroup: "b")]);
+        await bus.PublishAsync(Topic, "s", new { n = 2 });
+
+        Assert.Equal([1, 2], (await b.WaitForAsync(2)).Select(N));
+        Assert.Equal([2], (await a.WaitForAsync(1)).Select(N));
+        await Task.Delay(300);
+        Assert.Single(a.Events);
+    }
+
+    [SkippableFact]
+    public async Task Describe_GroupBehind_ReportsItsLag()
+    {
+        var transport = await TransportAsync();
+        var consumer = await transport.OpenConsumerAsync(Topic, "slow", ConsumerSettings.Default("c1"));
+        _owned.Add(consumer);
+        await transport.PublishAsync(Topic, [.. Enumerable.Range(0, 7).Select(i => Message($"m{i}"))]);
+
+        await Eventually.ValueAsync(async () => (await transport.DescribeAsync(Topic)).Single(s => s.Group == "slow").Pending, p => p == 7,
+            TimeSpan.FromSeconds(10), "lag");
+    }
+
+    [SkippableFact]
+    public async Task Broker_RestartedUnderPublishing_DeliversEveryAcknowledgedEvent()
+    {
+        var publisher = await TransportAsync();
+        var consumer = await publisher.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c1"));
+        _owned.Add(consumer);
+        var acknowledged = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var publishing = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    await publisher.PublishAsync(Topic, [Message($"m{i}", $"k{i % 7}")]);
+                    acknowledged.Add($"m{i}");
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Not acknowledged: the broker is down. The publisher moves on (an outbox would retry it).
+                }
+                await Task.Delay(5);
+            }
+        });
+        await Task.Delay(400);
+        await RestartBrokerAsync();
+        await publishing.WaitAsync(TimeSpan.FromSeconds(90));
+
+        var reader = await TransportAsync();
+        var resumed = await reader.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c2"));
+        _owned.Add(resumed);
+        var delivered = new HashSet<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!acknowledged.All(delivered.Contains) && DateTime.UtcNow < deadline)
+        {
+            foreach (var source in new[] { consumer, resumed })
+            {
+                IReadOnlyList<Delivery> batch;
+                try
+                {
+                    batch = await source.FetchAsync(100, TimeSpan.FromMilliseconds(200));
+                }
+                catch (ObjectDisposedException)
+                {
+                    continue; // an embedded log's member does not outlive the log's restart (its process is the log's)
+                }
+                delivered.UnionWith(batch.Select(d => d.Id));
+                if (batch.Count > 0)
+                {
+                    await source.AckAsync(batch);
+                }
+            }
+        }
+        Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} publishes were acknowledged");
+        var lost = acknowledged.Where(id => !delivered.Contains(id)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged events were not delivered: {string.Join(", ", lost.Take(10))}");
+    }
+
+    protected static async Task<List<Delivery>> FetchAtLeastAsync(IEventConsumer consumer, int count, TimeSpan? timeout = null)
+    {
+        var result = new List<Delivery>();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (result.Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"fetched {result.Count} of {count}");
+            }
+            result.AddRange(await consumer.FetchAsync(count - result.Count, TimeSpan.FromMilliseconds(500)));
+        }
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            try
+            {
+                await owned.DisposeAsync();
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+        _folder.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
