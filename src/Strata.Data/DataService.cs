@@ -2,20 +2,30 @@ using Strata.ServiceDefaults;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Strata.Contracts.Data;
+using Strata.Contracts.Events;
 using Strata.Contracts.Errors;
 using Strata.Data.Ingestion;
 using Strata.Data.Storage;
 
 namespace Strata.Data;
 
-/// <summary>The Data module in process: ingestion and reads of dataset versions (<see cref="IDataClient"/>).</summary>
-public sealed class DataService(DatasetCatalog catalog, CsvIngestion ingestion) : IDataClient
+/// <summary>The Data module in process: ingestion and reads of dataset versions (<see cref="IDataClient"/>). A new version
+/// is announced as <c>data.ingested</c> through the catalog's outbox (see <see cref="DatasetCatalog"/>).</summary>
+public sealed class DataService(DatasetCatalog catalog, CsvIngestion ingestion, IOutboxSignal? outbox = null) : IDataClient
 {
-    public Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default) =>
-        ingestion.IngestAsync(name, csv, rules, cancellationToken);
+    public async Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default)
+    {
+        var version = await ingestion.IngestAsync(name, csv, rules, cancellationToken);
+        outbox?.Notify();
+        return version;
+    }
 
-    public Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default) =>
-        ingestion.IngestAsync(name, parquet, SourceFormat.Parquet, CleaningRules.None, cancellationToken);
+    public async Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default)
+    {
+        var version = await ingestion.IngestAsync(name, parquet, SourceFormat.Parquet, CleaningRules.None, cancellationToken);
+        outbox?.Notify();
+        return version;
+    }
 
     public Task<Stream> OpenParquetAsync(string id, CancellationToken cancellationToken = default)
     {

@@ -11,7 +11,7 @@ namespace Strata.Events;
 /// <summary>Encodes domain events as CloudEvents 1.0 structured JSON (the bytes every broker carries) and decodes them.
 /// The envelope carries the W3C <c>traceparent</c> of the publishing activity and, for platform topics, the
 /// <c>dataschema</c> of the payload (<see cref="EventSchemas"/>).</summary>
-public sealed class CloudEventCodec(TimeProvider time, string source)
+public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEncoder
 {
     public const string TypePrefix = "strata.";
     public static readonly CloudEventAttribute TraceParentAttribute = CloudEventAttribute.CreateExtension("traceparent", CloudEventAttributeType.String);
@@ -42,6 +42,12 @@ public sealed class CloudEventCodec(TimeProvider time, string source)
             cloudEvent[TraceParentAttribute] = activity.Id;
         }
         return Formatter.EncodeStructuredModeMessage(cloudEvent, out _);
+    }
+
+    EncodedEvent IEventEncoder.Encode<T>(string topic, string subject, T data)
+    {
+        var envelope = Encode(topic, subject, data, out var id);
+        return new EncodedEvent(id, topic, subject, envelope);
     }
 
     public static ReceivedEvent Decode(ReadOnlyMemory<byte> envelope, int deliveryCount = 1)

@@ -153,7 +153,8 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
             catch (Exception e)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-                if (attempt >= options.MaxAttempts)
+                // Bad data does not get better with retries: it goes to the dead letters at once.
+                if (attempt >= options.MaxAttempts || e is Strata.Contracts.Errors.InputValidationException)
                 {
                     EventBus.LogDead(bus.Logger, topic, group, delivery.Id, attempt, e);
                     return await DeadLetterAsync(delivery, attempt, $"{e.GetType().Name}: {e.Message}", token);

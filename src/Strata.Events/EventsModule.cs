@@ -8,6 +8,7 @@ using Strata.Events.Embedded;
 using Strata.Events.Http;
 using Strata.Events.Inbox;
 using Strata.Events.Nats;
+using Strata.Events.Outbox;
 using Strata.Events.Redis;
 using Strata.Events.Transport;
 using Strata.ServiceDefaults;
@@ -57,6 +58,10 @@ public static class EventsModule
         services.AddSingleton<IInbox>(sp => sp.GetRequiredService<SqliteInbox>());
         services.AddSingleton(sp => new EventBus(sp.GetRequiredService<IEventTransport>(), sp.GetRequiredService<CloudEventCodec>(),
             sp.GetRequiredService<IInbox>(), sp.GetRequiredService<ILogger<EventBus>>()));
+        services.AddSingleton<IEventEncoder>(sp => sp.GetRequiredService<CloudEventCodec>());
+        services.AddSingleton<OutboxRelay>();
+        services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<OutboxRelay>());
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<EventBus>());
         services.AddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<EventBus>());
         if (hostsModule)

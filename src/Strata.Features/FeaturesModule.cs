@@ -56,6 +56,8 @@ public static class FeaturesModule
         services.AddSingleton<PushService>();
         services.AddSingleton<StreamIngestion>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamIngestion>());
+        services.AddSingleton<DatasetIngestion>();
+        services.AddHostedService(sp => sp.GetRequiredService<DatasetIngestion>());
         services.AddSingleton(sp => new HistoricalRetrieval(sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<OfflineStore>(),
             sp.GetRequiredService<IDataClient>())
         { MaxInlineRows = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value.MaxInlineRows });

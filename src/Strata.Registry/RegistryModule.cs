@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Strata.Contracts;
+using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
@@ -14,6 +15,7 @@ public static class RegistryModule
 {
     public static IServiceCollection AddRegistryModule(this IServiceCollection services)
     {
+        services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<IRegistryStore>());
         services.AddSingleton<IRegistryStore>(sp =>
             new SqliteRegistryStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "registry.db")));
         services.AddSingleton(sp =>

@@ -6,10 +6,11 @@ using Strata.Registry.Storage;
 
 namespace Strata.Registry;
 
-/// <summary>The Registry module in process: validates, then stores metadata and artifacts, and announces new versions
-/// (<c>model.registered</c>) and alias moves (<c>model.alias_changed</c>) after each write. This is the
+/// <summary>The Registry module in process: validates, then stores metadata and artifacts; new versions
+/// (<c>model.registered</c>) and alias moves (<c>model.alias_changed</c>) are announced through the outbox, written in the
+/// same transaction as the change and published by the relay (nothing announced that did not happen, nothing lost). This is the
 /// <see cref="IRegistryClient"/> other modules get when the registry runs in their process.</summary>
-public sealed class RegistryService(IRegistryStore store, ArtifactStore artifacts, TimeProvider time, IEventPublisher events) : IRegistryClient
+public sealed class RegistryService(IRegistryStore store, ArtifactStore artifacts, TimeProvider time, IEventEncoder events, IOutboxSignal outbox) : IRegistryClient
 {
     public Task<ArtifactRef> PutArtifactAsync(Stream content, CancellationToken cancellationToken = default) =>
         artifacts.PutAsync(content, cancellationToken);
@@ -46,10 +47,10 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
             throw new InputValidationException("artifact_sha256", $"no artifact {version.ArtifactSha256} has been uploaded");
         }
         var size = (await artifacts.ReadVerifiedAsync(version.ArtifactSha256, cancellationToken)).LongLength;
-        var created = await store.AddVersionAsync(model, version, size, time.GetUtcNow(), cancellationToken);
-        await events.PublishAsync(EventTopics.ModelRegistered, $"{model}/{created.Version}", new ModelRegisteredEvent(
-            model, created.Version, created.ArtifactSha256, created.DatasetVersion, created.FeatureView, created.FeatureViewVersion,
-            created.Metrics), CancellationToken.None);
+        var created = await store.AddVersionAsync(model, version, size, time.GetUtcNow(), number => events.Encode(EventTopics.ModelRegistered,
+            $"{model}/{number}", new ModelRegisteredEvent(model, number, version.ArtifactSha256, version.DatasetVersion, version.FeatureView,
+                version.FeatureViewVersion, version.Metrics)), cancellationToken);
+        outbox.Notify();
         return created;
     }
 
@@ -74,16 +75,12 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         {
             throw new ResourceNotFoundException("model", model);
         }
-        var previous = await store.GetVersionByAliasAsync(model, alias, cancellationToken);
-        if (!await store.SetAliasAsync(model, alias, version, cancellationToken))
+        if (!await store.SetAliasAsync(model, alias, version, previous => events.Encode(EventTopics.ModelAliasChanged, $"{model}@{alias}",
+                new ModelAliasChangedEvent(model, alias, version, previous)), cancellationToken))
         {
             throw new ResourceNotFoundException("model version", $"{model}/{version}");
         }
-        if (previous?.Version != version)
-        {
-            await events.PublishAsync(EventTopics.ModelAliasChanged, $"{model}@{alias}",
-                new ModelAliasChangedEvent(model, alias, version, previous?.Version), CancellationToken.None);
-        }
+        outbox.Notify();
         return (await store.GetVersionAsync(model, version, cancellationToken))!;
     }
 

@@ -14,6 +14,7 @@ public static class ServingModule
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelRefresher>();
+        services.AddHostedService<PredictionRequests>();
         services.AddSingleton<PredictionLog>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
         services.AddSingleton<ServingService>();

@@ -11,6 +11,7 @@ public static class TrainingModule
     {
         services.AddSingleton<TrainingService>();
         services.AddSingleton<ITrainingClient>(sp => sp.GetRequiredService<TrainingService>());
+        services.AddHostedService<TrainingRequests>();
         services.AddOpenApi(ModuleNames.Training);
         return services;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
+using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;
@@ -14,7 +15,7 @@ namespace Strata.Training;
 /// training frame through the Features module, trains and evaluates, and registers the version (with lineage) in the
 /// Registry, moving the requested alias. Everything crosses module lines through client interfaces only.</summary>
 public sealed partial class TrainingService(
-    IDataClient data, IFeaturesClient features, IRegistryClient registry, ILogger<TrainingService> logger) : ITrainingClient, IDisposable
+    IDataClient data, IFeaturesClient features, IRegistryClient registry, IEventPublisher events, ILogger<TrainingService> logger) : ITrainingClient, IDisposable
 {
     // One training at a time per process: a forest uses every core, two at once only slow each other down.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -58,6 +59,9 @@ public sealed partial class TrainingService(
                 await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);
             }
             LogTrained(logger, request.Model, version.Version, trained.Metrics["auc"], clock.Elapsed.TotalSeconds);
+            var alias = string.IsNullOrEmpty(request.Alias) ? null : request.Alias;
+            await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model, version.Version,
+                alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
             return new TrainingResult(request.Model, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
                 dataset.Id, frame.View, trained.TrainRows, trained.HoldoutRows, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3));
         }

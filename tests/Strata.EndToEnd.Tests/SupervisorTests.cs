@@ -46,7 +46,7 @@ public sealed class SupervisorTests
     {
         using var folder = new TempFolder();
         await using var up = await StrataUp.StartAsync("microservices", folder.Path);
-        Assert.Equal(6, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
+        Assert.Equal(Strata.Contracts.ModuleNames.All.Count, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
 
         Assert.Equal(0, await up.StopAsync(TimeSpan.FromSeconds(30)));
 

@@ -1,6 +1,8 @@
 using Strata.Contracts.Errors;
 using Strata.Contracts.Registry;
+using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Events;
+using Strata.Events.Outbox;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
 using Strata.Testing;
@@ -14,11 +16,21 @@ public sealed class RegistryServiceTests : IDisposable
 
     public RegistryServiceTests() => _bus = EmbeddedBus.Create(Path.Combine(_folder.Path, "events"), "/strata/registry");
 
-    private async Task<RegistryService> OpenAsync()
+    private readonly List<OutboxRelay> _relays = [];
+
+    /// <summary>A registry; its outbox relay runs unless <paramref name="relay"/> is false (a process that died after the commit).</summary>
+    private async Task<RegistryService> OpenAsync(bool relay = true)
     {
         var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
         await store.InitializeAsync(CancellationToken.None);
-        return new RegistryService(store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), TimeProvider.System, _bus);
+        var relayService = new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance);
+        if (relay)
+        {
+            await relayService.StartAsync(CancellationToken.None);
+            _relays.Add(relayService);
+        }
+        return new RegistryService(store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), TimeProvider.System,
+            new CloudEventCodec(TimeProvider.System, "/strata/registry"), relayService);
     }
 
     private static NewModelVersion Version(string sha) => new(sha, ModelFormats.MlNet,
@@ -146,8 +158,51 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.False(registeredEvents.Reader.TryRead(out _));
     }
 
+    [Fact]
+    public async Task Outbox_ProcessDiesAfterCommit_EventIsPublishedOnceWhenItComesBack()
+    {
+        var registered = new Collector();
+        await using var sub = await _bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", registered.Handle);
+        var crashed = await OpenAsync(relay: false);
+        var sha = await UploadAsync(crashed, "m");
+        await crashed.CreateVersionAsync("m", Version(sha));
+        await Task.Delay(300);
+        Assert.Empty(registered.Events);
+
+        // Restart: the relay finds the event the dead process committed.
+        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var relay = new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance);
+        Assert.False(await relay.RelayAsync(store, CancellationToken.None));
+        Assert.Equal("m/1", (await registered.WaitForAsync(1)).Single().Subject);
+        Assert.Empty(await store.PendingOutboxAsync(10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Outbox_DiesAfterPublishBeforeRemove_RepublishesWithoutADuplicateEffect()
+    {
+        var registered = new Collector();
+        await using var sub = await _bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.ModelRegistered, "test", registered.Handle);
+        var registry = await OpenAsync(relay: false);
+        var sha = await UploadAsync(registry, "m");
+        await registry.CreateVersionAsync("m", Version(sha));
+        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var pending = await store.PendingOutboxAsync(10, CancellationToken.None);
+
+        // Published, then the process died before removing the row: the next relay publishes it again (same id).
+        await _bus.PublishEnvelopesAsync(pending[0].Topic, [new Strata.Events.Transport.OutgoingMessage(pending[0].Id, pending[0].Key, pending[0].Envelope)]);
+        await new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance).RelayAsync(store, CancellationToken.None);
+
+        await registered.WaitForAsync(1);
+        await Task.Delay(500);
+        Assert.Single(registered.Events);
+    }
+
     public void Dispose()
     {
+        foreach (var relay in _relays)
+        {
+            relay.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
         _bus.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _folder.Dispose();
     }

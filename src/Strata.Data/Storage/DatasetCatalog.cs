@@ -2,17 +2,24 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Strata.Contracts;
 using Strata.Contracts.Data;
+using Strata.Contracts.Events;
 
 namespace Strata.Data.Storage;
 
 /// <summary>The dataset versions on disk: <c>datasets/&lt;id&gt;/data.parquet</c> plus <c>manifest.json</c>.
-/// A version directory appears by atomic rename, complete or not at all.</summary>
-public sealed class DatasetCatalog
+/// A version directory appears by atomic rename, complete or not at all, and with it its <c>data.ingested</c> event
+/// (<c>outbox.json</c>, written into the staging directory before the rename): the catalog is the Data module's outbox,
+/// so a version is announced if and only if it was published. The relay deletes the file once the broker has the event.</summary>
+public sealed class DatasetCatalog : IOutboxStore
 {
+    public const string OutboxFile = "outbox.json";
     private readonly ConcurrentDictionary<string, DatasetVersion> _versions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _outbox = new(StringComparer.Ordinal);
+    private readonly IEventEncoder? _encoder;
 
-    public DatasetCatalog(string root)
+    public DatasetCatalog(string root, IEventEncoder? encoder = null)
     {
+        _encoder = encoder;
         Root = Path.Combine(root, "datasets");
         Directory.CreateDirectory(Root);
         foreach (var dir in Directory.EnumerateDirectories(Root))
@@ -30,6 +37,10 @@ public sealed class DatasetCatalog
                 if (version is not null && version.Id == Path.GetFileName(dir) && File.Exists(Path.Combine(dir, DataFile)))
                 {
                     _versions[version.Id] = version;
+                    if (File.Exists(Path.Combine(dir, OutboxFile)))
+                    {
+                        _outbox[version.Id] = Path.Combine(dir, OutboxFile);
+                    }
                 }
             }
             catch (JsonException)
@@ -65,6 +76,14 @@ public sealed class DatasetCatalog
     {
         ArgumentNullException.ThrowIfNull(version);
         File.WriteAllText(Path.Combine(stagingDirectory, ManifestFile), JsonSerializer.Serialize(version, StrataJson.Options));
+        if (_encoder is not null)
+        {
+            var announce = _encoder.Encode(EventTopics.DataIngested, $"{version.Name}/{version.Id}", new DataIngestedEvent(
+                version.Id, version.Name, version.Rows, version.SourceRows, [.. version.Schema.Select(c => c.Name)], version.CreatedAt));
+            using var envelope = JsonDocument.Parse(announce.Envelope);
+            File.WriteAllText(Path.Combine(stagingDirectory, OutboxFile), JsonSerializer.Serialize(
+                new OutboxEntry(announce.Id, announce.Topic, announce.Key, envelope.RootElement), StrataJson.Options));
+        }
         var final = Path.Combine(Root, version.Id);
         try
         {
@@ -75,6 +94,46 @@ public sealed class DatasetCatalog
             Directory.Delete(stagingDirectory, recursive: true);
             return _versions.GetOrAdd(version.Id, version);
         }
+        if (_encoder is not null)
+        {
+            _outbox[version.Id] = Path.Combine(final, OutboxFile);
+        }
         return _versions.GetOrAdd(version.Id, version);
     }
+
+    public Task<IReadOnlyList<EncodedEvent>> PendingOutboxAsync(int max, CancellationToken cancellationToken)
+    {
+        var pending = new List<(DateTimeOffset Created, EncodedEvent Event)>();
+        foreach (var (id, path) in _outbox)
+        {
+            try
+            {
+                var entry = JsonSerializer.Deserialize<OutboxEntry>(File.ReadAllText(path), StrataJson.Options)!;
+                pending.Add((_versions[id].CreatedAt, new EncodedEvent(entry.Id, entry.Topic, entry.Key, JsonSerializer.SerializeToUtf8Bytes(entry.Envelope))));
+            }
+            catch (FileNotFoundException)
+            {
+                _outbox.TryRemove(id, out _);
+            }
+        }
+        return Task.FromResult<IReadOnlyList<EncodedEvent>>([.. pending.OrderBy(p => p.Created).Take(max).Select(p => p.Event)]);
+    }
+
+    public Task RemoveOutboxAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var done = ids.ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, path) in _outbox)
+        {
+            var entry = JsonSerializer.Deserialize<OutboxEntry>(File.ReadAllText(path), StrataJson.Options)!;
+            if (done.Contains(entry.Id))
+            {
+                File.Delete(path);
+                _outbox.TryRemove(id, out _);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    private sealed record OutboxEntry(string Id, string Topic, string Key, JsonElement Envelope);
 }

@@ -1,22 +1,26 @@
+using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 
 namespace Strata.Registry.Storage;
 
 /// <summary>Registry metadata storage. SQLite is the embedded default; a PostgreSQL store joins behind this
 /// interface and passes the same conformance tests.</summary>
-public interface IRegistryStore
+public interface IRegistryStore : IOutboxStore
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Creates the model if needed and appends the next version number, atomically.</summary>
-    Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Creates the model if needed and appends the next version number; the event <paramref name="announce"/>
+    /// builds for that number goes into the outbox in the same transaction.</summary>
+    Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,
+        Func<int, EncodedEvent> announce, CancellationToken cancellationToken);
 
     Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken);
 
     Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken);
 
-    /// <summary>Points the alias at the version; false when the version does not exist.</summary>
-    Task<bool> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken);
+    /// <summary>Points the alias at the version; false when the version does not exist. When the alias moved, the
+    /// event <paramref name="announce"/> builds from the previous version goes into the outbox in the same transaction.</summary>
+    Task<bool> SetAliasAsync(string model, string alias, int version, Func<int?, EncodedEvent> announce, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Strata.Contracts;
+using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 
 namespace Strata.Registry.Storage;
@@ -52,10 +53,17 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
                 version INTEGER NOT NULL,
                 PRIMARY KEY (model, alias),
                 FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
+            CREATE TABLE IF NOT EXISTS outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                topic TEXT NOT NULL,
+                key TEXT NOT NULL,
+                envelope BLOB NOT NULL);
             """, cancellationToken);
     }
 
-    public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,
+        Func<int, EncodedEvent> announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
         await using var connection = await OpenAsync(cancellationToken);
@@ -72,6 +80,7 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
             """, cancellationToken, model, next, stamp, version.ArtifactSha256, artifactSize, version.Format,
             Json(version.Metrics), Json(version.Params), version.DatasetVersion, version.FeatureView,
             version.FeatureViewVersion, Json(version.FeatureNames), version.Description);
+        await AddOutboxAsync(connection, tx, announce(next), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return (await GetVersionAsync(model, next, cancellationToken))!;
     }
@@ -91,15 +100,51 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public async Task<bool> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken)
+    public async Task<bool> SetAliasAsync(string model, string alias, int version, Func<int?, EncodedEvent> announce, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(announce);
         await using var connection = await OpenAsync(cancellationToken);
-        var changed = await ExecuteAsync(connection, null, """
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        var previous = await ScalarAsync(connection, tx, "SELECT version FROM model_aliases WHERE model = $p0 AND alias = $p1", cancellationToken, model, alias);
+        var changed = await ExecuteAsync(connection, tx, """
             INSERT INTO model_aliases(model, alias, version)
             SELECT $p0, $p1, $p2 WHERE EXISTS (SELECT 1 FROM model_versions WHERE model = $p0 AND version = $p2)
             ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version
             """, cancellationToken, model, alias, version);
-        return changed > 0;
+        if (changed == 0)
+        {
+            return false;
+        }
+        int? was = previous is null ? null : Convert.ToInt32(previous, CultureInfo.InvariantCulture);
+        if (was != version)
+        {
+            await AddOutboxAsync(connection, tx, announce(was), cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private static Task<int> AddOutboxAsync(SqliteConnection connection, SqliteTransaction tx, EncodedEvent e, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, tx, "INSERT INTO outbox(id, topic, key, envelope) VALUES ($p0, $p1, $p2, $p3)", cancellationToken,
+            e.Id, e.Topic, e.Key, e.Envelope.ToArray());
+
+    public async Task<IReadOnlyList<EncodedEvent>> PendingOutboxAsync(int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await QueryAsync(connection, "SELECT id, topic, key, envelope FROM outbox ORDER BY seq LIMIT $p0",
+            r => new EncodedEvent(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r[3]), cancellationToken, max);
+    }
+
+    public async Task RemoveOutboxAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var id in ids)
+        {
+            await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE id = $p0", cancellationToken, id);
+        }
+        await tx.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken)

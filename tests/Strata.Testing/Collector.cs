@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Strata.Contracts.Events;
 
-namespace Strata.Events.Tests;
+namespace Strata.Testing;
 
 /// <summary>Collects what a handler received and waits for a count.</summary>
-internal sealed class Collector
+public sealed class Collector
 {
     private readonly ConcurrentQueue<ReceivedEvent> _events = new();
     private readonly SemaphoreSlim _arrived = new(0);
