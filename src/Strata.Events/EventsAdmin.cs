@@ -24,6 +24,10 @@ public sealed class EventsAdmin(AuditStore audit, EventBus bus, TimeProvider tim
         {
             throw new InputValidationException("to", "must be after from");
         }
+        if (query.After is not null && query.NewestFirst)
+        {
+            throw new InputValidationException("after", "pages oldest-first queries only (leave out order=desc)");
+        }
         if (query.After is not null && !long.TryParse(query.After, NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
             throw new InputValidationException("after", "is not a cursor this API returned");

@@ -28,7 +28,7 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/events").InModule(ModuleNames.Events).WithTags("Events");
-        api.MapGet("/", Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id, oldest first, paged by `after`");
+        api.MapGet("/", Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id; oldest first, paged by `after` (or `order=desc`: newest first)");
         api.MapGet("/dead-letters", (string? group, string? topic, string? status, string? limit, EventsAdmin admin) =>
             TypedResults.Ok(admin.DeadLetters(group, topic, status, ParseInt("limit", limit, 100))))
             .WithSummary("Events a consumer group gave up on (status dead or redriven)");
@@ -54,8 +54,15 @@ public static class EventsApi
         return app;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.Ok<EventPage> Query(string? topic, string? type, string? subject, string? from, string? to, string? trace_id, string? limit, string? after, EventsAdmin admin) =>
-        TypedResults.Ok(admin.Query(new AuditQuery(topic, type, subject, ParseTime("from", from), ParseTime("to", to), trace_id, ParseInt("limit", limit, 100), after)));
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<EventPage> Query(string? topic, string? type, string? subject, string? from, string? to,
+        string? trace_id, string? limit, string? after, string? order, EventsAdmin admin) =>
+        TypedResults.Ok(admin.Query(new AuditQuery(topic, type, subject, ParseTime("from", from), ParseTime("to", to), trace_id, ParseInt("limit", limit, 100), after,
+            order switch
+            {
+                null or "asc" => false,
+                "desc" => true,
+                _ => throw new InputValidationException("order", "must be asc or desc"),
+            })));
 
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<PublishMessagesResponse>> Publish(string topic, PublishMessagesRequest? request, BrokerSessions sessions, CancellationToken ct)
     {

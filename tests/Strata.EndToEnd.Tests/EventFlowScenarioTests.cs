@@ -77,8 +77,25 @@ public sealed class EventFlowScenarioTests
         }
         using (var again = await http.PostAsync(new Uri($"/api/events/dead-letters/{id}/redrive", UriKind.Relative), null))
         {
-            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.True(again.StatusCode == HttpStatusCode.Conflict, $"{(int)again.StatusCode} {await again.Content.ReadAsStringAsync()}");
         }
+
+        // The CLI sees the same: the dead letter (now re-driven), the latest events, each group's lag.
+        var url = http.BaseAddress!.ToString();
+        var (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "dlq", "ls", "--url", url, "--group", "serving-predictions", "--json");
+        Assert.True(exit == 0, stderr);
+        var listed = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(("redriven", id), (listed[0].GetProperty("status").GetString(), listed[0].GetProperty("id").GetString()));
+        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "tail", "--url", url, "-n", "3", "--json");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "consumers", "--url", url, "--topic", EventTopics.PredictionRequested, "--json");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(JsonDocument.Parse(stdout).RootElement.EnumerateArray(), g => g.GetProperty("group").GetString() == "serving-predictions");
+        (exit, _, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "replay", "--url", url, "--topic", "data.ingested", "--group", "x",
+            "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z");
+        Assert.Equal(1, exit);
+        Assert.Contains("to", stderr, StringComparison.Ordinal);
 
         // 5. The audit log has every flow's events, queryable by topic and subject.
         var audit = await Eventually.ValueAsync(() => GetJsonAsync(http, "/api/events?topic=model.trained&subject=seed/2"),

@@ -20,7 +20,7 @@ public sealed class EventSchemaTests
     /// <summary>Each file parsed once: a schema registers its $id, and the library refuses a second registration.</summary>
     private static JsonSchema Load(string path) => Loaded.GetOrAdd(path, p => JsonSchema.FromText(File.ReadAllText(p)));
 
-    private static string SchemasFolder => Path.Combine(RepositoryRoot.Path, "schemas", "events");
+    private static string SchemasFolder => Path.Combine(StrataExecutable.RepositoryRoot, "schemas", "events");
 
     [Fact]
     public void PublishedSchemas_AreUnchanged_AndEveryTopicHasItsCurrentVersion()
@@ -73,7 +73,7 @@ public sealed class EventSchemaTests
         foreach (var e in seen.Events)
         {
             Assert.NotNull(e.DataSchema);
-            var schema = Load(Path.Combine(RepositoryRoot.Path, EventSchemas.RelativePath(e.DataSchema!)));
+            var schema = Load(Path.Combine(StrataExecutable.RepositoryRoot, EventSchemas.RelativePath(e.DataSchema!)));
             var result = schema.Evaluate(e.Data, new EvaluationOptions { OutputFormat = OutputFormat.List });
             Assert.True(result.IsValid, $"{e.Topic} {e.Data}: " + string.Join("; ", (result.Details ?? []).Where(d => d.Errors is not null)
                 .SelectMany(d => d.Errors!.Select(x => $"{d.InstanceLocation}: {x.Value}"))));

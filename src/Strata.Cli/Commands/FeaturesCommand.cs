@@ -22,23 +22,9 @@ public static class FeaturesCommand
         return command;
     }
 
-    private static Option<Uri> UrlOption() => new("--url", "-u")
-    {
-        Description = "Base URL of Strata (the gateway or the features service)",
-        DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080/"),
-        CustomParser = r =>
-        {
-            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Empty;
-            if (Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-            {
-                return uri;
-            }
-            r.AddError($"--url must be an http(s) URL, got '{text}'");
-            return null;
-        },
-    };
+    private static Option<Uri> UrlOption() => CommonOptions.Url("the gateway or the features service");
 
-    private static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of a table" };
+    private static Option<bool> JsonOption() => CommonOptions.Json();
 
     private static Command List()
     {

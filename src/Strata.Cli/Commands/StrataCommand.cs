@@ -41,6 +41,7 @@ public static class StrataCommand
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
         return root;
     }
 

@@ -2,10 +2,11 @@ using System.Text.Json;
 
 namespace Strata.Contracts.Events;
 
-/// <summary>An event as the audit log keeps it: envelope attributes, the trace it belongs to and its data.</summary>
-public sealed record EventRecord(string Id, string Topic, string Type, string Source, string? Subject, DateTimeOffset Time, string? TraceId, JsonElement Data);
+/// <summary>An event as the audit log keeps it: its position in the log (<see cref="Seq"/>, increasing), envelope
+/// attributes, the trace it belongs to and its data.</summary>
+public sealed record EventRecord(long Seq, string Id, string Topic, string Type, string Source, string? Subject, DateTimeOffset Time, string? TraceId, JsonElement Data);
 
-/// <summary>One page of an audit query; <see cref="Next"/> continues it (null at the end).</summary>
+/// <summary>One page of an audit query; <see cref="Next"/> continues it (null at the end; oldest-first pages only).</summary>
 public sealed record EventPage(IReadOnlyList<EventRecord> Events, string? Next);
 
 /// <summary>A dead letter as the Events module keeps it: which group gave up on which event, why, and whether it

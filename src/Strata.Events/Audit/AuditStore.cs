@@ -76,6 +76,14 @@ public sealed class AuditStore : IDisposable
 
     public EventPage Query(AuditQuery query)
     {
+        lock (_gate)
+        {
+            return QueryLocked(query);
+        }
+    }
+
+    private EventPage QueryLocked(AuditQuery query)
+    {
         var where = new List<string>();
         using var command = _connection.CreateCommand();
         void Filter(string clause, string name, object? value)
@@ -94,22 +102,21 @@ public sealed class AuditStore : IDisposable
         Filter("trace_id = $trace", "$trace", query.TraceId);
         Filter("seq > $after", "$after", query.After is null ? null : long.Parse(query.After, CultureInfo.InvariantCulture));
         command.CommandText = "SELECT seq, id, topic, type, source, subject, time, trace_id, data FROM events"
-            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + " ORDER BY seq LIMIT $limit";
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + (query.NewestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT $limit";
         command.Parameters.AddWithValue("$limit", query.Limit + 1);
         var events = new List<EventRecord>();
         long last = 0;
-        lock (_gate)
         {
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 if (events.Count == query.Limit)
                 {
-                    return new EventPage(events, last.ToString(CultureInfo.InvariantCulture));
+                    return new EventPage(events, query.NewestFirst ? null : last.ToString(CultureInfo.InvariantCulture));
                 }
                 last = reader.GetInt64(0);
                 using var data = JsonDocument.Parse(reader.GetString(8));
-                events.Add(new EventRecord(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                events.Add(new EventRecord(last, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     reader.IsDBNull(5) ? null : reader.GetString(5), FromMicros(reader.GetInt64(6)), reader.IsDBNull(7) ? null : reader.GetString(7),
                     data.RootElement.Clone()));
             }
@@ -120,13 +127,20 @@ public sealed class AuditStore : IDisposable
     /// <summary>Stored envelopes of a topic in [from, to), in the order they were recorded.</summary>
     public List<(string Id, string? Subject, byte[] Envelope)> Envelopes(string topic, DateTimeOffset from, DateTimeOffset to)
     {
+        lock (_gate)
+        {
+            return EnvelopesLocked(topic, from, to);
+        }
+    }
+
+    private List<(string Id, string? Subject, byte[] Envelope)> EnvelopesLocked(string topic, DateTimeOffset from, DateTimeOffset to)
+    {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT id, subject, envelope FROM events WHERE topic = $topic AND time >= $from AND time < $to ORDER BY time, seq";
         command.Parameters.AddWithValue("$topic", topic);
         command.Parameters.AddWithValue("$from", Micros(from));
         command.Parameters.AddWithValue("$to", Micros(to));
         var result = new List<(string, string?, byte[])>();
-        lock (_gate)
         {
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -139,6 +153,14 @@ public sealed class AuditStore : IDisposable
 
     public List<DeadLetterRecord> DeadLetters(string? group, string? topic, string? status, int limit)
     {
+        lock (_gate)
+        {
+            return DeadLettersLocked(group, topic, status, limit);
+        }
+    }
+
+    private List<DeadLetterRecord> DeadLettersLocked(string? group, string? topic, string? status, int limit)
+    {
         using var command = _connection.CreateCommand();
         var where = new List<string>();
         if (group is not null) { where.Add("grp = $grp"); command.Parameters.AddWithValue("$grp", group); }
@@ -148,7 +170,6 @@ public sealed class AuditStore : IDisposable
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + " ORDER BY failed_at LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
         var result = new List<DeadLetterRecord>();
-        lock (_gate)
         {
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -162,15 +183,13 @@ public sealed class AuditStore : IDisposable
         return result;
     }
 
-    public DeadLetterRecord? DeadLetter(string id) => DeadLettersWhereId(id);
-
-    private DeadLetterRecord? DeadLettersWhereId(string id)
+    public DeadLetterRecord? DeadLetter(string id)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT id, grp, topic, event_id, attempts, error, failed_at, status, redriven_at, envelope FROM dead_letters WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
         lock (_gate)
         {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id, grp, topic, event_id, attempts, error, failed_at, status, redriven_at, envelope FROM dead_letters WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {

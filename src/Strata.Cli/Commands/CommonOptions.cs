@@ -1,0 +1,25 @@
+using System.CommandLine;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>Options every client command shares: where Strata is, and JSON output for machines.</summary>
+public static class CommonOptions
+{
+    public static Option<Uri> Url(string what) => new("--url", "-u")
+    {
+        Description = $"Base URL of Strata ({what})",
+        DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080/"),
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Empty;
+            if (Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            {
+                return uri;
+            }
+            r.AddError($"--url must be an http(s) URL, got '{text}'");
+            return null;
+        },
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };
+}
