@@ -89,6 +89,41 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "PUT", "/api/registry/models/seed/aliases/champion", """{"version": -1}""", "application/json", HttpStatusCode.BadRequest, "version" },
         { "PUT", "/api/registry/models/seed/aliases/champion", """{}""", "application/json", HttpStatusCode.BadRequest, "version" },
         { "PUT", "/api/registry/models/seed/aliases/v2", """{"version": 1}""", "application/json", HttpStatusCode.BadRequest, "alias" },
+        { "GET", "/api/events?limit=0", null, "", HttpStatusCode.BadRequest, "limit" },
+        { "GET", "/api/events?limit=many", null, "", HttpStatusCode.BadRequest, "limit" },
+        { "GET", "/api/events?from=yesterday", null, "", HttpStatusCode.BadRequest, "from" },
+        { "GET", "/api/events?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", null, "", HttpStatusCode.BadRequest, "to" },
+        { "GET", "/api/events?trace_id=XYZ", null, "", HttpStatusCode.BadRequest, "trace_id" },
+        { "GET", "/api/events?order=sideways", null, "", HttpStatusCode.BadRequest, "order" },
+        { "GET", "/api/events?after=abc", null, "", HttpStatusCode.BadRequest, "after" },
+        { "GET", "/api/events?after=5&order=desc", null, "", HttpStatusCode.BadRequest, "after" },
+        { "GET", "/api/events/dead-letters?status=alive", null, "", HttpStatusCode.BadRequest, "status" },
+        { "GET", "/api/events/dead-letters?limit=-1", null, "", HttpStatusCode.BadRequest, "limit" },
+        { "POST", "/api/events/dead-letters/nope/redrive", null, "", HttpStatusCode.NotFound, null },
+        { "POST", "/api/events/replay", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/events/replay", "{}", "application/json", HttpStatusCode.BadRequest, "topic" },
+        { "POST", "/api/events/replay", """{"topic": "a b", "group": "g", "from": "2026-01-01T00:00:00Z"}""", "application/json", HttpStatusCode.BadRequest, "topic" },
+        { "POST", "/api/events/replay", """{"topic": "t", "group": "g/h", "from": "2026-01-01T00:00:00Z"}""", "application/json", HttpStatusCode.BadRequest, "group" },
+        { "POST", "/api/events/replay", """{"topic": "t", "group": "g"}""", "application/json", HttpStatusCode.BadRequest, "from" },
+        { "POST", "/api/events/replay", """{"topic": "t", "group": "g", "from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}""", "application/json", HttpStatusCode.BadRequest, "to" },
+        { "POST", "/api/events/replay", """{"topic": "t", "group": "g", "from": "noon"}""", "application/json", HttpStatusCode.BadRequest, "from" },
+        { "GET", "/api/events/consumers?topic=a%20b", null, "", HttpStatusCode.BadRequest, "topic" },
+        { "POST", "/api/events/topics/bad-input/messages", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/events/topics/bad-input/messages", "{}", "application/json", HttpStatusCode.BadRequest, "messages" },
+        { "POST", "/api/events/topics/bad-input/messages", """{"messages": []}""", "application/json", HttpStatusCode.BadRequest, "messages" },
+        { "POST", "/api/events/topics/bad-input/messages", """{"messages": [{"id": "", "key": "k", "event": {}}]}""", "application/json", HttpStatusCode.BadRequest, "messages[0].id" },
+        { "POST", "/api/events/topics/bad-input/messages", """{"messages": [{"id": "a", "event": {}}]}""", "application/json", HttpStatusCode.BadRequest, "messages[0].key" },
+        { "POST", "/api/events/topics/bad-input/messages", """{"messages": [{"id": "a", "key": "k", "event": {}}, {"id": "b", "key": "k", "event": [1]}]}""", "application/json", HttpStatusCode.BadRequest, "messages[1].event" },
+        { "POST", "/api/events/topics/bad-input/messages", """{"messages": [{"id": "a", "key": "k", "event": {}, "target_group": "a b"}]}""", "application/json", HttpStatusCode.BadRequest, "messages[0].target_group" },
+        { "POST", "/api/events/topics/a%20b/messages", """{"messages": [{"id": "a", "key": "k", "event": {}}]}""", "application/json", HttpStatusCode.BadRequest, "topic" },
+        { "POST", "/api/events/topics/bad-input/groups/g/fetch", """{"max": 5}""", "application/json", HttpStatusCode.BadRequest, "consumer" },
+        { "POST", "/api/events/topics/bad-input/groups/g/fetch", """{"consumer": "c", "max": 0}""", "application/json", HttpStatusCode.BadRequest, "max" },
+        { "POST", "/api/events/topics/bad-input/groups/g/fetch", """{"consumer": "c", "wait_ms": 999999}""", "application/json", HttpStatusCode.BadRequest, "wait_ms" },
+        { "POST", "/api/events/topics/bad-input/groups/g%2Fh/fetch", """{"consumer": "c"}""", "application/json", HttpStatusCode.BadRequest, "group" },
+        { "POST", "/api/events/topics/bad-input/groups/g/ack", """{"consumer": "c"}""", "application/json", HttpStatusCode.BadRequest, "sequences" },
+        { "POST", "/api/events/topics/bad-input/groups/g/ack", """{"consumer": "c", "sequences": [-1]}""", "application/json", HttpStatusCode.BadRequest, "sequences" },
+        { "POST", "/api/events/topics/bad-input/groups/g/ack", """{"consumer": "nobody", "sequences": [1]}""", "application/json", HttpStatusCode.NotFound, null },
+        { "POST", "/api/events/topics/bad-input/groups/g/release", "{}", "application/json", HttpStatusCode.BadRequest, "consumer" },
         { "GET", "/no/such/path", null, "", HttpStatusCode.NotFound, null },
     };
 
@@ -119,12 +154,15 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         Assert.Equal(before, await StateAsync());
     }
 
-    /// <summary>What a bad request must not change: datasets, models, versions, aliases and online features.</summary>
+    /// <summary>What a bad request must not change: datasets, models, versions, aliases, online features, dead letters,
+    /// and the messages of the topic the broker cases write to (a group watching it sees nothing new).</summary>
     private async Task<string> StateAsync()
     {
         using var online = await Http.PostAsJsonAsync("/api/features/get-online-features",
             new { entities = new { card_id = new[] { "a", "b" } }, feature_service = "fraud_detection" });
+        using var watch = await Http.PostAsJsonAsync("/api/events/topics/bad-input/groups/bad-input-watch/fetch", new { consumer = "watch", max = 100, wait_ms = 0 });
         return await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
-            + await Http.GetStringAsync("/api/registry/models/seed/versions") + await online.Content.ReadAsStringAsync();
+            + await Http.GetStringAsync("/api/registry/models/seed/versions") + await online.Content.ReadAsStringAsync()
+            + await Http.GetStringAsync("/api/events/dead-letters") + await watch.Content.ReadAsStringAsync();
     }
 }
