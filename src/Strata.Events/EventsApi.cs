@@ -45,6 +45,7 @@ public static class EventsApi
             var broker = api.MapGroup("/topics/{topic}");
             broker.MapPost("/messages", Publish).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
                 .WithSummary("Embedded broker: append messages (deduplicated by id)");
+            broker.MapPost("/groups/{group}/join", Join).WithSummary("Embedded broker: a member joins its group (a new group starts at the end of the topic)");
             broker.MapPost("/groups/{group}/fetch", Fetch).WithSummary("Embedded broker: lease up to max messages for a group member (long poll)");
             broker.MapPost("/groups/{group}/ack", Ack).WithSummary("Embedded broker: acknowledge leased messages");
             broker.MapPost("/groups/{group}/release", Release).WithSummary("Embedded broker: a member leaves; its leases return to the group");
@@ -98,7 +99,13 @@ public static class EventsApi
         return TypedResults.Ok(new PublishMessagesResponse(outgoing.Length));
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<FetchResponse>> Fetch(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.NoContent> Join(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)
+    {
+        await MemberAsync(topic, group, request, sessions, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IEventConsumer> MemberAsync(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)
     {
         Name("topic", topic);
         Name("group", group);
@@ -108,8 +115,13 @@ public static class EventsApi
         Range("wait_ms", r.WaitMs, 0, 30_000);
         Range("ack_wait_ms", r.AckWaitMs, 100, 3_600_000);
         Range("max_ack_pending", r.MaxAckPending, 1, 100_000);
-        var member = await sessions.GetAsync(topic, group, new ConsumerSettings(consumer, TimeSpan.FromMilliseconds(r.AckWaitMs), r.MaxAckPending), ct);
-        var batch = await member.FetchAsync(r.Max, TimeSpan.FromMilliseconds(r.WaitMs), ct);
+        return await sessions.GetAsync(topic, group, new ConsumerSettings(consumer, TimeSpan.FromMilliseconds(r.AckWaitMs), r.MaxAckPending), ct);
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<FetchResponse>> Fetch(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)
+    {
+        var member = await MemberAsync(topic, group, request, sessions, ct);
+        var batch = await member.FetchAsync(request!.Max, TimeSpan.FromMilliseconds(request.WaitMs), ct);
         return TypedResults.Ok(new FetchResponse([.. batch.Select(d =>
         {
             using var envelope = JsonDocument.Parse(d.Body);

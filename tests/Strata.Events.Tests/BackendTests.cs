@@ -104,3 +104,26 @@ public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransp
         await redis.Server.RestartAsync();
     }
 }
+
+/// <summary>The embedded log reached over HTTP, as the other processes of the microservices topology reach it;
+/// "restarting the broker" stops the host of the Events module and starts it again on the same port and folder.</summary>
+public sealed class HttpEventTransportTests : EventTransportConformance, IAsyncLifetime
+{
+    private EventsHost? _host;
+
+    public async Task InitializeAsync() => _host = await EventsHost.StartAsync(Path.Combine(Folder.Path, "host"));
+
+    protected override Task<IEventTransport> OpenAsync() =>
+        Task.FromResult<IEventTransport>(new Strata.Events.Http.HttpEventTransport(new HttpClient { BaseAddress = _host!.Url, Timeout = TimeSpan.FromSeconds(40) }));
+
+    protected override async Task RestartBrokerAsync()
+    {
+        await _host!.StopAsync();
+        await Task.Delay(300);
+        await _host.StartAgainAsync();
+    }
+
+    protected override async Task StopBrokerAsync() => await _host!.StopAsync();
+
+    Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
+}

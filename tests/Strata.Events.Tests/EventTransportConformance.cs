@@ -334,6 +334,9 @@ public abstract class EventTransportConformance : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Runs after everything the test opened is closed and before its folder is deleted.</summary>
+    protected virtual Task StopBrokerAsync() => Task.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         foreach (var owned in Enumerable.Reverse(_owned))
@@ -346,6 +349,8 @@ public abstract class EventTransportConformance : IAsyncDisposable
             {
             }
         }
+        _owned.Clear();
+        await StopBrokerAsync();
         _folder.Dispose();
         GC.SuppressFinalize(this);
     }

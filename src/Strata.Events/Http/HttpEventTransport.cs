@@ -21,8 +21,12 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
         }, cancellationToken);
     }
 
-    public ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IEventConsumer>(new HttpEventConsumer(http, topic, group, settings));
+    public async ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default)
+    {
+        var consumer = new HttpEventConsumer(http, topic, group, settings);
+        await consumer.JoinAsync(cancellationToken);
+        return consumer;
+    }
 
     public async ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default) =>
         await ModuleHttp.SendAsync<List<ConsumerGroupState>>(http, ModuleNames.Events,
@@ -33,6 +37,17 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
     private sealed class HttpEventConsumer(HttpClient http, string topic, string group, ConsumerSettings settings) : IEventConsumer
     {
         private readonly string _path = $"api/events/topics/{Uri.EscapeDataString(topic)}/groups/{Uri.EscapeDataString(group)}";
+
+        /// <summary>Creates the group (at the end of the topic) and this member before anything is published to it.</summary>
+        public async Task JoinAsync(CancellationToken cancellationToken)
+        {
+            var request = new FetchRequest(settings.ConsumerName, 1, 0, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending);
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/join")
+            {
+                Content = JsonContent.Create(request, options: StrataJson.Options),
+            }, cancellationToken);
+            await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Events, cancellationToken);
+        }
 
         public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
         {
