@@ -30,7 +30,8 @@ public sealed class InProcessModules : IAsyncDisposable
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<InProcessModules> StartAsync(bool serving = false, IDictionary<string, string?>? configuration = null)
+    /// <param name="eventsUrl">Where the Events module runs when not here (the bus is then its embedded log over HTTP).</param>
+    public static async Task<InProcessModules> StartAsync(bool serving = false, IDictionary<string, string?>? configuration = null, Uri? eventsUrl = null)
     {
         var folder = new TempFolder();
         var builder = Host.CreateApplicationBuilder();
@@ -45,7 +46,7 @@ public sealed class InProcessModules : IAsyncDisposable
         }
         builder.Logging.ClearProviders();
         builder.Services.AddServiceDefaults();
-        builder.Services.AddEventsModule("/strata/test");
+        builder.Services.AddEventsModule("/strata/test", hostsModule: eventsUrl is null, embeddedLogUrl: eventsUrl);
         builder.Services.AddDataModule().AddFeaturesModule().AddRegistryModule().AddTrainingModule();
         if (serving)
         {
