@@ -78,6 +78,7 @@ public static class EventsModule
             services.AddSingleton<AuditRecorder>();
             services.AddHostedService(sp => sp.GetRequiredService<AuditRecorder>());
             services.AddSingleton<EventsAdmin>();
+            services.AddHostedService<ConsumerLagMonitor>();
         }
         return services;
     }
