@@ -11,9 +11,14 @@ public static class EventSchemas
 
     public static IReadOnlyDictionary<string, int> Versions { get; } = EventTopics.All.ToDictionary(t => t, _ => 1, StringComparer.Ordinal);
 
-    public static Uri? UriOf(string topic) =>
-        Versions.TryGetValue(topic, out var version) ? new Uri($"{BaseUri}{topic}/v{version}.json") : null;
+    private static readonly Dictionary<string, string> Uris = Versions.ToDictionary(p => p.Key, p => $"{BaseUri}{p.Key}/v{p.Value}.json", StringComparer.Ordinal);
+
+    public static Uri? UriOf(string topic) => SchemaOf(topic) is { } uri ? new Uri(uri) : null;
+
+    /// <summary>The <c>dataschema</c> of a topic's events, or null for a topic without a published schema.</summary>
+    public static string? SchemaOf(string topic) => Uris.GetValueOrDefault(topic);
 
     /// <summary>The repository path of a schema URI (<c>schemas/events/&lt;topic&gt;/v&lt;n&gt;.json</c>).</summary>
-    public static string RelativePath(Uri schema) => "schemas/events/" + schema.AbsoluteUri[BaseUri.Length..];
+    public static string RelativePath(string schema) =>
+        schema.StartsWith(BaseUri, StringComparison.Ordinal) ? "schemas/events/" + schema[BaseUri.Length..] : throw new ArgumentException($"{schema} is not a Strata event schema", nameof(schema));
 }

@@ -2,14 +2,15 @@ using System.Text.Json;
 
 namespace Strata.Contracts.Events;
 
-/// <summary>An event as a consumer sees it, decoded from its CloudEvents envelope.</summary>
-public sealed record ReceivedEvent(string Id, string Topic, string Type, Uri Source, string? Subject, DateTimeOffset? Time, JsonElement Data)
+/// <summary>An event as a consumer sees it, decoded from its CloudEvents envelope (<see cref="Source"/> and
+/// <see cref="DataSchema"/> are the envelope's URI references as written).</summary>
+public sealed record ReceivedEvent(string Id, string Topic, string Type, string Source, string? Subject, DateTimeOffset? Time, JsonElement Data)
 {
     /// <summary>W3C trace context of the publisher (the <c>traceparent</c> extension), if it had one.</summary>
     public string? TraceParent { get; init; }
 
-    /// <summary>The JSON Schema of <see cref="Data"/> (<c>dataschema</c>).</summary>
-    public Uri? DataSchema { get; init; }
+    /// <summary>The URI of the JSON Schema of <see cref="Data"/> (<c>dataschema</c>).</summary>
+    public string? DataSchema { get; init; }
 
     /// <summary>1 the first time this group gets the event; more when it is redelivered.</summary>
     public int DeliveryCount { get; init; } = 1;

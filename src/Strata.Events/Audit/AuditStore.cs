@@ -48,7 +48,7 @@ public sealed class AuditStore : IDisposable
             command.Parameters.AddWithValue("$id", e.Id);
             command.Parameters.AddWithValue("$topic", e.Topic);
             command.Parameters.AddWithValue("$type", e.Type);
-            command.Parameters.AddWithValue("$source", e.Source.ToString());
+            command.Parameters.AddWithValue("$source", e.Source);
             command.Parameters.AddWithValue("$subject", (object?)e.Subject ?? DBNull.Value);
             command.Parameters.AddWithValue("$time", Micros(e.Time ?? DateTimeOffset.UnixEpoch));
             command.Parameters.AddWithValue("$trace", (object?)traceId ?? DBNull.Value);

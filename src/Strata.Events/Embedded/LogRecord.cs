@@ -36,6 +36,16 @@ internal sealed record LogRecord(long Offset, long TimeMicros, string Id, string
         return HeaderSize + at;
     }
 
+    /// <summary>This record with its body pointing into <paramref name="stored"/>, where <see cref="Write"/> put it at
+    /// <paramref name="start"/> (so the cache keeps one array per batch alive, not one per event).</summary>
+    public LogRecord InBatch(ReadOnlyMemory<byte> stored, int start)
+    {
+        var payload = stored.Span[(start + HeaderSize)..];
+        var at = HeaderSize + FixedSize + BinaryPrimitives.ReadUInt16LittleEndian(payload[16..]) + BinaryPrimitives.ReadUInt16LittleEndian(payload[18..])
+            + BinaryPrimitives.ReadUInt16LittleEndian(payload[20..]);
+        return this with { Body = stored.Slice(start + at, Body.Length) };
+    }
+
     public int MaxSize => HeaderSize + FixedSize + Encoding.UTF8.GetMaxByteCount(Id.Length + Key.Length + (TargetGroup?.Length ?? 0)) + Body.Length;
 
     /// <summary>The payload length announced by a header, or -1 when it cannot be a record.</summary>

@@ -142,12 +142,14 @@ internal sealed class TopicLog : IDisposable
             {
                 RandomAccess.FlushToDisk(segment.Handle);
             }
+            var stored = buffer.AsSpan(0, written).ToArray();
+            var start = segment.Length;
             segment.Length += written;
             segment.LastTimeMicros = now;
             for (var i = 0; i < records.Count; i++)
             {
                 segment.Add(positions[i]);
-                Remember(records[i]);
+                Remember(records[i].InBatch(stored, (int)(positions[i] - start)));
                 RememberId(records[i].Id, now);
             }
         }

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using StackExchange.Redis;
+using Strata.Contracts.Events;
+using Strata.Events;
+using Strata.Events.Embedded;
+using Strata.Events.Http;
+using Strata.Events.Inbox;
+using Strata.Events.Nats;
+using Strata.Events.Redis;
+using Strata.Events.Transport;
+using Strata.Testing;
+
+// Event bus benchmark, one run, every backend against a real server on loopback (started here, stopped here):
+//   throughput: N events with a 256-byte payload published in batches of 500 while one consumer group consumes them
+//               (through Strata's bus: envelope, inbox, acks); events/s = N / (first publish -> last handled).
+//   latency:    one event per publish at RATE events/s for SECONDS; end-to-end p50/p99 (publish call -> handler).
+//   Each throughput figure follows an unmeasured warm-up round of N/5 events (steady state, not JIT tiering).
+//   raw:        the same N published and consumed with the bare client (NATS.Net JetStream; StackExchange.Redis
+//               XADD/XREADGROUP/XACK), the broker's own limit on this machine.
+var events = Arg("--events", 200_000);
+var rate = Arg("--rate", 1000);
+var seconds = Arg("--seconds", 10);
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+var results = new List<object>();
+var pad = new string('x', 200);
+
+using var folder = new TempFolder();
+await using var nats = await NatsServer.StartAsync() ?? throw new InvalidOperationException(NatsServer.InstallHint);
+await using var redis = await RedisServer.StartAsync() ?? throw new InvalidOperationException(RedisServer.InstallHint);
+await using var eventsHost = await EventsHost.StartAsync(Path.Combine(folder.Path, "host"));
+
+var backends = new (string Name, Func<IEventTransport> Open)[]
+{
+    ("embedded", () => new EmbeddedEventLog(Path.Combine(folder.Path, "log-" + Guid.NewGuid().ToString("N")[..6]), new EmbeddedLogOptions(), TimeProvider.System)),
+    ("embedded-http", () => new HttpEventTransport(new HttpClient { BaseAddress = eventsHost.Url, Timeout = TimeSpan.FromSeconds(40) })),
+    ("nats", () => new NatsJetStreamTransport(nats.Url, "bench", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2))),
+    ("redis", () => new RedisStreamsTransport(redis.Configuration, "bench", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2))),
+};
+foreach (var (name, open) in backends.Where(b => only is null || b.Name == only))
+{
+    // Steady state, not JIT warm-up: a first round of a fifth of the events is run and discarded.
+    await ThroughputAsync(name, open(), Math.Max(1000, events / 5));
+    var throughput = await ThroughputAsync(name, open(), events);
+    var latency = await LatencyAsync(name, open(), rate, seconds);
+    results.Add(new { backend = name, kind = "strata", events_per_second = throughput, latency_p50_ms = latency.P50, latency_p99_ms = latency.P99, latency_events = latency.Count });
+    Console.Error.WriteLine($"{name}: {throughput:N0} events/s; p50 {latency.P50:F3} ms, p99 {latency.P99:F3} ms at {rate}/s");
+}
+if (only is null or "nats")
+{
+    await RawNatsAsync(nats.Url, Math.Max(1000, events / 5));
+    var raw = await RawNatsAsync(nats.Url, events);
+    results.Add(new { backend = "nats", kind = "raw", events_per_second = raw });
+    Console.Error.WriteLine($"raw nats: {raw:N0} events/s");
+}
+if (only is null or "redis")
+{
+    await RawRedisAsync(redis.Configuration, Math.Max(1000, events / 5));
+    var raw = await RawRedisAsync(redis.Configuration, events);
+    results.Add(new { backend = "redis", kind = "raw", events_per_second = raw });
+    Console.Error.WriteLine($"raw redis: {raw:N0} events/s");
+}
+Console.WriteLine(JsonSerializer.Serialize(new { events, rate, seconds, payload_bytes = 256, redis_port = redis.Port, results }));
+return 0;
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+EventBus Bus(IEventTransport transport) =>
+    new(transport, new CloudEventCodec(TimeProvider.System, "/bench"), new SqliteInbox(Path.Combine(folder.Path, $"inbox-{Guid.NewGuid():N}.db"), TimeProvider.System, TimeSpan.FromDays(1)),
+        NullLogger<EventBus>.Instance);
+
+async Task<double> ThroughputAsync(string name, IEventTransport transport, int count)
+{
+    await using var bus = Bus(transport);
+    var topic = $"tp-{name}-{Guid.NewGuid():N}"[..24];
+    var handled = 0;
+    var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    await using var sub = await bus.SubscribeAsync(topic, "bench", (_, _) =>
+    {
+        if (Interlocked.Increment(ref handled) == count)
+        {
+            done.TrySetResult();
+        }
+        return Task.CompletedTask;
+    }, new SubscriptionOptions { MaxInFlight = 500 });
+    var clock = Stopwatch.StartNew();
+    for (var start = 0; start < count; start += 500)
+    {
+        var batch = Enumerable.Range(start, Math.Min(500, count - start)).Select(i => new KeyValuePair<string, object>($"k{i % 16}", new { n = i, ts = 0L, pad })).ToList();
+        await bus.PublishBatchAsync(topic, batch);
+    }
+    await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<(double P50, double P99, int Count)> LatencyAsync(string name, IEventTransport transport, int perSecond, int duration)
+{
+    await using var bus = Bus(transport);
+    var topic = $"lt-{name}-{Guid.NewGuid():N}"[..24];
+    var latencies = new List<double>(perSecond * duration);
+    var total = perSecond * duration;
+    var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    await using var sub = await bus.SubscribeAsync(topic, "bench", (e, _) =>
+    {
+        var sent = e.Data.GetProperty("ts").GetInt64();
+        lock (latencies)
+        {
+            latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            if (latencies.Count == total)
+            {
+                done.TrySetResult();
+            }
+        }
+        return Task.CompletedTask;
+    });
+    // Warm-up: a few events first, not measured.
+    for (var i = 0; i < 50; i++)
+    {
+        await bus.PublishAsync(topic, "w", new { n = -1, ts = Stopwatch.GetTimestamp(), pad });
+    }
+    await Task.Delay(1500);
+    lock (latencies)
+    {
+        latencies.Clear();
+    }
+    var interval = TimeSpan.FromSeconds(1.0 / perSecond);
+    var begin = Stopwatch.GetTimestamp();
+    for (var i = 0; i < total; i++)
+    {
+        var due = begin + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            var wait = TimeSpan.FromSeconds((due - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            if (wait > TimeSpan.FromMilliseconds(1.5))
+            {
+                await Task.Delay(wait - TimeSpan.FromMilliseconds(1));
+            }
+            else
+            {
+                Thread.SpinWait(50);
+            }
+        }
+        await bus.PublishAsync(topic, $"k{i % 16}", new { n = i, ts = Stopwatch.GetTimestamp(), pad });
+    }
+    await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
+    var sorted = latencies.Order().ToArray();
+    return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
+}
+
+async Task<double> RawNatsAsync(string url, int count)
+{
+    await using var connection = new NatsConnection(new NatsOpts { Url = url });
+    var js = new NatsJSContext(connection);
+    var stream = $"RAW_{Guid.NewGuid():N}"[..16];
+    await js.CreateStreamAsync(new StreamConfig(stream, [stream + ".x"]) { Storage = StreamConfigStorage.File });
+    var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("raw") { DurableName = "raw", AckPolicy = ConsumerConfigAckPolicy.Explicit, MaxAckPending = 10_000 });
+    var body = System.Text.Encoding.UTF8.GetBytes(new string('y', 256));
+    var consumed = 0;
+    var clock = Stopwatch.StartNew();
+    var consuming = Task.Run(async () =>
+    {
+        await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 1000 }))
+        {
+            await msg.AckAsync();
+            if (++consumed == count)
+            {
+                break;
+            }
+        }
+    });
+    for (var start = 0; start < count; start += 500)
+    {
+        var acks = Enumerable.Range(start, Math.Min(500, count - start))
+            .Select(i => js.PublishAsync(stream + ".x", body, opts: new NatsJSPubOpts { MsgId = $"m{i}" }).AsTask()).ToList();
+        foreach (var ack in acks)
+        {
+            (await ack).EnsureSuccess();
+        }
+    }
+    await consuming.WaitAsync(TimeSpan.FromMinutes(5));
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<double> RawRedisAsync(string configuration, int count)
+{
+    await using var mux = await ConnectionMultiplexer.ConnectAsync(configuration);
+    var db = mux.GetDatabase();
+    var key = $"raw:{Guid.NewGuid():N}";
+    await db.StreamCreateConsumerGroupAsync(key, "raw", StreamPosition.NewMessages, createStream: true);
+    var body = new string('y', 256);
+    var consumed = 0;
+    var clock = Stopwatch.StartNew();
+    var consuming = Task.Run(async () =>
+    {
+        while (consumed < count)
+        {
+            var entries = await db.StreamReadGroupAsync(key, "raw", "c", ">", 500);
+            if (entries.Length == 0)
+            {
+                await Task.Delay(1);
+                continue;
+            }
+            await db.StreamAcknowledgeAsync(key, "raw", [.. entries.Select(e => e.Id)]);
+            consumed += entries.Length;
+        }
+    });
+    for (var start = 0; start < count; start += 500)
+    {
+        var batch = db.CreateBatch();
+        var adds = Enumerable.Range(start, Math.Min(500, count - start)).Select(i => batch.StreamAddAsync(key, [new NameValueEntry("id", $"m{i}"), new NameValueEntry("body", body)])).ToList();
+        batch.Execute();
+        await Task.WhenAll(adds);
+    }
+    await consuming.WaitAsync(TimeSpan.FromMinutes(5));
+    return count / clock.Elapsed.TotalSeconds;
+}

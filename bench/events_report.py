@@ -1,0 +1,47 @@
+"""Turns the outputs of bench/events.sh into bench/results/events-<stamp>.{json,md} and the README table."""
+import datetime, json, os, platform, re, subprocess, sys
+
+work = sys.argv[1]
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+bus = json.load(open(os.path.join(work, "bus.json")))
+text = open(os.path.join(work, "redis-benchmark.txt")).read()
+m = re.search(r"([\d.]+) requests per second", text)
+redis_benchmark = float(m.group(1)) if m else None
+
+strata = {r["backend"]: r for r in bus["results"] if r["kind"] == "strata"}
+raw = {r["backend"]: r["events_per_second"] for r in bus["results"] if r["kind"] == "raw"}
+rows = []  # (what, measured, target, met)
+e = strata["embedded"]
+rows.append(("embedded log, in process: publish+consume events/s", f"{e['events_per_second']:,.0f}", ">= 100,000", e["events_per_second"] >= 100_000))
+h = strata["embedded-http"]
+rows.append(("embedded log over HTTP (microservices): events/s", f"{h['events_per_second']:,.0f}", "-", None))
+for name in ("nats", "redis"):
+    s = strata[name]
+    ratio = s["events_per_second"] / raw[name]
+    rows.append((f"{name}: events/s, Strata bus / bare client (same run)", f"{s['events_per_second']:,.0f} / {raw[name]:,.0f} = {ratio:.2f}", ">= 0.50", ratio >= 0.5))
+for name in ("embedded", "embedded-http", "nats", "redis"):
+    s = strata[name]
+    rows.append((f"{name}: end-to-end latency p50 / p99 at {bus['rate']} events/s", f"{s['latency_p50_ms']:.2f} / {s['latency_p99_ms']:.2f} ms", "p99 <= 5 ms",
+                 s["latency_p99_ms"] <= 5.0 if name != "embedded-http" else None))
+if redis_benchmark:
+    rows.append(("redis-benchmark XADD (256 B, -P 100, publish only): requests/s", f"{redis_benchmark:,.0f}", "-", None))
+
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root).stdout.strip()
+stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+header = (f"Event bus, {bus['events']:,} events of {bus['payload_bytes']} B through one consumer group (after a warm-up round), latency at {bus['rate']} events/s for "
+          f"{bus['seconds']} s; {datetime.date.today()}, {os.cpu_count()} cores ({cpu}), commit {commit}. Publisher, consumer and broker share the machine.")
+md = [header, "", "| measurement | measured | target | met |", "|---|---|---|:---:|"]
+for what, measured, target, met in rows:
+    md.append(f"| {what} | {measured} | {target} | {'-' if met is None else ('yes' if met else 'no')} |")
+table = "\n".join(md)
+os.makedirs(os.path.join(root, "bench", "results"), exist_ok=True)
+json.dump({"bus": bus, "redis_benchmark_xadd_per_second": redis_benchmark, "commit": commit}, open(os.path.join(root, "bench", "results", f"events-{stamp}.json"), "w"), indent=2)
+open(os.path.join(root, "bench", "results", f"events-{stamp}.md"), "w").write(table + "\n")
+readme = os.path.join(root, "README.md")
+text = open(readme).read()
+start, end = "<!-- bench:events:start -->", "<!-- bench:events:end -->"
+if start in text:
+    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+    open(readme, "w").write(text)
+print(table)
