@@ -62,8 +62,22 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
         ObjectDisposedException.ThrowIf(_disposed == 1, this);
         options ??= new SubscriptionOptions();
         var name = $"{_consumerPrefix}-{Interlocked.Increment(ref _consumerSequence)}";
-        var consumer = await transport.OpenConsumerAsync(topic, group, new ConsumerSettings(name, options.AckWait, options.MaxInFlight), cancellationToken);
-        var subscription = new EventSubscription(this, consumer, topic, group, name, handler, options);
+        var consumer = await transport.OpenConsumerAsync(topic, group, new ConsumerSettings(name, options.AckWait, options.MaxInFlight) { FromStart = options.FromStart }, cancellationToken);
+        var subscription = new EventSubscription(this, consumer, topic, group, name, handler, null, options);
+        _subscriptions[subscription] = 0;
+        subscription.Start();
+        return subscription;
+    }
+
+    public async Task<IAsyncDisposable> SubscribeBatchAsync(string topic, string group, Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task> handler,
+        SubscriptionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ObjectDisposedException.ThrowIf(_disposed == 1, this);
+        options ??= new SubscriptionOptions();
+        var name = $"{_consumerPrefix}-{Interlocked.Increment(ref _consumerSequence)}";
+        var consumer = await transport.OpenConsumerAsync(topic, group, new ConsumerSettings(name, options.AckWait, options.MaxInFlight) { FromStart = options.FromStart }, cancellationToken);
+        var subscription = new EventSubscription(this, consumer, topic, group, name, (e, ct) => handler([e], ct), handler, options);
         _subscriptions[subscription] = 0;
         subscription.Start();
         return subscription;

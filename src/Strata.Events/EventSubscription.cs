@@ -9,7 +9,8 @@ namespace Strata.Events;
 /// <summary>One group member's loop (see <see cref="EventBus"/>). A batch is acknowledged only after every event in it
 /// was handled or dead-lettered; when the process stops mid-batch the rest is left unacknowledged for redelivery.</summary>
 internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, string topic, string group, string name,
-    Func<ReceivedEvent, CancellationToken, Task> handler, SubscriptionOptions options) : IAsyncDisposable
+    Func<ReceivedEvent, CancellationToken, Task> handler, Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task>? batchHandler,
+    SubscriptionOptions options) : IAsyncDisposable
 {
     private static readonly TimeSpan FetchWait = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
@@ -99,6 +100,20 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
             }
         }
         var handled = new List<(Delivery Delivery, string? EventId)>(work.Count);
+        if (batchHandler is not null && work.Count > 0 && work.All(w => w.Event is not null) && work.All(w => w.Delivery.DeliveryCount <= options.MaxDeliveries))
+        {
+            switch (await HandleBatchAsync([.. work.Select(w => w.Event!)], token))
+            {
+                case true:
+                    handled.AddRange(work.Select(w => (w.Delivery, (string?)w.Event!.Id)));
+                    work.Clear();
+                    break;
+                case null:
+                    return; // stopping: nothing of the batch is acknowledged
+                default:
+                    break; // each event alone below, so only the bad ones are dead-lettered
+            }
+        }
         var byKey = work.GroupBy(w => w.Delivery.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
         var gate = new Lock();
         await Parallel.ForEachAsync(byKey, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = CancellationToken.None },
@@ -168,6 +183,42 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
                 catch (OperationCanceledException)
                 {
                     return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>True when the batch handler succeeded, false when it kept failing, null when stopping interrupted it.</summary>
+    private async Task<bool?> HandleBatchAsync(IReadOnlyList<ReceivedEvent> events, CancellationToken token)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await batchHandler!(events, token);
+                Interlocked.Add(ref _handled, events.Count);
+                EventMetrics.Handled.Add(events.Count, EventMetrics.Tags(topic, group));
+                return true;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception e) when (e is Strata.Contracts.Errors.InputValidationException || attempt >= options.MaxAttempts)
+            {
+                return false;
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _retries);
+                EventMetrics.Retries.Add(1, EventMetrics.Tags(topic, group));
+                try
+                {
+                    await Task.Delay(Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay), token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
                 }
             }
         }

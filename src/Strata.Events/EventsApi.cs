@@ -115,7 +115,7 @@ public static class EventsApi
         Range("wait_ms", r.WaitMs, 0, 30_000);
         Range("ack_wait_ms", r.AckWaitMs, 100, 3_600_000);
         Range("max_ack_pending", r.MaxAckPending, 1, 100_000);
-        return await sessions.GetAsync(topic, group, new ConsumerSettings(consumer, TimeSpan.FromMilliseconds(r.AckWaitMs), r.MaxAckPending), ct);
+        return await sessions.GetAsync(topic, group, new ConsumerSettings(consumer, TimeSpan.FromMilliseconds(r.AckWaitMs), r.MaxAckPending) { FromStart = r.FromStart }, ct);
     }
 
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<FetchResponse>> Fetch(string topic, string group, FetchRequest? request, BrokerSessions sessions, CancellationToken ct)

@@ -21,7 +21,7 @@ public sealed partial class PredictionRequests(ServingService serving, IEventSub
         try
         {
             await using var subscription = await subscriber.SubscribeAsync(EventTopics.PredictionRequested, ConsumerGroup, HandleAsync,
-                new SubscriptionOptions { MaxInFlight = 256, Concurrency = 4 }, stoppingToken);
+                new SubscriptionOptions { MaxInFlight = 256, Concurrency = 4, FromStart = true }, stoppingToken);
             await Task.Delay(Timeout.Infinite, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -26,7 +26,7 @@ public sealed partial class TrainingRequests(ITrainingClient training, IEventSub
                 }
                 LogRequested(logger, requested.RequestId, requested.Request.Model);
                 await training.TrainAsync(requested.Request with { RequestId = requested.RequestId }, ct);
-            }, new SubscriptionOptions { MaxInFlight = 1, AckWait = MaxTrainingTime, MaxAttempts = 2 }, stoppingToken);
+            }, new SubscriptionOptions { MaxInFlight = 1, AckWait = MaxTrainingTime, MaxAttempts = 2, FromStart = true }, stoppingToken);
             await Task.Delay(Timeout.Infinite, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -368,7 +368,7 @@ public sealed class FeatureStoreTests
     }
 
     [Fact]
-    public async Task StreamedEvents_ReachTheOnlineStoreAtOnceAndTheOfflineStoreOnFlush()
+    public async Task StreamedEvents_ReachTheOnlineAndOfflineStoresBeforeTheyAreAcknowledged_BadOnesAreDeadLettered()
     {
         await using var modules = await InProcessModules.StartAsync();
         var events = modules.Get<IEventPublisher>();
@@ -385,14 +385,14 @@ public sealed class FeatureStoreTests
 
         var online = await Eventually.ValueAsync(() => OnlineAsync(features, ["s1", "s2"], "card_stats:amount_sum_10m"),
             r => Equals(r.Results[1].Values[0], 15.0) && Equals(r.Results[1].Values[1], 7.0), TimeSpan.FromSeconds(10), "streamed rows online");
-        Assert.Equal([15.0, 7.0], online.Results[1].Values); // the bad event was skipped, the rest kept flowing
-        Assert.False(modules.Get<OfflineStore>().HasData(SampleFeatureRepository.CardStats));
-
-        await modules.Get<StreamIngestion>().FlushAsync(CancellationToken.None);
-
+        Assert.Equal([15.0, 7.0], online.Results[1].Values); // the bad event was set aside, the rest kept flowing
         var offline = await features.GetHistoricalFeaturesAsync(new HistoricalFeaturesRequest(
             Columns(("card_id", ["s1", "s2"]), ("event_timestamp", [Ts(Now), Ts(Now)])), Features: ["card_stats:amount_count_10m"]));
         Assert.Equal([2L, 1L], offline.Data!["amount_count_10m"]);
+        var letters = await Eventually.ValueAsync(() => Task.FromResult(modules.Get<Strata.Events.EventsAdmin>().DeadLetters(StreamIngestion.ConsumerGroup, null, null, 10)),
+            l => l.Count == 1, TimeSpan.FromSeconds(20), "the bad event in the dead letters");
+        Assert.Equal(99.0, letters[0].Event.GetProperty("data").GetProperty("amount").GetDouble());
+        Assert.Contains("event_timestamp", letters[0].Error, StringComparison.Ordinal);
     }
 
     [Fact]

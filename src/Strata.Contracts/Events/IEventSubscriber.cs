@@ -9,4 +9,11 @@ public interface IEventSubscriber
     /// <returns>Disposing the result leaves the group (unfinished events go back to the other members).</returns>
     Task<IAsyncDisposable> SubscribeAsync(string topic, string group, Func<ReceivedEvent, CancellationToken, Task> handler,
         SubscriptionOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="SubscribeAsync"/>, but the handler gets the events of one fetch together (up to
+    /// <see cref="SubscriptionOptions.MaxInFlight"/>, in order), and they are acknowledged only after it returns: for
+    /// handlers that write a batch at once. When the batch keeps failing, each event is tried alone and only those that
+    /// still fail are dead-lettered.</summary>
+    Task<IAsyncDisposable> SubscribeBatchAsync(string topic, string group, Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task> handler,
+        SubscriptionOptions? options = null, CancellationToken cancellationToken = default);
 }

@@ -7,6 +7,11 @@ public sealed record SubscriptionOptions
 {
     public int MaxInFlight { get; init; } = 64;
 
+    /// <summary>Where a group that does not exist yet starts: at the oldest retained event (true: nothing published
+    /// before the group's first member ran is missed; what the platform's own consumers use) or at the end of the topic
+    /// (false, the default: only events published from now on).</summary>
+    public bool FromStart { get; init; }
+
     public int Concurrency { get; init; } = 1;
 
     /// <summary>Attempts per delivery before the event is dead-lettered.</summary>

@@ -62,7 +62,7 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
                 {
                     store.Append(e, e.Envelope);
                     return Task.CompletedTask;
-                }, new SubscriptionOptions { MaxInFlight = 256 }, stoppingToken);
+                }, new SubscriptionOptions { MaxInFlight = 256, FromStart = true }, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException && attempt < 30)
             {

@@ -58,7 +58,7 @@ public sealed partial class EmbeddedEventLog(string directory, EmbeddedLogOption
         var log = Topic(topic);
         lock (log.Gate)
         {
-            return ValueTask.FromResult<IEventConsumer>(new EmbeddedConsumer(log, log.Group(group), settings));
+            return ValueTask.FromResult<IEventConsumer>(new EmbeddedConsumer(log, log.Group(group, settings.FromStart), settings));
         }
     }
 

@@ -247,11 +247,11 @@ internal sealed class TopicLog : IDisposable
         return null;
     }
 
-    public GroupCursor Group(string group)
+    public GroupCursor Group(string group, bool fromStart)
     {
         if (!_groups.TryGetValue(group, out var cursor))
         {
-            cursor = new GroupCursor(this, group, System.IO.Path.Combine(GroupsDirectory, group + ".json"), NextOffset);
+            cursor = new GroupCursor(this, group, System.IO.Path.Combine(GroupsDirectory, group + ".json"), fromStart ? FirstOffset : NextOffset);
             cursor.Save();
             _groups[group] = cursor;
         }

@@ -41,7 +41,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
         /// <summary>Creates the group (at the end of the topic) and this member before anything is published to it.</summary>
         public async Task JoinAsync(CancellationToken cancellationToken)
         {
-            var request = new FetchRequest(settings.ConsumerName, 1, 0, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending);
+            var request = new FetchRequest(settings.ConsumerName, 1, 0, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending, settings.FromStart);
             using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/join")
             {
                 Content = JsonContent.Create(request, options: StrataJson.Options),
@@ -51,7 +51,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
 
         public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
         {
-            var request = new FetchRequest(settings.ConsumerName, max, (int)wait.TotalMilliseconds, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending);
+            var request = new FetchRequest(settings.ConsumerName, max, (int)wait.TotalMilliseconds, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending, settings.FromStart);
             var response = await ModuleHttp.SendAsync<FetchResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/fetch")
             {
                 Content = JsonContent.Create(request, options: StrataJson.Options),

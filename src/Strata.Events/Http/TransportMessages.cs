@@ -10,7 +10,7 @@ public sealed record PublishMessagesRequest(IReadOnlyList<WireMessage>? Messages
 
 public sealed record PublishMessagesResponse(int Accepted);
 
-public sealed record FetchRequest(string? Consumer, int Max = 64, int WaitMs = 1000, int AckWaitMs = 30_000, int MaxAckPending = 256);
+public sealed record FetchRequest(string? Consumer, int Max = 64, int WaitMs = 1000, int AckWaitMs = 30_000, int MaxAckPending = 256, bool FromStart = false);
 
 public sealed record WireDelivery(string Id, string Key, string? TargetGroup, int DeliveryCount, long Sequence, JsonElement Event);
 

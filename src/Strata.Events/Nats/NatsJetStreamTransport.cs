@@ -112,7 +112,7 @@ public sealed class NatsJetStreamTransport : IEventTransport
                 DurableName = name,
                 AckPolicy = ConsumerConfigAckPolicy.Explicit,
                 AckWait = settings.AckWait,
-                DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+                DeliverPolicy = settings.FromStart ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.New,
                 MaxAckPending = 4096,
                 MaxDeliver = -1,
             }, cancellationToken);

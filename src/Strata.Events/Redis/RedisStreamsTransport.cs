@@ -81,7 +81,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         var database = await DatabaseAsync();
         try
         {
-            await database.StreamCreateConsumerGroupAsync(StreamKey(topic), group, StreamPosition.NewMessages, createStream: true);
+            await database.StreamCreateConsumerGroupAsync(StreamKey(topic), group, settings.FromStart ? StreamPosition.Beginning : StreamPosition.NewMessages, createStream: true);
         }
         catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
         {

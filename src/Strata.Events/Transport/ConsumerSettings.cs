@@ -5,5 +5,8 @@ namespace Strata.Events.Transport;
 /// hold at once (backpressure).</summary>
 public sealed record ConsumerSettings(string ConsumerName, TimeSpan AckWait, int MaxAckPending)
 {
+    /// <summary>A group created by this member starts at the oldest retained message (else at the end of the topic).</summary>
+    public bool FromStart { get; init; }
+
     public static ConsumerSettings Default(string consumerName) => new(consumerName, TimeSpan.FromSeconds(30), 256);
 }

@@ -14,8 +14,9 @@ public interface IEventTransport : IAsyncDisposable
     /// them. A message whose <see cref="OutgoingMessage.Id"/> was accepted within the dedup window is not stored twice.</summary>
     ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default);
 
-    /// <summary>Joins the consumer group as one member. A group created now starts at the end of the topic
-    /// (it receives messages published from now on); an existing group resumes where it was.</summary>
+    /// <summary>Joins the consumer group as one member. A group created now starts at the end of the topic (it receives
+    /// messages published from now on), or at the oldest retained message with <see cref="ConsumerSettings.FromStart"/>;
+    /// an existing group resumes where it was.</summary>
     ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default);
 
     /// <summary>Lag and redelivery counts of every group this broker knows for the topic.</summary>

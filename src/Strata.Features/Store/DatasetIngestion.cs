@@ -25,7 +25,7 @@ public sealed partial class DatasetIngestion(FeatureRepository repository, PushS
         try
         {
             await using var subscription = await subscriber.SubscribeAsync(EventTopics.DataIngested, ConsumerGroup, OnIngestedAsync,
-                cancellationToken: stoppingToken);
+                new SubscriptionOptions { FromStart = true }, stoppingToken);
             await Task.Delay(Timeout.Infinite, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

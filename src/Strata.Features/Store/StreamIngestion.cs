@@ -1,27 +1,20 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 
 namespace Strata.Features.Store;
 
-/// <summary>The streaming path of push sources that name a topic: each event (one row object, or an array of rows) is
-/// written to the online store at once, through the same validation as <c>POST /push</c>, and buffered for the offline
-/// store, which gets one Parquet file per <see cref="FlushRows"/> rows or <see cref="FlushInterval"/> (and on stop).
-/// An event that fails validation is logged and skipped: retrying cannot make bad data good.</summary>
-public sealed partial class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber, TimeProvider time,
-    ILogger<StreamIngestion> logger) : BackgroundService
+/// <summary>The streaming path of push sources that name a topic: the events of one fetch (each one row object, or an
+/// array of rows) are written to the online and the offline store together, through the same validation as
+/// <c>POST /push</c>, before the bus acknowledges them, so a crash loses nothing (the offline store gets one Parquet
+/// file per fetched batch; its compaction merges them). When a batch fails validation, each event is tried alone and
+/// the bad ones go to the dead letters; the stream keeps flowing.</summary>
+public sealed class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber) : BackgroundService
 {
     public const string ConsumerGroup = "features";
-    public const int FlushRows = 10_000;
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
-
-    private readonly Dictionary<string, List<JsonElement>> _pending = new(StringComparer.Ordinal);
-    // Never disposed: the final flush runs as the host stops, possibly after the container disposed this service.
-    private readonly SemaphoreSlim _flushLock = new(1, 1);
-    private readonly Lock _bufferLock = new();
+    public const int MaxBatchEvents = 1000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,14 +23,10 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
         {
             foreach (var source in repository.Sources.Where(s => s.Topic is not null))
             {
-                subscriptions.Add(await subscriber.SubscribeAsync(source.Topic!, ConsumerGroup, (e, ct) => OnEventAsync(source, e, ct),
-                    new SubscriptionOptions { MaxInFlight = 256 }, stoppingToken));
+                subscriptions.Add(await subscriber.SubscribeBatchAsync(source.Topic!, ConsumerGroup, (events, ct) => OnEventsAsync(source, events, ct),
+                    new SubscriptionOptions { MaxInFlight = MaxBatchEvents, FromStart = true }, stoppingToken));
             }
-            using var timer = new PeriodicTimer(FlushInterval, time);
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(CancellationToken.None);
-            }
+            await Task.Delay(Timeout.Infinite, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -48,79 +37,24 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
             {
                 await subscription.DisposeAsync();
             }
-            await FlushAsync(CancellationToken.None);
         }
     }
 
-    private async Task OnEventAsync(PushSource source, ReceivedEvent e, CancellationToken cancellationToken)
+    private async Task OnEventsAsync(PushSource source, IReadOnlyList<ReceivedEvent> events, CancellationToken cancellationToken)
     {
-        var rows = e.Data.ValueKind == JsonValueKind.Array ? [.. e.Data.EnumerateArray().Select(r => r.Clone())] : new List<JsonElement> { e.Data.Clone() };
-        FeatureColumns df;
-        try
+        var rows = new List<JsonElement>();
+        foreach (var e in events)
         {
-            df = Columns(rows);
-            await push.PushAsync(new PushRequest(source.Name, df, PushTargets.Online), announce: false, cancellationToken);
-        }
-        catch (InputValidationException invalid)
-        {
-            LogSkipped(logger, e.Id, e.Topic, invalid.Message);
-            return;
-        }
-        bool full;
-        lock (_bufferLock)
-        {
-            if (!_pending.TryGetValue(source.Name, out var buffer))
+            if (e.Data.ValueKind == JsonValueKind.Array)
             {
-                buffer = [];
-                _pending[source.Name] = buffer;
+                rows.AddRange(e.Data.EnumerateArray());
             }
-            buffer.AddRange(rows);
-            full = buffer.Count >= FlushRows;
-        }
-        if (full)
-        {
-            await FlushAsync(cancellationToken);
-        }
-    }
-
-    /// <summary>Writes every buffered row to the offline store (one file per source).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        await _flushLock.WaitAsync(cancellationToken);
-        try
-        {
-            List<(string Source, List<JsonElement> Rows)> batches;
-            lock (_bufferLock)
+            else
             {
-                batches = [.. _pending.Where(p => p.Value.Count > 0).Select(p => (p.Key, p.Value))];
-                _pending.Clear();
-            }
-            foreach (var (source, rows) in batches)
-            {
-                try
-                {
-                    await push.PushAsync(new PushRequest(source, Columns(rows), PushTargets.Offline), announce: true, cancellationToken);
-                }
-                catch (InputValidationException e)
-                {
-                    // Cannot happen for rows the online write accepted; if it does, they are reported, not retried.
-                    LogFlushFailed(logger, rows.Count, source, e.Message);
-                }
-                catch (Exception e) when (e is IOException or DependencyUnavailableException)
-                {
-                    // The disk or a dependency failed: keep the rows for the next flush.
-                    LogFlushFailed(logger, rows.Count, source, e.Message + " (kept for the next flush)");
-                    lock (_bufferLock)
-                    {
-                        _pending[source] = _pending.TryGetValue(source, out var newer) ? [.. rows, .. newer] : rows;
-                    }
-                }
+                rows.Add(e.Data);
             }
         }
-        finally
-        {
-            _flushLock.Release();
-        }
+        await push.PushAsync(new PushRequest(source.Name, Columns(rows), PushTargets.OnlineAndOffline), announce: true, cancellationToken);
     }
 
     /// <summary>Row objects to columns; a column a row lacks is null there (and rejected if required).</summary>
@@ -153,9 +87,4 @@ public sealed partial class StreamIngestion(FeatureRepository repository, PushSe
         return df;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped event {Id} on {Topic}: {Reason}")]
-    private static partial void LogSkipped(ILogger logger, string id, string topic, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Rows} streamed rows of {Source} to the offline store: {Reason}")]
-    private static partial void LogFlushFailed(ILogger logger, int rows, string source, string reason);
 }
