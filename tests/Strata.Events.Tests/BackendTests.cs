@@ -41,12 +41,12 @@ public sealed class EmbeddedEventLogTests : EventTransportConformance
     }
 }
 
-/// <summary>One nats-server (JetStream, file storage) per test class; each test uses its own topic.</summary>
-public sealed class NatsFixture : IAsyncLifetime
+/// <summary>A real server for the test classes that share it (started once, stopped by pid at the end).</summary>
+public abstract class ServerFixture<T>(Func<Task<T?>> start) : IAsyncLifetime where T : ServerProcess
 {
-    public NatsServer? Server { get; private set; }
+    public T? Server { get; private set; }
 
-    public async Task InitializeAsync() => Server = await NatsServer.StartAsync();
+    public async Task InitializeAsync() => Server = await start();
 
     public async Task DisposeAsync()
     {
@@ -56,6 +56,9 @@ public sealed class NatsFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>One nats-server (JetStream, file storage) per test class; each test uses its own topic.</summary>
+public sealed class NatsFixture() : ServerFixture<NatsServer>(NatsServer.StartAsync);
 
 public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTransportConformance, IClassFixture<NatsFixture>
 {
@@ -74,20 +77,7 @@ public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTranspo
 }
 
 /// <summary>One redis-server with an fsync'd append-only file (so a restart keeps what it acknowledged).</summary>
-public sealed class RedisFixture : IAsyncLifetime
-{
-    public RedisServer? Server { get; private set; }
-
-    public async Task InitializeAsync() => Server = await RedisServer.StartAsync(appendOnly: true);
-
-    public async Task DisposeAsync()
-    {
-        if (Server is not null)
-        {
-            await Server.DisposeAsync();
-        }
-    }
-}
+public sealed class RedisFixture() : ServerFixture<RedisServer>(() => RedisServer.StartAsync(appendOnly: true));
 
 public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransportConformance, IClassFixture<RedisFixture>
 {
