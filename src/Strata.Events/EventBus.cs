@@ -61,9 +61,26 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
     {
         ObjectDisposedException.ThrowIf(_disposed == 1, this);
         options ??= new SubscriptionOptions();
+        return await StartAsync(topic, group, handler, null, options, cancellationToken);
+    }
+
+    private async Task<IAsyncDisposable> StartAsync(string topic, string group, Func<ReceivedEvent, CancellationToken, Task> handler,
+        Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task>? batchHandler, SubscriptionOptions options, CancellationToken cancellationToken)
+    {
         var name = $"{_consumerPrefix}-{Interlocked.Increment(ref _consumerSequence)}";
-        var consumer = await transport.OpenConsumerAsync(topic, group, new ConsumerSettings(name, options.AckWait, options.MaxInFlight) { FromStart = options.FromStart }, cancellationToken);
-        var subscription = new EventSubscription(this, consumer, topic, group, name, handler, null, options);
+        var settings = new ConsumerSettings(name, options.AckWait, options.MaxInFlight) { FromStart = options.FromStart };
+        ValueTask<IEventConsumer> Join(CancellationToken ct) => transport.OpenConsumerAsync(topic, group, settings, ct);
+        IEventConsumer? consumer = null;
+        try
+        {
+            consumer = await Join(cancellationToken);
+        }
+        catch (Exception e) when (e is not (ArgumentException or OperationCanceledException or ObjectDisposedException))
+        {
+            // The broker is not there yet: the member joins in the background as soon as it is.
+            LogConsumerTrouble(logger, name, topic, group, "cannot join yet: " + e.Message);
+        }
+        var subscription = new EventSubscription(this, consumer, Join, topic, group, name, handler, batchHandler, options);
         _subscriptions[subscription] = 0;
         subscription.Start();
         return subscription;
@@ -75,12 +92,7 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
         ArgumentNullException.ThrowIfNull(handler);
         ObjectDisposedException.ThrowIf(_disposed == 1, this);
         options ??= new SubscriptionOptions();
-        var name = $"{_consumerPrefix}-{Interlocked.Increment(ref _consumerSequence)}";
-        var consumer = await transport.OpenConsumerAsync(topic, group, new ConsumerSettings(name, options.AckWait, options.MaxInFlight) { FromStart = options.FromStart }, cancellationToken);
-        var subscription = new EventSubscription(this, consumer, topic, group, name, (e, ct) => handler([e], ct), handler, options);
-        _subscriptions[subscription] = 0;
-        subscription.Start();
-        return subscription;
+        return await StartAsync(topic, group, (e, ct) => handler([e], ct), handler, options, cancellationToken);
     }
 
     internal void Forget(EventSubscription subscription) => _subscriptions.TryRemove(subscription, out _);

@@ -8,10 +8,13 @@ namespace Strata.Events;
 
 /// <summary>One group member's loop (see <see cref="EventBus"/>). A batch is acknowledged only after every event in it
 /// was handled or dead-lettered; when the process stops mid-batch the rest is left unacknowledged for redelivery.</summary>
-internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, string topic, string group, string name,
-    Func<ReceivedEvent, CancellationToken, Task> handler, Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task>? batchHandler,
+internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Func<CancellationToken, ValueTask<IEventConsumer>> join, string topic,
+    string group, string name, Func<ReceivedEvent, CancellationToken, Task> handler, Func<IReadOnlyList<ReceivedEvent>, CancellationToken, Task>? batchHandler,
     SubscriptionOptions options) : IAsyncDisposable
 {
+    // Null until the member has joined its group: a broker that is not reachable yet (starting beside this process,
+    // restarting) is joined in the background, with backoff.
+    private IEventConsumer? _consumer = joined;
     private static readonly TimeSpan FetchWait = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
     private Task _pump = Task.CompletedTask;
@@ -31,7 +34,8 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
         {
             try
             {
-                var batch = await consumer.FetchAsync(options.MaxInFlight, FetchWait, token);
+                _consumer ??= await join(token);
+                var batch = await _consumer.FetchAsync(options.MaxInFlight, FetchWait, token);
                 if (batch.Count > 0)
                 {
                     await ProcessAsync(batch, token);
@@ -135,7 +139,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
         done.AddRange(handled.Select(h => h.Delivery));
         if (done.Count > 0)
         {
-            await consumer.AckAsync(done, CancellationToken.None);
+            await _consumer!.AckAsync(done, CancellationToken.None);
         }
     }
 
@@ -275,7 +279,10 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer consumer, s
         bus.Forget(this);
         await _stopping.CancelAsync();
         await _pump;
-        await consumer.DisposeAsync();
+        if (_consumer is not null)
+        {
+            await _consumer.DisposeAsync();
+        }
         _stopping.Dispose();
     }
 }

@@ -8,6 +8,7 @@ using Strata.Contracts.Training;
 using Strata.Events;
 using Strata.Events.Http;
 using Strata.Events.Inbox;
+using Strata.Events.Nats;
 using Strata.Testing;
 
 namespace Strata.EndToEnd.Tests;
@@ -19,16 +20,27 @@ namespace Strata.EndToEnd.Tests;
 /// dead letter re-driven.</summary>
 public sealed class EventFlowScenarioTests
 {
-    [Theory]
-    [InlineData("monolith")]
-    [InlineData("microservices")]
-    public async Task Up_SeedEventFlows_RunThroughTheBusInEveryTopology(string topology)
+    /// <param name="backend">embedded (the log kept by the events module; this test reaches it through the front door)
+    /// or nats (a real nats-server every process connects to, as a scale-out deployment would).</param>
+    [SkippableTheory]
+    [InlineData("monolith", "embedded")]
+    [InlineData("microservices", "embedded")]
+    [InlineData("microservices", "nats")]
+    public async Task Up_SeedEventFlows_RunThroughTheBusInEveryTopology(string topology, string backend)
     {
         using var folder = new TempFolder();
-        await using var up = await StrataUp.StartAsync(topology, folder.Path);
+        await using var nats = backend == "nats" ? await NatsServer.StartAsync() : null;
+        Skip.If(backend == "nats" && nats is null, NatsServer.InstallHint);
+        var environment = nats is null ? null : new Dictionary<string, string>
+        {
+            ["Strata__Events__Backend"] = "nats",
+            ["Strata__Events__Nats"] = nats.Url,
+        };
+        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: environment);
         var http = up.Http;
         using var inbox = new SqliteInbox(Path.Combine(folder.Path, "test-inbox.db"), TimeProvider.System, TimeSpan.FromDays(1));
-        await using var bus = new EventBus(new HttpEventTransport(new HttpClient { BaseAddress = http.BaseAddress }),
+        await using var bus = new EventBus(nats is null ? new HttpEventTransport(new HttpClient { BaseAddress = http.BaseAddress })
+                : new NatsJetStreamTransport(nats.Url, "strata", TimeSpan.FromDays(7), TimeSpan.FromMinutes(2)),
             new CloudEventCodec(TimeProvider.System, "/e2e"), inbox, NullLogger<EventBus>.Instance);
         var computed = new Collector();
         var trained = new Collector();

@@ -115,5 +115,21 @@ public sealed class HttpEventTransportTests : EventTransportConformance, IAsyncL
 
     protected override async Task StopBrokerAsync() => await _host!.StopAsync();
 
+    [Fact]
+    public async Task Subscribe_WhileTheBrokerIsDown_JoinsWhenItComesUp()
+    {
+        await _host!.StopAsync();
+        using var inbox = new Strata.Events.Inbox.SqliteInbox(Path.Combine(Folder.Path, "inbox-late.db"), TimeProvider.System, TimeSpan.FromDays(1));
+        await using var bus = new EventBus(await OpenAsync(), new CloudEventCodec(TimeProvider.System, "/t"), inbox,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventBus>.Instance);
+        var received = new Collector();
+
+        await bus.SubscribeAsync(Topic, "late", received.Handle, new Strata.Contracts.Events.SubscriptionOptions { FromStart = true });
+        await _host.StartAgainAsync();
+        await bus.PublishAsync(Topic, "s", new { n = 1 });
+
+        Assert.Single(await received.WaitForAsync(1, TimeSpan.FromSeconds(30)));
+    }
+
     Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
 }

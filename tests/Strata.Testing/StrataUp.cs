@@ -54,7 +54,9 @@ public sealed class StrataUp : IAsyncDisposable
     }
 
     /// <summary>Starts <c>strata up</c> and waits until the gateway answers <c>/health/ready</c>.</summary>
-    public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null)
+    /// <param name="environment">Extra environment of the process (and so of the module processes it supervises),
+    /// e.g. <c>Strata__Events__Backend</c>.</param>
+    public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         // A port found free can be taken (e.g. as the local port of some outbound connection) before strata binds it;
         // when the port was ours to choose, choose again.
@@ -62,7 +64,7 @@ public sealed class StrataUp : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(topology, dataDirectory, port ?? FreePort());
+                return await StartOnceAsync(topology, dataDirectory, port ?? FreePort(), environment);
             }
             catch (PortTakenException) when (port is null && attempt < 3)
             {
@@ -72,10 +74,14 @@ public sealed class StrataUp : IAsyncDisposable
 
     private sealed class PortTakenException(string message) : InvalidOperationException(message);
 
-    private static async Task<StrataUp> StartOnceAsync(string topology, string dataDirectory, int chosen)
+    private static async Task<StrataUp> StartOnceAsync(string topology, string dataDirectory, int chosen, IReadOnlyDictionary<string, string>? environment)
     {
-        var process = Process.Start(StrataExecutable.StartInfo("up", "--topology", topology,
-            "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory))!;
+        var start = StrataExecutable.StartInfo("up", "--topology", topology, "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        var process = Process.Start(start)!;
         var up = new StrataUp(process, topology, chosen, dataDirectory);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (DateTime.UtcNow < deadline)
