@@ -42,7 +42,13 @@ internal sealed class ModuleProcess(string module, int port, string dataDirector
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        Process?.Dispose();
+        if (Process is { } previous)
+        {
+            // An exited process may still be delivering its last output lines; disposing it under its reader threads
+            // throws on them and takes the supervisor down. WaitForExit() returns once its output is drained.
+            previous.WaitForExit();
+            previous.Dispose();
+        }
         Process = process;
     }
 
