@@ -37,7 +37,9 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
         {
             return;
         }
-        using var activity = EventMetrics.ActivitySource.StartActivity($"publish {topic}", System.Diagnostics.ActivityKind.Producer);
+        // Every event belongs to a trace: the caller's, a span of ours when something listens, else a new one.
+        using var activity = EventMetrics.ActivitySource.StartActivity($"publish {topic}", System.Diagnostics.ActivityKind.Producer)
+            ?? (System.Diagnostics.Activity.Current is null ? new System.Diagnostics.Activity($"publish {topic}").Start() : null);
         var messages = new OutgoingMessage[events.Count];
         for (var i = 0; i < messages.Length; i++)
         {

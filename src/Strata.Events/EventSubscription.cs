@@ -253,10 +253,16 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
         return true;
     }
 
+    /// <summary>The handler runs in the event's trace: a span of <see cref="EventMetrics.ActivitySource"/> when something
+    /// listens, else a bare activity, so what the handler publishes carries the same trace id either way.</summary>
     private Activity? StartActivity(ReceivedEvent received)
     {
         ActivityContext.TryParse(received.TraceParent, null, out var parent);
         var activity = EventMetrics.ActivitySource.StartActivity($"process {topic}", ActivityKind.Consumer, parent);
+        if (activity is null && received.TraceParent is not null)
+        {
+            return new Activity($"process {topic}").SetParentId(received.TraceParent).Start();
+        }
         activity?.SetTag("messaging.destination.name", topic);
         activity?.SetTag("messaging.consumer.group.name", group);
         activity?.SetTag("messaging.message.id", received.Id);

@@ -64,7 +64,8 @@ public sealed class EventFlowScenarioTests
         var before = await PostJsonAsync(http, "/predict", new { age = 35, income = 50000 });
         Assert.Equal("1", before.GetProperty("model_version").GetString());
         await bus.PublishAsync(EventTopics.TrainingRequested, "seed", new TrainingRequestedEvent("train-1", new TrainingRequest { Trees = 20, Seed = 7 }));
-        var model = (await trained.WaitForAsync(1, TimeSpan.FromSeconds(120))).Single().DataAs<ModelTrainedEvent>()!;
+        var trainedEvent = (await trained.WaitForAsync(1, TimeSpan.FromSeconds(120))).Single();
+        var model = trainedEvent.DataAs<ModelTrainedEvent>()!;
         Assert.Equal(("seed", 2, "champion", "train-1"), (model.Model, model.Version, model.Alias, model.RequestId));
         var after = await Eventually.ValueAsync(() => PostJsonAsync(http, "/predict", new { age = 35, income = 50000 }),
             p => p.GetProperty("model_version").GetString() == "2", TimeSpan.FromSeconds(30), "serving v2");
@@ -113,6 +114,11 @@ public sealed class EventFlowScenarioTests
         var audit = await Eventually.ValueAsync(() => GetJsonAsync(http, "/api/events?topic=model.trained&subject=seed/2"),
             a => a.GetProperty("events").GetArrayLength() == 1, TimeSpan.FromSeconds(20), "model.trained in the audit log");
         Assert.Equal("seed/2", audit.GetProperty("events")[0].GetProperty("subject").GetString());
+        // The trace continues across the bus: the request, the training it caused and the model it announced share it.
+        var traceId = trainedEvent.TraceParent![3..35];
+        var trace = await GetJsonAsync(http, $"/api/events?trace_id={traceId}");
+        Assert.Equal([EventTopics.ModelTrained, EventTopics.TrainingRequested], trace.GetProperty("events").EnumerateArray()
+            .Select(e => e.GetProperty("topic").GetString()).Where(t => t is EventTopics.TrainingRequested or EventTopics.ModelTrained).Order());
         var ingestedEvents = await GetJsonAsync(http, "/api/events?topic=data.ingested");
         Assert.Contains(ingestedEvents.GetProperty("events").EnumerateArray(), e => e.GetProperty("data").GetProperty("name").GetString() == "user_profiles");
         var registered = await GetJsonAsync(http, "/api/events?topic=model.registered&subject=seed/2");
