@@ -12,10 +12,6 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
     ILogger<AuditRecorder> logger) : BackgroundService
 {
     public const string ConsumerGroup = "audit";
-    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes once every topic is subscribed (events published after that are all recorded).</summary>
-    public Task Subscribed => _subscribed.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +22,6 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
             {
                 subscriptions.Add(await SubscribeAsync(topic, stoppingToken));
             }
-            _subscribed.TrySetResult();
             using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10), time);
             do
             {
@@ -43,7 +38,6 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
         }
         finally
         {
-            _subscribed.TrySetCanceled(CancellationToken.None);
             foreach (var subscription in subscriptions)
             {
                 await subscription.DisposeAsync();
@@ -51,30 +45,15 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
         }
     }
 
-    private async Task<IAsyncDisposable> SubscribeAsync(string topic, CancellationToken stoppingToken)
-    {
-        // The broker may still be starting (a NATS or Redis server started beside this process): keep trying.
-        for (var attempt = 1; ; attempt++)
+    /// <summary>A broker that is not up yet is joined in the background by the bus.</summary>
+    private Task<IAsyncDisposable> SubscribeAsync(string topic, CancellationToken stoppingToken) =>
+        subscriber.SubscribeAsync(topic, ConsumerGroup, (e, _) =>
         {
-            try
-            {
-                return await subscriber.SubscribeAsync(topic, ConsumerGroup, (e, _) =>
-                {
-                    store.Append(e, e.Envelope);
-                    return Task.CompletedTask;
-                }, new SubscriptionOptions { MaxInFlight = 256, FromStart = true }, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException && attempt < 30)
-            {
-                LogSubscribeFailed(logger, topic, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
-            }
-        }
-    }
+            store.Append(e, e.Envelope);
+            return Task.CompletedTask;
+        }, new SubscriptionOptions { MaxInFlight = 256, FromStart = true }, stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit log: removed {Count} events past retention")]
     private static partial void LogPruned(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit log: cannot subscribe to {Topic} yet: {Reason}")]
-    private static partial void LogSubscribeFailed(ILogger logger, string topic, string reason);
 }
