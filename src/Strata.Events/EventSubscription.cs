@@ -15,6 +15,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
     // Null until the member has joined its group: a broker that is not reachable yet (starting beside this process,
     // restarting) is joined in the background, with backoff.
     private IEventConsumer? _consumer = joined;
+    private readonly System.Diagnostics.TagList _tags = EventMetrics.Tags(topic, group);
     private static readonly TimeSpan FetchWait = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
     private Task _pump = Task.CompletedTask;
@@ -65,7 +66,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
 
     private async Task ProcessAsync(IReadOnlyList<Delivery> batch, CancellationToken token)
     {
-        var tags = EventMetrics.Tags(topic, group);
+        var tags = _tags;
         var done = new List<Delivery>(batch.Count);
         var work = new List<(Delivery Delivery, ReceivedEvent? Event)>(batch.Count);
         foreach (var delivery in batch)
@@ -146,7 +147,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
     /// <summary>True when the delivery is finished (handled or dead-lettered); false when stopping interrupted it.</summary>
     private async Task<bool> HandleAsync(Delivery delivery, ReceivedEvent? received, CancellationToken token)
     {
-        var tags = EventMetrics.Tags(topic, group);
+        var tags = _tags;
         if (received is null)
         {
             return await DeadLetterAsync(delivery, 0, "not a CloudEvents 1.0 JSON envelope", token);
@@ -201,7 +202,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             {
                 await batchHandler!(events, token);
                 Interlocked.Add(ref _handled, events.Count);
-                EventMetrics.Handled.Add(events.Count, EventMetrics.Tags(topic, group));
+                EventMetrics.Handled.Add(events.Count, _tags);
                 return true;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -215,7 +216,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             catch (Exception)
             {
                 Interlocked.Increment(ref _retries);
-                EventMetrics.Retries.Add(1, EventMetrics.Tags(topic, group));
+                EventMetrics.Retries.Add(1, _tags);
                 try
                 {
                     await Task.Delay(Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay), token);
@@ -249,7 +250,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             return false;
         }
         Interlocked.Increment(ref _dead);
-        EventMetrics.DeadLettered.Add(1, EventMetrics.Tags(topic, group));
+        EventMetrics.DeadLettered.Add(1, _tags);
         return true;
     }
 
