@@ -22,7 +22,8 @@ public sealed partial class ConsumerLagMonitor : BackgroundService
         _transport = transport;
         _time = time;
         _logger = logger;
-        EventMetrics.Meter.CreateObservableGauge("strata.events.consumer_lag", () => Measure(s => s.Pending), description: "Messages not yet delivered to the group");
+        EventMetrics.Meter.CreateObservableGauge("strata.events.consumer_lag", () => Measure(s => s.Pending + s.InFlight),
+            description: "Messages the group has not acknowledged yet (Kafka's lag: not delivered, or delivered or prefetched and not acknowledged)");
         EventMetrics.Meter.CreateObservableGauge("strata.events.in_flight", () => Measure(s => s.InFlight), description: "Messages delivered and not yet acknowledged");
         EventMetrics.Meter.CreateObservableGauge("strata.events.redelivered_total", () => Measure(s => s.Redelivered), description: "Deliveries that were repeats");
     }

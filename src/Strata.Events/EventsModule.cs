@@ -43,8 +43,8 @@ public static class EventsModule
             var options = sp.GetRequiredService<IOptions<EventsOptions>>().Value;
             return options.Backend switch
             {
-                "nats" => new NatsJetStreamTransport(options.Nats!, options.Prefix, options.Retention, options.DedupWindow),
-                "redis" => new RedisStreamsTransport(options.Redis!, options.Prefix, options.Retention, options.DedupWindow),
+                "nats" => new NatsJetStreamTransport(options.Nats!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning),
+                "redis" => new RedisStreamsTransport(options.Redis!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning),
                 _ when hostsModule => sp.GetRequiredService<EmbeddedEventLog>(),
                 _ when embeddedLogUrl is not null => new HttpEventTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient(EmbeddedLogClient)),
                 _ => throw new InvalidOperationException("the embedded event log is hosted by the events module: set Strata:Services:events"),

@@ -29,5 +29,15 @@ public sealed class EventsOptions
     /// <summary>A publish of an id seen within this window is not stored again.</summary>
     public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Partitions per topic on NATS and Redis (order per key across a group's members comes from each
+    /// partition being read by one member at a time); the same in every process. The embedded log needs none.</summary>
+    [Range(1, Transport.Partitioning.PartitionOptions.MaxPartitions)]
+    public int Partitions { get; set; } = 4;
+
+    /// <summary>How long a silent group member keeps its partitions before the others take them over.</summary>
+    public TimeSpan MemberTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal Transport.Partitioning.PartitionOptions Partitioning => new() { Partitions = Partitions, MemberTimeout = MemberTimeout };
+
     public EmbeddedLogOptions Embedded { get; set; } = new();
 }

@@ -65,7 +65,7 @@ public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTranspo
     protected override Task<IEventTransport> OpenAsync()
     {
         Skip.If(nats.Server is null, NatsServer.InstallHint);
-        return Task.FromResult<IEventTransport>(new NatsJetStreamTransport(nats.Server!.Url, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2)));
+        return Task.FromResult<IEventTransport>(new NatsJetStreamTransport(nats.Server!.Url, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2), Partitioning));
     }
 
     protected override async Task RestartBrokerAsync()
@@ -84,7 +84,7 @@ public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransp
     protected override Task<IEventTransport> OpenAsync()
     {
         Skip.If(redis.Server is null, RedisServer.InstallHint);
-        return Task.FromResult<IEventTransport>(new RedisStreamsTransport(redis.Server!.Configuration, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2)));
+        return Task.FromResult<IEventTransport>(new RedisStreamsTransport(redis.Server!.Configuration, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2), Partitioning));
     }
 
     protected override async Task RestartBrokerAsync()

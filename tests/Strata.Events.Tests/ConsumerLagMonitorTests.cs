@@ -45,7 +45,7 @@ public sealed class ConsumerLagMonitorTests
         listener.RecordObservableInstruments();
         await monitor.StopAsync(CancellationToken.None);
 
-        Assert.Equal(3, seen["strata.events.consumer_lag"]);
+        Assert.Equal(5, seen["strata.events.consumer_lag"]); // 3 not delivered + 2 delivered, unacknowledged
         Assert.Equal(2, seen["strata.events.in_flight"]);
     }
 }

@@ -2,14 +2,18 @@ using System.Collections.Concurrent;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using NATS.Client.KeyValueStore;
 using Strata.Events.Embedded;
 using Strata.Events.Transport;
+using Strata.Events.Transport.Partitioning;
 
 namespace Strata.Events.Nats;
 
-/// <summary>NATS JetStream as the broker: one stream per topic (<c>{prefix}_{topic}</c>, file storage, subject
-/// <c>{prefix}.{topic}</c>, a dedup window on <c>Nats-Msg-Id</c>), one durable pull consumer per group with explicit
-/// acks; members of a group share that consumer. The ordering key and target group travel as headers.</summary>
+/// <summary>NATS JetStream as the broker: one stream per topic (<c>{prefix}_{topic}</c>, file storage, a dedup window on
+/// <c>Nats-Msg-Id</c>) whose subjects <c>{prefix}.{topic}.{p}</c> are its partitions (a message goes to the one its key
+/// hashes to); per group, one durable pull consumer with explicit acks per partition (<c>{group}-p{p}</c>), each read by
+/// the member holding its lease (<see cref="PartitionAssignment"/>, state in the key-value bucket <c>{prefix}_groups</c>).
+/// The ordering key and target group travel as headers.</summary>
 public sealed class NatsJetStreamTransport : IEventTransport
 {
     public const string KeyHeader = "Strata-Key";
@@ -20,9 +24,14 @@ public sealed class NatsJetStreamTransport : IEventTransport
     private readonly TimeSpan _retention;
     private readonly TimeSpan _dedupWindow;
     private readonly ConcurrentDictionary<string, Task> _streams = new(StringComparer.Ordinal);
+    private readonly PartitionOptions _partitioning;
+    private readonly SemaphoreSlim _groupsGate = new(1, 1);
+    private INatsKVStore? _groups;
 
-    public NatsJetStreamTransport(string url, string prefix, TimeSpan retention, TimeSpan dedupWindow)
+    public NatsJetStreamTransport(string url, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null)
     {
+        _partitioning = partitioning ?? PartitionOptions.Default;
+        _partitioning.Validate();
         _connection = new NatsConnection(new NatsOpts { Url = url, Name = "strata", ConnectTimeout = TimeSpan.FromSeconds(5), CommandTimeout = TimeSpan.FromSeconds(10) });
         _js = new NatsJSContext(_connection);
         _prefix = prefix;
@@ -34,9 +43,28 @@ public sealed class NatsJetStreamTransport : IEventTransport
 
     public string StreamName(string topic) => $"{_prefix}_{topic.Replace('.', '_')}";
 
-    public string Subject(string topic) => $"{_prefix}.{topic}";
+    public string Subject(string topic, int partition) => $"{_prefix}.{topic}.{partition}";
 
-    internal static string ConsumerName(string group) => group.Replace('.', '_');
+    internal static string ConsumerName(string group, int partition) => $"{group.Replace('.', '_')}-p{partition}";
+
+    private async Task<INatsKVStore> GroupsAsync(CancellationToken cancellationToken)
+    {
+        if (_groups is { } groups)
+        {
+            return groups;
+        }
+        await _groupsGate.WaitAsync(cancellationToken);
+        try
+        {
+            return _groups ??= await new NatsKVContext(_js).CreateOrUpdateStoreAsync(
+                new NatsKVConfig($"{_prefix}_groups") { History = 1, Storage = NatsKVStorageType.File, Description = "Strata consumer groups: members and partition leases" },
+                cancellationToken);
+        }
+        finally
+        {
+            _groupsGate.Release();
+        }
+    }
 
     private Task EnsureStreamAsync(string topic, CancellationToken cancellationToken)
     {
@@ -44,7 +72,7 @@ public sealed class NatsJetStreamTransport : IEventTransport
         {
             throw new ArgumentException($"'{topic}' is not a valid topic name", nameof(topic));
         }
-        var task = _streams.GetOrAdd(topic, t => _js.CreateOrUpdateStreamAsync(new StreamConfig(StreamName(t), [Subject(t)])
+        var task = _streams.GetOrAdd(topic, t => _js.CreateOrUpdateStreamAsync(new StreamConfig(StreamName(t), [$"{_prefix}.{t}.*"])
         {
             Storage = StreamConfigStorage.File,
             DuplicateWindow = _dedupWindow,
@@ -69,7 +97,6 @@ public sealed class NatsJetStreamTransport : IEventTransport
             _streams.TryRemove(topic, out _);
             throw;
         }
-        var subject = Subject(topic);
         // Pipelined: every message is sent before the first ack is awaited; each ack says the stream stored it.
         var acks = new Task<PubAckResponse>[messages.Count];
         for (var i = 0; i < messages.Count; i++)
@@ -80,7 +107,7 @@ public sealed class NatsJetStreamTransport : IEventTransport
             {
                 headers[TargetHeader] = message.TargetGroup;
             }
-            acks[i] = _js.PublishAsync(subject, message.Body, opts: new NatsJSPubOpts { MsgId = message.Id }, headers: headers, cancellationToken: cancellationToken).AsTask();
+            acks[i] = _js.PublishAsync(Subject(topic, _partitioning.PartitionOf(message.Key, message.Id)), message.Body, opts: new NatsJSPubOpts { MsgId = message.Id }, headers: headers, cancellationToken: cancellationToken).AsTask();
         }
         foreach (var ack in acks)
         {
@@ -99,37 +126,51 @@ public sealed class NatsJetStreamTransport : IEventTransport
             throw new ArgumentException($"'{group}' is not a valid consumer group name", nameof(group));
         }
         await EnsureStreamAsync(topic, cancellationToken);
-        var name = ConsumerName(group);
-        INatsJSConsumer consumer;
-        try
+        // Every partition's consumer exists from the moment the group does, so none starts later than the group.
+        var partitions = new INatsJSConsumer[_partitioning.Partitions];
+        for (var p = 0; p < partitions.Length; p++)
         {
-            consumer = await _js.GetConsumerAsync(StreamName(topic), name, cancellationToken);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            consumer = await _js.CreateOrUpdateConsumerAsync(StreamName(topic), new ConsumerConfig(name)
+            var name = ConsumerName(group, p);
+            try
             {
-                DurableName = name,
-                AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                AckWait = settings.AckWait,
-                DeliverPolicy = settings.FromStart ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.New,
-                MaxAckPending = 4096,
-                MaxDeliver = -1,
-            }, cancellationToken);
+                partitions[p] = await _js.GetConsumerAsync(StreamName(topic), name, cancellationToken);
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                partitions[p] = await _js.CreateOrUpdateConsumerAsync(StreamName(topic), new ConsumerConfig(name)
+                {
+                    DurableName = name,
+                    Description = group,
+                    FilterSubject = Subject(topic, p),
+                    AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                    AckWait = settings.AckWait,
+                    DeliverPolicy = settings.FromStart ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.New,
+                    MaxAckPending = 4096,
+                    MaxDeliver = -1,
+                }, cancellationToken);
+            }
         }
-        return new NatsJetStreamConsumer(topic, consumer);
+        var consumer = new NatsJetStreamConsumer(topic, partitions, settings);
+        var groups = await GroupsAsync(cancellationToken);
+        consumer.Assignment = new PartitionAssignment(new NatsGroupStateStore(groups), $"{topic}={group}", settings.ConsumerName, _partitioning,
+            settings.AckWait, consumer, TimeProvider.System);
+        await consumer.Assignment.StartAsync(cancellationToken);
+        return consumer;
     }
 
     public async ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default)
     {
         await EnsureStreamAsync(topic, cancellationToken);
-        var states = new List<ConsumerGroupState>();
+        var groups = new Dictionary<string, ConsumerGroupState>(StringComparer.Ordinal);
         await foreach (var consumer in _js.ListConsumersAsync(StreamName(topic), cancellationToken))
         {
             var info = consumer.Info;
-            states.Add(new ConsumerGroupState(topic, info.Config.DurableName ?? info.Name, (long)info.NumPending, info.NumAckPending, info.NumRedelivered));
+            var name = string.IsNullOrEmpty(info.Config.Description) ? info.Config.DurableName ?? info.Name : info.Config.Description;
+            groups[name] = groups.TryGetValue(name, out var sum)
+                ? sum with { Pending = sum.Pending + (long)info.NumPending, InFlight = sum.InFlight + info.NumAckPending, Redelivered = sum.Redelivered + info.NumRedelivered }
+                : new ConsumerGroupState(topic, name, (long)info.NumPending, info.NumAckPending, info.NumRedelivered);
         }
-        return states;
+        return [.. groups.Values];
     }
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();

@@ -1,89 +1,195 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using StackExchange.Redis;
 using Strata.Events.Transport;
+using Strata.Events.Transport.Partitioning;
 
 namespace Strata.Events.Redis;
 
-/// <summary>A member of a Redis consumer group. Each fetch first takes over entries other members left idle past
-/// the ack wait (<c>XAUTOCLAIM</c>: how a dead member's messages reach the living), then reads new ones, blocking up
-/// to the wait on its own connection.</summary>
-internal sealed class RedisStreamsConsumer(string topic, string stream, string group, ConsumerSettings settings, IDatabase database, ConnectionMultiplexer reader)
-    : IEventConsumer
+/// <summary>A member of a Redis consumer group, reading the partitions (streams) it holds a lease on. A partition just
+/// taken over is first emptied of what former holders left unacknowledged (<c>XAUTOCLAIM</c> from the start, in order)
+/// before its new entries are read; entries of its own left unacknowledged past the ack wait are claimed again (at most
+/// every tenth of the ack wait). New entries come from one <c>XREADGROUP</c> over every held partition, blocking up to
+/// the wait on the member's own connection.</summary>
+internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
 {
-    private readonly IDatabase _blocking = reader.GetDatabase();
+    private readonly string _topic;
+    private readonly string[] _streams;
+    private readonly Dictionary<string, int> _partitionOf;
+    private readonly string _group;
+    private readonly ConsumerSettings _settings;
+    private readonly IDatabase _database;
+    private readonly ConnectionMultiplexer _reader;
+    private readonly IDatabase _blocking;
+    private readonly ConcurrentDictionary<int, byte> _toClaim = new();
+    private readonly SemaphoreSlim _reading = new(1, 1);
     private int _held;
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
 
+    public RedisStreamsConsumer(string topic, string[] streams, string group, ConsumerSettings settings, IDatabase database, ConnectionMultiplexer reader)
+    {
+        _topic = topic;
+        _streams = streams;
+        _partitionOf = streams.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
+        _group = group;
+        _settings = settings;
+        _database = database;
+        _reader = reader;
+        _blocking = reader.GetDatabase();
+    }
+
+    public PartitionAssignment Assignment { get; set; } = null!;
+
+    public void Acquired(int partition) => _toClaim[partition] = 0;
+
+    public async Task QuiesceAsync(int partition)
+    {
+        // The partition is no longer readable; a read in progress may still return its entries: wait for it.
+        await _reading.WaitAsync();
+        _reading.Release();
+        _toClaim.TryRemove(partition, out _);
+    }
+
     public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
     {
-        var room = Math.Min(max, settings.MaxAckPending - Volatile.Read(ref _held));
+        Assignment.Polled();
+        var room = Math.Min(max, _settings.MaxAckPending - Volatile.Read(ref _held));
         if (room <= 0)
         {
             await Task.Delay(wait, cancellationToken);
             return [];
         }
         var result = new List<Delivery>();
-        if (DateTimeOffset.UtcNow >= _nextClaim)
+        var readable = Assignment.Readable;
+        if (readable.Length == 0)
         {
-            // Checked at most every tenth of the ack wait: taking over is for the dead, not the busy.
-            _nextClaim = DateTimeOffset.UtcNow + (settings.AckWait / 10);
-            var claimed = await database.StreamAutoClaimAsync(stream, group, settings.ConsumerName, (long)settings.AckWait.TotalMilliseconds, "0-0", room);
-            if (claimed.ClaimedEntries.Length > 0)
-            {
-                var counts = await DeliveryCountsAsync(claimed.ClaimedEntries);
-                result.AddRange(claimed.ClaimedEntries.Where(e => !e.IsNull).Select(e => ToDelivery(e, counts.GetValueOrDefault(e.Id.ToString(), 2))));
-            }
+            await Assignment.WaitForChangeAsync(wait, cancellationToken);
+            return result;
         }
-        if (result.Count < room)
+        await _reading.WaitAsync(cancellationToken);
+        try
         {
-            var blockMs = result.Count > 0 ? 0 : (long)Math.Max(1, wait.TotalMilliseconds);
-            var args = new List<object> { "GROUP", group, settings.ConsumerName, "COUNT", room - result.Count };
-            if (blockMs > 0)
+            // Read again under the lock: a partition given up meanwhile must not be read.
+            readable = Assignment.Readable;
+            var reclaim = DateTimeOffset.UtcNow >= _nextClaim;
+            if (reclaim)
             {
-                args.Add("BLOCK");
-                args.Add(blockMs);
+                _nextClaim = DateTimeOffset.UtcNow + (_settings.AckWait / 10);
             }
-            args.AddRange(["STREAMS", stream, ">"]);
-            var reply = await _blocking.ExecuteAsync("XREADGROUP", args).WaitAsync(cancellationToken);
-            if (!reply.IsNull)
+            foreach (var p in readable)
             {
-                // RESP3 answers a map (stream, entries, ...) which arrives flattened; RESP2 an array of [stream, entries].
-                var items = (RedisResult[])reply!;
-                var entryLists = reply.Resp3Type == ResultType.Map ? items.Where((_, i) => i % 2 == 1) : items.Select(s => ((RedisResult[])s!)[1]);
-                foreach (var entries in entryLists)
+                if (result.Count >= room)
                 {
-                    foreach (var entry in (RedisResult[])entries!)
+                    break;
+                }
+                if (_toClaim.ContainsKey(p))
+                {
+                    // Taken over: everything pending in the group on this partition was a former holder's.
+                    if (await ClaimAsync(p, 0, room - result.Count, result))
                     {
-                        var pair = (RedisResult[])entry!;
-                        var fields = (RedisResult[])pair[1]!;
-                        var values = new NameValueEntry[fields.Length / 2];
-                        for (var i = 0; i < values.Length; i++)
-                        {
-                            values[i] = new NameValueEntry((RedisValue)fields[2 * i], (RedisValue)fields[(2 * i) + 1]);
-                        }
-                        result.Add(ToDelivery(new StreamEntry((RedisValue)pair[0], values), 1));
+                        _toClaim.TryRemove(p, out _);
                     }
                 }
+                else if (reclaim)
+                {
+                    await ClaimAsync(p, (long)_settings.AckWait.TotalMilliseconds, room - result.Count, result);
+                }
             }
+            var fresh = readable.Where(p => !_toClaim.ContainsKey(p)).ToList();
+            if (result.Count < room && fresh.Count > 0)
+            {
+                await ReadNewAsync(fresh, room - result.Count, result.Count > 0 ? TimeSpan.Zero : wait, result, cancellationToken);
+            }
+            Interlocked.Add(ref _held, result.Count);
+            foreach (var delivery in result)
+            {
+                Assignment.HandedOut(((RedisAck)delivery.AckHandle!).Partition, 1);
+            }
+            return result;
         }
-        Interlocked.Add(ref _held, result.Count);
-        return result;
+        finally
+        {
+            _reading.Release();
+        }
     }
 
-    private async Task<Dictionary<string, int>> DeliveryCountsAsync(StreamEntry[] entries)
+    /// <summary>Claims entries of the partition idle for at least <paramref name="minIdleMs"/>, oldest first; true when
+    /// none is left to claim.</summary>
+    private async Task<bool> ClaimAsync(int partition, long minIdleMs, int room, List<Delivery> into)
     {
-        var ids = entries.Select(e => e.Id.ToString()).Order(StringComparer.Ordinal).ToList();
-        var pending = await database.StreamPendingMessagesAsync(stream, group, entries.Length, settings.ConsumerName, ids[0], ids[^1]);
+        var cursor = (RedisValue)"0-0";
+        while (room > 0)
+        {
+            var claimed = await _database.StreamAutoClaimAsync(_streams[partition], _group, _settings.ConsumerName, minIdleMs, cursor, room);
+            var entries = claimed.ClaimedEntries.Where(e => !e.IsNull).ToArray();
+            if (entries.Length > 0)
+            {
+                var counts = await DeliveryCountsAsync(partition, entries);
+                into.AddRange(entries.Select(e => ToDelivery(partition, e, counts.GetValueOrDefault(e.Id.ToString(), 2))));
+                room -= entries.Length;
+            }
+            cursor = claimed.NextStartId;
+            if (cursor == "0-0")
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private async Task ReadNewAsync(List<int> partitions, int count, TimeSpan wait, List<Delivery> into, CancellationToken cancellationToken)
+    {
+        var blockMs = (long)Math.Max(0, wait.TotalMilliseconds);
+        var args = new List<object> { "GROUP", _group, _settings.ConsumerName, "COUNT", count };
+        if (blockMs > 0)
+        {
+            args.Add("BLOCK");
+            args.Add(blockMs);
+        }
+        args.Add("STREAMS");
+        args.AddRange(partitions.Select(p => (object)_streams[p]));
+        args.AddRange(partitions.Select(_ => (object)">"));
+        var reply = await _blocking.ExecuteAsync("XREADGROUP", args).WaitAsync(cancellationToken);
+        if (reply.IsNull)
+        {
+            return;
+        }
+        // RESP3 answers a map (stream, entries, ...) which arrives flattened; RESP2 an array of [stream, entries].
+        var items = (RedisResult[])reply!;
+        var streams = reply.Resp3Type == ResultType.Map
+            ? Enumerable.Range(0, items.Length / 2).Select(i => (Name: (string)items[2 * i]!, Entries: items[(2 * i) + 1]))
+            : items.Select(s => ((RedisResult[])s!) is var pair ? (Name: (string)pair[0]!, Entries: pair[1]) : default);
+        foreach (var (name, entries) in streams)
+        {
+            var partition = _partitionOf[name];
+            foreach (var entry in (RedisResult[])entries!)
+            {
+                var pair = (RedisResult[])entry!;
+                var fields = (RedisResult[])pair[1]!;
+                var values = new NameValueEntry[fields.Length / 2];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = new NameValueEntry((RedisValue)fields[2 * i], (RedisValue)fields[(2 * i) + 1]);
+                }
+                into.Add(ToDelivery(partition, new StreamEntry((RedisValue)pair[0], values), 1));
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, int>> DeliveryCountsAsync(int partition, StreamEntry[] entries)
+    {
+        var ids = entries.Select(e => e.Id.ToString()).ToList();
+        var pending = await _database.StreamPendingMessagesAsync(_streams[partition], _group, entries.Length, _settings.ConsumerName, ids.Min(StringComparer.Ordinal), ids.Max(StringComparer.Ordinal));
         return pending.ToDictionary(p => p.MessageId.ToString(), p => p.DeliveryCount, StringComparer.Ordinal);
     }
 
-    private Delivery ToDelivery(StreamEntry entry, int deliveryCount)
+    private Delivery ToDelivery(int partition, StreamEntry entry, int deliveryCount)
     {
         var target = (string?)entry["target"];
         var id = entry.Id.ToString();
         var sequence = long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
-        return new Delivery(topic, (string?)entry["id"] ?? string.Empty, (string?)entry["key"] ?? string.Empty, (byte[]?)entry["body"] ?? [],
-            string.IsNullOrEmpty(target) ? null : target, deliveryCount, sequence) { AckHandle = entry.Id };
+        return new Delivery(_topic, (string?)entry["id"] ?? string.Empty, (string?)entry["key"] ?? string.Empty, (byte[]?)entry["body"] ?? [],
+            string.IsNullOrEmpty(target) ? null : target, deliveryCount, sequence) { AckHandle = new RedisAck(partition, entry.Id) };
     }
 
     public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)
@@ -92,9 +198,20 @@ internal sealed class RedisStreamsConsumer(string topic, string stream, string g
         {
             return;
         }
-        await database.StreamAcknowledgeAsync(stream, group, [.. deliveries.Select(d => (RedisValue)d.AckHandle!)]);
-        Interlocked.Add(ref _held, -deliveries.Count);
+        foreach (var byPartition in deliveries.Select(d => (RedisAck)d.AckHandle!).GroupBy(a => a.Partition))
+        {
+            var ids = byPartition.Select(a => a.Id).ToArray();
+            await _database.StreamAcknowledgeAsync(_streams[byPartition.Key], _group, ids);
+            Interlocked.Add(ref _held, -ids.Length);
+            Assignment.Acknowledged(byPartition.Key, ids.Length);
+        }
     }
 
-    public async ValueTask DisposeAsync() => await reader.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Assignment.DisposeAsync();
+        await _reader.DisposeAsync();
+    }
+
+    private sealed record RedisAck(int Partition, RedisValue Id);
 }

@@ -1,27 +1,33 @@
 using StackExchange.Redis;
 using Strata.Events.Embedded;
 using Strata.Events.Transport;
+using Strata.Events.Transport.Partitioning;
 
 namespace Strata.Events.Redis;
 
-/// <summary>Redis Streams as the broker: one stream per topic (<c>{prefix}:{topic}</c>) whose entries hold the id,
-/// ordering key, target group and body; one Redis consumer group per consumer group. Publishing a batch is one Lua
-/// call that skips ids stored within the dedup window (a <c>SET NX PX</c> marker per id) and trims entries older than
-/// the retention (<c>MINID</c>). Consuming: <c>XREADGROUP</c> (blocking, on the member's own connection), messages
-/// idle past the ack wait taken over with <c>XAUTOCLAIM</c>, <c>XACK</c>.</summary>
-public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow) : IEventTransport
+/// <summary>Redis Streams as the broker: a topic is <see cref="PartitionOptions.Partitions"/> streams
+/// (<c>{prefix}:{topic}:{p}</c>, a message in the one its key hashes to) whose entries hold the id, ordering key, target
+/// group and body; one Redis consumer group per consumer group on each. Publishing a batch is one Lua call that skips
+/// ids stored within the dedup window (a <c>SET NX PX</c> marker per id) and trims entries older than the retention
+/// (<c>MINID</c>). Consuming: each member reads the partitions it holds a lease on (<see cref="PartitionAssignment"/>,
+/// state in <c>{prefix}:group:{topic}:{group}</c>) with <c>XREADGROUP</c> (blocking, on the member's own connection),
+/// takes over a former holder's pending entries with <c>XAUTOCLAIM</c>, and acknowledges with <c>XACK</c>.</summary>
+public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null)
+    : IEventTransport
 {
-    // KEYS[1] stream; ARGV: dedup prefix, window ms, min id (trim), then per message: id, key, target, body.
+    // KEYS: the partition streams; ARGV: dedup prefix, window ms, min id (trim), then per message: id, key, target, body, stream index.
     private const string PublishScript = """
         local added = 0
-        for i = 4, #ARGV, 4 do
+        for i = 4, #ARGV, 5 do
           if redis.call('SET', ARGV[1] .. ARGV[i], '1', 'NX', 'PX', ARGV[2]) then
-            redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[3], '*', 'id', ARGV[i], 'key', ARGV[i + 1], 'target', ARGV[i + 2], 'body', ARGV[i + 3])
+            redis.call('XADD', KEYS[tonumber(ARGV[i + 4])], 'MINID', '~', ARGV[3], '*', 'id', ARGV[i], 'key', ARGV[i + 1], 'target', ARGV[i + 2], 'body', ARGV[i + 3])
             added = added + 1
           end
         end
         return added
         """;
+
+    private readonly PartitionOptions _partitioning = Validated(partitioning ?? PartitionOptions.Default);
 
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(Options(configuration)));
 
@@ -39,7 +45,15 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         return options;
     }
 
-    public string StreamKey(string topic) => $"{prefix}:{topic}";
+    public string StreamKey(string topic, int partition) => $"{prefix}:{topic}:{partition}";
+
+    private string[] StreamKeys(string topic) => [.. Enumerable.Range(0, _partitioning.Partitions).Select(p => StreamKey(topic, p))];
+
+    private static PartitionOptions Validated(PartitionOptions options)
+    {
+        options.Validate();
+        return options;
+    }
 
     private async Task<IDatabase> DatabaseAsync() => (await _connection.Value).GetDatabase();
 
@@ -56,19 +70,29 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         CheckTopic(topic);
         var database = await DatabaseAsync();
         var minId = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds);
-        var args = new RedisValue[3 + (4 * messages.Count)];
+        var keys = new List<RedisKey>();
+        var slot = new Dictionary<int, int>();
+        var args = new RedisValue[3 + (5 * messages.Count)];
         args[0] = $"{prefix}:dedup:{topic}:";
         args[1] = (long)dedupWindow.TotalMilliseconds;
         args[2] = minId;
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            args[3 + (4 * i)] = m.Id;
-            args[4 + (4 * i)] = m.Key;
-            args[5 + (4 * i)] = m.TargetGroup ?? string.Empty;
-            args[6 + (4 * i)] = m.Body;
+            var partition = _partitioning.PartitionOf(m.Key, m.Id);
+            if (!slot.TryGetValue(partition, out var index))
+            {
+                keys.Add(StreamKey(topic, partition));
+                index = keys.Count;
+                slot[partition] = index;
+            }
+            args[3 + (5 * i)] = m.Id;
+            args[4 + (5 * i)] = m.Key;
+            args[5 + (5 * i)] = m.TargetGroup ?? string.Empty;
+            args[6 + (5 * i)] = m.Body;
+            args[7 + (5 * i)] = index;
         }
-        await database.ScriptEvaluateAsync(PublishScript, [StreamKey(topic)], args);
+        await database.ScriptEvaluateAsync(PublishScript, [.. keys], args);
     }
 
     public async ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default)
@@ -79,41 +103,63 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             throw new ArgumentException($"'{group}' is not a valid consumer group name", nameof(group));
         }
         var database = await DatabaseAsync();
-        try
+        var streams = StreamKeys(topic);
+        foreach (var stream in streams)
         {
-            await database.StreamCreateConsumerGroupAsync(StreamKey(topic), group, settings.FromStart ? StreamPosition.Beginning : StreamPosition.NewMessages, createStream: true);
-        }
-        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // The group exists: this member resumes it.
+            try
+            {
+                await database.StreamCreateConsumerGroupAsync(stream, group, settings.FromStart ? StreamPosition.Beginning : StreamPosition.NewMessages, createStream: true);
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
+                // The group exists: this member resumes it.
+            }
         }
         // Blocking reads get a connection of their own so they never hold up publishes and acks.
         var reader = await ConnectionMultiplexer.ConnectAsync(Options(configuration));
-        return new RedisStreamsConsumer(topic, StreamKey(topic), group, settings, database, reader);
+        var consumer = new RedisStreamsConsumer(topic, streams, group, settings, database, reader);
+        consumer.Assignment = new PartitionAssignment(new RedisGroupStateStore(database), $"{prefix}:group:{topic}:{group}", settings.ConsumerName,
+            _partitioning, settings.AckWait, consumer, TimeProvider.System);
+        try
+        {
+            await consumer.Assignment.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+        return consumer;
     }
 
     public async ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default)
     {
         CheckTopic(topic);
         var database = await DatabaseAsync();
-        if (!await database.KeyExistsAsync(StreamKey(topic)))
+        var groups = new Dictionary<string, ConsumerGroupState>(StringComparer.Ordinal);
+        foreach (var stream in StreamKeys(topic))
         {
-            return [];
-        }
-        var result = (RedisResult[])(await database.ExecuteAsync("XINFO", "GROUPS", StreamKey(topic)))!;
-        var states = new List<ConsumerGroupState>();
-        foreach (var entry in result)
-        {
-            var fields = (RedisResult[])entry!;
-            var map = new Dictionary<string, RedisResult>(StringComparer.Ordinal);
-            for (var i = 0; i + 1 < fields.Length; i += 2)
+            if (!await database.KeyExistsAsync(stream))
             {
-                map[(string)fields[i]!] = fields[i + 1];
+                continue;
             }
-            var lag = map.TryGetValue("lag", out var l) && !l.IsNull ? (long)l : 0;
-            states.Add(new ConsumerGroupState(topic, (string)map["name"]!, lag, (long)map["pending"], 0));
+            var result = (RedisResult[])(await database.ExecuteAsync("XINFO", "GROUPS", stream))!;
+            foreach (var entry in result)
+            {
+                var fields = (RedisResult[])entry!;
+                var map = new Dictionary<string, RedisResult>(StringComparer.Ordinal);
+                for (var i = 0; i + 1 < fields.Length; i += 2)
+                {
+                    map[(string)fields[i]!] = fields[i + 1];
+                }
+                var name = (string)map["name"]!;
+                var lag = map.TryGetValue("lag", out var l) && !l.IsNull ? (long)l : 0;
+                var pending = (long)map["pending"];
+                groups[name] = groups.TryGetValue(name, out var sum) ? sum with { Pending = sum.Pending + lag, InFlight = sum.InFlight + pending }
+                    : new ConsumerGroupState(topic, name, lag, pending, 0);
+            }
         }
-        return states;
+        return [.. groups.Values];
     }
 
     public async ValueTask DisposeAsync()
