@@ -13,7 +13,8 @@ using Strata.Testing;
 namespace Strata.Features.Tests;
 
 /// <summary>Event sourcing: a fresh feature store rebuilt by replaying the <c>card.transactions</c> topic from the
-/// audit log to its consumer group ends up with exactly the online values of the store that consumed it live.</summary>
+/// audit log to its consumer group ends up with exactly the online values of the store that consumed it live; and
+/// the same events handled twice by one store count once, online and offline.</summary>
 public sealed class ReplayTests
 {
     [Fact]
@@ -31,6 +32,7 @@ public sealed class ReplayTests
         var start = DateTimeOffset.UtcNow;
 
         string live;
+        DateTimeOffset replayedUntil;
         await using (var original = await InProcessModules.StartAsync(eventsUrl: events.Url))
         {
             await Task.Delay(500); // its stream ingestion joins the "features" group
@@ -48,22 +50,53 @@ public sealed class ReplayTests
             live = await Eventually.ValueAsync(async () => JsonSerializer.Serialize(await features.GetOnlineFeaturesAsync(request), StrataJson.Options),
                 json => Count24h(json) == 300,
                 TimeSpan.FromSeconds(30), "all 300 transactions online");
+            await Eventually.ValueAsync(async () => (await http.GetFromJsonAsync<JsonElement>("api/events?topic=card.transactions&limit=1000")).GetProperty("events").GetArrayLength(),
+                n => n == 300, TimeSpan.FromSeconds(20), "the audit log has the topic");
+            var offline = await OfflineCountAsync(features, cards, start);
+            Assert.Equal(300, offline);
+
+            // Handled twice (what a crash between the store writes and the inbox would cause; a replay bypasses the
+            // inbox): the rows' identity comes from their events, so neither store counts a transaction twice.
+            using (var again = await http.PostAsJsonAsync("api/events/replay", new { topic = EventTopics.CardTransactions, group = "features", from = start.AddMinutes(-1) }))
+            {
+                Assert.Equal(300, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replayed").GetInt32());
+            }
+            replayedUntil = DateTimeOffset.UtcNow;
+            await bus.PublishAsync(EventTopics.CardTransactions, "card-sentinel", new
+            {
+                card_id = "card-sentinel",
+                event_timestamp = start.AddMinutes(-1).ToString("O", CultureInfo.InvariantCulture),
+                amount = 1.0,
+                merchant_category = "5411",
+            });
+            var sentinel = new OnlineFeaturesRequest(new FeatureColumns { ["card_id"] = ["card-sentinel"] }, Features: ["card_stats:amount_count_24h"]);
+            await Eventually.ValueAsync(async () => JsonSerializer.Serialize(await features.GetOnlineFeaturesAsync(sentinel), StrataJson.Options),
+                json => Count24h(json) == 1, TimeSpan.FromSeconds(30), "the event after the replay handled (so the replay was)");
+            Assert.Equal(live, JsonSerializer.Serialize(await features.GetOnlineFeaturesAsync(request), StrataJson.Options));
+            Assert.Equal(300, await OfflineCountAsync(features, cards, start));
         }
-        await Eventually.ValueAsync(async () => (await http.GetFromJsonAsync<JsonElement>("api/events?topic=card.transactions&limit=1000")).GetProperty("events").GetArrayLength(),
-            n => n == 300, TimeSpan.FromSeconds(20), "the audit log has the topic");
 
         // A fresh store (its own folder) joins the same group, which is at the end of the topic: it gets nothing until the replay.
         await using var rebuilt = await InProcessModules.StartAsync(eventsUrl: events.Url);
         await Task.Delay(500);
         var empty = JsonSerializer.Serialize(await rebuilt.Get<IFeaturesClient>().GetOnlineFeaturesAsync(request), StrataJson.Options);
         Assert.Equal(0, Count24h(empty));
-        using var replay = await http.PostAsJsonAsync("api/events/replay", new { topic = EventTopics.CardTransactions, group = "features", from = start.AddMinutes(-1) });
+        using var replay = await http.PostAsJsonAsync("api/events/replay", new { topic = EventTopics.CardTransactions, group = "features", from = start.AddMinutes(-1), to = replayedUntil });
         Assert.True(replay.IsSuccessStatusCode, await replay.Content.ReadAsStringAsync());
         Assert.Equal(300, (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replayed").GetInt32());
 
         var replayed = await Eventually.ValueAsync(async () => JsonSerializer.Serialize(await rebuilt.Get<IFeaturesClient>().GetOnlineFeaturesAsync(request), StrataJson.Options),
             json => Count24h(json) == 300, TimeSpan.FromSeconds(30), "all 300 transactions replayed");
         Assert.Equal(live, replayed);
+    }
+
+    /// <summary>Transactions of the cards in the 10 minutes before <paramref name="start"/>, from the offline store.</summary>
+    private static async Task<long> OfflineCountAsync(IFeaturesClient features, string[] cards, DateTimeOffset start)
+    {
+        var result = await features.GetHistoricalFeaturesAsync(new HistoricalFeaturesRequest(
+            new FeatureColumns { ["card_id"] = [.. cards], ["event_timestamp"] = [.. cards.Select(_ => (object?)start.ToString("O", CultureInfo.InvariantCulture))] },
+            Features: ["card_stats:amount_count_10m"]));
+        return result.Data!["amount_count_10m"].Sum(v => Convert.ToInt64(v, CultureInfo.InvariantCulture));
     }
 
     /// <summary>The sum of amount_count_24h over the cards (the last feature of the request).</summary>

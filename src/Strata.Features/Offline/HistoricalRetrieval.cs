@@ -237,9 +237,11 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         var window = FeatureValues.Micros(view.MaxWindow);
         var on = string.Join(" AND ", keys.Select(k => $"e.{k} = f.{k}"));
         using var command = db.CreateCommand();
-        command.CommandText = $"SELECT e.__row, epoch_us(f.event_timestamp), {string.Join(", ", columns.Select(c => "f." + c))} " +
+        // An event is (key, event time, created time): the same event stored twice (an event handled again) counts once,
+        // as online. Sorted so copies are adjacent.
+        command.CommandText = $"SELECT e.__row, epoch_us(f.event_timestamp), epoch_us(f.{OfflineStore.CreatedTimestamp}), {string.Join(", ", columns.Select(c => "f." + c))} " +
             $"FROM entity_df e JOIN {snapshot.Sql} f ON {on} AND f.event_timestamp <= e.event_timestamp " +
-            $"AND f.event_timestamp > e.event_timestamp - to_microseconds({window}) ORDER BY e.__row";
+            $"AND f.event_timestamp > e.event_timestamp - to_microseconds({window}) ORDER BY e.__row, 2, 3";
         var asOf = new long[rowCount];
         using (var times = db.CreateCommand())
         {
@@ -277,12 +279,18 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
                     events.Clear();
                     current = row;
                 }
+                var eventTs = reader.GetInt64(1);
+                var createdTs = reader.IsDBNull(2) ? 0 : reader.GetInt64(2);
+                if (events.Count > 0 && events[^1].EventTs == eventTs && events[^1].CreatedTs == createdTs)
+                {
+                    continue; // a copy of the event before it
+                }
                 var rowValues = new object?[columns.Count];
                 for (var c = 0; c < columns.Count; c++)
                 {
-                    rowValues[c] = reader.IsDBNull(2 + c) ? null : reader.GetDouble(2 + c);
+                    rowValues[c] = reader.IsDBNull(3 + c) ? null : reader.GetDouble(3 + c);
                 }
-                events.Add(new FeatureRow(string.Empty, reader.GetInt64(1), 0, rowValues));
+                events.Add(new FeatureRow(string.Empty, eventTs, createdTs, rowValues));
             }
             Flush();
         }

@@ -51,9 +51,14 @@ public sealed partial class DatasetIngestion(FeatureRepository repository, PushS
                 {
                     await parquet.CopyToAsync(output, cancellationToken);
                 }
+                // Row i of the version is created at the event's time + i µs: handling the event again (redelivered,
+                // replayed) writes rows both stores already hold, so it changes nothing.
+                var first = FeatureValues.Micros(e.Time ?? DateTimeOffset.UtcNow);
                 foreach (var chunk in ReadChunks(file))
                 {
-                    rows += (await push.PushAsync(new PushRequest(source.Name, chunk, PushTargets.OnlineAndOffline), announce: true, cancellationToken)).Rows;
+                    var count = chunk.Values.First().Count;
+                    var created = Enumerable.Range(rows, count).Select(i => first + i).ToArray();
+                    rows += (await push.PushAsync(new PushRequest(source.Name, chunk, PushTargets.OnlineAndOffline), announce: true, created, cancellationToken)).Rows;
                 }
             }
             finally

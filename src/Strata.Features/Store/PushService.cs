@@ -17,7 +17,14 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
 
     /// <param name="announce">Publish <c>features.computed</c> for this push (the streaming path announces its
     /// offline flushes, not every event).</param>
-    public async Task<PushResult> PushAsync(PushRequest request, bool announce, CancellationToken cancellationToken)
+    public Task<PushResult> PushAsync(PushRequest request, bool announce, CancellationToken cancellationToken) =>
+        PushAsync(request, announce, createdTs: null, cancellationToken);
+
+    /// <param name="createdTs">The created time of each row (µs since the epoch), which with the entity key and event
+    /// time is the row's identity: the bus's handlers derive it from the event that carried the row, so writing a
+    /// redelivered or replayed event again changes nothing in either store (an inbox kept with the writes). Null: the
+    /// push time plus the row index.</param>
+    public async Task<PushResult> PushAsync(PushRequest request, bool announce, IReadOnlyList<long>? createdTs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var source = repository.FindSource(request.PushSourceName ?? throw new InputValidationException("push_source_name", "is required"))
@@ -28,7 +35,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
         {
             throw new InputValidationException("to", $"'{to}' is not one of online, offline, online_and_offline");
         }
-        var batch = Parse(source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"));
+        var batch = Parse(source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"), createdTs);
         var views = repository.ViewsOf(source).ToList();
         var written = new List<string>();
         try
@@ -78,7 +85,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
 
     /// <summary>Every column typed and checked; the created time of row i is the push time plus i µs, so each pushed
     /// row has a distinct identity and, within a push, a later row wins a tie.</summary>
-    private PushBatch Parse(PushSource source, FeatureColumns df)
+    private PushBatch Parse(PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
     {
         var entity = repository.Entity(source.Entity);
         var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();
@@ -140,10 +147,20 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
             }
             columns[field.Name] = typed;
         }
-        return new PushBatch(keys, entityKeys, eventTs, FeatureValues.Micros(time.GetUtcNow()), columns);
+        if (createdTs is not null && createdTs.Count != rows)
+        {
+            throw new ArgumentException($"{createdTs.Count} created times for {rows} rows", nameof(createdTs));
+        }
+        var created = new long[rows];
+        var now = FeatureValues.Micros(time.GetUtcNow());
+        for (var r = 0; r < rows; r++)
+        {
+            created[r] = createdTs?[r] ?? now + r;
+        }
+        return new PushBatch(keys, entityKeys, eventTs, created, columns);
     }
 
-    private sealed class PushBatch(object?[][] keys, string[] entityKeys, long[] eventTs, long createdTs, Dictionary<string, object?[]> columns)
+    private sealed class PushBatch(object?[][] keys, string[] entityKeys, long[] eventTs, long[] createdTs, Dictionary<string, object?[]> columns)
     {
         private readonly Dictionary<string, IReadOnlyList<FeatureRow>> _rows = new(StringComparer.Ordinal);
 
@@ -168,7 +185,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
                 {
                     values[c] = stored[c][r];
                 }
-                rows[r] = new FeatureRow(entityKeys[r], eventTs[r], createdTs + r, values);
+                rows[r] = new FeatureRow(entityKeys[r], eventTs[r], createdTs[r], values);
             }
             _rows[view.Name] = rows;
             return rows;

@@ -9,7 +9,9 @@ namespace Strata.Features.Store;
 /// <summary>The streaming path of push sources that name a topic: the events of one fetch (each one row object, or an
 /// array of rows) are written to the online and the offline store together, through the same validation as
 /// <c>POST /push</c>, before the bus acknowledges them, so a crash loses nothing (the offline store gets one Parquet
-/// file per fetched batch; its compaction merges them). When a batch fails validation, each event is tried alone and
+/// file per fetched batch; its compaction merges them). Each row's created time is derived from its event, so an event
+/// handled twice (redelivered after a crash between the writes and the inbox, or replayed) adds nothing: both stores
+/// identify a row by (key, event time, created time). When a batch fails validation, each event is tried alone and
 /// the bad ones go to the dead letters; the stream keeps flowing.</summary>
 public sealed class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber) : BackgroundService
 {
@@ -43,18 +45,28 @@ public sealed class StreamIngestion(FeatureRepository repository, PushService pu
     private async Task OnEventsAsync(PushSource source, IReadOnlyList<ReceivedEvent> events, CancellationToken cancellationToken)
     {
         var rows = new List<JsonElement>();
+        var created = new List<long>();
         foreach (var e in events)
         {
+            // A row's identity (its created time) comes from the event that carried it: the event's time plus the
+            // row's place in it, so a redelivered or replayed event writes rows both stores already hold.
+            var first = e.Time is { } t ? FeatureValues.Micros(t) : FeatureValues.Micros(DateTimeOffset.UtcNow);
             if (e.Data.ValueKind == JsonValueKind.Array)
             {
-                rows.AddRange(e.Data.EnumerateArray());
+                var index = 0;
+                foreach (var row in e.Data.EnumerateArray())
+                {
+                    created.Add(first + index++);
+                    rows.Add(row);
+                }
             }
             else
             {
+                created.Add(first);
                 rows.Add(e.Data);
             }
         }
-        await push.PushAsync(new PushRequest(source.Name, Columns(rows), PushTargets.OnlineAndOffline), announce: true, cancellationToken);
+        await push.PushAsync(new PushRequest(source.Name, Columns(rows), PushTargets.OnlineAndOffline), announce: true, created, cancellationToken);
     }
 
     /// <summary>Row objects to columns; a column a row lacks is null there (and rejected if required).</summary>
