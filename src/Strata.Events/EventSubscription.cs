@@ -119,6 +119,20 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
                     break; // each event alone below, so only the bad ones are dead-lettered
             }
         }
+        if (options.Concurrency <= 1)
+        {
+            // One at a time, in delivery order (which keeps each key's order): no grouping, no parallel loop.
+            foreach (var (delivery, received) in work)
+            {
+                if (!await HandleAsync(delivery, received, token))
+                {
+                    break; // stopping: this and the later events stay unacknowledged
+                }
+                handled.Add((delivery, received?.Id));
+            }
+            await FinishAsync(handled, done);
+            return;
+        }
         var byKey = work.GroupBy(w => w.Delivery.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
         var gate = new Lock();
         await Parallel.ForEachAsync(byKey, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = CancellationToken.None },
@@ -136,8 +150,22 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
                     }
                 }
             });
-        await bus.Inbox.RecordAsync(group, [.. handled.Where(h => h.EventId is not null).Select(h => h.EventId!)], CancellationToken.None);
-        done.AddRange(handled.Select(h => h.Delivery));
+        await FinishAsync(handled, done);
+    }
+
+    /// <summary>Records the handled events in the inbox, then acknowledges them with the skipped ones.</summary>
+    private async Task FinishAsync(List<(Delivery Delivery, string? EventId)> handled, List<Delivery> done)
+    {
+        var ids = new List<string>(handled.Count);
+        foreach (var (delivery, id) in handled)
+        {
+            if (id is not null)
+            {
+                ids.Add(id);
+            }
+            done.Add(delivery);
+        }
+        await bus.Inbox.RecordAsync(group, ids, CancellationToken.None);
         if (done.Count > 0)
         {
             await _consumer!.AckAsync(done, CancellationToken.None);

@@ -9,13 +9,15 @@ namespace Strata.Events.Embedded;
 /// operation on it is short and in memory except the one write of a batch.</summary>
 internal sealed class TopicLog : IDisposable
 {
-    private const int CacheSize = 1 << 16;
+    private const int CacheSize = 1 << 12;
+    private const int ChunkBytes = 64 * 1024;
     private readonly EmbeddedLogOptions _options;
     private readonly TimeProvider _time;
     private readonly List<LogSegment> _segments = [];
     private readonly LogRecord?[] _cache = new LogRecord?[CacheSize];
-    private readonly Dictionary<string, long> _recentIds = new(StringComparer.Ordinal);
-    private readonly Queue<(string Id, long TimeMicros)> _recentOrder = new();
+    // Ids seen within the dedup window, as 128-bit hashes (no object per id for the GC to trace and promote).
+    private readonly Dictionary<UInt128, long> _recentIds = [];
+    private readonly Queue<(UInt128 Id, long TimeMicros)> _recentOrder = new();
     private readonly Dictionary<string, GroupCursor> _groups = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -114,7 +116,7 @@ internal sealed class TopicLog : IDisposable
         HashSet<string>? batchIds = null;
         foreach (var message in messages)
         {
-            if (_recentIds.ContainsKey(message.Id) || !(batchIds ??= new(StringComparer.Ordinal)).Add(message.Id))
+            if (_recentIds.ContainsKey(IdHash(message.Id)) || !(batchIds ??= new(StringComparer.Ordinal)).Add(message.Id))
             {
                 continue;
             }
@@ -142,14 +144,30 @@ internal sealed class TopicLog : IDisposable
             {
                 RandomAccess.FlushToDisk(segment.Handle);
             }
-            var stored = buffer.AsSpan(0, written).ToArray();
             var start = segment.Length;
             segment.Length += written;
             segment.LastTimeMicros = now;
+            // The cache keeps the batch's bytes in arrays of up to 64 KB (one per run of records), never one large
+            // array per batch: those would land on the large object heap and cost a gen-2 collection each.
+            byte[] chunk = [];
+            var chunkStart = 0;
             for (var i = 0; i < records.Count; i++)
             {
+                var at = (int)(positions[i] - start);
+                var end = i + 1 < records.Count ? (int)(positions[i + 1] - start) : written;
+                if (at - chunkStart + (end - at) > chunk.Length || at < chunkStart)
+                {
+                    var last = i;
+                    while (last + 1 < records.Count && (last + 2 < records.Count ? (int)(positions[last + 2] - start) : written) - at <= ChunkBytes)
+                    {
+                        last++;
+                    }
+                    var chunkEnd = last + 1 < records.Count ? (int)(positions[last + 1] - start) : written;
+                    chunk = buffer.AsSpan(at, chunkEnd - at).ToArray();
+                    chunkStart = at;
+                }
                 segment.Add(positions[i]);
-                Remember(records[i].InBatch(stored, (int)(positions[i] - start)));
+                Remember(records[i].InBatch(chunk, at - chunkStart));
                 RememberId(records[i].Id, now);
             }
         }
@@ -204,14 +222,31 @@ internal sealed class TopicLog : IDisposable
             return null;
         }
         var position = segment.PositionOf(offset);
-        var header = new byte[LogRecord.HeaderSize];
-        RandomAccess.Read(segment.Handle, header, position);
-        var payload = new byte[LogRecord.PayloadLength(header)];
-        RandomAccess.Read(segment.Handle, payload, position + LogRecord.HeaderSize);
-        var record = LogRecord.Read(header, payload) ?? throw new InvalidDataException($"topic {Name}: record {offset} is corrupt");
-        Remember(record);
-        return record;
+        // Read ahead: one positional read of up to 64 KB brings this record and the ones after it into the cache (a
+        // group catching up reads on sequentially), instead of two reads per record.
+        var last = offset;
+        while (last + 1 < segment.NextOffset && EndOf(segment, last + 1) - position <= ChunkBytes)
+        {
+            last++;
+        }
+        var block = new byte[EndOf(segment, last) - position];
+        RandomAccess.Read(segment.Handle, block, position);
+        LogRecord? first = null;
+        for (var o = offset; o <= last; o++)
+        {
+            var at = (int)(segment.PositionOf(o) - position);
+            var length = LogRecord.PayloadLength(block.AsSpan(at, LogRecord.HeaderSize));
+            var record = (length < 0 || at + LogRecord.HeaderSize + length > block.Length ? null
+                : LogRecord.Read(block.AsSpan(at, LogRecord.HeaderSize), block.AsMemory(at + LogRecord.HeaderSize, length)))
+                ?? throw new InvalidDataException($"topic {Name}: record {o} is corrupt");
+            Remember(record);
+            first ??= record;
+        }
+        return first;
     }
+
+    private static long EndOf(LogSegment segment, long offset) =>
+        offset + 1 < segment.NextOffset ? segment.PositionOf(offset + 1) : segment.Length;
 
     /// <summary>First offset whose record was appended at or after <paramref name="timeMicros"/>.</summary>
     public long OffsetAtOrAfter(long timeMicros)
@@ -272,10 +307,13 @@ internal sealed class TopicLog : IDisposable
 
     private void Remember(LogRecord record) => _cache[record.Offset & (CacheSize - 1)] = record;
 
+    private static UInt128 IdHash(string id) => System.IO.Hashing.XxHash128.HashToUInt128(System.Runtime.InteropServices.MemoryMarshal.AsBytes(id.AsSpan()));
+
     private void RememberId(string id, long timeMicros)
     {
-        _recentIds[id] = timeMicros;
-        _recentOrder.Enqueue((id, timeMicros));
+        var hash = IdHash(id);
+        _recentIds[hash] = timeMicros;
+        _recentOrder.Enqueue((hash, timeMicros));
     }
 
     private void ForgetOldIds(long now)
