@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-EVENTS="${EVENTS:-200000}"; RATE="${RATE:-1000}"; SECONDS_AT_RATE="${SECONDS_AT_RATE:-10}"
+EVENTS="${EVENTS:-1000000}"; RATE="${RATE:-1000}"; SECONDS_AT_RATE="${SECONDS_AT_RATE:-10}"
 WORK="$(mktemp -d /tmp/strata-bench-events-XXXXXX)"
 for p in nats-server redis-server; do
   command -v "$p" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null; }

@@ -118,6 +118,28 @@ public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransp
         return Task.FromResult<IEventTransport>(new RedisStreamsTransport(redis.Server!.Configuration, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2), Partitioning));
     }
 
+    [SkippableFact]
+    public async Task Stream_EntryNotWrittenByStrata_IsDeadLettered_AndTheRestFlows()
+    {
+        var bus = await BusAsync();
+        var handled = new Collector();
+        var dead = new Collector();
+        await bus.SubscribeAsync(Topic, "g", handled.Handle);
+        await bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.DeadLetter, "dlq-" + Topic, dead.Handle);
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server!.Configuration))
+        {
+            // Another program writes to a partition stream: wrong field, and a field too short to be a packed message.
+            var transport = new RedisStreamsTransport(redis.Server.Configuration, "strata", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2), Partitioning);
+            await connection.GetDatabase().StreamAddAsync(transport.StreamKey(Topic, 0), "foreign", "hello");
+            await connection.GetDatabase().StreamAddAsync(transport.StreamKey(Topic, 0), "m", new byte[] { 1 });
+        }
+        await bus.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 8).Select(i => new KeyValuePair<string, object>($"k{i}", new { n = i }))]);
+
+        Assert.Equal(8, (await handled.WaitForAsync(8)).Count);
+        var letters = await dead.WaitForAsync(2);
+        Assert.All(letters.Select(l => l.DataAs<Strata.Contracts.Events.DeadLetterEvent>()!), l => Assert.Equal(Topic, l.Topic));
+    }
+
     protected override async Task RestartBrokerAsync()
     {
         await redis.Server!.StopAsync(kill: true);

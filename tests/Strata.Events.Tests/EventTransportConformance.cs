@@ -29,7 +29,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
 
     protected TempFolder Folder => _folder;
 
-    private async Task<EventBus> BusAsync()
+    protected async Task<EventBus> BusAsync()
     {
         var transport = await OpenAsync();
         var inbox = new SqliteInbox(Path.Combine(_folder.Path, "inbox.db"), TimeProvider.System, TimeSpan.FromDays(1));

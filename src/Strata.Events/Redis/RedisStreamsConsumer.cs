@@ -185,11 +185,19 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
 
     private Delivery ToDelivery(int partition, StreamEntry entry, int deliveryCount)
     {
-        var target = (string?)entry["target"];
-        var id = entry.Id.ToString();
-        var sequence = long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
-        return new Delivery(_topic, (string?)entry["id"] ?? string.Empty, (string?)entry["key"] ?? string.Empty, (byte[]?)entry["body"] ?? [],
-            string.IsNullOrEmpty(target) ? null : target, deliveryCount, sequence) { AckHandle = new RedisAck(partition, entry.Id) };
+        var entryId = entry.Id.ToString();
+        var sequence = long.Parse(entryId.AsSpan(0, entryId.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+        var packed = (byte[]?)entry["m"] ?? [];
+        try
+        {
+            var (id, key, target, body) = PackedMessage.Unpack(packed);
+            return new Delivery(_topic, id, key, body, target, deliveryCount, sequence) { AckHandle = new RedisAck(partition, entry.Id) };
+        }
+        catch (InvalidDataException)
+        {
+            // Not written by Strata: handed over as is, so the bus dead-letters it instead of it blocking the partition.
+            return new Delivery(_topic, entryId, string.Empty, packed, null, deliveryCount, sequence) { AckHandle = new RedisAck(partition, entry.Id) };
+        }
     }
 
     public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)

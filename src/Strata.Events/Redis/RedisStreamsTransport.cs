@@ -6,23 +6,30 @@ using Strata.Events.Transport.Partitioning;
 namespace Strata.Events.Redis;
 
 /// <summary>Redis Streams as the broker: a topic is <see cref="PartitionOptions.Partitions"/> streams
-/// (<c>{prefix}:{topic}:{p}</c>, a message in the one its key hashes to) whose entries hold the id, ordering key, target
-/// group and body; one Redis consumer group per consumer group on each. Publishing a batch is one Lua call that skips
-/// ids stored within the dedup window (a <c>SET NX PX</c> marker per id) and trims entries older than the retention
-/// (<c>MINID</c>). Consuming: each member reads the partitions it holds a lease on (<see cref="PartitionAssignment"/>,
+/// (<c>{prefix}:{topic}:{p}</c>, a message in the one its key hashes to) whose entries hold one field, the message
+/// packed (<see cref="PackedMessage"/>); one Redis consumer group per consumer group on each. Publishing a batch is one
+/// Lua call that skips ids stored within the dedup window (a hash per window-long bucket, expiring whole) and trims
+/// entries older than the retention (<c>XTRIM MINID</c>, once per stream and batch). Consuming: each member reads the partitions it holds a lease on (<see cref="PartitionAssignment"/>,
 /// state in <c>{prefix}:group:{topic}:{group}</c>) with <c>XREADGROUP</c> (blocking, on the member's own connection),
 /// takes over a former holder's pending entries with <c>XAUTOCLAIM</c>, and acknowledges with <c>XACK</c>.</summary>
 public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null)
     : IEventTransport
 {
-    // KEYS: the partition streams; ARGV: dedup prefix, window ms, min id (trim), then per message: id, key, target, body, stream index.
+    // KEYS[1], KEYS[2]: the dedup buckets now and before; KEYS[3..]: the partition streams of the batch.
+    // ARGV[1] bucket lifetime ms, ARGV[2] min id (retention), then per message: id, stream index, packed message.
+    // An id is new when neither bucket has it; each bucket (a hash) expires as a whole, so no key per id.
     private const string PublishScript = """
         local added = 0
-        for i = 4, #ARGV, 5 do
-          if redis.call('SET', ARGV[1] .. ARGV[i], '1', 'NX', 'PX', ARGV[2]) then
-            redis.call('XADD', KEYS[tonumber(ARGV[i + 4])], 'MINID', '~', ARGV[3], '*', 'id', ARGV[i], 'key', ARGV[i + 1], 'target', ARGV[i + 2], 'body', ARGV[i + 3])
+        for i = 3, #ARGV, 3 do
+          local id = ARGV[i]
+          if redis.call('HEXISTS', KEYS[2], id) == 0 and redis.call('HSETNX', KEYS[1], id, '1') == 1 then
+            redis.call('XADD', KEYS[2 + tonumber(ARGV[i + 1])], '*', 'm', ARGV[i + 2])
             added = added + 1
           end
+        end
+        redis.call('PEXPIRE', KEYS[1], ARGV[1])
+        for k = 3, #KEYS do
+          redis.call('XTRIM', KEYS[k], 'MINID', '~', ARGV[2])
         end
         return added
         """;
@@ -70,12 +77,14 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         CheckTopic(topic);
         var database = await DatabaseAsync();
         var minId = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds);
-        var keys = new List<RedisKey>();
+        // Dedup buckets of one window each: an id is remembered for one to two windows.
+        var window = Math.Max(1, (long)dedupWindow.TotalMilliseconds);
+        var bucket = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / window;
+        var keys = new List<RedisKey> { $"{prefix}:dedup:{topic}:{bucket}", $"{prefix}:dedup:{topic}:{bucket - 1}" };
         var slot = new Dictionary<int, int>();
-        var args = new RedisValue[3 + (5 * messages.Count)];
-        args[0] = $"{prefix}:dedup:{topic}:";
-        args[1] = (long)dedupWindow.TotalMilliseconds;
-        args[2] = minId;
+        var args = new RedisValue[2 + (3 * messages.Count)];
+        args[0] = 2 * window;
+        args[1] = minId;
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
@@ -83,14 +92,12 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             if (!slot.TryGetValue(partition, out var index))
             {
                 keys.Add(StreamKey(topic, partition));
-                index = keys.Count;
+                index = keys.Count - 2;
                 slot[partition] = index;
             }
-            args[3 + (5 * i)] = m.Id;
-            args[4 + (5 * i)] = m.Key;
-            args[5 + (5 * i)] = m.TargetGroup ?? string.Empty;
-            args[6 + (5 * i)] = m.Body;
-            args[7 + (5 * i)] = index;
+            args[2 + (3 * i)] = m.Id;
+            args[3 + (3 * i)] = index;
+            args[4 + (3 * i)] = PackedMessage.Pack(m);
         }
         await database.ScriptEvaluateAsync(PublishScript, [.. keys], args);
     }
