@@ -55,15 +55,17 @@ if (only is null or "nats")
 {
     await RawNatsAsync(nats.Url, Math.Max(1000, events / 5));
     var raw = await RawNatsAsync(nats.Url, events);
-    results.Add(new { backend = "nats", kind = "raw", events_per_second = raw });
-    Console.Error.WriteLine($"raw nats: {raw:N0} events/s");
+    var rawLatency = await RawNatsLatencyAsync(nats.Url, rate, seconds);
+    results.Add(new { backend = "nats", kind = "raw", events_per_second = raw, latency_p50_ms = rawLatency.P50, latency_p99_ms = rawLatency.P99, latency_events = rawLatency.Count });
+    Console.Error.WriteLine($"raw nats: {raw:N0} events/s; p50 {rawLatency.P50:F3} ms, p99 {rawLatency.P99:F3} ms at {rate}/s");
 }
 if (only is null or "redis")
 {
     await RawRedisAsync(redis.Configuration, Math.Max(1000, events / 5));
     var raw = await RawRedisAsync(redis.Configuration, events);
-    results.Add(new { backend = "redis", kind = "raw", events_per_second = raw });
-    Console.Error.WriteLine($"raw redis: {raw:N0} events/s");
+    var rawLatency = await RawRedisLatencyAsync(redis.Configuration, rate, seconds);
+    results.Add(new { backend = "redis", kind = "raw", events_per_second = raw, latency_p50_ms = rawLatency.P50, latency_p99_ms = rawLatency.P99, latency_events = rawLatency.Count });
+    Console.Error.WriteLine($"raw redis: {raw:N0} events/s; p50 {rawLatency.P50:F3} ms, p99 {rawLatency.P99:F3} ms at {rate}/s");
 }
 Console.WriteLine(JsonSerializer.Serialize(new { events, rate, seconds, payload_bytes = 256, redis_port = redis.Port, results }));
 return 0;
@@ -132,23 +134,111 @@ async Task<(double P50, double P99, int Count)> LatencyAsync(string name, IEvent
     {
         latencies.Clear();
     }
-    var interval = TimeSpan.FromSeconds(1.0 / perSecond);
+    await PacedAsync(perSecond, total, async i => await bus.PublishAsync(topic, $"k{i % 16}", new { n = i, ts = Stopwatch.GetTimestamp(), pad }));
+    await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
+    var sorted = latencies.Order().ToArray();
+    Console.Error.WriteLine($"{name}: latency p90 {sorted[(int)(sorted.Length * 0.9)]:F3} p95 {sorted[(int)(sorted.Length * 0.95)]:F3} p99 {sorted[(int)(sorted.Length * 0.99)]:F3} p99.9 {sorted[(int)(sorted.Length * 0.999)]:F3} max {sorted[^1]:F3} ms");
+    return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
+}
+
+// Publishes `total` times at `perSecond`, paced by sleeping, never by spinning: a spinning publisher would take one of
+// the machine's two cores from the system under test. A sleep ends late by up to a timer tick; the schedule catches up
+// (due times are fixed), and each latency is measured from the actual publish call.
+static async Task PacedAsync(int perSecond, int total, Func<int, Task> publish)
+{
     var begin = Stopwatch.GetTimestamp();
     for (var i = 0; i < total; i++)
     {
-        var due = begin + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
-        // Paced by sleeping, never by spinning: a spinning publisher would take one of the machine's two cores from
-        // the system under test. A sleep ends late by up to a timer tick; the schedule catches up (due times are fixed).
+        var due = begin + (long)(i * Stopwatch.Frequency / (double)perSecond);
         var ahead = TimeSpan.FromSeconds((due - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
         if (ahead > TimeSpan.FromMilliseconds(0.5))
         {
             await Task.Delay(ahead);
         }
-        await bus.PublishAsync(topic, $"k{i % 16}", new { n = i, ts = Stopwatch.GetTimestamp(), pad });
+        await publish(i);
     }
-    await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
+}
+
+static (double P50, double P99, int Count) Percentiles(List<double> latencies)
+{
     var sorted = latencies.Order().ToArray();
     return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
+}
+
+// The bare JetStream client at the same rate: publish (awaiting the stream's ack) -> pull consumer -> ack.
+async Task<(double P50, double P99, int Count)> RawNatsLatencyAsync(string url, int perSecond, int duration)
+{
+    await using var connection = new NatsConnection(new NatsOpts { Url = url });
+    var js = new NatsJSContext(connection);
+    var stream = $"RAWL_{Guid.NewGuid():N}"[..16];
+    await js.CreateStreamAsync(new StreamConfig(stream, [stream + ".x"]) { Storage = StreamConfigStorage.File });
+    var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("raw") { DurableName = "raw", AckPolicy = ConsumerConfigAckPolicy.Explicit });
+    var total = perSecond * duration;
+    var latencies = new List<double>(total);
+    var body = new byte[256];
+    var consuming = Task.Run(async () =>
+    {
+        await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 256 }))
+        {
+            latencies.Add(Stopwatch.GetElapsedTime(BitConverter.ToInt64(msg.Data!)).TotalMilliseconds);
+            await msg.AckAsync();
+            if (latencies.Count == total)
+            {
+                break;
+            }
+        }
+    });
+    await PacedAsync(perSecond, total, async i =>
+    {
+        var payload = (byte[])body.Clone();
+        BitConverter.TryWriteBytes(payload, Stopwatch.GetTimestamp());
+        (await js.PublishAsync(stream + ".x", payload, opts: new NatsJSPubOpts { MsgId = $"m{i}" })).EnsureSuccess();
+    });
+    await consuming.WaitAsync(TimeSpan.FromMinutes(2));
+    return Percentiles(latencies);
+}
+
+// The bare Redis client at the same rate: XADD -> XREADGROUP blocking on its own connection -> XACK.
+async Task<(double P50, double P99, int Count)> RawRedisLatencyAsync(string configuration, int perSecond, int duration)
+{
+    await using var mux = await ConnectionMultiplexer.ConnectAsync(configuration);
+    await using var reader = await ConnectionMultiplexer.ConnectAsync(configuration);
+    var db = mux.GetDatabase();
+    var key = $"rawl:{Guid.NewGuid():N}";
+    await db.StreamCreateConsumerGroupAsync(key, "raw", StreamPosition.NewMessages, createStream: true);
+    var total = perSecond * duration;
+    var latencies = new List<double>(total);
+    var body = new byte[256];
+    var consuming = Task.Run(async () =>
+    {
+        while (latencies.Count < total)
+        {
+            var reply = await reader.GetDatabase().ExecuteAsync("XREADGROUP", "GROUP", "raw", "c", "COUNT", 256, "BLOCK", 1000, "STREAMS", key, ">");
+            if (reply.IsNull)
+            {
+                continue;
+            }
+            var items = (RedisResult[])reply!;
+            var entries = (RedisResult[])(reply.Resp3Type == ResultType.Map ? items[1] : ((RedisResult[])items[0]!)[1])!;
+            var ids = new List<RedisValue>();
+            foreach (var entry in entries)
+            {
+                var pair = (RedisResult[])entry!;
+                var fields = (RedisResult[])pair[1]!;
+                latencies.Add(Stopwatch.GetElapsedTime(BitConverter.ToInt64((byte[])fields[1]!)).TotalMilliseconds);
+                ids.Add((RedisValue)pair[0]);
+            }
+            await db.StreamAcknowledgeAsync(key, "raw", [.. ids]);
+        }
+    });
+    await PacedAsync(perSecond, total, async i =>
+    {
+        var payload = (byte[])body.Clone();
+        BitConverter.TryWriteBytes(payload, Stopwatch.GetTimestamp());
+        await db.StreamAddAsync(key, "m", payload);
+    });
+    await consuming.WaitAsync(TimeSpan.FromMinutes(2));
+    return Percentiles(latencies);
 }
 
 async Task<double> RawNatsAsync(string url, int count)
