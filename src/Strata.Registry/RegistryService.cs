@@ -42,6 +42,10 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         {
             throw new InputValidationException("params", "must be an object of strings");
         }
+        if (version.RequestId is { } requestId && (requestId.Length is 0 or > 128 || requestId.Any(char.IsControl)))
+        {
+            throw new InputValidationException("request_id", "must be 1 to 128 characters, none of them control characters");
+        }
         if (!artifacts.Exists(version.ArtifactSha256))
         {
             throw new InputValidationException("artifact_sha256", $"no artifact {version.ArtifactSha256} has been uploaded");

@@ -53,7 +53,9 @@ public sealed partial class TrainingService(
                 frame.View,
                 frame.ViewVersion,
                 frame.FeatureNames,
-                $"FastForest({request.Trees}) on {dataset.Name}@{dataset.Id[..12]}"), cancellationToken);
+                $"FastForest({request.Trees}) on {dataset.Name}@{dataset.Id[..12]}",
+                // A request handled twice (a training.requested event redelivered after a crash) registers one version.
+                string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId), cancellationToken);
             if (!string.IsNullOrEmpty(request.Alias))
             {
                 await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);

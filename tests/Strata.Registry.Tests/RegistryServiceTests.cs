@@ -57,6 +57,26 @@ public sealed class RegistryServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateVersionAsync_SameRequestIdTwice_OneVersionOneAnnouncement()
+    {
+        // A training request handled twice (redelivered after a crash before its inbox record) registers once.
+        var registry = await OpenAsync(relay: false);
+        var sha = await UploadAsync(registry, "model-bytes");
+
+        var first = await registry.CreateVersionAsync("fraud", Version(sha) with { RequestId = "req-1" });
+        var again = await registry.CreateVersionAsync("fraud", Version(sha) with { RequestId = "req-1" });
+        var other = await registry.CreateVersionAsync("fraud", Version(sha) with { RequestId = "req-2" });
+        var reopened = await (await OpenAsync(relay: false)).CreateVersionAsync("fraud", Version(sha) with { RequestId = "req-1" });
+
+        Assert.Equal((1, 1, 2, 1), (first.Version, again.Version, other.Version, reopened.Version));
+        Assert.Equal(2, (await registry.ListVersionsAsync("fraud")).Count);
+        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        Assert.Equal(["fraud/1", "fraud/2"], (await store.PendingOutboxAsync(10, CancellationToken.None)).Select(e => e.Key));
+        var field = (await Assert.ThrowsAsync<InputValidationException>(() => registry.CreateVersionAsync("fraud", Version(sha) with { RequestId = new string('x', 129) }))).Field;
+        Assert.Equal("request_id", field);
+    }
+
+    [Fact]
     public async Task SetAliasAsync_MovesAndSurvivesReopen()
     {
         var registry = await OpenAsync();

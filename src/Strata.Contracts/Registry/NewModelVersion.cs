@@ -1,6 +1,8 @@
 namespace Strata.Contracts.Registry;
 
-/// <summary>What a trainer registers: the artifact, its evaluation and parameters, and its lineage (data and features).</summary>
+/// <summary>What a trainer registers: the artifact, its evaluation and parameters, and its lineage (data and features).
+/// <paramref name="RequestId"/> is an idempotency key: registering again with the same one (a training request handled
+/// twice) returns the version the first registration created.</summary>
 public sealed record NewModelVersion(
     string ArtifactSha256,
     string Format,
@@ -10,4 +12,5 @@ public sealed record NewModelVersion(
     string? FeatureView,
     string? FeatureViewVersion,
     IReadOnlyList<string> FeatureNames,
-    string? Description = null);
+    string? Description = null,
+    string? RequestId = null);

@@ -60,6 +60,14 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
                 key TEXT NOT NULL,
                 envelope BLOB NOT NULL);
             """, cancellationToken);
+        // Added after the first release: the idempotency key of a registration.
+        if (Convert.ToInt64(await ScalarAsync(connection, null, "SELECT COUNT(*) FROM pragma_table_info('model_versions') WHERE name = 'request_id'", cancellationToken),
+            CultureInfo.InvariantCulture) == 0)
+        {
+            await ExecuteAsync(connection, null, "ALTER TABLE model_versions ADD COLUMN request_id TEXT", cancellationToken);
+        }
+        await ExecuteAsync(connection, null,
+            "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", cancellationToken);
     }
 
     public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,
@@ -70,16 +78,23 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
         // BEGIN IMMEDIATE takes the write lock up front, so two registrations cannot pick the same number.
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
         var stamp = now.ToString("O", CultureInfo.InvariantCulture);
+        if (version.RequestId is not null && await ScalarAsync(connection, tx, "SELECT version FROM model_versions WHERE model = $p0 AND request_id = $p1",
+                cancellationToken, model, version.RequestId) is long existing)
+        {
+            // Registered before under this request: the same version, and no second announcement.
+            await tx.RollbackAsync(cancellationToken);
+            return (await GetVersionAsync(model, (int)existing, cancellationToken))!;
+        }
         await ExecuteAsync(connection, tx, "INSERT OR IGNORE INTO registered_models(name, created_at) VALUES ($p0, $p1)", cancellationToken, model, stamp);
         var next = Convert.ToInt32(await ScalarAsync(connection, tx,
             "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = $p0", cancellationToken, model), CultureInfo.InvariantCulture);
         await ExecuteAsync(connection, tx, """
             INSERT INTO model_versions(model, version, created_at, artifact_sha256, artifact_size, format, metrics, params,
-                dataset_version, feature_view, feature_view_version, feature_names, description)
-            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12)
+                dataset_version, feature_view, feature_view_version, feature_names, description, request_id)
+            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13)
             """, cancellationToken, model, next, stamp, version.ArtifactSha256, artifactSize, version.Format,
             Json(version.Metrics), Json(version.Params), version.DatasetVersion, version.FeatureView,
-            version.FeatureViewVersion, Json(version.FeatureNames), version.Description);
+            version.FeatureViewVersion, Json(version.FeatureNames), version.Description, version.RequestId);
         await AddOutboxAsync(connection, tx, announce(next), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return (await GetVersionAsync(model, next, cancellationToken))!;
