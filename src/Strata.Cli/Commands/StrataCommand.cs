@@ -42,6 +42,7 @@ public static class StrataCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         return root;
     }
 

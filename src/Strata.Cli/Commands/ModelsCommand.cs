@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+using Strata.Contracts;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata models ls|show|alias</c>: the model registry of a running Strata, over its HTTP API. Tables for
+/// people, <c>--json</c> for machines; server errors print one line and exit 1.</summary>
+public static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("models", "The model registry of a running Strata: models, versions, aliases");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Show());
+        command.Subcommands.Add(Alias());
+        return command;
+    }
+
+    private static Option<Uri> UrlOption() => CommonOptions.Url("the gateway or the registry service");
+
+    private static Command List()
+    {
+        var url = UrlOption();
+        var json = CommonOptions.Json();
+        var command = new Command("ls", "Registered models: newest version and aliases") { url, json };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async registry =>
+        {
+            var models = await registry.ListModelsAsync(ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(models, StrataJson.Options));
+                return 0;
+            }
+            var table = new Table().AddColumns("model", "latest", "aliases", "created");
+            foreach (var m in models)
+            {
+                table.AddRow(Markup.Escape(m.Name), m.LatestVersion.ToString(CultureInfo.InvariantCulture), Markup.Escape(Aliases(m.Aliases)),
+                    m.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var url = UrlOption();
+        var json = CommonOptions.Json();
+        var model = new Argument<string>("model") { Description = "The registered model" };
+        var version = new Option<int?>("--version", "-v") { Description = "Show this version in full" };
+        var alias = new Option<string?>("--alias", "-a") { Description = "Show the version this alias points at in full" };
+        var command = new Command("show", "A model's versions (metrics, lineage, aliases), or one version in full") { url, json, model, version, alias };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(version) is not null && r.GetValue(alias) is not null)
+            {
+                r.AddError("--version and --alias cannot be used together");
+            }
+            if (r.GetValue(version) is < 1)
+            {
+                r.AddError("--version must be 1 or more");
+            }
+        });
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async registry =>
+        {
+            var name = parse.GetValue(model)!;
+            if (parse.GetValue(version) is { } number || parse.GetValue(alias) is not null)
+            {
+                var target = parse.GetValue(alias) is { } a
+                    ? await registry.GetVersionByAliasAsync(name, a, ct) ?? throw new ResourceNotFoundException("alias", $"{name}@{a}")
+                    : await registry.GetVersionAsync(name, parse.GetValue(version)!.Value, ct)
+                        ?? throw new ResourceNotFoundException("model version", $"{name}/{parse.GetValue(version)}");
+                if (parse.GetValue(json))
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(target, StrataJson.Options));
+                    return 0;
+                }
+                PrintVersion(target);
+                return 0;
+            }
+            var versions = await registry.ListVersionsAsync(name, ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(versions, StrataJson.Options));
+                return 0;
+            }
+            var table = new Table().AddColumns("version", "aliases", "created", "metrics", "dataset", "features");
+            foreach (var v in versions)
+            {
+                table.AddRow(v.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", v.Aliases)),
+                    v.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), Markup.Escape(Metrics(v.Metrics)),
+                    Markup.Escape(Short(v.DatasetVersion)), Markup.Escape(v.FeatureView ?? "-"));
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Alias()
+    {
+        var url = UrlOption();
+        var json = CommonOptions.Json();
+        var model = new Argument<string>("model") { Description = "The registered model" };
+        var alias = new Argument<string>("alias") { Description = "The alias (e.g. champion, challenger)" };
+        var version = new Argument<int>("version") { Description = "The version it points at from now on" };
+        var command = new Command("alias", "Point an alias at a version (serving follows it)") { url, json, model, alias, version };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async registry =>
+        {
+            var name = parse.GetValue(model)!;
+            var target = await registry.SetAliasAsync(name, parse.GetValue(alias)!, parse.GetValue(version), ct);
+            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(target, StrataJson.Options)
+                : $"{name}: {parse.GetValue(alias)} -> version {target.Version}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void PrintVersion(ModelVersion v)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string key, string? value) => grid.AddRow(new Text(key), new Text(value ?? "-"));
+        Row("model", v.Model);
+        Row("version", v.Version.ToString(CultureInfo.InvariantCulture));
+        Row("aliases", v.Aliases.Count == 0 ? null : string.Join(", ", v.Aliases));
+        Row("created", v.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+        Row("format", v.Format);
+        Row("artifact", $"{v.ArtifactSha256} ({v.ArtifactSize:N0} bytes)");
+        Row("dataset", v.DatasetVersion);
+        Row("feature view", v.FeatureView is null ? null : $"{v.FeatureView} (version {v.FeatureViewVersion})");
+        Row("features", string.Join(", ", v.FeatureNames));
+        Row("description", v.Description);
+        AnsiConsole.Write(grid);
+        var values = new Table().AddColumns("metric / param", "value");
+        foreach (var (key, value) in v.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            values.AddRow(Markup.Escape(key), value.ToString("G6", CultureInfo.InvariantCulture));
+        }
+        foreach (var (key, value) in v.Params.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            values.AddRow(Markup.Escape(key), Markup.Escape(value));
+        }
+        AnsiConsole.Write(values);
+    }
+
+    private static string Aliases(IReadOnlyDictionary<string, int> aliases) =>
+        aliases.Count == 0 ? "-" : string.Join(", ", aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}=v{a.Value}"));
+
+    private static string Metrics(IReadOnlyDictionary<string, double> metrics) =>
+        string.Join(", ", metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} {m.Value.ToString("0.###", CultureInfo.InvariantCulture)}"));
+
+    private static string Short(string? id) => id is null ? "-" : id.Length > 8 ? id[..8] : id;
+
+    private static async Task<int> RunAsync(Uri url, Func<HttpRegistryClient, Task<int>> action)
+    {
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(1) };
+        try
+        {
+            return await action(new HttpRegistryClient(http));
+        }
+        catch (Exception e) when (e is InputValidationException or ResourceNotFoundException or ResourceConflictException or DependencyUnavailableException)
+        {
+            await Console.Error.WriteLineAsync($"strata: {e.Message}");
+            return 1;
+        }
+    }
+}
