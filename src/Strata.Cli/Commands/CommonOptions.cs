@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Strata.Contracts.Errors;
 
 namespace Strata.Cli.Commands;
 
@@ -22,4 +23,21 @@ public static class CommonOptions
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };
+
+    /// <summary>Runs a client command against the server at <paramref name="url"/>: a problem answer (bad input, not
+    /// found, conflict) or an unreachable server is one line on stderr and exit code 1.</summary>
+    public static async Task<int> RunClientAsync(Uri url, TimeSpan timeout, Func<HttpClient, Task<int>> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        using var http = new HttpClient { BaseAddress = url, Timeout = timeout };
+        try
+        {
+            return await action(http);
+        }
+        catch (Exception e) when (e is InputValidationException or ResourceNotFoundException or ResourceConflictException or DependencyUnavailableException)
+        {
+            await Console.Error.WriteLineAsync($"strata: {e.Message}");
+            return 1;
+        }
+    }
 }

@@ -194,17 +194,6 @@ public static class EventsCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(Uri url, Func<HttpEventsClient, Task<int>> action)
-    {
-        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
-        try
-        {
-            return await action(new HttpEventsClient(http));
-        }
-        catch (Exception e) when (e is InputValidationException or ResourceNotFoundException or ResourceConflictException or DependencyUnavailableException)
-        {
-            await Console.Error.WriteLineAsync($"strata: {e.Message}");
-            return 1;
-        }
-    }
+    private static Task<int> RunAsync(Uri url, Func<HttpEventsClient, Task<int>> action) =>
+        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(5), http => action(new HttpEventsClient(http)));
 }

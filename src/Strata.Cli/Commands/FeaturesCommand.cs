@@ -196,17 +196,6 @@ public static class FeaturesCommand
     };
 
     /// <summary>Runs an action against the HTTP clients; a problem answer or an unreachable server is one line, exit 1.</summary>
-    private static async Task<int> RunAsync(Uri url, Func<IFeaturesClient, IDataClient, Task<int>> action)
-    {
-        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(30) };
-        try
-        {
-            return await action(new HttpFeaturesClient(http), new HttpDataClient(http));
-        }
-        catch (Exception e) when (e is InputValidationException or ResourceNotFoundException or ResourceConflictException or DependencyUnavailableException)
-        {
-            await Console.Error.WriteLineAsync($"strata: {e.Message}");
-            return 1;
-        }
-    }
+    private static Task<int> RunAsync(Uri url, Func<IFeaturesClient, IDataClient, Task<int>> action) =>
+        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(30), http => action(new HttpFeaturesClient(http), new HttpDataClient(http)));
 }

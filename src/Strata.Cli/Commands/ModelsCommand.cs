@@ -157,17 +157,6 @@ public static class ModelsCommand
 
     private static string Short(string? id) => id is null ? "-" : id.Length > 8 ? id[..8] : id;
 
-    private static async Task<int> RunAsync(Uri url, Func<HttpRegistryClient, Task<int>> action)
-    {
-        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(1) };
-        try
-        {
-            return await action(new HttpRegistryClient(http));
-        }
-        catch (Exception e) when (e is InputValidationException or ResourceNotFoundException or ResourceConflictException or DependencyUnavailableException)
-        {
-            await Console.Error.WriteLineAsync($"strata: {e.Message}");
-            return 1;
-        }
-    }
+    private static Task<int> RunAsync(Uri url, Func<HttpRegistryClient, Task<int>> action) =>
+        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(1), http => action(new HttpRegistryClient(http)));
 }
