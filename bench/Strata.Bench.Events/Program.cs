@@ -47,28 +47,28 @@ foreach (var (name, open) in backends.Where(b => only is null || b.Name == only)
     // Steady state, not JIT warm-up: a first round of a fifth of the events is run and discarded.
     await ThroughputAsync(name, open(), Math.Max(1000, events / 5));
     var throughput = await ThroughputAsync(name, open(), events);
-    var latency = await LatencyAsync(name, open(), rate, seconds);
-    results.Add(new { backend = name, kind = "strata", events_per_second = throughput, latency_p50_ms = latency.P50, latency_p99_ms = latency.P99, latency_events = latency.Count });
-    Console.Error.WriteLine($"{name}: {throughput:N0} events/s; p50 {latency.P50:F3} ms, p99 {latency.P99:F3} ms at {rate}/s");
+    Record(name, "strata", throughput, await LatencyAsync(name, open(), rate, seconds));
 }
 if (only is null or "nats")
 {
     await RawNatsAsync(nats.Url, Math.Max(1000, events / 5));
     var raw = await RawNatsAsync(nats.Url, events);
-    var rawLatency = await RawNatsLatencyAsync(nats.Url, rate, seconds);
-    results.Add(new { backend = "nats", kind = "raw", events_per_second = raw, latency_p50_ms = rawLatency.P50, latency_p99_ms = rawLatency.P99, latency_events = rawLatency.Count });
-    Console.Error.WriteLine($"raw nats: {raw:N0} events/s; p50 {rawLatency.P50:F3} ms, p99 {rawLatency.P99:F3} ms at {rate}/s");
+    Record("nats", "raw", raw, await RawNatsLatencyAsync(nats.Url, rate, seconds));
 }
 if (only is null or "redis")
 {
     await RawRedisAsync(redis.Configuration, Math.Max(1000, events / 5));
     var raw = await RawRedisAsync(redis.Configuration, events);
-    var rawLatency = await RawRedisLatencyAsync(redis.Configuration, rate, seconds);
-    results.Add(new { backend = "redis", kind = "raw", events_per_second = raw, latency_p50_ms = rawLatency.P50, latency_p99_ms = rawLatency.P99, latency_events = rawLatency.Count });
-    Console.Error.WriteLine($"raw redis: {raw:N0} events/s; p50 {rawLatency.P50:F3} ms, p99 {rawLatency.P99:F3} ms at {rate}/s");
+    Record("redis", "raw", raw, await RawRedisLatencyAsync(redis.Configuration, rate, seconds));
 }
 Console.WriteLine(JsonSerializer.Serialize(new { events, rate, seconds, payload_bytes = 256, redis_port = redis.Port, results }));
 return 0;
+
+void Record(string backend, string kind, double throughput, (double P50, double P99, int Count) latency)
+{
+    results.Add(new { backend, kind, events_per_second = throughput, latency_p50_ms = latency.P50, latency_p99_ms = latency.P99, latency_events = latency.Count });
+    Console.Error.WriteLine($"{(kind == "raw" ? "raw " : "")}{backend}: {throughput:N0} events/s; p50 {latency.P50:F3} ms, p99 {latency.P99:F3} ms at {rate}/s");
+}
 
 int Arg(string name, int fallback)
 {
@@ -136,9 +136,7 @@ async Task<(double P50, double P99, int Count)> LatencyAsync(string name, IEvent
     }
     await PacedAsync(perSecond, total, async i => await bus.PublishAsync(topic, $"k{i % 16}", new { n = i, ts = Stopwatch.GetTimestamp(), pad }));
     await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
-    var sorted = latencies.Order().ToArray();
-    Console.Error.WriteLine($"{name}: latency p90 {sorted[(int)(sorted.Length * 0.9)]:F3} p95 {sorted[(int)(sorted.Length * 0.95)]:F3} p99 {sorted[(int)(sorted.Length * 0.99)]:F3} p99.9 {sorted[(int)(sorted.Length * 0.999)]:F3} max {sorted[^1]:F3} ms");
-    return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
+    return Percentiles(name, latencies);
 }
 
 // Publishes `total` times at `perSecond`, paced by sleeping, never by spinning: a spinning publisher would take one of
@@ -159,10 +157,13 @@ static async Task PacedAsync(int perSecond, int total, Func<int, Task> publish)
     }
 }
 
-static (double P50, double P99, int Count) Percentiles(List<double> latencies)
+// p50 and p99 for the results; the tail (p90 to max) on stderr.
+static (double P50, double P99, int Count) Percentiles(string name, List<double> latencies)
 {
     var sorted = latencies.Order().ToArray();
-    return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted.Length);
+    double At(double q) => sorted[(int)(sorted.Length * q)];
+    Console.Error.WriteLine($"{name}: latency p90 {At(0.9):F3} p95 {At(0.95):F3} p99 {At(0.99):F3} p99.9 {At(0.999):F3} max {sorted[^1]:F3} ms");
+    return (At(0.5), At(0.99), sorted.Length);
 }
 
 // The bare JetStream client at the same rate: publish (awaiting the stream's ack) -> pull consumer -> ack.
@@ -195,7 +196,7 @@ async Task<(double P50, double P99, int Count)> RawNatsLatencyAsync(string url, 
         (await js.PublishAsync(stream + ".x", payload, opts: new NatsJSPubOpts { MsgId = $"m{i}" })).EnsureSuccess();
     });
     await consuming.WaitAsync(TimeSpan.FromMinutes(2));
-    return Percentiles(latencies);
+    return Percentiles("raw nats", latencies);
 }
 
 // The bare Redis client at the same rate: XADD -> XREADGROUP blocking on its own connection -> XACK.
@@ -238,7 +239,7 @@ async Task<(double P50, double P99, int Count)> RawRedisLatencyAsync(string conf
         await db.StreamAddAsync(key, "m", payload);
     });
     await consuming.WaitAsync(TimeSpan.FromMinutes(2));
-    return Percentiles(latencies);
+    return Percentiles("raw redis", latencies);
 }
 
 async Task<double> RawNatsAsync(string url, int count)

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 
 namespace Strata.Cli.Commands;
@@ -23,6 +25,13 @@ public static class CommonOptions
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };
+
+    /// <summary>Prints <paramref name="value"/> as JSON (the API's field names) for <c>--json</c>; exit code 0.</summary>
+    public static int PrintJson<T>(T value)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(value, StrataJson.Options));
+        return 0;
+    }
 
     /// <summary>Runs a client command against the server at <paramref name="url"/>: a problem answer (bad input, not
     /// found, conflict) or an unreachable server is one line on stderr and exit code 1.</summary>

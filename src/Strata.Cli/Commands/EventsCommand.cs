@@ -118,8 +118,7 @@ public static class EventsCommand
             var letters = await events.DeadLettersAsync(parse.GetValue(group), parse.GetValue(topic), parse.GetValue(status), 1000, ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(letters, StrataJson.Options));
-                return 0;
+                return CommonOptions.PrintJson(letters);
             }
             var table = new Table().AddColumns("id", "group", "topic", "event", "attempts", "failed at", "status", "error");
             foreach (var l in letters)
@@ -179,8 +178,7 @@ public static class EventsCommand
             var groups = await events.ConsumersAsync(parse.GetValue(topic), ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(groups, StrataJson.Options));
-                return 0;
+                return CommonOptions.PrintJson(groups);
             }
             var table = new Table().AddColumns("topic", "group", "lag", "in flight", "redelivered");
             foreach (var g in groups)

@@ -33,8 +33,7 @@ public static class ModelsCommand
             var models = await registry.ListModelsAsync(ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(models, StrataJson.Options));
-                return 0;
+                return CommonOptions.PrintJson(models);
             }
             var table = new Table().AddColumns("model", "latest", "aliases", "created");
             foreach (var m in models)
@@ -78,8 +77,7 @@ public static class ModelsCommand
                         ?? throw new ResourceNotFoundException("model version", $"{name}/{parse.GetValue(version)}");
                 if (parse.GetValue(json))
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(target, StrataJson.Options));
-                    return 0;
+                    return CommonOptions.PrintJson(target);
                 }
                 PrintVersion(target);
                 return 0;
@@ -87,8 +85,7 @@ public static class ModelsCommand
             var versions = await registry.ListVersionsAsync(name, ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(versions, StrataJson.Options));
-                return 0;
+                return CommonOptions.PrintJson(versions);
             }
             var table = new Table().AddColumns("version", "aliases", "created", "metrics", "dataset", "features");
             foreach (var v in versions)
