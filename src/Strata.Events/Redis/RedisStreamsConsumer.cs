@@ -24,6 +24,7 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
     private readonly ConcurrentDictionary<int, byte> _toClaim = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
     private int _held;
+    private Task _acking = Task.CompletedTask;
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
 
     public RedisStreamsConsumer(string topic, string[] streams, string group, ConsumerSettings settings, IDatabase database, ConnectionMultiplexer reader)
@@ -48,6 +49,7 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
         await _reading.WaitAsync();
         _reading.Release();
         _toClaim.TryRemove(partition, out _);
+        await AcknowledgementsSentAsync();
     }
 
     public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
@@ -200,23 +202,45 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
         }
     }
 
+    /// <summary>Sends the acknowledgements and returns once the previous batch's are confirmed: one batch of
+    /// <c>XACK</c>s is in flight while the next batch is fetched and handled, instead of a round trip between batches.
+    /// They go out on the connection that also writes the leases, so a partition given up after them is given up after
+    /// them on the server too; one that is lost (connection dropped) leaves its entry pending, which the partition's
+    /// next reader claims, and the inbox skips.</summary>
     public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)
     {
         if (deliveries.Count == 0)
         {
             return;
         }
+        var previous = _acking;
+        var sends = new List<Task>();
         foreach (var byPartition in deliveries.Select(d => (RedisAck)d.AckHandle!).GroupBy(a => a.Partition))
         {
             var ids = byPartition.Select(a => a.Id).ToArray();
-            await _database.StreamAcknowledgeAsync(_streams[byPartition.Key], _group, ids);
+            sends.Add(_database.StreamAcknowledgeAsync(_streams[byPartition.Key], _group, ids));
             Interlocked.Add(ref _held, -ids.Length);
             Assignment.Acknowledged(byPartition.Key, ids.Length);
+        }
+        _acking = Task.WhenAll(sends);
+        await previous;
+    }
+
+    private async Task AcknowledgementsSentAsync()
+    {
+        try
+        {
+            await _acking;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Left pending: claimed by the partition's next reader.
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        await AcknowledgementsSentAsync();
         await Assignment.DisposeAsync();
         await _reader.DisposeAsync();
     }
