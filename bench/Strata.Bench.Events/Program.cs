@@ -22,10 +22,13 @@ using Strata.Testing;
 //   latency:    one event per publish at RATE events/s for SECONDS; end-to-end p50/p99 (publish call -> handler).
 //   Each throughput figure follows an unmeasured warm-up round of N/5 events (steady state, not JIT tiering).
 //   raw:        the same N published and consumed with the bare client (NATS.Net JetStream; StackExchange.Redis
-//               XADD/XREADGROUP/XACK), the broker's own limit on this machine.
+//               XADD/XREADGROUP/XACK), the broker's own limit on this machine. Bus and bare client alternate for
+//               --rounds rounds (default 3); the round with the median ratio is reported (single runs on 2 shared cores
+//               varied by up to 2x).
 var events = Arg("--events", 200_000);
 var rate = Arg("--rate", 1000);
 var seconds = Arg("--seconds", 10);
+var roundsWanted = Arg("--rounds", 3);
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var results = new List<object>();
 var pad = new string('x', 200);
@@ -42,31 +45,48 @@ var backends = new (string Name, Func<IEventTransport> Open)[]
     ("nats", () => new NatsJetStreamTransport(nats.Url, "bench", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2))),
     ("redis", () => new RedisStreamsTransport(redis.Configuration, "bench", TimeSpan.FromHours(1), TimeSpan.FromMinutes(2))),
 };
+// The bare clients, by backend: (throughput, latency) with the same events and rate as the bus.
+var bare = new Dictionary<string, (Func<int, Task<double>> Throughput, Func<Task<(double, double, int)>> Latency)>
+{
+    ["nats"] = (n => RawNatsAsync(nats.Url, n), () => RawNatsLatencyAsync(nats.Url, rate, seconds)),
+    ["redis"] = (n => RawRedisAsync(redis.Configuration, n), () => RawRedisLatencyAsync(redis.Configuration, rate, seconds)),
+};
 foreach (var (name, open) in backends.Where(b => only is null || b.Name == only))
 {
-    // Steady state, not JIT warm-up: a first round of a fifth of the events is run and discarded.
+    // Steady state, not JIT warm-up: a first round of a fifth of the events is run and discarded (bus and bare).
     await ThroughputAsync(name, open(), Math.Max(1000, events / 5));
-    var throughput = await ThroughputAsync(name, open(), events);
-    Record(name, "strata", throughput, await LatencyAsync(name, open(), rate, seconds));
-}
-if (only is null or "nats")
-{
-    await RawNatsAsync(nats.Url, Math.Max(1000, events / 5));
-    var raw = await RawNatsAsync(nats.Url, events);
-    Record("nats", "raw", raw, await RawNatsLatencyAsync(nats.Url, rate, seconds));
-}
-if (only is null or "redis")
-{
-    await RawRedisAsync(redis.Configuration, Math.Max(1000, events / 5));
-    var raw = await RawRedisAsync(redis.Configuration, events);
-    Record("redis", "raw", raw, await RawRedisLatencyAsync(redis.Configuration, rate, seconds));
+    var peer = bare.GetValueOrDefault(name);
+    if (peer.Throughput is not null)
+    {
+        await peer.Throughput(Math.Max(1000, events / 5));
+    }
+    // Rounds alternate bus and bare client, so each ratio compares runs seconds apart (same broker state, same disk
+    // write-back, same neighbours); the median round is reported, every round is kept.
+    var rounds = new List<(double Bus, double Bare)>();
+    for (var round = 0; round < (peer.Throughput is null ? 1 : roundsWanted); round++)
+    {
+        var busRate = await ThroughputAsync(name, open(), events);
+        var bareRate = peer.Throughput is null ? double.NaN : await peer.Throughput(events);
+        rounds.Add((busRate, bareRate));
+        Console.Error.WriteLine($"{name} round {round + 1}: bus {busRate:N0} events/s" + (double.IsNaN(bareRate) ? "" : $", bare client {bareRate:N0}, ratio {busRate / bareRate:F2}"));
+    }
+    var median = rounds.OrderBy(r => double.IsNaN(r.Bare) ? r.Bus : r.Bus / r.Bare).ElementAt(rounds.Count / 2);
+    Record(name, "strata", median.Bus, await LatencyAsync(name, open(), rate, seconds), rounds);
+    if (peer.Throughput is not null)
+    {
+        Record(name, "raw", median.Bare, await peer.Latency(), rounds);
+    }
 }
 Console.WriteLine(JsonSerializer.Serialize(new { events, rate, seconds, payload_bytes = 256, redis_port = redis.Port, results }));
 return 0;
 
-void Record(string backend, string kind, double throughput, (double P50, double P99, int Count) latency)
+void Record(string backend, string kind, double throughput, (double P50, double P99, int Count) latency, List<(double Bus, double Bare)> rounds)
 {
-    results.Add(new { backend, kind, events_per_second = throughput, latency_p50_ms = latency.P50, latency_p99_ms = latency.P99, latency_events = latency.Count });
+    results.Add(new
+    {
+        backend, kind, events_per_second = throughput, latency_p50_ms = latency.P50, latency_p99_ms = latency.P99, latency_events = latency.Count,
+        rounds = rounds.Select(r => new { bus = r.Bus, bare = double.IsNaN(r.Bare) ? (double?)null : r.Bare }),
+    });
     Console.Error.WriteLine($"{(kind == "raw" ? "raw " : "")}{backend}: {throughput:N0} events/s; p50 {latency.P50:F3} ms, p99 {latency.P99:F3} ms at {rate}/s");
 }
 

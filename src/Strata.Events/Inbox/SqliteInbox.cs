@@ -4,17 +4,18 @@ namespace Strata.Events.Inbox;
 
 /// <summary>An inbox in a SQLite file (WAL; several processes may share it): one row per (group, event id), kept for
 /// <paramref name="retention"/> (longer than any redelivery can come, so the table stays small). A batch is checked and
-/// recorded with prepared statements of <see cref="Width"/> ids each (ids padded by repetition): a statement per id,
-/// or one parsed per batch, cost 7-8 µs an event. Commits never wait on the disk: in WAL mode with
+/// recorded with prepared statements of <see cref="Widths"/> ids each (a chunk takes the narrowest that fits, padded by
+/// repetition, so a batch of 3 binds 4 ids, not 64): a statement per id, or one parsed per batch, cost 7-8 µs an event. Commits never wait on the disk: in WAL mode with
 /// <c>synchronous=NORMAL</c> only a checkpoint syncs, and checkpoints are taken off the handlers' path (automatic ones
 /// are off; a connection of the inbox's own runs a passive checkpoint every <see cref="CheckpointInterval"/>), since a
 /// sync behind another process's heavy writes (a broker's file store) stalled every consumer for up to ~100 ms.</summary>
 public sealed class SqliteInbox : IInbox, IDisposable
 {
-    public const int Width = 64;
+    private static readonly int[] Widths = [1, 4, 16, 64];
+    private const int Width = 64;
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _seen;
-    private readonly SqliteCommand _record;
+    private readonly SqliteCommand[] _seen;
+    private readonly SqliteCommand[] _record;
     private readonly TimeProvider _time;
     private readonly TimeSpan _retention;
     private readonly Lock _gate = new();
@@ -40,9 +41,12 @@ public sealed class SqliteInbox : IInbox, IDisposable
                 "CREATE INDEX IF NOT EXISTS inbox_at ON inbox (at);";
             setup.ExecuteNonQuery();
         }
-        _seen = Prepare($"SELECT id FROM inbox WHERE grp = $g AND id IN ({string.Join(',', Enumerable.Range(0, Width).Select(i => "$i" + i))})");
-        _record = Prepare("INSERT OR IGNORE INTO inbox (grp, id, at) VALUES " + string.Join(',', Enumerable.Range(0, Width).Select(i => $"($g, $i{i}, $at)")));
-        _record.Parameters.Add("$at", SqliteType.Integer);
+        _seen = [.. Widths.Select(w => Prepare(w, $"SELECT id FROM inbox WHERE grp = $g AND id IN ({string.Join(',', Enumerable.Range(0, w).Select(i => "$i" + i))})"))];
+        _record = [.. Widths.Select(w => Prepare(w, "INSERT OR IGNORE INTO inbox (grp, id, at) VALUES " + string.Join(',', Enumerable.Range(0, w).Select(i => $"($g, $i{i}, $at)"))))];
+        foreach (var record in _record)
+        {
+            record.Parameters.Add("$at", SqliteType.Integer);
+        }
         _checkpointer = new SqliteConnection(_connection.ConnectionString);
         _checkpointer.Open();
         var timer = new PeriodicTimer(CheckpointInterval, _time);
@@ -78,12 +82,12 @@ public sealed class SqliteInbox : IInbox, IDisposable
         }
     }
 
-    private SqliteCommand Prepare(string sql)
+    private SqliteCommand Prepare(int width, string sql)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.Parameters.Add("$g", SqliteType.Text);
-        for (var i = 0; i < Width; i++)
+        for (var i = 0; i < width; i++)
         {
             command.Parameters.Add("$i" + i, SqliteType.Text);
         }
@@ -91,13 +95,21 @@ public sealed class SqliteInbox : IInbox, IDisposable
         return command;
     }
 
-    private static void Bind(SqliteCommand command, string group, string[] chunk)
+    /// <summary>The narrowest of <paramref name="commands"/> (one per <see cref="Widths"/>) that fits the chunk, bound.</summary>
+    private static SqliteCommand Bind(SqliteCommand[] commands, string group, string[] chunk)
     {
+        var w = 0;
+        while (Widths[w] < chunk.Length)
+        {
+            w++;
+        }
+        var command = commands[w];
         command.Parameters["$g"].Value = group;
-        for (var i = 0; i < Width; i++)
+        for (var i = 0; i < Widths[w]; i++)
         {
             command.Parameters[i + 1].Value = chunk[Math.Min(i, chunk.Length - 1)];
         }
+        return command;
     }
 
     public ValueTask<IReadOnlySet<string>> SeenAsync(string group, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
@@ -111,8 +123,7 @@ public sealed class SqliteInbox : IInbox, IDisposable
         {
             foreach (var chunk in ids.Chunk(Width))
             {
-                Bind(_seen, group, chunk);
-                using var reader = _seen.ExecuteReader();
+                using var reader = Bind(_seen, group, chunk).ExecuteReader();
                 while (reader.Read())
                 {
                     seen.Add(reader.GetString(0));
@@ -132,12 +143,13 @@ public sealed class SqliteInbox : IInbox, IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            _record.Transaction = transaction;
-            _record.Parameters["$at"].Value = now.ToUnixTimeMilliseconds();
             foreach (var chunk in ids.Chunk(Width))
             {
-                Bind(_record, group, chunk);
-                _record.ExecuteNonQuery();
+                var record = Bind(_record, group, chunk);
+                record.Transaction = transaction;
+                record.Parameters["$at"].Value = now.ToUnixTimeMilliseconds();
+                record.ExecuteNonQuery();
+                record.Transaction = null;
             }
             if (now - _lastPrune > TimeSpan.FromMinutes(1))
             {
@@ -149,7 +161,6 @@ public sealed class SqliteInbox : IInbox, IDisposable
                 _lastPrune = now;
             }
             transaction.Commit();
-            _record.Transaction = null;
         }
         return ValueTask.CompletedTask;
     }
@@ -167,8 +178,10 @@ public sealed class SqliteInbox : IInbox, IDisposable
         _stopping.Dispose();
         lock (_gate)
         {
-            _seen.Dispose();
-            _record.Dispose();
+            foreach (var command in _seen.Concat(_record))
+            {
+                command.Dispose();
+            }
             _connection.Dispose();
         }
     }

@@ -20,6 +20,7 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
     private readonly CancellationTokenSource _disposing = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, NatsAck> _unacknowledged = new();
     private int _outstanding;
+    private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _next;
 
     public PartitionAssignment Assignment { get; set; } = null!;
@@ -48,10 +49,18 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
         {
             try
             {
+                var freed = Volatile.Read(ref _roomFreed);
                 var room = settings.MaxAckPending - Volatile.Read(ref _outstanding);
                 if (room <= 0)
                 {
-                    await Task.Delay(5, token);
+                    // Full: wait for acknowledgements to make room (checked again after a while regardless).
+                    try
+                    {
+                        await freed.Task.WaitAsync(TimeSpan.FromMilliseconds(100), token);
+                    }
+                    catch (TimeoutException)
+                    {
+                    }
                     continue;
                 }
                 await foreach (var message in partitions[partition].FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Min(room, 256), Expires = PullExpiry }, cancellationToken: token))
@@ -123,6 +132,9 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
     public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         Assignment.Polled();
+        // Hand out at most half of what may be outstanding, so the partitions' loops can pull the next messages while
+        // these are handled instead of after they are acknowledged.
+        max = Math.Min(max, Math.Max(1, settings.MaxAckPending / 2));
         var result = new List<Delivery>();
         var deadline = DateTime.UtcNow + wait;
         while (true)
@@ -204,6 +216,7 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
             Interlocked.Decrement(ref _outstanding);
             Assignment.Acknowledged(ack.Partition, 1);
         }
+        Interlocked.Exchange(ref _roomFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
