@@ -217,7 +217,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         // At-least-once: a redelivery may itself be repeated (a pull that expired as the message arrived), so collect
         // until both ids are there.
         var again = new List<Delivery>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); // member timeout, pull expiry and ticks, on a loaded machine
         while (again.Select(d => d.Id).Distinct().Count() < 2 && DateTime.UtcNow < deadline)
         {
             again.AddRange(await second.FetchAsync(2, TimeSpan.FromMilliseconds(500)));
