@@ -12,7 +12,7 @@ public static class GatewayRoutes
         [ModuleNames.Events] = ["/api/events", "/api/events/{**rest}", "/openapi/events.json"],
         [ModuleNames.Data] = ["/api/data/{**rest}", "/openapi/data.json"],
         [ModuleNames.Features] = ["/api/features/{**rest}", "/openapi/features.json"],
-        [ModuleNames.Registry] = ["/api/registry/{**rest}", "/openapi/registry.json"],
+        [ModuleNames.Registry] = ["/api/registry/{**rest}", "/api/2.0/mlflow/{**rest}", "/openapi/registry.json"],
         [ModuleNames.Training] = ["/api/training/{**rest}", "/train", "/openapi/training.json"],
         [ModuleNames.Serving] = ["/predict", "/api/serving/{**rest}", "/v1/{**rest}", "/v2", "/v2/{**rest}", "/openapi/serving.json"],
     };

@@ -6,6 +6,7 @@ using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
+using Strata.Registry.Tracking;
 using Strata.ServiceDefaults;
 
 namespace Strata.Registry;
@@ -20,6 +21,8 @@ public static class RegistryModule
             new SqliteRegistryStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "registry.db")));
         services.AddSingleton(sp =>
             new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
+        services.AddSingleton<ITrackingStore>(sp =>
+            new SqliteTrackingStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "tracking.db")));
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
         services.AddHostedService<RegistryInitializer>();
@@ -28,9 +31,13 @@ public static class RegistryModule
     }
 
     /// <summary>Creates the schema before the process accepts requests.</summary>
-    private sealed class RegistryInitializer(IRegistryStore store) : IHostedService
+    private sealed class RegistryInitializer(IRegistryStore store, ITrackingStore tracking) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await store.InitializeAsync(cancellationToken);
+            await tracking.InitializeAsync(cancellationToken);
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -11,6 +11,7 @@ using Strata.Events;
 using Strata.Features;
 using Strata.Gateway;
 using Strata.Registry;
+using Strata.Registry.Tracking;
 using Strata.Serving;
 using Strata.ServiceDefaults;
 using Strata.Training;
@@ -107,7 +108,7 @@ public static class StrataHost
         if (settings.Hosts(ModuleNames.Events)) { app.MapEventsApi(); }
         if (settings.Hosts(ModuleNames.Data)) { app.MapDataApi(); }
         if (settings.Hosts(ModuleNames.Features)) { app.MapFeaturesApi(); }
-        if (settings.Hosts(ModuleNames.Registry)) { app.MapRegistryApi(); }
+        if (settings.Hosts(ModuleNames.Registry)) { app.MapRegistryApi(); app.MapMlflowApi(); }
         if (settings.Hosts(ModuleNames.Training)) { app.MapTrainingApi(); }
         if (settings.Hosts(ModuleNames.Serving)) { app.MapServingApi(); }
         if (ModuleNames.Services.Any(settings.Hosts))

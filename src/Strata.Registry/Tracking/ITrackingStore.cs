@@ -1,0 +1,36 @@
+namespace Strata.Registry.Tracking;
+
+/// <summary>Experiments, runs, params, metrics (full history and the latest value per key, which searches use) and tags.
+/// Every write is one transaction: a rejected request writes nothing.</summary>
+public interface ITrackingStore
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>A new experiment's id; RESOURCE_ALREADY_EXISTS when the name is taken.</summary>
+    Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, long now, CancellationToken cancellationToken);
+
+    Task<Experiment?> GetExperimentAsync(string experimentId, CancellationToken cancellationToken);
+
+    Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken);
+
+    Task<Page<Experiment>> SearchExperimentsAsync(IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy, ViewType view, int maxResults, int offset,
+        CancellationToken cancellationToken);
+
+    Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);
+
+    Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken);
+
+    Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Logs metrics (appended to the history), params (immutable: the same value again is accepted, another
+    /// is INVALID_PARAMETER_VALUE) and tags (overwritten) atomically.</summary>
+    Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);
+
+    Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken);
+
+    Task<Page<Run>> SearchRunsAsync(IReadOnlyList<string> experimentIds, IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy, ViewType view,
+        int maxResults, int offset, CancellationToken cancellationToken);
+
+    /// <summary>Every value logged for the metric, by timestamp then step.</summary>
+    Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, int offset, CancellationToken cancellationToken);
+}

@@ -1,0 +1,585 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Strata.Registry.Tracking;
+
+/// <summary>Tracking data in SQLite (WAL). Besides each metric's full history, the latest value per run and key (by
+/// step, then timestamp, then value, as MLflow defines it) is kept in <c>latest_metrics</c>, indexed by key and value,
+/// so a search filtering or sorting on a metric reads an index instead of the history.</summary>
+public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
+{
+    public const string DefaultExperimentName = "Default";
+
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = databasePath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS experiments (
+                experiment_id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                artifact_location TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL,
+                creation_time INTEGER NOT NULL,
+                last_update_time INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS experiment_tags (
+                experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (experiment_id, key));
+            CREATE TABLE IF NOT EXISTS runs (
+                run_uuid TEXT PRIMARY KEY,
+                experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                start_time INTEGER NOT NULL,
+                end_time INTEGER,
+                artifact_uri TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS runs_experiment ON runs (experiment_id, start_time DESC);
+            CREATE TABLE IF NOT EXISTS params (
+                run_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS params_key_value ON params (key, value);
+            CREATE TABLE IF NOT EXISTS tags (
+                run_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value);
+            CREATE TABLE IF NOT EXISTS metrics (
+                run_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                timestamp INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                value REAL,
+                is_nan INTEGER NOT NULL,
+                UNIQUE (run_uuid, key, timestamp, step, value, is_nan));
+            CREATE TABLE IF NOT EXISTS latest_metrics (
+                run_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value REAL,
+                is_nan INTEGER NOT NULL,
+                timestamp INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value);
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var seed = connection.CreateCommand();
+        // MLflow's default experiment: id 0, "Default".
+        seed.CommandText = "INSERT OR IGNORE INTO experiments VALUES (0, $name, 'strata-artifacts:/0', 'active', $now, $now)";
+        seed.Parameters.AddWithValue("$name", DefaultExperimentName);
+        seed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await seed.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static long ParseExperimentId(string experimentId) =>
+        long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw MlflowException.NotFound($"Could not find experiment with ID {experimentId}");
+
+    public async Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var exists = Command(connection, tx, "SELECT 1 FROM experiments WHERE name = $name", ("$name", name)))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                throw MlflowException.AlreadyExists($"Experiment '{name}' already exists.");
+            }
+        }
+        long id;
+        await using (var insert = Command(connection, tx,
+            "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+            "VALUES ((SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments), $name, '', 'active', $now, $now) RETURNING experiment_id",
+            ("$name", name), ("$now", now)))
+        {
+            id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        await using (var location = Command(connection, tx, "UPDATE experiments SET artifact_location = $location WHERE experiment_id = $id",
+            ("$location", string.IsNullOrEmpty(artifactLocation) ? $"strata-artifacts:/{id}" : artifactLocation), ("$id", id)))
+        {
+            await location.ExecuteNonQueryAsync(cancellationToken);
+        }
+        foreach (var tag in tags)
+        {
+            await using var insertTag = Command(connection, tx, "INSERT OR REPLACE INTO experiment_tags VALUES ($id, $key, $value)", ("$id", id), ("$key", tag.Key), ("$value", tag.Value));
+            await insertTag.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return id.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public async Task<Experiment?> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)
+    {
+        if (!long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return null;
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        return (await ReadExperimentsAsync(connection, "WHERE e.experiment_id = $id", [("$id", id)], cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return (await ReadExperimentsAsync(connection, "WHERE e.name = $name", [("$name", name)], cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<Page<Experiment>> SearchExperimentsAsync(IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy, ViewType view, int maxResults,
+        int offset, CancellationToken cancellationToken)
+    {
+        var sql = new Sql();
+        var where = new List<string> { Lifecycle("e.lifecycle_stage", view) };
+        foreach (var clause in filter)
+        {
+            where.Add(clause.Entity == SearchEntity.Tag
+                ? $"e.experiment_id IN (SELECT experiment_id FROM experiment_tags WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})"
+                : Compare("e." + clause.Key, clause, sql));
+        }
+        var order = new List<string>();
+        var i = 0;
+        foreach (var o in orderBy)
+        {
+            var direction = o.Descending ? "DESC" : "ASC";
+            if (o.Entity == SearchEntity.Tag)
+            {
+                var column = $"(SELECT value FROM experiment_tags t{i} WHERE t{i}.experiment_id = e.experiment_id AND t{i}.key = {sql.Add(o.Key)})";
+                order.Add($"{column} IS NULL, {column} {direction}");
+                i++;
+            }
+            else
+            {
+                order.Add($"e.{o.Key} {direction}");
+            }
+        }
+        // MLflow's default: newest first; the id breaks ties so pages never overlap.
+        order.Add(orderBy.Count == 0 ? "e.creation_time DESC, e.experiment_id ASC" : "e.experiment_id ASC");
+        var clauseText = $"WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT {maxResults + 1} OFFSET {offset}";
+        await using var connection = await OpenAsync(cancellationToken);
+        var found = await ReadExperimentsAsync(connection, clauseText, sql.Parameters, cancellationToken);
+        return new Page<Experiment>([.. found.Take(maxResults)], found.Count > maxResults);
+    }
+
+    private static async Task<List<Experiment>> ReadExperimentsAsync(SqliteConnection connection, string clause, IReadOnlyList<(string, object)> parameters,
+        CancellationToken cancellationToken)
+    {
+        var experiments = new List<(long Id, Experiment Experiment)>();
+        await using (var command = Command(connection, null,
+            $"SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time FROM experiments e {clause}", [.. parameters]))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetInt64(0);
+                experiments.Add((id, new Experiment(id.ToString(CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetInt64(4), reader.GetInt64(5), null)));
+            }
+        }
+        if (experiments.Count == 0)
+        {
+            return [];
+        }
+        var tags = new Dictionary<long, List<KeyValue>>();
+        foreach (var chunk in experiments.Select(e => e.Id).Chunk(500))
+        {
+            await using var command = Command(connection, null,
+                $"SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN ({string.Join(',', chunk)}) ORDER BY key");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                (tags.TryGetValue(reader.GetInt64(0), out var list) ? list : tags[reader.GetInt64(0)] = []).Add(new KeyValue(reader.GetString(1), reader.GetString(2)));
+            }
+        }
+        return [.. experiments.Select(e => tags.TryGetValue(e.Id, out var t) ? e.Experiment with { Tags = t } : e.Experiment)];
+    }
+
+    public async Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken)
+    {
+        var experiment = await GetExperimentAsync(experimentId, cancellationToken)
+            ?? throw MlflowException.NotFound($"Could not find experiment with ID {experimentId}");
+        if (experiment.LifecycleStage != "active")
+        {
+            throw MlflowException.InvalidParameter($"The experiment {experimentId} must be in the 'active' state.");
+        }
+        var runId = Guid.NewGuid().ToString("N");
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var insert = Command(connection, tx,
+            "INSERT INTO runs VALUES ($id, $experiment, $name, $user, 'RUNNING', $start, NULL, $uri, 'active')",
+            ("$id", runId), ("$experiment", ParseExperimentId(experimentId)), ("$name", runName), ("$user", userId), ("$start", startTime),
+            ("$uri", $"{experiment.ArtifactLocation.TrimEnd('/')}/{runId}/artifacts")))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // MLflow keeps the run name as a tag too.
+        foreach (var tag in tags.Where(t => t.Key != RunNameTag).Append(new KeyValue(RunNameTag, runName)))
+        {
+            await using var insertTag = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", tag.Key), ("$value", tag.Value));
+            await insertTag.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return (await GetRunAsync(runId, cancellationToken))!;
+    }
+
+    public const string RunNameTag = "mlflow.runName";
+
+    public async Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
+        await using (var update = Command(connection, tx,
+            "UPDATE runs SET status = COALESCE($status, status), end_time = COALESCE($end, end_time), name = COALESCE($name, name) WHERE run_uuid = $id",
+            ("$status", (object?)status ?? DBNull.Value), ("$end", (object?)endTime ?? DBNull.Value), ("$name", (object?)runName ?? DBNull.Value), ("$id", runId)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (runName is not null)
+        {
+            await using var tag = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", RunNameTag), ("$value", runName));
+            await tag.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return (await GetRunAsync(runId, cancellationToken))!.Info;
+    }
+
+    private static async Task RequireActiveRunAsync(SqliteConnection connection, SqliteTransaction tx, string runId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, tx, "SELECT lifecycle_stage FROM runs WHERE run_uuid = $id", ("$id", runId));
+        var stage = await command.ExecuteScalarAsync(cancellationToken) as string
+            ?? throw MlflowException.NotFound($"Run with id={runId} not found");
+        if (stage != "active")
+        {
+            throw MlflowException.InvalidParameter($"The run {runId} must be in the 'active' state. Current state is {stage}.");
+        }
+    }
+
+    public async Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var sql = new Sql();
+        var runs = await ReadRunsAsync(connection, $"WHERE r.run_uuid = {sql.Add(runId)}", sql.Parameters, cancellationToken);
+        return runs.FirstOrDefault();
+    }
+
+    public async Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
+        if (parameters.Count > 0)
+        {
+            await using var existing = Command(connection, tx, "SELECT value FROM params WHERE run_uuid = $id AND key = $key", ("$id", runId), ("$key", ""));
+            await using var insert = Command(connection, tx, "INSERT INTO params VALUES ($id, $key, $value)", ("$id", runId), ("$key", ""), ("$value", ""));
+            foreach (var param in parameters)
+            {
+                existing.Parameters["$key"].Value = param.Key;
+                var old = await existing.ExecuteScalarAsync(cancellationToken) as string;
+                if (old is null)
+                {
+                    insert.Parameters["$key"].Value = param.Key;
+                    insert.Parameters["$value"].Value = param.Value;
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else if (old != param.Value)
+                {
+                    throw MlflowException.InvalidParameter(
+                        $"Changing param values is not allowed. Param with key='{param.Key}' was already logged with value='{old}' for run ID='{runId}'. Attempted logging new value '{param.Value}'.");
+                }
+            }
+        }
+        if (metrics.Count > 0)
+        {
+            await using var history = Command(connection, tx, "INSERT OR IGNORE INTO metrics VALUES ($id, $key, $ts, $step, $value, $nan)",
+                ("$id", runId), ("$key", ""), ("$ts", 0L), ("$step", 0L), ("$value", 0.0), ("$nan", 0));
+            // The latest value per key: the highest step, then timestamp, then value (MLflow's order).
+            await using var latest = Command(connection, tx, """
+                INSERT INTO latest_metrics VALUES ($id, $key, $value, $nan, $ts, $step)
+                ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+                WHERE excluded.step > latest_metrics.step
+                   OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+                   OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
+                       AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
+                """, ("$id", runId), ("$key", ""), ("$ts", 0L), ("$step", 0L), ("$value", 0.0), ("$nan", 0));
+            foreach (var metric in metrics)
+            {
+                foreach (var command in (SqliteCommand[])[history, latest])
+                {
+                    command.Parameters["$key"].Value = metric.Key;
+                    command.Parameters["$ts"].Value = metric.Timestamp;
+                    command.Parameters["$step"].Value = metric.Step;
+                    command.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+                    command.Parameters["$nan"].Value = double.IsNaN(metric.Value) ? 1 : 0;
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+        }
+        if (tags.Count > 0)
+        {
+            await using var upsert = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", ""), ("$value", ""));
+            foreach (var tag in tags)
+            {
+                upsert.Parameters["$key"].Value = tag.Key;
+                upsert.Parameters["$value"].Value = tag.Value;
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+                if (tag.Key == RunNameTag)
+                {
+                    await using var rename = Command(connection, tx, "UPDATE runs SET name = $name WHERE run_uuid = $id", ("$name", tag.Value), ("$id", runId));
+                    await rename.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
+        await using var delete = Command(connection, tx, "DELETE FROM tags WHERE run_uuid = $id AND key = $key", ("$id", runId), ("$key", key));
+        if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw MlflowException.NotFound($"No tag with name: {key} in run with id {runId}");
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<Page<Run>> SearchRunsAsync(IReadOnlyList<string> experimentIds, IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy,
+        ViewType view, int maxResults, int offset, CancellationToken cancellationToken)
+    {
+        var sql = new Sql();
+        var ids = experimentIds.Select(e => long.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1).Where(id => id >= 0).ToList();
+        if (ids.Count == 0)
+        {
+            return new Page<Run>([], false);
+        }
+        var where = new List<string> { $"r.experiment_id IN ({string.Join(',', ids)})", Lifecycle("r.lifecycle_stage", view) };
+        foreach (var clause in filter)
+        {
+            where.Add(clause.Entity switch
+            {
+                SearchEntity.Metric => $"r.run_uuid IN (SELECT run_uuid FROM latest_metrics WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
+                SearchEntity.Param => $"r.run_uuid IN (SELECT run_uuid FROM params WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
+                SearchEntity.Tag => $"r.run_uuid IN (SELECT run_uuid FROM tags WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
+                _ => Compare(RunColumn(clause.Key), clause, sql),
+            });
+        }
+        var joins = new StringBuilder();
+        var order = new List<string>();
+        for (var i = 0; i < orderBy.Count; i++)
+        {
+            var o = orderBy[i];
+            var direction = o.Descending ? "DESC" : "ASC";
+            var table = o.Entity switch { SearchEntity.Metric => "latest_metrics", SearchEntity.Param => "params", SearchEntity.Tag => "tags", _ => null };
+            if (table is null)
+            {
+                order.Add($"{RunColumn(o.Key)} {direction}");
+                continue;
+            }
+            joins.Append(CultureInfo.InvariantCulture, $" LEFT JOIN {table} o{i} ON o{i}.run_uuid = r.run_uuid AND o{i}.key = {sql.Add(o.Key)}");
+            // Runs without the value come last either way, as in MLflow.
+            order.Add($"o{i}.value IS NULL, o{i}.value {direction}");
+        }
+        order.Add(orderBy.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "start_time") ? "r.run_uuid ASC" : "r.start_time DESC, r.run_uuid ASC");
+        var clauseText = $"{joins} WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT {maxResults + 1} OFFSET {offset}";
+        await using var connection = await OpenAsync(cancellationToken);
+        var runs = await ReadRunsAsync(connection, clauseText, sql.Parameters, cancellationToken);
+        return new Page<Run>([.. runs.Take(maxResults)], runs.Count > maxResults);
+    }
+
+    private static string RunColumn(string attribute) => attribute switch
+    {
+        "run_id" => "r.run_uuid",
+        "run_name" => "r.name",
+        "status" or "user_id" or "artifact_uri" or "lifecycle_stage" or "start_time" or "end_time" => "r." + attribute,
+        _ => throw MlflowException.InvalidParameter($"'{attribute}' is not a run attribute"),
+    };
+
+    private static string Lifecycle(string column, ViewType view) => view switch
+    {
+        ViewType.ActiveOnly => $"{column} = 'active'",
+        ViewType.DeletedOnly => $"{column} = 'deleted'",
+        _ => $"{column} IN ('active', 'deleted')",
+    };
+
+    /// <summary>The SQL for <c>column op value</c>. LIKE is case-sensitive as in MLflow (SQLite's LIKE is not, so it
+    /// becomes GLOB); ILIKE is case-insensitive.</summary>
+    private static string Compare(string column, SearchClause clause, Sql sql) => clause.Op switch
+    {
+        "LIKE" => $"{column} GLOB {sql.Add(LikeToGlob((string)clause.Value))}",
+        "ILIKE" => $"{column} LIKE {sql.Add(clause.Value)} ESCAPE '\\'",
+        "IN" => $"{column} IN ({string.Join(',', ((string[])clause.Value).Select(sql.Add))})",
+        "NOT IN" => $"{column} NOT IN ({string.Join(',', ((string[])clause.Value).Select(sql.Add))})",
+        _ => $"{column} {clause.Op} {sql.Add(clause.Value)}",
+    };
+
+    internal static string LikeToGlob(string like)
+    {
+        var glob = new StringBuilder(like.Length + 8);
+        for (var i = 0; i < like.Length; i++)
+        {
+            var c = like[i];
+            switch (c)
+            {
+                case '\\' when i + 1 < like.Length:
+                    i++;
+                    AppendLiteral(glob, like[i]);
+                    break;
+                case '%':
+                    glob.Append('*');
+                    break;
+                case '_':
+                    glob.Append('?');
+                    break;
+                default:
+                    AppendLiteral(glob, c);
+                    break;
+            }
+        }
+        return glob.ToString();
+
+        static void AppendLiteral(StringBuilder glob, char c)
+        {
+            if (c is '*' or '?' or '[' or ']')
+            {
+                glob.Append('[').Append(c).Append(']');
+            }
+            else
+            {
+                glob.Append(c);
+            }
+        }
+    }
+
+    private static async Task<List<Run>> ReadRunsAsync(SqliteConnection connection, string clause, IReadOnlyList<(string, object)> parameters, CancellationToken cancellationToken)
+    {
+        var infos = new List<RunInfo>();
+        await using (var command = Command(connection, null,
+            $"SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r {clause}",
+            [.. parameters]))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(0);
+                infos.Add(new RunInfo(id, id, reader.GetString(1), reader.GetInt64(2).ToString(CultureInfo.InvariantCulture), reader.GetString(3), reader.GetString(4),
+                    reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.GetString(7), reader.GetString(8)));
+            }
+        }
+        if (infos.Count == 0)
+        {
+            return [];
+        }
+        var metrics = new Dictionary<string, List<Metric>>(StringComparer.Ordinal);
+        var parametersOf = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
+        var tags = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
+        foreach (var chunk in infos.Select(i => i.RunId).Chunk(500))
+        {
+            var inList = string.Join(',', chunk.Select((_, i) => $"$r{i}"));
+            var ids = chunk.Select((id, i) => ($"$r{i}", (object?)id)).ToArray();
+            await using (var command = Command(connection, null, $"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN ({inList}) ORDER BY key", ids))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    Add(metrics, reader.GetString(0), new Metric(reader.GetString(1), reader.GetInt32(3) == 1 || reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2), reader.GetInt64(4), reader.GetInt64(5)));
+                }
+            }
+            foreach (var (table, into) in new[] { ("params", parametersOf), ("tags", tags) })
+            {
+                await using var command = Command(connection, null, $"SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({inList}) ORDER BY key", ids);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    Add(into, reader.GetString(0), new KeyValue(reader.GetString(1), reader.GetString(2)));
+                }
+            }
+        }
+        return [.. infos.Select(info => new Run(info, new RunData(metrics.GetValueOrDefault(info.RunId), parametersOf.GetValueOrDefault(info.RunId), tags.GetValueOrDefault(info.RunId)), new RunInputs()))];
+
+        static void Add<T>(Dictionary<string, List<T>> into, string key, T item)
+        {
+            if (!into.TryGetValue(key, out var list))
+            {
+                into[key] = list = [];
+            }
+            list.Add(item);
+        }
+    }
+
+    public async Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, int offset, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var exists = Command(connection, null, "SELECT 1 FROM runs WHERE run_uuid = $id", ("$id", runId)))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                throw MlflowException.NotFound($"Run with id={runId} not found");
+            }
+        }
+        var history = new List<Metric>();
+        await using var command = Command(connection, null,
+            $"SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = $id AND key = $key ORDER BY timestamp, step, value LIMIT {maxResults + 1} OFFSET {offset}",
+            ("$id", runId), ("$key", key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            history.Add(new Metric(key, reader.GetInt32(1) == 1 || reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+        return new Page<Metric>([.. history.Take(maxResults)], history.Count > maxResults);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string text, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = text;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    /// <summary>Numbered parameters for generated SQL: values never enter the text.</summary>
+    private sealed class Sql
+    {
+        private readonly List<(string, object)> _parameters = [];
+
+        public IReadOnlyList<(string, object)> Parameters => _parameters;
+
+        public string Add(object value)
+        {
+            var name = "$p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
+            _parameters.Add((name, value));
+            return name;
+        }
+    }
+}

@@ -1,0 +1,329 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Strata.Cli.Commands;
+using Strata.Cli.Hosting;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>A monolith without seed data, for the MLflow tracking API.</summary>
+public sealed class TrackingFixture : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new();
+    private WebApplication _app = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = StrataHost.Build(HostSettings.Monolith(0, _folder.Path));
+        await _app.StartAsync();
+        Http = new HttpClient { BaseAddress = HostRunner.Address(_app) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _folder.Dispose();
+    }
+}
+
+/// <summary>MLflow REST API 2.0 (tracking) as MLflow's protos and REST docs define it: paths, GET query / POST body
+/// conventions, snake_case fields, int64 times as numbers, the error body and status codes, the search grammar.</summary>
+public sealed class MlflowApiTests(TrackingFixture fixture) : IClassFixture<TrackingFixture>
+{
+    private const string Api = "/api/2.0/mlflow/";
+    private HttpClient Http => fixture.Http;
+
+    private async Task<JsonElement> PostAsync(string path, object body, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = await Http.PostAsJsonAsync(Api + path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private async Task<JsonElement> GetAsync(string pathAndQuery, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = await Http.GetAsync(Api + pathAndQuery);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{pathAndQuery}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static void AssertError(JsonElement body, string code)
+    {
+        Assert.Equal(code, body.GetProperty("error_code").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("message").GetString()));
+    }
+
+    private async Task<string> ExperimentAsync(string? name = null) =>
+        (await PostAsync("experiments/create", new { name = name ?? $"exp-{Guid.NewGuid():N}" })).GetProperty("experiment_id").GetString()!;
+
+    private async Task<string> RunAsync(string experimentId, object? tags = null)
+    {
+        var run = await PostAsync("runs/create", new { experiment_id = experimentId, start_time = 1_700_000_000_000L, tags = tags ?? Array.Empty<object>() });
+        return run.GetProperty("run").GetProperty("info").GetProperty("run_id").GetString()!;
+    }
+
+    private static Dictionary<string, string> Pairs(JsonElement run, string what) =>
+        run.GetProperty("data").TryGetProperty(what, out var list) ? list.EnumerateArray().ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("value").GetString()!) : [];
+
+    [Fact]
+    public async Task Experiments_CreateGetByIdAndName_DuplicateIs400_UnknownIs404_DefaultExists()
+    {
+        var name = $"fraud-{Guid.NewGuid():N}";
+        var created = await PostAsync("experiments/create", new { name, tags = new[] { new { key = "team", value = "risk" } } });
+        var id = created.GetProperty("experiment_id").GetString()!;
+
+        var experiment = (await GetAsync($"experiments/get?experiment_id={id}")).GetProperty("experiment");
+        Assert.Equal(name, experiment.GetProperty("name").GetString());
+        Assert.Equal("active", experiment.GetProperty("lifecycle_stage").GetString());
+        Assert.Equal(JsonValueKind.Number, experiment.GetProperty("creation_time").ValueKind);
+        Assert.Equal("risk", experiment.GetProperty("tags")[0].GetProperty("value").GetString());
+        Assert.Equal(id, (await GetAsync($"experiments/get-by-name?experiment_name={name}")).GetProperty("experiment").GetProperty("experiment_id").GetString());
+        Assert.Equal("Default", (await GetAsync("experiments/get?experiment_id=0")).GetProperty("experiment").GetProperty("name").GetString());
+
+        AssertError(await PostAsync("experiments/create", new { name }, HttpStatusCode.BadRequest), "RESOURCE_ALREADY_EXISTS");
+        AssertError(await GetAsync("experiments/get?experiment_id=987654", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync("experiments/get?experiment_id=abc", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync("experiments/get-by-name?experiment_name=nope-" + Guid.NewGuid().ToString("N"), HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync("experiments/get", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task Experiments_Search_FiltersOrdersAndPages()
+    {
+        var stem = $"srch{Guid.NewGuid():N}"[..12];
+        foreach (var suffix in new[] { "c", "a", "b" })
+        {
+            await PostAsync("experiments/create", new { name = $"{stem}-{suffix}", tags = new[] { new { key = "kind", value = suffix == "b" ? "odd" : "even" } } });
+        }
+        var page = await PostAsync("experiments/search", new { filter = $"name LIKE '{stem}-%'", order_by = new[] { "name DESC" }, max_results = 2 });
+        Assert.Equal([$"{stem}-c", $"{stem}-b"], page.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        var next = page.GetProperty("next_page_token").GetString();
+        page = await PostAsync("experiments/search", new { filter = $"name LIKE '{stem}-%'", order_by = new[] { "name DESC" }, max_results = 2, page_token = next });
+        Assert.Equal([$"{stem}-a"], page.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        Assert.False(page.TryGetProperty("next_page_token", out _));
+
+        var tagged = await PostAsync("experiments/search", new { filter = $"attributes.name LIKE '{stem}%' AND tags.kind = 'odd'" });
+        Assert.Equal($"{stem}-b", Assert.Single(tagged.GetProperty("experiments").EnumerateArray()).GetProperty("name").GetString());
+
+        AssertError(await PostAsync("experiments/search", new { filter = "metrics.x > 1" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/search", new { max_results = 0 }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/search", new { page_token = "not-a-token" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task Run_Lifecycle_MetricsWithHistory_ParamsTagsUpdateAndDeleteTag()
+    {
+        var experiment = await ExperimentAsync();
+        var created = (await PostAsync("runs/create", new { experiment_id = experiment, run_name = "forest-1", user_id = "ana", start_time = 1_700_000_000_000L,
+            tags = new[] { new { key = "source", value = "notebook" } } })).GetProperty("run");
+        var runId = created.GetProperty("info").GetProperty("run_id").GetString()!;
+        Assert.Equal(runId, created.GetProperty("info").GetProperty("run_uuid").GetString());
+        Assert.Equal("RUNNING", created.GetProperty("info").GetProperty("status").GetString());
+        Assert.Equal("forest-1", created.GetProperty("info").GetProperty("run_name").GetString());
+        Assert.Equal(1_700_000_000_000L, created.GetProperty("info").GetProperty("start_time").GetInt64());
+        Assert.Equal("forest-1", Pairs(created, "tags")["mlflow.runName"]);
+
+        for (var step = 0; step < 3; step++)
+        {
+            await PostAsync("runs/log-metric", new { run_id = runId, key = "auc", value = 0.8 + (step / 100.0), timestamp = 1_700_000_000_100L + step, step });
+        }
+        // An older step logged later does not become the latest value.
+        await PostAsync("runs/log-metric", new { run_id = runId, key = "auc", value = 0.1, timestamp = 1_700_000_009_000L, step = 1 });
+        await PostAsync("runs/log-metric", new { run_id = runId, key = "loss", value = "NaN", timestamp = 1_700_000_000_200L });
+        await PostAsync("runs/log-parameter", new { run_id = runId, key = "trees", value = "100" });
+        await PostAsync("runs/set-tag", new { run_id = runId, key = "stage", value = "dev" });
+        await PostAsync("runs/set-tag", new { run_id = runId, key = "stage", value = "prod" });
+
+        var run = (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run");
+        var metrics = run.GetProperty("data").GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("key").GetString()!);
+        Assert.Equal(0.82, metrics["auc"].GetProperty("value").GetDouble(), 10);
+        Assert.Equal(2, metrics["auc"].GetProperty("step").GetInt64());
+        Assert.Equal("NaN", metrics["loss"].GetProperty("value").GetString());
+        Assert.Equal("100", Pairs(run, "params")["trees"]);
+        Assert.Equal("prod", Pairs(run, "tags")["stage"]);
+        Assert.Equal("notebook", Pairs(run, "tags")["source"]);
+
+        var history = (await GetAsync($"metrics/get-history?run_id={runId}&metric_key=auc")).GetProperty("metrics").EnumerateArray().ToList();
+        Assert.Equal(4, history.Count);
+        Assert.Equal([0L, 1L, 2L, 1L], history.Select(m => m.GetProperty("step").GetInt64()));
+        var paged = await GetAsync($"metrics/get-history?run_id={runId}&metric_key=auc&max_results=3");
+        Assert.Equal(3, paged.GetProperty("metrics").GetArrayLength());
+        var rest = await GetAsync($"metrics/get-history?run_id={runId}&metric_key=auc&max_results=3&page_token={Uri.EscapeDataString(paged.GetProperty("next_page_token").GetString()!)}");
+        Assert.Equal(0.1, Assert.Single(rest.GetProperty("metrics").EnumerateArray()).GetProperty("value").GetDouble());
+
+        var info = (await PostAsync("runs/update", new { run_id = runId, status = "FINISHED", end_time = 1_700_000_100_000L, run_name = "forest-final" })).GetProperty("run_info");
+        Assert.Equal("FINISHED", info.GetProperty("status").GetString());
+        Assert.Equal(1_700_000_100_000L, info.GetProperty("end_time").GetInt64());
+        Assert.Equal("forest-final", info.GetProperty("run_name").GetString());
+
+        await PostAsync("runs/delete-tag", new { run_id = runId, key = "stage" });
+        Assert.False(Pairs((await GetAsync($"runs/get?run_id={runId}")).GetProperty("run"), "tags").ContainsKey("stage"));
+        AssertError(await PostAsync("runs/delete-tag", new { run_id = runId, key = "stage" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync("runs/get?run_id=0123456789abcdef", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("runs/create", new { experiment_id = "424242" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+    }
+
+    [Fact]
+    public async Task Params_AreImmutable_AndARejectedBatchWritesNothing()
+    {
+        var runId = await RunAsync(await ExperimentAsync());
+        await PostAsync("runs/log-parameter", new { run_id = runId, key = "lr", value = "0.1" });
+        await PostAsync("runs/log-parameter", new { run_id = runId, key = "lr", value = "0.1" }); // the same value again is fine
+        AssertError(await PostAsync("runs/log-parameter", new { run_id = runId, key = "lr", value = "0.2" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+
+        // One bad param in a batch: its metrics, params and tags are all refused.
+        AssertError(await PostAsync("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = new[] { new { key = "acc", value = 0.9, timestamp = 1L, step = 0L } },
+            @params = new[] { new { key = "depth", value = "6" }, new { key = "lr", value = "0.3" } },
+            tags = new[] { new { key = "t", value = "v" } },
+        }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        var run = (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run");
+        Assert.False(run.GetProperty("data").TryGetProperty("metrics", out _));
+        Assert.Equal(["lr"], Pairs(run, "params").Keys);
+        Assert.False(Pairs(run, "tags").ContainsKey("t"));
+
+        await PostAsync("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = Enumerable.Range(0, 1000).Select(i => new { key = "m" + (i % 50), value = (double)i, timestamp = 1000L + i, step = (long)(i / 50) }),
+        });
+        run = (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run");
+        Assert.Equal(50, run.GetProperty("data").GetProperty("metrics").GetArrayLength());
+        AssertError(await PostAsync("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = Enumerable.Range(0, 1001).Select(i => new { key = "x", value = 1.0, timestamp = (long)i }),
+        }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        Assert.DoesNotContain("x", (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run").GetProperty("data").GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("key").GetString()));
+    }
+
+    [Fact]
+    public async Task RunsSearch_FilterGrammar_OrderBy_AndPaging()
+    {
+        var experiment = await ExperimentAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var runId = await RunAsync(experiment, new[] { new { key = "team", value = i % 3 == 0 ? "Risk" : "growth" } });
+            ids.Add(runId);
+            await PostAsync("runs/log-batch", new
+            {
+                run_id = runId,
+                metrics = new[] { new { key = "auc", value = 0.70 + (i / 100.0), timestamp = 1L, step = 0L }, new { key = "my metric", value = (double)i, timestamp = 1L, step = 0L } },
+                @params = new[] { new { key = "model", value = i % 2 == 0 ? "forest" : "lgbm" }, new { key = "trees", value = (i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+            });
+            if (i < 4)
+            {
+                await PostAsync("runs/update", new { run_id = runId, status = "FINISHED", end_time = 2L });
+            }
+        }
+        async Task<List<string>> SearchAsync(string filter, params string[] orderBy)
+        {
+            var body = await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, filter, order_by = orderBy });
+            return body.TryGetProperty("runs", out var runs) ? [.. runs.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()!)] : [];
+        }
+
+        // metrics and params together, ordered by the metric
+        Assert.Equal([ids[10], ids[8], ids[6]], await SearchAsync("metrics.auc >= 0.755 and params.model = 'forest'", "metrics.auc DESC"));
+        Assert.Equal([ids[0], ids[2]], await SearchAsync("metrics.`my metric` < 3 AND params.model != 'lgbm'", "metrics.auc ASC"));
+        Assert.Equal([ids[0], ids[2]], await SearchAsync("metrics.\"my metric\" < 3 AND params.model != 'lgbm'", "metrics.auc ASC"));
+        Assert.Equal([ids[0], ids[2]], await SearchAsync("attributes.status = 'FINISHED' and params.model = 'forest'", "attributes.start_time ASC", "metrics.auc"));
+        // LIKE is case-sensitive, ILIKE is not; IN lists
+        Assert.Empty(await SearchAsync("tags.team LIKE 'risk'"));
+        Assert.Equal(4, (await SearchAsync("tags.team ILIKE 'risk'")).Count);
+        Assert.Equal(4, (await SearchAsync("tags.team LIKE 'R%'")).Count);
+        Assert.Equal([ids[1], ids[3]], await SearchAsync("params.trees IN ('10', '30')", "metrics.auc"));
+        Assert.Equal([ids[11]], await SearchAsync($"attributes.run_id = '{ids[11]}'"));
+
+        // every run once across pages, in the requested order
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, order_by = new[] { "params.trees DESC" }, max_results = 5, page_token = token });
+            seen.AddRange(page.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()!));
+            token = page.TryGetProperty("next_page_token", out var next) ? next.GetString() : null;
+        }
+        while (token is not null);
+        Assert.Equal(ids.Count, seen.Distinct().Count());
+        Assert.Equal(ids.Count, seen.Count);
+
+        foreach (var bad in new[] { "metrics.auc > 'high'", "params.model = forest", "metrics.auc > 1 OR params.x = 'y'", "foo.auc > 1", "metrics.auc >", "attributes.colour = 'red'",
+                     "metrics.auc LIKE '1%'", "params.model = 'unterminated", "tags.team IN 'a'" })
+        {
+            AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, filter = bad }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        }
+        AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, order_by = new[] { "metrics.auc SIDEWAYS" } }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, max_results = 50_001 }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    public static TheoryData<string, string> BadBodies => new()
+    {
+        { "experiments/create", "{}" },
+        { "experiments/create", "{\"name\": 5}" },
+        { "experiments/create", "{\"name\": \"  \"}" },
+        { "experiments/create", "{\"name\": \"x\", \"tags\": {\"key\": \"a\"}}" },
+        { "experiments/create", "not json" },
+        { "experiments/create", "[1, 2]" },
+        { "runs/create", "{\"experiment_id\": \"0\", \"start_time\": \"yesterday\"}" },
+        { "runs/create", "{\"experiment_id\": \"0\", \"tags\": [{\"key\": \"../etc\", \"value\": \"x\"}]}" },
+        { "runs/update", "{\"status\": \"FINISHED\"}" },
+        { "runs/update", "{\"run_id\": \"RUN\", \"status\": \"DONE\"}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"value\": 1}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"timestamp\": 1}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"value\": \"high\", \"timestamp\": 1}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"bad|name\", \"value\": 1, \"timestamp\": 1}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"value\": 1, \"timestamp\": 1}" },
+        { "runs/log-parameter", "{\"run_id\": \"RUN\", \"key\": \"p\"}" },
+        { "runs/log-parameter", "{\"run_id\": \"RUN\", \"key\": \"p\", \"value\": \"" + new string('v', 6001) + "\"}" },
+        { "runs/set-tag", "{\"run_id\": \"RUN\", \"value\": \"v\"}" },
+        { "runs/set-tag", "{\"run_id\": \"RUN\", \"key\": \"" + new string('k', 251) + "\", \"value\": \"v\"}" },
+        { "runs/delete-tag", "{\"run_id\": \"RUN\"}" },
+        { "runs/log-batch", "{\"run_id\": \"RUN\", \"metrics\": [1, 2]}" },
+        { "runs/log-batch", "{\"run_id\": \"RUN\", \"params\": [{\"key\": \"a\", \"value\": \"1\"}, {\"key\": \"a\", \"value\": \"2\"}]}" },
+        { "runs/log-batch", "{\"metrics\": []}" },
+        { "runs/search", "{\"experiment_ids\": {\"a\": 1}}" },
+        { "runs/search", "{\"run_view_type\": \"SOME\"}" },
+        { "experiments/search", "{\"order_by\": [\"name SIDEWAYS\"]}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task Endpoint_BadBody_Is400InvalidParameterValue_AndWritesNothing(string path, string body)
+    {
+        var runId = await RunAsync(await ExperimentAsync());
+        var before = (await GetAsync($"runs/get?run_id={runId}")).GetRawText();
+        var experiments = (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength();
+
+        using var response = await Http.PostAsync(Api + path, new StringContent(body.Replace("RUN", runId, StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path} {body}: {(int)response.StatusCode} {text}");
+        AssertError(JsonDocument.Parse(text).RootElement, "INVALID_PARAMETER_VALUE");
+
+        Assert.Equal(before, (await GetAsync($"runs/get?run_id={runId}")).GetRawText());
+        Assert.Equal(experiments, (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task GetCalls_TakeQueryParameters_MissingOnesAre400()
+    {
+        AssertError(await GetAsync("runs/get", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync("metrics/get-history?run_id=abc", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync("metrics/get-history?run_id=abc&metric_key=m", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        var runId = await RunAsync(await ExperimentAsync());
+        AssertError(await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m&max_results=0", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        Assert.False((await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m")).TryGetProperty("metrics", out var none) && none.GetArrayLength() > 0);
+    }
+}
