@@ -43,6 +43,7 @@ public static class StrataCommand
         root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(RunsCommand.Create());
         return root;
     }
 

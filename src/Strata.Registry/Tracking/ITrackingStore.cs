@@ -1,3 +1,4 @@
+using Strata.Contracts.Tracking;
 namespace Strata.Registry.Tracking;
 
 /// <summary>Experiments, runs, params, metrics (full history and the latest value per key, which searches use) and tags.

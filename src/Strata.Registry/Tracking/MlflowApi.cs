@@ -1,3 +1,4 @@
+using Strata.Contracts.Tracking;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,24 +1,5 @@
 namespace Strata.Registry.Tracking;
 
-// The tracking entities in MLflow's REST shape (snake_case on the wire through Strata's JSON options; empty lists and
-// absent values omitted, as MLflow's protobuf JSON does). Times are milliseconds since the Unix epoch.
-
-public sealed record KeyValue(string Key, string Value);
-
-public sealed record Metric(string Key, double Value, long Timestamp, long Step);
-
-public sealed record Experiment(string ExperimentId, string Name, string ArtifactLocation, string LifecycleStage, long CreationTime, long LastUpdateTime,
-    IReadOnlyList<KeyValue>? Tags);
-
-public sealed record RunInfo(string RunId, string RunUuid, string RunName, string ExperimentId, string UserId, string Status, long StartTime, long? EndTime,
-    string ArtifactUri, string LifecycleStage);
-
-public sealed record RunData(IReadOnlyList<Metric>? Metrics, IReadOnlyList<KeyValue>? Params, IReadOnlyList<KeyValue>? Tags);
-
-public sealed record Run(RunInfo Info, RunData Data, RunInputs Inputs);
-
-public sealed record RunInputs;
-
 /// <summary>MLflow's view types for searches.</summary>
 public enum ViewType
 {
@@ -29,8 +10,3 @@ public enum ViewType
 
 /// <summary>A page of results and whether more follow.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, bool More);
-
-public static class RunStatus
-{
-    public static readonly string[] All = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
-}

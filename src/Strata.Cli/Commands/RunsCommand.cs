@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Tracking;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata runs ls|compare</c>: tracked runs of a running Strata, over its MLflow-compatible API (so it works
+/// against any MLflow tracking server too). Tables for people, <c>--json</c> for machines.</summary>
+public static class RunsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("runs", "Tracked runs (MLflow-compatible tracking): list, search and compare");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Compare());
+        return command;
+    }
+
+    private static Option<Uri> UrlOption() => CommonOptions.Url("the gateway or the registry service");
+
+    private static Command List()
+    {
+        var url = UrlOption();
+        var json = CommonOptions.Json();
+        var experiment = new Option<string>("--experiment", "-e") { Description = "Experiment name (or id with --experiment-id)", DefaultValueFactory = _ => "Default" };
+        var experimentId = new Option<string?>("--experiment-id") { Description = "Experiment id instead of a name" };
+        var filter = new Option<string?>("--filter", "-f") { Description = "MLflow search filter, e.g. \"metrics.auc > 0.9 and params.trees = '100'\"" };
+        var orderBy = new Option<string[]>("--order-by", "-o") { Description = "Sort keys, e.g. \"metrics.auc DESC\" (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var max = new Option<int>("--max", "-n") { Description = "At most this many runs", DefaultValueFactory = _ => 50 };
+        var command = new Command("ls", "Runs of an experiment, newest first or as ordered, optionally filtered") { url, json, experiment, experimentId, filter, orderBy, max };
+        max.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 50_000)
+            {
+                r.AddError("--max must be between 1 and 50000");
+            }
+        });
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async client =>
+        {
+            var id = parse.GetValue(experimentId);
+            if (id is null)
+            {
+                var name = parse.GetValue(experiment)!;
+                id = (await client.GetExperimentByNameAsync(name, ct) ?? throw new ResourceNotFoundException("experiment", name)).ExperimentId;
+            }
+            var runs = new List<Run>();
+            string? token = null;
+            do
+            {
+                var (page, next) = await client.SearchRunsAsync([id], parse.GetValue(filter), parse.GetValue(orderBy) ?? [], Math.Min(1000, parse.GetValue(max) - runs.Count), token, ct);
+                runs.AddRange(page);
+                token = next;
+            }
+            while (token is not null && runs.Count < parse.GetValue(max));
+            if (parse.GetValue(json))
+            {
+                return CommonOptions.PrintJson(runs);
+            }
+            var metricKeys = runs.SelectMany(r => r.Data.Metrics ?? []).Select(m => m.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(4).ToList();
+            var table = new Table().AddColumns("run", "name", "status", "started", "duration");
+            foreach (var key in metricKeys)
+            {
+                table.AddColumn(new TableColumn(Markup.Escape(key)).RightAligned());
+            }
+            table.AddColumn("params");
+            foreach (var run in runs)
+            {
+                var metrics = (run.Data.Metrics ?? []).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+                var cells = new List<string>
+                {
+                    run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], Markup.Escape(run.Info.RunName), Markup.Escape(run.Info.Status), Time(run.Info.StartTime),
+                    run.Info.EndTime is { } end ? $"{(end - run.Info.StartTime) / 1000.0:0.#} s" : "-",
+                };
+                cells.AddRange(metricKeys.Select(k => metrics.TryGetValue(k, out var v) ? Number(v) : "-"));
+                cells.Add((run.Data.Params?.Count ?? 0).ToString(CultureInfo.InvariantCulture));
+                table.AddRow([.. cells]);
+            }
+            AnsiConsole.Write(table);
+            if (runs.Count == 0)
+            {
+                Console.WriteLine("no runs");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Compare()
+    {
+        var url = UrlOption();
+        var json = CommonOptions.Json();
+        var runIds = new Argument<string[]>("run-ids") { Description = "Two or more run ids", Arity = new ArgumentArity(2, 20) };
+        var all = new Option<bool>("--all") { Description = "Show params that are the same in every run too" };
+        var command = new Command("compare", "Params and latest metrics of runs side by side; differing params marked") { url, json, runIds, all };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async client =>
+        {
+            var runs = new List<Run>();
+            foreach (var id in parse.GetValue(runIds)!)
+            {
+                runs.Add(await client.GetRunAsync(id, ct));
+            }
+            var metricKeys = runs.SelectMany(r => r.Data.Metrics ?? []).Select(m => m.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var paramKeys = runs.SelectMany(r => r.Data.Params ?? []).Select(p => p.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            string? Param(Run run, string key) => run.Data.Params?.FirstOrDefault(p => p.Key == key)?.Value;
+            double? Metric(Run run, string key) => run.Data.Metrics?.FirstOrDefault(m => m.Key == key)?.Value;
+            var differing = paramKeys.Where(k => runs.Select(r => Param(r, k)).Distinct().Count() > 1).ToList();
+            if (parse.GetValue(json))
+            {
+                return CommonOptions.PrintJson(new
+                {
+                    runs = runs.Select(r => new { run_id = r.Info.RunId, run_name = r.Info.RunName, status = r.Info.Status }),
+                    @params = paramKeys.ToDictionary(k => k, k => runs.Select(r => Param(r, k)).ToList()),
+                    metrics = metricKeys.ToDictionary(k => k, k => runs.Select(r => Metric(r, k)).ToList()),
+                    differing_params = differing,
+                });
+            }
+            var table = new Table().AddColumn("");
+            foreach (var run in runs)
+            {
+                table.AddColumn(new TableColumn($"{Markup.Escape(run.Info.RunName)}\n[grey]{run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)]}[/]").RightAligned());
+            }
+            foreach (var key in paramKeys.Where(k => parse.GetValue(all) || differing.Contains(k)))
+            {
+                var marker = differing.Contains(key) ? "[yellow]*[/] " : "  ";
+                table.AddRow([$"{marker}param {Markup.Escape(key)}", .. runs.Select(r => Markup.Escape(Param(r, key) ?? "-"))]);
+            }
+            foreach (var key in metricKeys)
+            {
+                var values = runs.Select(r => Metric(r, key)).ToList();
+                var best = values.Where(v => v is not null).DefaultIfEmpty().Max();
+                table.AddRow([$"  metric {Markup.Escape(key)}", .. values.Select(v => v is null ? "-" : v == best && values.Count(x => x is not null) > 1 ? $"[bold]{Number(v.Value)}[/]" : Number(v.Value))]);
+            }
+            AnsiConsole.Write(table);
+            Console.WriteLine(differing.Count == 0 ? "params: identical" : $"params that differ: {string.Join(", ", differing)} (marked *; --all shows every param)");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Number(double value) => double.IsNaN(value) ? "NaN" : value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static Task<int> RunAsync(Uri url, Func<MlflowClient, Task<int>> action) =>
+        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(1), http => action(new MlflowClient(http)));
+}
