@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Strata.Contracts;
 using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Tracking;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
 using Strata.Registry.Tracking;
@@ -23,6 +24,7 @@ public static class RegistryModule
             new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
         services.AddSingleton<ITrackingStore>(sp =>
             new SqliteTrackingStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "tracking.db")));
+        services.AddSingleton<ITrackingClient, TrackingClient>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
         services.AddHostedService<RegistryInitializer>();

@@ -6,6 +6,7 @@ using Strata.Contracts.Errors;
 using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Tracking;
 using Strata.Contracts.Training;
 using Strata.Training.Trainers;
 
@@ -13,9 +14,12 @@ namespace Strata.Training;
 
 /// <summary>The Training module in process (<see cref="ITrainingClient"/>): resolves the dataset version, builds the
 /// training frame through the Features module, trains and evaluates, and registers the version (with lineage) in the
-/// Registry, moving the requested alias. Everything crosses module lines through client interfaces only.</summary>
+/// Registry, moving the requested alias. Each training is a tracking run (MLflow's model: experiment = the request's,
+/// else the model's name) with the version's params, holdout metrics and lineage tags, and the version records the run
+/// (lineage both ways). Everything crosses module lines through client interfaces only.</summary>
 public sealed partial class TrainingService(
-    IDataClient data, IFeaturesClient features, IRegistryClient registry, IEventPublisher events, ILogger<TrainingService> logger) : ITrainingClient, IDisposable
+    IDataClient data, IFeaturesClient features, IRegistryClient registry, ITrackingClient tracking, IEventPublisher events, ILogger<TrainingService> logger)
+    : ITrainingClient, IDisposable
 {
     // One training at a time per process: a forest uses every core, two at once only slow each other down.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -28,50 +32,90 @@ public sealed partial class TrainingService(
         {
             var clock = Stopwatch.StartNew();
             var dataset = await ResolveDatasetAsync(request, cancellationToken);
-            var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
-            var trained = await Task.Run(() => ForestTrainer.Train(frame, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
-
-            using var artifact = new MemoryStream(trained.Artifact, writable: false);
-            var stored = await registry.PutArtifactAsync(artifact, cancellationToken);
-            var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(
-                stored.Sha256,
-                ModelFormats.MlNet,
-                trained.Metrics,
-                new Dictionary<string, string>
-                {
-                    ["trainer"] = "fast_forest",
-                    ["trees"] = request.Trees.ToString(CultureInfo.InvariantCulture),
-                    ["normalization"] = "mean_variance",
-                    ["calibration"] = "platt",
-                    ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
-                    ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
-                    ["label"] = request.Label,
-                    ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
-                    ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
-                },
-                dataset.Id,
-                frame.View,
-                frame.ViewVersion,
-                frame.FeatureNames,
-                $"FastForest({request.Trees}) on {dataset.Name}@{dataset.Id[..12]}",
-                // A request handled twice (a training.requested event redelivered after a crash) registers one version.
-                string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId), cancellationToken);
-            if (!string.IsNullOrEmpty(request.Alias))
+            var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model : request.Experiment, cancellationToken);
+            List<KeyValue> runTags = [new("strata.model", request.Model), new("strata.dataset_version", dataset.Id), new("strata.feature_view", request.View)];
+            if (!string.IsNullOrEmpty(request.RequestId))
             {
-                await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);
+                runTags.Add(new KeyValue("strata.request_id", request.RequestId));
             }
-            LogTrained(logger, request.Model, version.Version, trained.Metrics["auc"], clock.Elapsed.TotalSeconds);
-            var alias = string.IsNullOrEmpty(request.Alias) ? null : request.Alias;
-            await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model, version.Version,
-                alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
-            return new TrainingResult(request.Model, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
-                dataset.Id, frame.View, trained.TrainRows, trained.HoldoutRows, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3));
+            var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}", runTags, cancellationToken);
+            try
+            {
+                var result = await TrainAndRegisterAsync(request, dataset, run.Info.RunId, clock, cancellationToken);
+                await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                return result;
+            }
+            catch
+            {
+                try
+                {
+                    await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
+                        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    LogRunNotClosed(logger, run.Info.RunId, e.Message);
+                }
+                throw;
+            }
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string runId, Stopwatch clock,
+        CancellationToken cancellationToken)
+    {
+        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
+        var trained = await Task.Run(() => ForestTrainer.Train(frame, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+
+        var parameters = TrainingParams(request, trained);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await tracking.LogBatchAsync(runId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
+            [.. parameters.Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
+
+        using var artifact = new MemoryStream(trained.Artifact, writable: false);
+        var stored = await registry.PutArtifactAsync(artifact, cancellationToken);
+        var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(
+            stored.Sha256,
+            ModelFormats.MlNet,
+            trained.Metrics,
+            parameters,
+            dataset.Id,
+            frame.View,
+            frame.ViewVersion,
+            frame.FeatureNames,
+            $"FastForest({request.Trees}) on {dataset.Name}@{dataset.Id[..12]}",
+            // A request handled twice (a training.requested event redelivered after a crash) registers one version.
+            string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId,
+            runId), cancellationToken);
+        await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.model_version", $"{request.Model}/{version.Version}")], cancellationToken);
+        if (!string.IsNullOrEmpty(request.Alias))
+        {
+            await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);
+        }
+        LogTrained(logger, request.Model, version.Version, trained.Metrics["auc"], clock.Elapsed.TotalSeconds);
+        var alias = string.IsNullOrEmpty(request.Alias) ? null : request.Alias;
+        await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model, version.Version,
+            alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
+        return new TrainingResult(request.Model, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
+            dataset.Id, frame.View, trained.TrainRows, trained.HoldoutRows, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), runId);
+    }
+
+    private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained) => new()
+    {
+        ["trainer"] = "fast_forest",
+        ["trees"] = request.Trees.ToString(CultureInfo.InvariantCulture),
+        ["normalization"] = "mean_variance",
+        ["calibration"] = "platt",
+        ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
+        ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+        ["label"] = request.Label,
+        ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
+        ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
+    };
 
     public void Dispose() => _gate.Dispose();
 
@@ -97,6 +141,10 @@ public sealed partial class TrainingService(
         {
             AliasName.Validate(request.Alias);
         }
+        if (request.Experiment is { } experiment && (experiment.Trim().Length == 0 && experiment.Length > 0 || experiment.Length > 250))
+        {
+            throw new InputValidationException("experiment", "must be a non-blank name of at most 250 characters");
+        }
         if (request.Trees is < 1 or > 2000)
         {
             throw new InputValidationException("trees", "must be between 1 and 2000");
@@ -118,6 +166,9 @@ public sealed partial class TrainingService(
             throw new InputValidationException("label", "is required");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tracking run {RunId} could not be closed: {Reason}")]
+    private static partial void LogRunNotClosed(ILogger logger, string runId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Trained {Model} v{Version}: holdout AUC {Auc:F4} in {Seconds:F2}s")]
     private static partial void LogTrained(ILogger logger, string model, int version, double auc, double seconds);

@@ -12,6 +12,7 @@ using Strata.Features;
 using Strata.Gateway;
 using Strata.Registry;
 using Strata.Registry.Tracking;
+using Strata.Contracts.Tracking;
 using Strata.Serving;
 using Strata.ServiceDefaults;
 using Strata.Training;
@@ -155,6 +156,12 @@ public static class StrataHost
             ModuleNames.Serving => services.AddHttpClient<IServingClient, HttpServingClient>(c => c.BaseAddress = url),
             _ => throw new ArgumentException($"no HTTP client for module '{module}'"),
         };
+        if (module == ModuleNames.Registry)
+        {
+            // The tracking half of the Registry, on its MLflow-compatible API.
+            services.AddHttpClient<ITrackingClient, MlflowClient>(c => c.BaseAddress = url)
+                .AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
+        }
         client.AddStandardResilienceHandler(o =>
         {
             if (module == ModuleNames.Training)

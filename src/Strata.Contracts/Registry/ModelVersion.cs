@@ -15,4 +15,5 @@ public sealed record ModelVersion(
     string? FeatureViewVersion,
     IReadOnlyList<string> FeatureNames,
     IReadOnlyList<string> Aliases,
-    string? Description);
+    string? Description,
+    string? RunId = null);

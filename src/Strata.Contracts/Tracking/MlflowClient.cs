@@ -9,7 +9,7 @@ namespace Strata.Contracts.Tracking;
 /// <summary>A client of the MLflow tracking REST API 2.0 (Strata's Registry module, or MLflow's own tracking server):
 /// the calls Strata's CLI and trainers use. MLflow's errors become the domain's exceptions: 400 →
 /// <see cref="InputValidationException"/>, 404 → <see cref="ResourceNotFoundException"/>.</summary>
-public sealed class MlflowClient(HttpClient http)
+public sealed class MlflowClient(HttpClient http) : ITrackingClient
 {
     private const string Api = "api/2.0/mlflow/";
 

@@ -14,6 +14,8 @@ public sealed record TrainingRequest
     public int Seed { get; init; }
     /// <summary>Alias to point at the new version; null or empty registers without moving any alias.</summary>
     public string? Alias { get; init; } = "champion";
+    /// <summary>The tracking experiment the run is logged under; null or empty: the model's name.</summary>
+    public string? Experiment { get; init; }
     /// <summary>Correlates the <c>model.trained</c> event with whoever asked (set from a <c>training.requested</c> event).</summary>
     public string? RequestId { get; init; }
 }

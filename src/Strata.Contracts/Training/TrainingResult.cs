@@ -1,6 +1,7 @@
 namespace Strata.Contracts.Training;
 
-/// <summary>A finished training: the registered version, holdout metrics (auc, accuracy, log_loss, ...) and sizes.</summary>
+/// <summary>A finished training: the registered version, holdout metrics (auc, accuracy, log_loss, ...), sizes, and the
+/// tracking run it was logged as.</summary>
 public sealed record TrainingResult(
     string Model,
     int Version,
@@ -10,4 +11,5 @@ public sealed record TrainingResult(
     int TrainRows,
     int HoldoutRows,
     IReadOnlyDictionary<string, double> Metrics,
-    double Seconds);
+    double Seconds,
+    string? RunId = null);

@@ -21,7 +21,7 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     private const string VersionColumns =
         "v.model, v.version, v.created_at, v.artifact_sha256, v.artifact_size, v.format, v.metrics, v.params, " +
         "v.dataset_version, v.feature_view, v.feature_view_version, v.feature_names, v.description, " +
-        "(SELECT group_concat(alias, ',') FROM (SELECT alias FROM model_aliases a WHERE a.model = v.model AND a.version = v.version ORDER BY alias))";
+        "(SELECT group_concat(alias, ',') FROM (SELECT alias FROM model_aliases a WHERE a.model = v.model AND a.version = v.version ORDER BY alias)), v.run_id";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -68,6 +68,12 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
         }
         await ExecuteAsync(connection, null,
             "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", cancellationToken);
+        // Added with tracking: the run that produced the version (lineage).
+        if (Convert.ToInt64(await ScalarAsync(connection, null, "SELECT COUNT(*) FROM pragma_table_info('model_versions') WHERE name = 'run_id'", cancellationToken),
+            CultureInfo.InvariantCulture) == 0)
+        {
+            await ExecuteAsync(connection, null, "ALTER TABLE model_versions ADD COLUMN run_id TEXT", cancellationToken);
+        }
     }
 
     public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,
@@ -90,11 +96,11 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
             "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = $p0", cancellationToken, model), CultureInfo.InvariantCulture);
         await ExecuteAsync(connection, tx, """
             INSERT INTO model_versions(model, version, created_at, artifact_sha256, artifact_size, format, metrics, params,
-                dataset_version, feature_view, feature_view_version, feature_names, description, request_id)
-            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13)
+                dataset_version, feature_view, feature_view_version, feature_names, description, request_id, run_id)
+            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14)
             """, cancellationToken, model, next, stamp, version.ArtifactSha256, artifactSize, version.Format,
             Json(version.Metrics), Json(version.Params), version.DatasetVersion, version.FeatureView,
-            version.FeatureViewVersion, Json(version.FeatureNames), version.Description, version.RequestId);
+            version.FeatureViewVersion, Json(version.FeatureNames), version.Description, version.RequestId, version.RunId);
         await AddOutboxAsync(connection, tx, announce(next), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return (await GetVersionAsync(model, next, cancellationToken))!;
@@ -203,7 +209,8 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
             FeatureViewVersion: reader.IsDBNull(10) ? null : reader.GetString(10),
             FeatureNames: FromJson<List<string>>(reader.GetString(11)),
             Aliases: reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
-            Description: reader.IsDBNull(12) ? null : reader.GetString(12)), cancellationToken, args);
+            Description: reader.IsDBNull(12) ? null : reader.GetString(12),
+            RunId: reader.IsDBNull(14) ? null : reader.GetString(14)), cancellationToken, args);
     }
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, StrataJson.Options);
