@@ -78,6 +78,10 @@ public sealed partial class TrainingService(
 
         using var artifact = new MemoryStream(trained.Artifact, writable: false);
         var stored = await registry.PutArtifactAsync(artifact, cancellationToken);
+        // What registering this run's model needs (MLflow's runs:/<run_id>/model source): the artifact and its inputs.
+        await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.artifact_sha256", stored.Sha256), new KeyValue("strata.format", ModelFormats.MlNet),
+            new KeyValue("strata.feature_view_version", frame.ViewVersion),
+            new KeyValue("strata.feature_names", System.Text.Json.JsonSerializer.Serialize(frame.FeatureNames))], cancellationToken);
         var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(
             stored.Sha256,
             ModelFormats.MlNet,

@@ -27,4 +27,7 @@ public interface IRegistryStore : IOutboxStore
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken);
 
     Task<bool> ModelExistsAsync(string model, CancellationToken cancellationToken);
+
+    /// <summary>Registers a model without versions; false when it exists.</summary>
+    Task<bool> CreateModelAsync(string model, DateTimeOffset now, CancellationToken cancellationToken);
 }

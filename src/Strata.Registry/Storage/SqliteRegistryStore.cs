@@ -168,6 +168,13 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
         await tx.CommitAsync(cancellationToken);
     }
 
+    public async Task<bool> CreateModelAsync(string model, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "INSERT OR IGNORE INTO registered_models(name, created_at) VALUES ($p0, $p1)", cancellationToken,
+            model, now.ToString("O", CultureInfo.InvariantCulture)) == 1;
+    }
+
     public async Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

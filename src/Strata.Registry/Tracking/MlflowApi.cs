@@ -184,6 +184,7 @@ public static partial class MlflowApi
             var page = await store.GetMetricHistoryAsync(runId, key, max, offset, ct);
             return Ok(new { metrics = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
         });
+        MapModelRegistry(api);
         return app;
     }
 

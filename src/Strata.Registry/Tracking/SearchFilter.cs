@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Strata.Registry.Tracking;
 
@@ -40,6 +41,23 @@ public static class SearchFilter
         ["name"] = false, ["experiment_id"] = false, ["creation_time"] = true, ["last_update_time"] = true,
     };
 
+    /// <summary>Registered-model attributes: <c>name</c> to filter; <c>name</c> and the timestamps to sort.</summary>
+    public static readonly IReadOnlyDictionary<string, bool> ModelAttributes = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["name"] = false,
+    };
+
+    private static readonly Dictionary<string, bool> ModelOrderAttributes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["name"] = false, ["creation_timestamp"] = true, ["timestamp"] = true, ["last_updated_timestamp"] = true,
+    };
+
+    /// <summary>Model-version attributes a filter may name.</summary>
+    public static readonly IReadOnlyDictionary<string, bool> VersionAttributes = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["name"] = false, ["run_id"] = false,
+    };
+
     private static readonly string[] NumericOps = ["=", "!=", "<", "<=", ">", ">="];
     private static readonly string[] StringOps = ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"];
 
@@ -48,6 +66,51 @@ public static class SearchFilter
 
     /// <summary>Parses an experiment filter (attributes and tags only).</summary>
     public static IReadOnlyList<SearchClause> ParseExperiments(string? filter) => Parse(filter, ExperimentAttributes, allowMetricsAndParams: false);
+
+    /// <summary>Parses a registered-model filter (by name only).</summary>
+    public static IReadOnlyList<SearchClause> ParseModels(string? filter) => AttributesOnly(Parse(filter, ModelAttributes, allowMetricsAndParams: false), "registered models");
+
+    /// <summary>Parses a model-version filter (by name and run_id).</summary>
+    public static IReadOnlyList<SearchClause> ParseVersions(string? filter) => AttributesOnly(Parse(filter, VersionAttributes, allowMetricsAndParams: false), "model versions");
+
+    public static IReadOnlyList<SearchOrder> ParseModelOrder(IEnumerable<string>? orderBy) =>
+        [.. ParseOrder(orderBy, ModelOrderAttributes, false).Select(o => o.Entity == SearchEntity.Attribute ? o : throw Invalid("registered models are ordered by name or timestamp only"))];
+
+    private static List<SearchClause> AttributesOnly(List<SearchClause> clauses, string what) =>
+        clauses.All(c => c.Entity == SearchEntity.Attribute) ? clauses : throw Invalid($"{what} are searched by attributes only (tags are not supported)");
+
+    /// <summary>Whether a string value satisfies a clause (for searches evaluated in memory).</summary>
+    public static bool Matches(SearchClause clause, string value)
+    {
+        ArgumentNullException.ThrowIfNull(clause);
+        return clause.Op switch
+        {
+            "=" => value == (string)clause.Value,
+            "!=" => value != (string)clause.Value,
+            "LIKE" => Like((string)clause.Value, RegexOptions.None).IsMatch(value),
+            "ILIKE" => Like((string)clause.Value, RegexOptions.IgnoreCase).IsMatch(value),
+            "IN" => ((string[])clause.Value).Contains(value),
+            "NOT IN" => !((string[])clause.Value).Contains(value),
+            _ => throw Invalid($"'{clause.Op}' does not apply to '{clause.Key}'"),
+        };
+    }
+
+    private static Regex Like(string pattern, RegexOptions options)
+    {
+        var regex = new StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            regex.Append(c switch
+            {
+                '\\' when i + 1 < pattern.Length => Regex.Escape(pattern[++i].ToString()),
+                '%' => ".*",
+                '_' => ".",
+                _ => Regex.Escape(c.ToString()),
+            });
+        }
+        return new Regex(regex.Append('$').ToString(), options | RegexOptions.Singleline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    }
 
     public static IReadOnlyList<SearchOrder> ParseRunOrder(IEnumerable<string>? orderBy) => ParseOrder(orderBy, RunAttributes, true);
 

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>MLflow's model registry calls (registered-models, model-versions, aliases) on a seeded monolith: the seed
+/// training's run can be registered under another name the MLflow way (<c>runs:/&lt;id&gt;/model</c>).</summary>
+public sealed class MlflowRegistryApiTests(MonolithFixture fixture) : IClassFixture<MonolithFixture>
+{
+    private const string Api = "api/2.0/mlflow/";
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(Api + path, UriKind.Relative)) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await fixture.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private Task<JsonElement> GetAsync(string path, HttpStatusCode expected = HttpStatusCode.OK) => SendAsync(HttpMethod.Get, path, null, expected);
+
+    private Task<JsonElement> PostAsync(string path, object body, HttpStatusCode expected = HttpStatusCode.OK) => SendAsync(HttpMethod.Post, path, body, expected);
+
+    private static void AssertError(JsonElement body, string code) => Assert.Equal(code, body.GetProperty("error_code").GetString());
+
+    private async Task<string> SeedRunIdAsync() =>
+        (await GetAsync("model-versions/get?name=seed&version=1")).GetProperty("model_version").GetProperty("run_id").GetString()!;
+
+    [Fact]
+    public async Task RegisteredModel_GetCreateSearch_InMlflowShape()
+    {
+        var seed = (await GetAsync("registered-models/get?name=seed")).GetProperty("registered_model");
+        Assert.Equal("1", seed.GetProperty("latest_versions")[0].GetProperty("version").GetString());
+        Assert.Equal("READY", seed.GetProperty("latest_versions")[0].GetProperty("status").GetString());
+        var champion = seed.GetProperty("aliases").EnumerateArray().Single(a => a.GetProperty("alias").GetString() == "champion");
+        Assert.Equal("1", champion.GetProperty("version").GetString());
+
+        var name = $"mlf-{Guid.NewGuid():N}"[..14];
+        var created = (await PostAsync("registered-models/create", new { name })).GetProperty("registered_model");
+        Assert.Equal(name, created.GetProperty("name").GetString());
+        Assert.False(created.TryGetProperty("latest_versions", out _));
+        AssertError(await PostAsync("registered-models/create", new { name }, HttpStatusCode.BadRequest), "RESOURCE_ALREADY_EXISTS");
+        AssertError(await PostAsync("registered-models/create", new { name = "bad name!" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("registered-models/create", new { name = name + "x", tags = new[] { new { key = "k", value = "v" } } }, HttpStatusCode.BadRequest),
+            "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync("registered-models/get?name=" + name + "x", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
+        var found = await GetAsync($"registered-models/search?filter={Uri.EscapeDataString($"name LIKE '{name[..6]}%'")}");
+        Assert.Contains(name, found.GetProperty("registered_models").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.DoesNotContain("seed", found.GetProperty("registered_models").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        var first = await GetAsync("registered-models/search?max_results=1&order_by=name%20ASC");
+        Assert.Single(first.GetProperty("registered_models").EnumerateArray());
+        var second = await GetAsync($"registered-models/search?max_results=1&order_by=name%20ASC&page_token={Uri.EscapeDataString(first.GetProperty("next_page_token").GetString()!)}");
+        Assert.NotEqual(first.GetProperty("registered_models")[0].GetProperty("name").GetString(), second.GetProperty("registered_models")[0].GetProperty("name").GetString());
+        AssertError(await GetAsync("registered-models/search?filter=tags.k%20%3D%20'v'", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync("registered-models/search?max_results=0", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task ModelVersion_CreatedFromARun_CarriesItsArtifactAndLineage_AndAliasesWork()
+    {
+        var runId = await SeedRunIdAsync();
+        var name = $"promoted-{Guid.NewGuid():N}"[..18];
+        var version = (await PostAsync("model-versions/create", new { name, source = $"runs:/{runId}/model", description = "from the seed run" })).GetProperty("model_version");
+        Assert.Equal("1", version.GetProperty("version").GetString());
+        Assert.Equal(runId, version.GetProperty("run_id").GetString());
+        Assert.Equal($"runs:/{runId}/model", version.GetProperty("source").GetString());
+
+        // Same artifact and inputs as the version the run produced, through Strata's own API.
+        using var seedResponse = await fixture.Http.GetAsync(new Uri("api/registry/models/seed/versions/1", UriKind.Relative));
+        using var promotedResponse = await fixture.Http.GetAsync(new Uri($"api/registry/models/{name}/versions/1", UriKind.Relative));
+        var seed = JsonDocument.Parse(await seedResponse.Content.ReadAsStringAsync()).RootElement;
+        var promoted = JsonDocument.Parse(await promotedResponse.Content.ReadAsStringAsync()).RootElement;
+        foreach (var field in new[] { "artifact_sha256", "dataset_version", "feature_view", "run_id" })
+        {
+            Assert.Equal(seed.GetProperty(field).GetString(), promoted.GetProperty(field).GetString());
+        }
+        Assert.Equal(seed.GetProperty("feature_names").GetRawText(), promoted.GetProperty("feature_names").GetRawText());
+
+        await PostAsync("registered-models/alias", new { name, alias = "challenger", version = "1" });
+        var aliased = (await GetAsync($"registered-models/alias?name={name}&alias=challenger")).GetProperty("model_version");
+        Assert.Equal("1", aliased.GetProperty("version").GetString());
+        Assert.Contains("challenger", aliased.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
+        AssertError(await PostAsync("registered-models/alias", new { name, alias = "latest", version = "1" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("registered-models/alias", new { name, alias = "x", version = "one" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("registered-models/alias", new { name, alias = "x", version = "9" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync($"registered-models/alias?name={name}&alias=nobody", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
+        var byRun = await GetAsync($"model-versions/search?filter={Uri.EscapeDataString($"run_id = '{runId}'")}");
+        Assert.Equal(new[] { name, "seed" }.Order(StringComparer.Ordinal), byRun.GetProperty("model_versions").EnumerateArray().Select(v => v.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+        var byName = await GetAsync($"model-versions/search?filter={Uri.EscapeDataString($"name = '{name}'")}");
+        Assert.Equal(name, Assert.Single(byName.GetProperty("model_versions").EnumerateArray()).GetProperty("name").GetString());
+        AssertError(await GetAsync($"model-versions/get?name={name}&version=2", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await GetAsync($"model-versions/get?name={name}&version=zero", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task ModelVersionCreate_WithoutAStrataRun_IsRefused_AndRegistersNothing()
+    {
+        var name = $"refused-{Guid.NewGuid():N}"[..17];
+        AssertError(await PostAsync("model-versions/create", new { name, source = "s3://bucket/model" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("model-versions/create", new { name, source = "runs:/0123456789abcdef0123456789abcdef/model" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("model-versions/create", new { name }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        // A run that logged no Strata model.
+        var plain = (await PostAsync("runs/create", new { experiment_id = "0" })).GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
+        AssertError(await PostAsync("model-versions/create", new { name, source = $"runs:/{plain}/model" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("model-versions/create", new { name, source = $"runs:/{plain}/model", run_id = await SeedRunIdAsync() }, HttpStatusCode.BadRequest),
+            "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync($"registered-models/get?name={name}", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+    }
+}
