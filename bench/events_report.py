@@ -21,7 +21,7 @@ for name in ("nats", "redis"):
     ratio = s["events_per_second"] / raw[name]
     each = ", ".join(f"{r['bus'] / r['bare']:.2f}" for r in s.get("rounds", []) if r.get("bare"))
     rows.append((f"{name}: events/s, Strata bus / bare client (median of {len(s.get('rounds', []))} alternating rounds: {each})",
-                 f"{s['events_per_second']:,.0f} / {raw[name]:,.0f} = {ratio:.2f}", ">= 0.50", ratio >= 0.5))
+                 f"{s['events_per_second']:,.0f} / {raw[name]:,.0f} = {ratio:.3f}", ">= 0.50", ratio >= 0.5))
 for name in ("embedded", "embedded-http", "nats", "redis"):
     s = strata[name]
     rows.append((f"{name}: end-to-end latency p50 / p99 at {bus['rate']} events/s", f"{s['latency_p50_ms']:.2f} / {s['latency_p99_ms']:.2f} ms", "p99 <= 5 ms",

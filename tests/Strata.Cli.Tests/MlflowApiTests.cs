@@ -201,6 +201,10 @@ public sealed class MlflowApiTests(TrackingFixture fixture) : IClassFixture<Trac
         });
         run = (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run");
         Assert.Equal(50, run.GetProperty("data").GetProperty("metrics").GetArrayLength());
+        // Within one batch the latest value of a key is the one of the highest step: m7 was logged at steps 0..19.
+        var m7 = run.GetProperty("data").GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "m7");
+        Assert.Equal((957.0, 19L), (m7.GetProperty("value").GetDouble(), m7.GetProperty("step").GetInt64()));
+        Assert.Equal(20, (await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m7")).GetProperty("metrics").GetArrayLength());
         AssertError(await PostAsync("runs/log-batch", new
         {
             run_id = runId,

@@ -11,6 +11,7 @@ namespace Strata.Registry.Tracking;
 public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
 {
     public const string DefaultExperimentName = "Default";
+    private const int HistoryRowsPerStatement = 100;
 
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
@@ -317,9 +318,28 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         }
         if (metrics.Count > 0)
         {
-            await using var history = Command(connection, tx, "INSERT OR IGNORE INTO metrics VALUES ($id, $key, $ts, $step, $value, $nan)",
-                ("$id", runId), ("$key", ""), ("$ts", 0L), ("$step", 0L), ("$value", 0.0), ("$nan", 0));
-            // The latest value per key: the highest step, then timestamp, then value (MLflow's order).
+            // The history in multi-row statements (a batch of 1,000 is 10 statements, not 1,000).
+            foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
+            {
+                var sql = new StringBuilder("INSERT OR IGNORE INTO metrics VALUES ");
+                await using var history = connection.CreateCommand();
+                history.Transaction = tx;
+                history.Parameters.AddWithValue("$id", runId);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var metric = chunk[i];
+                    sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ",")}($id, $k{i}, $t{i}, $s{i}, $v{i}, $n{i})");
+                    history.Parameters.AddWithValue($"$k{i}", metric.Key);
+                    history.Parameters.AddWithValue($"$t{i}", metric.Timestamp);
+                    history.Parameters.AddWithValue($"$s{i}", metric.Step);
+                    history.Parameters.AddWithValue($"$v{i}", double.IsNaN(metric.Value) ? DBNull.Value : metric.Value);
+                    history.Parameters.AddWithValue($"$n{i}", double.IsNaN(metric.Value) ? 1 : 0);
+                }
+                history.CommandText = sql.ToString();
+                await history.ExecuteNonQueryAsync(cancellationToken);
+            }
+            // The latest value per key: the highest step, then timestamp, then value (MLflow's order); one upsert per key
+            // with the batch's own latest, which the stored one beats only if it is later.
             await using var latest = Command(connection, tx, """
                 INSERT INTO latest_metrics VALUES ($id, $key, $value, $nan, $ts, $step)
                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
@@ -328,17 +348,15 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
                    OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
                        AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
                 """, ("$id", runId), ("$key", ""), ("$ts", 0L), ("$step", 0L), ("$value", 0.0), ("$nan", 0));
-            foreach (var metric in metrics)
+            foreach (var metric in metrics.GroupBy(m => m.Key, StringComparer.Ordinal)
+                         .Select(g => g.MaxBy(m => (m.Step, m.Timestamp, double.IsNaN(m.Value) ? double.MinValue : m.Value))!))
             {
-                foreach (var command in (SqliteCommand[])[history, latest])
-                {
-                    command.Parameters["$key"].Value = metric.Key;
-                    command.Parameters["$ts"].Value = metric.Timestamp;
-                    command.Parameters["$step"].Value = metric.Step;
-                    command.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
-                    command.Parameters["$nan"].Value = double.IsNaN(metric.Value) ? 1 : 0;
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
+                latest.Parameters["$key"].Value = metric.Key;
+                latest.Parameters["$ts"].Value = metric.Timestamp;
+                latest.Parameters["$step"].Value = metric.Step;
+                latest.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+                latest.Parameters["$nan"].Value = double.IsNaN(metric.Value) ? 1 : 0;
+                await latest.ExecuteNonQueryAsync(cancellationToken);
             }
         }
         if (tags.Count > 0)
