@@ -3,40 +3,12 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Strata.Cli.Commands;
-using Strata.Cli.Hosting;
-using Strata.Testing;
 
 namespace Strata.Cli.Tests;
 
-/// <summary>A monolith without seed data, for the MLflow tracking API.</summary>
-public sealed class TrackingFixture : IAsyncLifetime
-{
-    private readonly TempFolder _folder = new();
-    private WebApplication _app = null!;
-
-    public HttpClient Http { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _app = StrataHost.Build(HostSettings.Monolith(0, _folder.Path));
-        await _app.StartAsync();
-        Http = new HttpClient { BaseAddress = HostRunner.Address(_app) };
-    }
-
-    public async Task DisposeAsync()
-    {
-        Http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _folder.Dispose();
-    }
-}
-
 /// <summary>MLflow REST API 2.0 (tracking) as MLflow's protos and REST docs define it: paths, GET query / POST body
 /// conventions, snake_case fields, int64 times as numbers, the error body and status codes, the search grammar.</summary>
-public sealed class MlflowApiTests(TrackingFixture fixture) : IClassFixture<TrackingFixture>
+public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixture<UnseededMonolithFixture>
 {
     private const string Api = "/api/2.0/mlflow/";
     private HttpClient Http => fixture.Http;
@@ -271,6 +243,44 @@ public sealed class MlflowApiTests(TrackingFixture fixture) : IClassFixture<Trac
         }
         AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, order_by = new[] { "metrics.auc SIDEWAYS" } }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
         AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, max_results = 50_001 }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task Delete_AndRestore_RunsAndExperiments_ByViewType()
+    {
+        var experiment = await ExperimentAsync();
+        var kept = await RunAsync(experiment);
+        var dropped = await RunAsync(experiment);
+        async Task<List<string>> RunsAsync(string view) =>
+            (await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, run_view_type = view })).GetProperty("runs").EnumerateArray()
+                .Select(r => r.GetProperty("info").GetProperty("run_id").GetString()!).Order(StringComparer.Ordinal).ToList();
+
+        await PostAsync("runs/delete", new { run_id = dropped });
+        Assert.Equal([kept], await RunsAsync("ACTIVE_ONLY"));
+        Assert.Equal([dropped], await RunsAsync("DELETED_ONLY"));
+        Assert.Equal(new[] { kept, dropped }.Order(StringComparer.Ordinal), await RunsAsync("ALL"));
+        Assert.Equal("deleted", (await GetAsync($"runs/get?run_id={dropped}")).GetProperty("run").GetProperty("info").GetProperty("lifecycle_stage").GetString());
+        AssertError(await PostAsync("runs/log-metric", new { run_id = dropped, key = "m", value = 1, timestamp = 1 }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        await PostAsync("runs/restore", new { run_id = dropped });
+        Assert.Equal(2, (await RunsAsync("ACTIVE_ONLY")).Count);
+
+        await PostAsync("experiments/delete", new { experiment_id = experiment });
+        Assert.Empty(await RunsAsync("ACTIVE_ONLY"));
+        var deleted = await PostAsync("experiments/search", new { view_type = "DELETED_ONLY", max_results = 50_000 });
+        Assert.Contains(experiment, deleted.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("experiment_id").GetString()));
+        var active = await PostAsync("experiments/search", new { max_results = 50_000 });
+        Assert.DoesNotContain(experiment, active.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("experiment_id").GetString()));
+        AssertError(await PostAsync("runs/create", new { experiment_id = experiment }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/restore", new { run_id = kept }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/delete", new { experiment_id = experiment }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+
+        await PostAsync("experiments/restore", new { experiment_id = experiment });
+        Assert.Equal(2, (await RunsAsync("ACTIVE_ONLY")).Count);
+        AssertError(await PostAsync("experiments/restore", new { experiment_id = experiment }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/delete", new { experiment_id = "0" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/delete", new { experiment_id = "987654" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("runs/delete", new { run_id = "0123456789abcdef" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("experiments/delete", new { }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 
     public static TheoryData<string, string> BadBodies => new()

@@ -5,7 +5,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary><c>strata runs ls|compare</c> run as the real executable against a monolith's MLflow-compatible API.</summary>
-public sealed class RunsCommandTests(TrackingFixture fixture) : IClassFixture<TrackingFixture>
+public sealed class RunsCommandTests(UnseededMonolithFixture fixture) : IClassFixture<UnseededMonolithFixture>
 {
     private string Url => fixture.Http.BaseAddress!.ToString();
 

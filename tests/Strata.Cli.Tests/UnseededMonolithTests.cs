@@ -1,38 +1,25 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Strata.Cli.Commands;
-using Strata.Cli.Hosting;
-using Strata.Testing;
 
 namespace Strata.Cli.Tests;
 
 /// <summary>Before any model exists: live but not ready, and /predict is a 503 problem, not a 500.</summary>
-public sealed class UnseededMonolithTests : IAsyncLifetime
+public sealed class UnseededMonolithTests(UnseededMonolithFixture fixture) : IClassFixture<UnseededMonolithFixture>
 {
-    private readonly TempFolder _folder = new();
-    private WebApplication _app = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _app = StrataHost.Build(HostSettings.Monolith(0, _folder.Path));
-        await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = HostRunner.Address(_app) };
-    }
+    private HttpClient Http => fixture.Http;
 
     [Fact]
     public async Task Health_NoModelYet_LiveButNotReady()
     {
-        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
     }
 
     [Fact]
     public async Task Predict_NoModelYet_Is503Problem()
     {
-        using var response = await _http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 30, income = 1000 });
+        using var response = await Http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 30, income = 1000 });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("no version of seed@champion", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -41,18 +28,10 @@ public sealed class UnseededMonolithTests : IAsyncLifetime
     [Fact]
     public async Task Train_NoDatasetYet_Is404ProblemNamingTheDataset()
     {
-        using var response = await _http.PostAsync(new Uri("/train", UriKind.Relative), null);
+        using var response = await Http.PostAsync(new Uri("/train", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("dataset", problem.GetProperty("resource").GetString());
         Assert.Equal("seed", problem.GetProperty("id").GetString());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _folder.Dispose();
     }
 }

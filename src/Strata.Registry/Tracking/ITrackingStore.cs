@@ -17,6 +17,12 @@ public interface ITrackingStore
     Task<Page<Experiment>> SearchExperimentsAsync(IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy, ViewType view, int maxResults, int offset,
         CancellationToken cancellationToken);
 
+    /// <summary>Marks an experiment (and its runs) deleted, or active again; MLflow's soft delete.</summary>
+    Task SetExperimentLifecycleAsync(string experimentId, bool deleted, long now, CancellationToken cancellationToken);
+
+    /// <summary>Marks a run deleted, or active again.</summary>
+    Task SetRunLifecycleAsync(string runId, bool deleted, CancellationToken cancellationToken);
+
     Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);
 
     Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken);

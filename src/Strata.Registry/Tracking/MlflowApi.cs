@@ -14,8 +14,8 @@ namespace Strata.Registry.Tracking;
 
 /// <summary>MLflow's tracking REST API 2.0 under <c>/api/2.0/mlflow/</c>, with MLflow's conventions: GET calls take
 /// query parameters, POST calls a JSON body; snake_case fields; errors as <c>{"error_code", "message"}</c> with
-/// MLflow's status codes. Experiments (<c>create</c>, <c>get</c>, <c>get-by-name</c>, <c>search</c>), runs
-/// (<c>create</c>, <c>update</c>, <c>get</c>, <c>log-metric</c>, <c>log-parameter</c>, <c>log-batch</c>,
+/// MLflow's status codes. Experiments (<c>create</c>, <c>get</c>, <c>get-by-name</c>, <c>search</c>, <c>delete</c>,
+/// <c>restore</c>), runs (<c>create</c>, <c>update</c>, <c>get</c>, <c>delete</c>, <c>restore</c>, <c>log-metric</c>, <c>log-parameter</c>, <c>log-batch</c>,
 /// <c>set-tag</c>, <c>delete-tag</c>, <c>search</c>) and <c>metrics/get-history</c>.</summary>
 public static partial class MlflowApi
 {
@@ -76,6 +76,21 @@ public static partial class MlflowApi
             var page = await store.SearchExperimentsAsync(SearchFilter.ParseExperiments(OptionalString(body, "filter")),
                 SearchFilter.ParseExperimentOrder(Strings(body, "order_by")), View(OptionalString(body, "view_type"), "view_type"), max, offset, ct);
             return Ok(new { experiments = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
+        });
+
+        api.MapPost("/experiments/delete", (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+            ExperimentLifecycleAsync(request, store, time, deleted: true, ct));
+        api.MapPost("/experiments/restore", (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+            ExperimentLifecycleAsync(request, store, time, deleted: false, ct));
+        api.MapPost("/runs/delete", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        {
+            await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: true, ct);
+            return Ok(new { });
+        });
+        api.MapPost("/runs/restore", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        {
+            await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: false, ct);
+            return Ok(new { });
         });
 
         api.MapPost("/runs/create", async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
@@ -186,6 +201,13 @@ public static partial class MlflowApi
         });
         MapModelRegistry(api);
         return app;
+    }
+
+    private static async Task<IResult> ExperimentLifecycleAsync(HttpRequest request, ITrackingStore store, TimeProvider time, bool deleted, CancellationToken ct)
+    {
+        var body = await BodyAsync(request, ct);
+        await store.SetExperimentLifecycleAsync(RequiredString(body, "experiment_id"), deleted, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return Ok(new { });
     }
 
     private static IResult Ok(object value) => Results.Json(value, StrataJson.Options);

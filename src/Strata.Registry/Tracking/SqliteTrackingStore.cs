@@ -220,6 +220,62 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         return [.. experiments.Select(e => tags.TryGetValue(e.Id, out var t) ? e.Experiment with { Tags = t } : e.Experiment)];
     }
 
+    public async Task SetExperimentLifecycleAsync(string experimentId, bool deleted, long now, CancellationToken cancellationToken)
+    {
+        var id = ParseExperimentId(experimentId);
+        if (id == 0 && deleted)
+        {
+            throw MlflowException.InvalidParameter("Cannot delete the default experiment '0'. This is an internally reserved experiment.");
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var (from, to) = deleted ? ("active", "deleted") : ("deleted", "active");
+        await using (var stage = Command(connection, tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = $id", ("$id", id)))
+        {
+            var current = await stage.ExecuteScalarAsync(cancellationToken) as string ?? throw MlflowException.NotFound($"No Experiment with id={experimentId} exists");
+            if (current != from)
+            {
+                throw MlflowException.InvalidParameter($"Cannot {(deleted ? "delete" : "restore")} experiment {experimentId}: it is {current}.");
+            }
+        }
+        await using (var update = Command(connection, tx, "UPDATE experiments SET lifecycle_stage = $to, last_update_time = $now WHERE experiment_id = $id",
+            ("$to", to), ("$now", now), ("$id", id)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // As MLflow does: the experiment's runs follow it.
+        await using (var runs = Command(connection, tx, "UPDATE runs SET lifecycle_stage = $to WHERE experiment_id = $id AND lifecycle_stage = $from",
+            ("$to", to), ("$from", from), ("$id", id)))
+        {
+            await runs.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task SetRunLifecycleAsync(string runId, bool deleted, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var stage = Command(connection, tx,
+            "SELECT r.lifecycle_stage, e.lifecycle_stage FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = $id", ("$id", runId)))
+        await using (var reader = await stage.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw MlflowException.NotFound($"Run with id={runId} not found");
+            }
+            if (!deleted && reader.GetString(1) != "active")
+            {
+                throw MlflowException.InvalidParameter($"Cannot restore run {runId}: its experiment is deleted; restore the experiment.");
+            }
+        }
+        await using (var update = Command(connection, tx, "UPDATE runs SET lifecycle_stage = $to WHERE run_uuid = $id", ("$to", deleted ? "deleted" : "active"), ("$id", runId)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
     public async Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken)
     {
         var experiment = await GetExperimentAsync(experimentId, cancellationToken)
