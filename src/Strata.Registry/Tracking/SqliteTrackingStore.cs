@@ -76,9 +76,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
                 key TEXT NOT NULL,
                 timestamp INTEGER NOT NULL,
                 step INTEGER NOT NULL,
-                value REAL,
+                value REAL NOT NULL,
                 is_nan INTEGER NOT NULL,
-                UNIQUE (run_uuid, key, timestamp, step, value, is_nan));
+                PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS latest_metrics (
                 run_uuid TEXT NOT NULL,
                 key TEXT NOT NULL,
@@ -341,7 +341,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         var sql = new Sql();
-        var runs = await ReadRunsAsync(connection, $"WHERE r.run_uuid = {sql.Add(runId)}", sql.Parameters, cancellationToken);
+        var runs = await ReadRunsAsync(connection, $"runs r WHERE r.run_uuid = {sql.Add(runId)}", sql.Parameters, cancellationToken);
         return runs.FirstOrDefault();
     }
 
@@ -374,25 +374,37 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         }
         if (metrics.Count > 0)
         {
-            // The history in multi-row statements (a batch of 1,000 is 10 statements, not 1,000).
-            foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
+            // The history in multi-row statements, one prepared statement reused for every full chunk (a batch of 1,000
+            // is 10 executions, not 1,000); one B-tree (WITHOUT ROWID, the key is the row), NaN stored as 0 with is_nan.
+            SqliteCommand? full = null;
+            try
             {
-                var sql = new StringBuilder("INSERT OR IGNORE INTO metrics VALUES ");
-                await using var history = connection.CreateCommand();
-                history.Transaction = tx;
-                history.Parameters.AddWithValue("$id", runId);
-                for (var i = 0; i < chunk.Length; i++)
+                foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
                 {
-                    var metric = chunk[i];
-                    sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ",")}($id, $k{i}, $t{i}, $s{i}, $v{i}, $n{i})");
-                    history.Parameters.AddWithValue($"$k{i}", metric.Key);
-                    history.Parameters.AddWithValue($"$t{i}", metric.Timestamp);
-                    history.Parameters.AddWithValue($"$s{i}", metric.Step);
-                    history.Parameters.AddWithValue($"$v{i}", double.IsNaN(metric.Value) ? DBNull.Value : metric.Value);
-                    history.Parameters.AddWithValue($"$n{i}", double.IsNaN(metric.Value) ? 1 : 0);
+                    var history = chunk.Length == HistoryRowsPerStatement ? full ??= HistoryCommand(connection, tx, runId, chunk.Length) : HistoryCommand(connection, tx, runId, chunk.Length);
+                    for (var i = 0; i < chunk.Length; i++)
+                    {
+                        var metric = chunk[i];
+                        var nan = double.IsNaN(metric.Value);
+                        history.Parameters[(5 * i) + 1].Value = metric.Key;
+                        history.Parameters[(5 * i) + 2].Value = metric.Timestamp;
+                        history.Parameters[(5 * i) + 3].Value = metric.Step;
+                        history.Parameters[(5 * i) + 4].Value = nan ? 0.0 : metric.Value;
+                        history.Parameters[(5 * i) + 5].Value = nan ? 1 : 0;
+                    }
+                    await history.ExecuteNonQueryAsync(cancellationToken);
+                    if (history != full)
+                    {
+                        await history.DisposeAsync();
+                    }
                 }
-                history.CommandText = sql.ToString();
-                await history.ExecuteNonQueryAsync(cancellationToken);
+            }
+            finally
+            {
+                if (full is not null)
+                {
+                    await full.DisposeAsync();
+                }
             }
             // The latest value per key: the highest step, then timestamp, then value (MLflow's order); one upsert per key
             // with the batch's own latest, which the stored one beats only if it is later.
@@ -456,15 +468,20 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             return new Page<Run>([], false);
         }
         var where = new List<string> { $"r.experiment_id IN ({string.Join(',', ids)})", Lifecycle("r.lifecycle_stage", view) };
+        // Metric, param and tag clauses each read an index range ((key, value)); their intersection drives the query,
+        // so a selective filter never walks every run of the experiment.
+        var candidates = new List<string>();
         foreach (var clause in filter)
         {
-            where.Add(clause.Entity switch
+            var table = clause.Entity switch { SearchEntity.Metric => "latest_metrics", SearchEntity.Param => "params", SearchEntity.Tag => "tags", _ => null };
+            if (table is null)
             {
-                SearchEntity.Metric => $"r.run_uuid IN (SELECT run_uuid FROM latest_metrics WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
-                SearchEntity.Param => $"r.run_uuid IN (SELECT run_uuid FROM params WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
-                SearchEntity.Tag => $"r.run_uuid IN (SELECT run_uuid FROM tags WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)})",
-                _ => Compare(RunColumn(clause.Key), clause, sql),
-            });
+                where.Add(Compare(RunColumn(clause.Key), clause, sql));
+            }
+            else
+            {
+                candidates.Add($"SELECT run_uuid FROM {table} WHERE key = {sql.Add(clause.Key)} AND {Compare("value", clause, sql)}");
+            }
         }
         var joins = new StringBuilder();
         var order = new List<string>();
@@ -483,7 +500,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             order.Add($"o{i}.value IS NULL, o{i}.value {direction}");
         }
         order.Add(orderBy.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "start_time") ? "r.run_uuid ASC" : "r.start_time DESC, r.run_uuid ASC");
-        var clauseText = $"{joins} WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT {maxResults + 1} OFFSET {offset}";
+        // CROSS JOIN keeps that order (SQLite does not reorder it): the candidates outside, runs looked up by key.
+        var from = candidates.Count == 0 ? "runs r" : $"({string.Join(" INTERSECT ", candidates)}) c CROSS JOIN runs r ON r.run_uuid = c.run_uuid";
+        var clauseText = $"{from}{joins} WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT {maxResults + 1} OFFSET {offset}";
         await using var connection = await OpenAsync(cancellationToken);
         var runs = await ReadRunsAsync(connection, clauseText, sql.Parameters, cancellationToken);
         return new Page<Run>([.. runs.Take(maxResults)], runs.Count > maxResults);
@@ -557,7 +576,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     {
         var infos = new List<RunInfo>();
         await using (var command = Command(connection, null,
-            $"SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r {clause}",
+            $"SELECT r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage FROM {clause}",
             [.. parameters]))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -629,6 +648,23 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             history.Add(new Metric(key, reader.GetInt32(1) == 1 || reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0), reader.GetInt64(2), reader.GetInt64(3)));
         }
         return new Page<Metric>([.. history.Take(maxResults)], history.Count > maxResults);
+    }
+
+    private static SqliteCommand HistoryCommand(SqliteConnection connection, SqliteTransaction tx, string runId, int rows)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "INSERT OR IGNORE INTO metrics VALUES " + string.Join(',', Enumerable.Range(0, rows).Select(i => $"($id, $k{i}, $t{i}, $s{i}, $v{i}, $n{i})"));
+        command.Parameters.AddWithValue("$id", runId);
+        for (var i = 0; i < rows; i++)
+        {
+            command.Parameters.Add($"$k{i}", SqliteType.Text);
+            command.Parameters.Add($"$t{i}", SqliteType.Integer);
+            command.Parameters.Add($"$s{i}", SqliteType.Integer);
+            command.Parameters.Add($"$v{i}", SqliteType.Real);
+            command.Parameters.Add($"$n{i}", SqliteType.Integer);
+        }
+        return command;
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string text, params (string Name, object? Value)[] parameters)
