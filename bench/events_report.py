@@ -1,8 +1,9 @@
 """Turns the outputs of bench/events.sh into bench/results/events-<stamp>.{json,md} and the README table."""
-import datetime, json, os, platform, re, subprocess, sys
+import json, os, re, sys
+
+import benchreport
 
 work = sys.argv[1]
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bus = json.load(open(os.path.join(work, "bus.json")))
 text = open(os.path.join(work, "redis-benchmark.txt")).read()
 m = re.search(r"([\d.]+) requests per second", text)
@@ -32,22 +33,6 @@ for name in ("embedded", "embedded-http", "nats", "redis"):
 if redis_benchmark:
     rows.append(("redis-benchmark XADD (256 B, -P 100, publish only): requests/s", f"{redis_benchmark:,.0f}", "-", None))
 
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root).stdout.strip()
-stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 header = (f"Event bus, {bus['events']:,} events of {bus['payload_bytes']} B through one consumer group (after a warm-up round; bus and bare client alternate, median round), latency at {bus['rate']} events/s for "
-          f"{bus['seconds']} s; {datetime.date.today()}, {os.cpu_count()} cores ({cpu}), commit {commit}. Publisher, consumer and broker share the machine.")
-md = [header, "", "| measurement | measured | target | met |", "|---|---|---|:---:|"]
-for what, measured, target, met in rows:
-    md.append(f"| {what} | {measured} | {target} | {'-' if met is None else ('yes' if met else 'no')} |")
-table = "\n".join(md)
-os.makedirs(os.path.join(root, "bench", "results"), exist_ok=True)
-json.dump({"bus": bus, "redis_benchmark_xadd_per_second": redis_benchmark, "commit": commit}, open(os.path.join(root, "bench", "results", f"events-{stamp}.json"), "w"), indent=2)
-open(os.path.join(root, "bench", "results", f"events-{stamp}.md"), "w").write(table + "\n")
-readme = os.path.join(root, "README.md")
-text = open(readme).read()
-start, end = "<!-- bench:events:start -->", "<!-- bench:events:end -->"
-if start in text:
-    text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-    open(readme, "w").write(text)
-print(table)
+          f"{bus['seconds']} s; {benchreport.machine()}. Publisher, consumer and broker share the machine.")
+benchreport.publish("events", header, rows, {"bus": bus, "redis_benchmark_xadd_per_second": redis_benchmark})
