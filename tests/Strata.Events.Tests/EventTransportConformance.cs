@@ -185,6 +185,32 @@ public abstract class EventTransportConformance : IAsyncDisposable
         Assert.Equal(0, overlaps);
     }
 
+    /// <summary>Backpressure: a fetch never hands out more than asked, nor more than the member may hold unacknowledged,
+    /// however many partitions have messages waiting.</summary>
+    [SkippableFact]
+    public async Task Fetch_NeverExceedsMax_NorTheAckBudget_AcrossPartitions()
+    {
+        var transport = await TransportAsync();
+        var consumer = await transport.OpenConsumerAsync(Topic, "g", new ConsumerSettings("c1", TimeSpan.FromSeconds(30), 12));
+        _owned.Add(consumer);
+        await transport.PublishAsync(Topic, [.. Enumerable.Range(0, 80).Select(i => Message($"b{i}", $"key{i % 16}"))]);
+
+        var held = new List<Delivery>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (held.Count < 12 && DateTime.UtcNow < deadline)
+        {
+            var batch = await consumer.FetchAsync(5, TimeSpan.FromMilliseconds(500));
+            Assert.True(batch.Count <= 5, $"asked for 5, got {batch.Count}");
+            held.AddRange(batch);
+            Assert.True(held.Count <= 12, $"{held.Count} unacknowledged, the budget is 12");
+        }
+        Assert.Equal(12, held.Count);
+        Assert.Empty(await consumer.FetchAsync(5, TimeSpan.FromMilliseconds(300)));
+        await consumer.AckAsync(held);
+        var more = await FetchAtLeastAsync(consumer, 1);
+        Assert.True(more.Count <= 12);
+    }
+
     [SkippableFact]
     public async Task Publish_SameIdTwice_IsStoredOnce()
     {

@@ -24,6 +24,7 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
     private readonly ConcurrentDictionary<int, byte> _toClaim = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
     private int _held;
+    private int _rotation;
     private Task _acking = Task.CompletedTask;
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
 
@@ -140,6 +141,32 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
     }
 
     private async Task ReadNewAsync(List<int> partitions, int count, TimeSpan wait, List<Delivery> into, CancellationToken cancellationToken)
+    {
+        // XREADGROUP's COUNT is per stream: the room is split evenly so a read never hands out more than asked.
+        if (count >= partitions.Count)
+        {
+            await ReadAsync(partitions, count / partitions.Count, wait, into, cancellationToken);
+            return;
+        }
+        // Less room than partitions: probe them one at a time without blocking (a different one first each time) until
+        // the room is used; if none had anything, wait briefly on one, so the next fetch soon tries the others.
+        var start = (int)(unchecked((uint)_rotation++) % (uint)partitions.Count);
+        var before = into.Count;
+        foreach (var p in partitions.Skip(start).Concat(partitions.Take(start)))
+        {
+            if (into.Count - before >= count)
+            {
+                return;
+            }
+            await ReadAsync([p], count - (into.Count - before), TimeSpan.Zero, into, cancellationToken);
+        }
+        if (into.Count == before && wait > TimeSpan.Zero)
+        {
+            await ReadAsync([partitions[start]], count, TimeSpan.FromMilliseconds(Math.Min(50, wait.TotalMilliseconds)), into, cancellationToken);
+        }
+    }
+
+    private async Task ReadAsync(List<int> partitions, int count, TimeSpan wait, List<Delivery> into, CancellationToken cancellationToken)
     {
         var blockMs = (long)Math.Max(0, wait.TotalMilliseconds);
         var args = new List<object> { "GROUP", _group, _settings.ConsumerName, "COUNT", count };
