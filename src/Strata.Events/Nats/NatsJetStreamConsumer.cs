@@ -50,15 +50,8 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
             try
             {
                 var freed = Volatile.Read(ref _roomFreed);
-                // Reserve room before pulling, so the partitions' loops together never exceed the budget; each takes an
-                // even share, so one partition's open pull cannot hold the room the others need.
-                int lanes;
-                lock (_gate)
-                {
-                    lanes = Math.Max(1, _lanes.Count(l => l is not null));
-                }
-                var reserved = Reserve(Math.Min(256, Math.Max(1, settings.MaxAckPending / lanes)));
-                if (reserved == 0)
+                var room = settings.MaxAckPending - Volatile.Read(ref _outstanding);
+                if (room <= 0)
                 {
                     // Full: wait for acknowledgements to make room (checked again after a while regardless).
                     try
@@ -70,23 +63,14 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
                     }
                     continue;
                 }
-                var received = 0;
-                try
+                await foreach (var message in partitions[partition].FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Min(room, 256), Expires = PullExpiry }, cancellationToken: token))
                 {
-                    await foreach (var message in partitions[partition].FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = reserved, Expires = PullExpiry }, cancellationToken: token))
+                    Interlocked.Increment(ref _outstanding);
+                    lock (_gate)
                     {
-                        received++;
-                        lock (_gate)
-                        {
-                            lane.Queue.Enqueue(message);
-                        }
-                        _doorbell.Writer.TryWrite(true);
+                        lane.Queue.Enqueue(message);
                     }
-                }
-                finally
-                {
-                    // What the pull did not fill goes back to the budget.
-                    Interlocked.Add(ref _outstanding, received - reserved);
+                    _doorbell.Writer.TryWrite(true);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -104,24 +88,6 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
                 {
                     return;
                 }
-            }
-        }
-    }
-
-    /// <summary>Takes up to <paramref name="wanted"/> of the room left in the ack budget; 0 when there is none.</summary>
-    private int Reserve(int wanted)
-    {
-        while (true)
-        {
-            var outstanding = Volatile.Read(ref _outstanding);
-            var take = Math.Min(wanted, settings.MaxAckPending - outstanding);
-            if (take <= 0)
-            {
-                return 0;
-            }
-            if (Interlocked.CompareExchange(ref _outstanding, outstanding + take, outstanding) == outstanding)
-            {
-                return take;
             }
         }
     }
