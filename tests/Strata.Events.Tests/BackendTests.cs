@@ -94,7 +94,7 @@ public sealed class NatsFixture() : ServerFixture<NatsServer>(NatsServer.StartAs
 public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTransportConformance, IClassFixture<NatsFixture>
 {
     // Known limitation: each held partition's loop prefetches against the budget on its own, so together they can hold
-    // up to (partitions - 1) more than the budget; a reserving version starved redelivery to a new member and was
+    // up to partitions x the budget; a reserving version starved redelivery to a new member and was
     // reverted. A fetch still never hands out more than asked.
     protected override bool PrefetchBoundedByBudget => false;
 
