@@ -57,7 +57,7 @@ public static partial class MlflowApi
             var page = ordered.Skip(offset).Take(max + 1).ToList();
             foreach (var model in page.Take(max))
             {
-                models.Add(await RegisteredModelAsync(registry, model.Name, ct));
+                models.Add(await RegisteredModelAsync(registry, model, ct));
             }
             return Ok(new { registered_models = models, next_page_token = page.Count > max ? Token(offset + max) : null });
         });
@@ -199,10 +199,14 @@ public static partial class MlflowApi
         }
     }
 
-    private static async Task<object> RegisteredModelAsync(IRegistryClient registry, string name, CancellationToken ct)
+    private static async Task<object> RegisteredModelAsync(IRegistryClient registry, string name, CancellationToken ct) =>
+        await RegisteredModelAsync(registry, (await Registry(() => registry.ListModelsAsync(ct))).FirstOrDefault(m => m.Name == name)
+            ?? throw MlflowException.NotFound($"Registered Model with name={name} not found"), ct);
+
+    /// <summary>A model in MLflow's shape (its versions read once, for the latest).</summary>
+    private static async Task<object> RegisteredModelAsync(IRegistryClient registry, RegisteredModel model, CancellationToken ct)
     {
-        var model = (await Registry(() => registry.ListModelsAsync(ct))).FirstOrDefault(m => m.Name == name)
-            ?? throw MlflowException.NotFound($"Registered Model with name={name} not found");
+        var name = model.Name;
         var versions = model.LatestVersion == 0 ? [] : await Registry(() => registry.ListVersionsAsync(name, ct));
         var created = model.CreatedAt.ToUnixTimeMilliseconds();
         return new
