@@ -26,13 +26,18 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
             throw new InputValidationException("body", "a model version is required");
         }
         ArtifactStore.ValidateHash(version.ArtifactSha256, "artifact_sha256");
-        if (version.Format != ModelFormats.MlNet)
+        if (!ModelFormats.All.Contains(version.Format))
         {
-            throw new InputValidationException("format", $"'{version.Format}' is not a known format (known: {ModelFormats.MlNet})");
+            throw new InputValidationException("format", $"'{version.Format}' is not a known format (known: {string.Join(", ", ModelFormats.All)})");
         }
-        if (version.FeatureNames is null || version.FeatureNames.Count == 0 || version.FeatureNames.Any(string.IsNullOrWhiteSpace))
+        // An ML.NET model's inputs are its feature view's; an ONNX graph declares its own (feature names are optional).
+        if (version.FeatureNames is null || (version.Format == ModelFormats.MlNet && version.FeatureNames.Count == 0) || version.FeatureNames.Any(string.IsNullOrWhiteSpace))
         {
             throw new InputValidationException("feature_names", "must list the model's input features, in order");
+        }
+        if (version.Format == ModelFormats.MlNet && string.IsNullOrEmpty(version.FeatureView))
+        {
+            throw new InputValidationException("feature_view", "an ML.NET model must name the feature view it was trained on");
         }
         if (version.Metrics is null || version.Metrics.Values.Any(v => !double.IsFinite(v)))
         {

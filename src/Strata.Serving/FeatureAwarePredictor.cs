@@ -82,7 +82,7 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
     }
 
     /// <summary>Fetches the model's features for each row's entity (plus request-time fields) and scores them.</summary>
-    public async Task<(double[] Predictions, bool IsBatch)> PredictAsync(LoadedModel model, ReadOnlySequence<byte> body, IReadOnlyList<FeatureField> joinKeys,
+    public async Task<(double[] Predictions, bool IsBatch)> PredictAsync(MlNetModel model, ReadOnlySequence<byte> body, IReadOnlyList<FeatureField> joinKeys,
         long startedTimestamp, string? traceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,16 +26,44 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     public long Published => Interlocked.Read(ref _published);
 
     /// <summary>Samples and queues one prediction; never blocks.</summary>
-    public void Record(LoadedModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId)
+    public void Record(MlNetModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var rate = options.Value.PredictionLogSampleRate;
-        if (rate <= 0 || (rate < 1 && Random.Shared.NextDouble() >= rate))
+        if (Sampled())
         {
-            return;
+            Queue(new RowRecord(model, inputs, features, prediction, Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, traceId, time.GetUtcNow()));
         }
-        var pending = new Pending(model, inputs, features, prediction,
-            Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, traceId, time.GetUtcNow());
+    }
+
+    /// <summary>Samples and queues each row of a tensor request (any runtime); never blocks. The record is named on the
+    /// publisher: inputs by name (<c>name[i]</c> for a row of several elements; BYTES are left out), the features the
+    /// model used (an ML.NET model's view computed again from the inputs, the inputs themselves for ONNX), and the first
+    /// element of the row's primary output (or the first numeric output).</summary>
+    public void Record(ServableModel model, Tensor[] inputs, Tensor[] outputs, long startedTimestamp, string? traceId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var rows = ServableModel.RowsOf(inputs);
+        var latency = Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+        var now = time.GetUtcNow();
+        for (var r = 0; r < rows; r++)
+        {
+            if (Sampled())
+            {
+                Queue(new TensorRecord(model, inputs, outputs, r, latency, traceId, now));
+            }
+        }
+    }
+
+    private bool Sampled()
+    {
+        var rate = options.Value.PredictionLogSampleRate;
+        return rate > 0 && (rate >= 1 || Random.Shared.NextDouble() < rate);
+    }
+
+    private void Queue(Pending pending)
+    {
         if (!_queue.Writer.TryWrite(pending))
         {
             Interlocked.Increment(ref _dropped);
@@ -50,7 +79,10 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
                 // One record that cannot be built or published is logged and skipped: the log never stops.
                 try
                 {
-                    var record = pending.ToEvent();
+                    if (pending.ToEvent() is not { } record)
+                    {
+                        continue;
+                    }
                     await events.PublishAsync(EventTopics.PredictionMade, $"{record.Model}/{record.ModelVersion}", record, stoppingToken);
                     Interlocked.Increment(ref _published);
                 }
@@ -77,10 +109,58 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     }
 
     /// <summary>What the request thread hands over: references it already holds, nothing built.</summary>
-    private sealed record Pending(LoadedModel Model, double[] Inputs, double[] Features, double Prediction, double LatencyMs, string? TraceId, DateTimeOffset Time)
+    private abstract record Pending
     {
-        public PredictionMadeEvent ToEvent() => new(Model.Version.Model, Model.VersionText,
+        /// <summary>The event, or null when the row has nothing numeric to report.</summary>
+        public abstract PredictionMadeEvent? ToEvent();
+    }
+
+    private sealed record RowRecord(MlNetModel Model, double[] Inputs, double[] Features, double Prediction, double LatencyMs, string? TraceId,
+        DateTimeOffset Time) : Pending
+    {
+        public override PredictionMadeEvent ToEvent() => new(Model.Version.Model, Model.VersionText,
             Named(Model.View.Inputs, Inputs), Named(Model.View.Features, Features), Prediction, LatencyMs, TraceId, Time);
+    }
+
+    private sealed record TensorRecord(ServableModel Model, Tensor[] Inputs, Tensor[] Outputs, long Row, double LatencyMs, string? TraceId,
+        DateTimeOffset Time) : Pending
+    {
+        public override PredictionMadeEvent? ToEvent()
+        {
+            var output = Outputs.FirstOrDefault(o => o.Name == Model.PrimaryOutput && o.Data is not string[])
+                ?? Outputs.FirstOrDefault(o => o.Data is not string[]);
+            if (output is null || RowValues(output, Row) is not { Length: > 0 } predicted || !double.IsFinite(predicted[0]))
+            {
+                return null;
+            }
+            var inputs = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var input in Inputs.Where(i => i.Data is not string[]))
+            {
+                var values = RowValues(input, Row);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    if (double.IsFinite(values[i]))
+                    {
+                        inputs[values.Length == 1 ? input.Name : string.Create(CultureInfo.InvariantCulture, $"{input.Name}[{i}]")] = values[i];
+                    }
+                }
+            }
+            var features = inputs;
+            if (Model is MlNetModel mlnet)
+            {
+                var row = Inputs.Select(i => RowValues(i, Row)[0]).ToArray();
+                features = Named(mlnet.View.Features, mlnet.Features.Compute(row));
+            }
+            return new PredictionMadeEvent(Model.Name, Model.VersionText, inputs, features, predicted[0], LatencyMs, TraceId, Time);
+        }
+
+        private static double[] RowValues(Tensor tensor, long row)
+        {
+            var perRow = tensor.Shape.Length <= 1 ? 1 : (int)Tensor.ElementCount(tensor.Shape.AsSpan(1));
+            var slice = Array.CreateInstance(tensor.Data.GetType().GetElementType()!, perRow);
+            Array.Copy(tensor.Data, row * perRow, slice, 0, perRow);
+            return TensorDatatype.ToDoubles(slice);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A prediction.made event could not be published: {Reason}")]

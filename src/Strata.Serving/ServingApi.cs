@@ -30,6 +30,44 @@ public static class ServingApi
         return app;
     }
 
+    /// <summary>Explanations are asked for with <c>?explain=true</c> or an <c>"explain": true</c> property of the (single) body object.</summary>
+    private static bool WantsExplanation(HttpRequest request, bool inBody)
+    {
+        if (request.Query.TryGetValue("explain", out var flag))
+        {
+            return bool.TryParse(flag.ToString(), out var on) ? on : throw new InputValidationException("explain", "must be true or false");
+        }
+        return inBody;
+    }
+
+    /// <summary>The body object's <c>explain</c> property (false when absent); read only when the bytes mention it.</summary>
+    private static bool ExplainInBody(System.Buffers.ReadOnlySequence<byte> json)
+    {
+        var bytes = json.IsSingleSegment ? json.FirstSpan : System.Buffers.BuffersExtensions.ToArray(json);
+        if (bytes.IndexOf("\"explain\""u8) < 0)
+        {
+            return false;
+        }
+        var reader = new System.Text.Json.Utf8JsonReader(json);
+        using var document = System.Text.Json.JsonDocument.ParseValue(ref reader);
+        return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty("explain", out var explain)
+            && (explain.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+                ? explain.GetBoolean()
+                : throw new InputValidationException("explain", "must be true or false"));
+    }
+
+    private static double[] Computed(Models.MlNetModel model, double[] row, int r, bool isBatch)
+    {
+        try
+        {
+            return model.Features.Compute(row);
+        }
+        catch (InputValidationException e) when (isBatch)
+        {
+            throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
+        }
+    }
+
     /// <summary>One object gives one prediction; an array of objects (the batch form) gives <c>predictions</c> in order.</summary>
     private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
     {
@@ -38,6 +76,7 @@ public static class ServingApi
         var model = serving.CurrentOrThrow();
         var isBatch = false;
         byte[]? body = null;
+        var explainInBody = false;
         List<double[]> rows;
         try
         {
@@ -45,7 +84,9 @@ public static class ServingApi
             {
                 try
                 {
-                    return InputRowReader.ReadBatch(json, model.View.Inputs, out isBatch);
+                    var read = InputRowReader.ReadBatch(json, model.View.Inputs, out isBatch);
+                    explainInBody = !isBatch && ExplainInBody(json);
+                    return read;
                 }
                 catch (InputValidationException) when (model.View.Sources is { Count: > 0 })
                 {
@@ -66,6 +107,17 @@ public static class ServingApi
             }
             var (scored, batch) = await featureAware.PredictAsync(model, sequence, joinKeys, started, traceId, ct);
             return batch ? TypedResults.Ok(new BatchPredictionResult(scored, model.VersionText)) : TypedResults.Ok(new PredictionResult(scored[0], model.VersionText));
+        }
+        if (WantsExplanation(request, explainInBody))
+        {
+            if (!model.CanExplain)
+            {
+                throw new InputValidationException("explain", $"model '{model.Name}' v{model.VersionText} has no explainer");
+            }
+            var explained = rows.Select((row, r) => model.ExplainFeatures(Computed(model, row, r, isBatch))).ToList();
+            return isBatch
+                ? TypedResults.Ok(new { predictions = explained.Select(e => e.Prediction), explanations = explained, model_version = model.VersionText })
+                : TypedResults.Ok(new { prediction = explained[0].Prediction, explanation = explained[0], model_version = model.VersionText });
         }
         if (!isBatch)
         {

@@ -2,20 +2,42 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Strata.Serving;
 
-/// <summary>Serving settings (<c>Strata:Serving:*</c>): which model and alias <c>/predict</c> serves, and how often
-/// the alias is re-read to pick up a new version (until the event bus pushes alias changes).</summary>
-public sealed class ServingOptions
+/// <summary>Serving settings (<c>Strata:Serving:*</c>): which models are served by which aliases, which one
+/// <c>/predict</c> answers with, how often aliases are re-read (for changes no event brings), micro-batching and the
+/// prediction log.</summary>
+public sealed class ServingOptions : IValidatableObject
 {
     public const string Section = "Strata:Serving";
 
+    /// <summary>The model <c>/predict</c> serves (always served).</summary>
     [Required, RegularExpression(@"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
     public string Model { get; set; } = "seed";
 
+    /// <summary>The alias a request without a version is answered by.</summary>
     [Required, RegularExpression(@"^[\w-]+$")]
     public string Alias { get; set; } = "champion";
 
+    /// <summary>Further registered models served beside <see cref="Model"/>.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>The aliases loaded and kept current for every served model (<see cref="Alias"/> is always one); empty means
+    /// <see cref="Alias"/> and <c>challenger</c>.</summary>
+    public List<string> Aliases { get; set; } = [];
+
+    /// <summary>Versions asked for by number (not by an alias) kept loaded per model, least recently used evicted.</summary>
+    [Range(0, 64)]
+    public int MaxPinnedVersions { get; set; } = 2;
+
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Largest number of rows micro-batching scores at once; 1 turns micro-batching off.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchSize { get; set; } = 1;
+
+    /// <summary>Longest a request waits for others to join its batch (from its arrival to the batch being scored).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan MaxBatchLatency { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Share of predictions published as <c>prediction.made</c> (0 turns the log off, 1 logs every one).</summary>
     [Range(0.0, 1.0)]
@@ -24,4 +46,22 @@ public sealed class ServingOptions
     /// <summary>Records waiting to be published; beyond this they are dropped (and counted), never waited for.</summary>
     [Range(1, 1_000_000)]
     public int PredictionLogCapacity { get; set; } = 10_000;
+
+    /// <summary>Every served model: <see cref="Model"/> first, then <see cref="Models"/>, without repeats.</summary>
+    public IReadOnlyList<string> ServedModels => [.. new[] { Model }.Concat(Models).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Every alias kept loaded: <see cref="Alias"/> first.</summary>
+    public IReadOnlyList<string> ServedAliases => [.. new[] { Alias }.Concat(Aliases.Count == 0 ? ["challenger"] : Aliases).Distinct(StringComparer.Ordinal)];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var model in Models.Where(m => !System.Text.RegularExpressions.Regex.IsMatch(m ?? "", @"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")))
+        {
+            yield return new ValidationResult($"'{model}' is not a model name", [nameof(Models)]);
+        }
+        foreach (var alias in Aliases.Where(a => !System.Text.RegularExpressions.Regex.IsMatch(a ?? "", @"^[\w-]+$")))
+        {
+            yield return new ValidationResult($"'{alias}' is not an alias", [nameof(Aliases)]);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Serving;
 using Strata.Serving.Models;
@@ -6,11 +8,14 @@ namespace Strata.Serving;
 
 /// <summary>The Serving module in process (<see cref="IServingClient"/>): request inputs go through the model's
 /// compiled feature view (fetched from the Features module when the model loads) and then the model, with no
-/// network hop per request in either topology.</summary>
-public sealed class ServingService(ModelHost host, PredictionLog log) : IServingClient
+/// network hop per request in either topology. Tensor requests (KServe V1, Open Inference Protocol) of any runtime go
+/// through <see cref="InferAsync"/>, micro-batched when <see cref="ServingOptions.MaxBatchSize"/> is above 1.</summary>
+public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<ServingOptions> options) : IServingClient
 {
+    private readonly ConditionalWeakTable<ServableModel, MicroBatcher> _batchers = [];
+
     /// <summary>Scores inputs already in the order of the model's view inputs, and records it in the prediction log.</summary>
-    public PredictionResult Predict(LoadedModel model, double[] inputs, long startedTimestamp, string? traceId)
+    public PredictionResult Predict(MlNetModel model, double[] inputs, long startedTimestamp, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(model);
         var features = model.Features.Compute(inputs);
@@ -20,12 +25,45 @@ public sealed class ServingService(ModelHost host, PredictionLog log) : IServing
     }
 
     /// <summary>Scores a feature vector assembled by the feature store (the feature-aware path), and records it.</summary>
-    public PredictionResult PredictFeatures(LoadedModel model, double[] features, long startedTimestamp, string? traceId)
+    public PredictionResult PredictFeatures(MlNetModel model, double[] features, long startedTimestamp, string? traceId)
     {
         ArgumentNullException.ThrowIfNull(model);
         var prediction = model.Score(features);
         log.Record(model, [], features, prediction, startedTimestamp, traceId);
         return new PredictionResult(prediction, model.VersionText);
+    }
+
+    /// <summary>Scores bound tensors (micro-batched when on and the model allows it), records each row in the prediction
+    /// log, and returns the outputs asked for (all when none are named), in that order.</summary>
+    public async ValueTask<Tensor[]> InferAsync(ServableModel model, Tensor[] inputs, IReadOnlyList<string> outputs, long startedTimestamp, string? traceId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var all = BatcherFor(model) is { } batcher ? await batcher.InferAsync(inputs) : model.Infer(inputs, []);
+        log.Record(model, inputs, all, startedTimestamp, traceId);
+        if (outputs.Count == 0)
+        {
+            return all;
+        }
+        var selected = new Tensor[outputs.Count];
+        for (var i = 0; i < selected.Length; i++)
+        {
+            selected[i] = Array.Find(all, o => o.Name == outputs[i])
+                ?? throw new InputValidationException("outputs", $"model '{model.Name}' has no output '{outputs[i]}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
+        }
+        return selected;
+    }
+
+    /// <summary>The model's micro-batcher, or null when batching is off or the model's inputs cannot be stacked.</summary>
+    public MicroBatcher? BatcherFor(ServableModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var settings = options.Value;
+        if (settings.MaxBatchSize < 2 || !model.CanBatch)
+        {
+            return null;
+        }
+        return _batchers.GetValue(model, m => new MicroBatcher(m, settings.MaxBatchSize, settings.MaxBatchLatency));
     }
 
     public Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default)
@@ -45,9 +83,16 @@ public sealed class ServingService(ModelHost host, PredictionLog log) : IServing
     {
         var model = host.Current;
         return Task.FromResult(new ServingStatus(host.Options.Model, host.Options.Alias, model is not null,
-            model?.Version.Version, model?.LoadedAt, model?.View.Name));
+            model?.Version.Version, model?.LoadedAt, (model as MlNetModel)?.View.Name));
     }
 
-    public LoadedModel CurrentOrThrow() => host.Current
-        ?? throw new DependencyUnavailableException("serving", $"no version of {host.Options.Model}@{host.Options.Alias} is loaded yet");
+    /// <summary>The model <c>/predict</c> answers with: the default model's default alias, which must be an ML.NET model
+    /// (named inputs of a feature view); an ONNX model is asked through its tensor protocols.</summary>
+    public MlNetModel CurrentOrThrow() => host.Current switch
+    {
+        null => throw new DependencyUnavailableException("serving", $"no version of {host.Options.Model}@{host.Options.Alias} is loaded yet"),
+        MlNetModel mlnet => mlnet,
+        var other => throw new InputValidationException("model",
+            $"'{other.Name}' v{other.VersionText} is an ONNX model: /predict takes a feature view's named inputs; use POST /v2/models/{other.Name}/infer"),
+    };
 }

@@ -106,13 +106,14 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
         { "[1]", "JSON object" },
         { """{"inputs": []}""", "non-empty array" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "input 'income' is missing" },
-        { """{"inputs": [{"name": "height", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "no input 'height'" },
+        { """{"inputs": [{"name": "height", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "input 'height' is not an input of model 'seed'" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}, {"name": "age", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "given twice" },
         { """{"inputs": [{"name": "age", "shape": [3], "datatype": "FP64", "data": [3, 4]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "3 elements" },
         { """{"inputs": [{"name": "age", "shape": [1, 2], "datatype": "FP64", "data": [3, 4]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "[N] or [N, 1]" },
         { """{"inputs": [{"name": "age", "shape": [-1], "datatype": "FP64", "data": [3]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "non-negative integer" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "BYTES", "data": ["3"]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "datatype BYTES" },
-        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "BOOL", "data": [true]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "datatype BOOL" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP16", "data": [3]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "datatype FP16, which Strata does not take" },
+        { """{"inputs": [{"name": "age", "shape": [1], "datatype": "BOOL", "data": [1]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not true or false" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP128", "data": [3]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "unknown datatype" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [3.5]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not a INT64" },
         { """{"inputs": [{"name": "age", "shape": [1], "datatype": "INT32", "data": [3000000000]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [3]}]}""", "not a INT32" },
@@ -169,7 +170,7 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
     [InlineData("""{"instances": []}""", "between 1 and")]
     [InlineData("""{"instances": [{"age": 35}]}""", "no 'income'")]
     [InlineData("""{"instances": [[35]]}""", "array of 2 values")]
-    [InlineData("""{"instances": [{"age": "35", "income": 1}]}""", "must be a finite number")]
+    [InlineData("""{"instances": [{"age": "35", "income": 1}]}""", "not a finite number")]
     [InlineData("""{"instances": [{"age": -35, "income": 1}]}""", "input 'age' must be > 0")]
     [InlineData("{", "not valid JSON")]
     public async Task V1_Predict_BadRequest_Is400WithError(string json, string expected)

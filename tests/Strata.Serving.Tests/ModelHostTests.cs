@@ -84,12 +84,12 @@ public sealed class ModelHostTests
         var artifact = await registry.GetArtifactAsync(version.ArtifactSha256);
         var view = (await modules.Get<Strata.Contracts.Features.IFeaturesClient>().GetViewAsync("seed_features"))!;
 
-        var loaded = LoadedModel.Load(version, artifact, view, DateTimeOffset.UtcNow);
+        var loaded = MlNetModel.Load(version, artifact, view, DateTimeOffset.UtcNow);
         Assert.InRange(loaded.Score([30, 50000, 900, 50000 / 30.0]), 0, 1);
 
         var fewer = view with { Features = [.. view.Features.Take(3)] };
-        Assert.Throws<InvalidDataException>(() => LoadedModel.Load(version, artifact, fewer, DateTimeOffset.UtcNow));
+        Assert.Throws<InvalidDataException>(() => MlNetModel.Load(version, artifact, fewer, DateTimeOffset.UtcNow));
         var redefined = view with { Version = "000000000000" };
-        Assert.Throws<InvalidDataException>(() => LoadedModel.Load(version, artifact, redefined, DateTimeOffset.UtcNow));
+        Assert.Throws<InvalidDataException>(() => MlNetModel.Load(version, artifact, redefined, DateTimeOffset.UtcNow));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Contracts.Errors;
@@ -6,43 +7,148 @@ using Strata.Contracts.Registry;
 
 namespace Strata.Serving.Models;
 
-/// <summary>Holds the model version serving answers with. A new version is loaded and warmed beside the current
-/// one and then swapped in with one reference write: a request sees the old model or the new, never a half-loaded one.</summary>
+/// <summary>Holds the model versions serving answers with: for every served model (<see cref="ServingOptions.ServedModels"/>)
+/// the version each served alias points at, and up to <see cref="ServingOptions.MaxPinnedVersions"/> versions asked for
+/// by number. A new version is loaded and warmed beside the current one and then swapped in with one reference write: a
+/// request sees the old model or the new, never a half-loaded one. A version already loaded under another alias (a
+/// challenger promoted to champion) is reused, not loaded again.</summary>
 public sealed partial class ModelHost(
     IRegistryClient registry, IFeaturesClient features, IOptions<ServingOptions> options, TimeProvider time, ILogger<ModelHost> logger) : IDisposable
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private volatile LoadedModel? _current;
-
-    public LoadedModel? Current => _current;
+    private readonly Dictionary<string, Served> _models = options.Value.ServedModels.ToDictionary(m => m, _ => new Served(), StringComparer.Ordinal);
 
     public ServingOptions Options => options.Value;
 
-    /// <summary>Reads the alias and, if it points at a version other than the one loaded, loads and swaps.
-    /// Returns true when a new version went live.</summary>
+    /// <summary>The served models' names, the default one first.</summary>
+    public IReadOnlyList<string> Names => Options.ServedModels;
+
+    public bool IsServed(string model) => _models.ContainsKey(model);
+
+    /// <summary>The version the default model's default alias points at (what <c>/predict</c> answers with).</summary>
+    public ServableModel? Current => Get(Options.Model, Options.Alias);
+
+    /// <summary>The loaded version an alias of a served model points at, or null.</summary>
+    public ServableModel? Get(string model, string alias) =>
+        _models.TryGetValue(model, out var served) && served.Aliases.TryGetValue(alias, out var loaded) ? loaded : null;
+
+    /// <summary>The aliases of a served model with the version each is answered by.</summary>
+    public IReadOnlyDictionary<string, ServableModel> AliasesOf(string model) =>
+        _models.TryGetValue(model, out var served) ? served.Aliases : ImmutableDictionary<string, ServableModel>.Empty;
+
+    /// <summary>Every version of a model loaded now (by an alias or by number), by version.</summary>
+    public IReadOnlyList<ServableModel> Loaded(string model)
+    {
+        if (!_models.TryGetValue(model, out var served))
+        {
+            return [];
+        }
+        var all = served.Aliases.Values.Concat(served.Pinned);
+        return [.. all.DistinctBy(m => m.Version.Version).OrderBy(m => m.Version.Version)];
+    }
+
+    /// <summary>A version by number: already loaded, or loaded now (warm, then kept among the pinned versions); null when
+    /// the registry has no such version or no versions by number are kept.</summary>
+    public async Task<ServableModel?> GetVersionAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        if (!_models.TryGetValue(model, out var served))
+        {
+            return null;
+        }
+        if (Find(served, version) is { } loaded)
+        {
+            served.Touch(loaded);
+            return loaded;
+        }
+        if (Options.MaxPinnedVersions == 0)
+        {
+            return null;
+        }
+        var target = await registry.GetVersionAsync(model, version, cancellationToken);
+        if (target is null)
+        {
+            return null;
+        }
+        await _loading.WaitAsync(cancellationToken);
+        try
+        {
+            if (Find(served, version) is { } raced)
+            {
+                return raced;
+            }
+            var pinned = await LoadAsync(target, cancellationToken);
+            served.Pin(pinned, Options.MaxPinnedVersions);
+            LogPinned(logger, model, version);
+            return pinned;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    /// <summary>Re-reads every served alias of every served model and swaps those that moved. Returns true when a new
+    /// version went live. A failed load keeps the alias on its current version (the first failure is rethrown after
+    /// every alias was tried).</summary>
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
-        var target = await registry.GetVersionByAliasAsync(Options.Model, Options.Alias, cancellationToken);
-        if (target is null || target.Version == _current?.Version.Version)
+        var swapped = false;
+        Exception? failure = null;
+        foreach (var model in Names)
+        {
+            try
+            {
+                swapped |= await RefreshAsync(model, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failure ??= e;
+            }
+        }
+        return failure is null ? swapped : throw failure;
+    }
+
+    /// <summary>Re-reads one model's served aliases.</summary>
+    public async Task<bool> RefreshAsync(string model, CancellationToken cancellationToken)
+    {
+        if (!_models.TryGetValue(model, out var served))
+        {
+            return false;
+        }
+        var swapped = false;
+        Exception? failure = null;
+        foreach (var alias in Options.ServedAliases)
+        {
+            try
+            {
+                swapped |= await RefreshAliasAsync(model, served, alias, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failure ??= e;
+            }
+        }
+        return failure is null ? swapped : throw failure;
+    }
+
+    private async Task<bool> RefreshAliasAsync(string model, Served served, string alias, CancellationToken cancellationToken)
+    {
+        var target = await registry.GetVersionByAliasAsync(model, alias, cancellationToken);
+        if (target is null || (served.Aliases.TryGetValue(alias, out var current) && current.Version.Version == target.Version))
         {
             return false;
         }
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            if (target.Version == _current?.Version.Version)
+            served.Aliases.TryGetValue(alias, out current);
+            if (current?.Version.Version == target.Version)
             {
                 return false;
             }
-            var view = target.FeatureView is null
-                ? throw new InvalidDataException($"model {target.Model} v{target.Version} records no feature view")
-                : await features.GetViewAsync(target.FeatureView, cancellationToken)
-                    ?? throw new ResourceNotFoundException("feature view", target.FeatureView);
-            var artifact = await registry.GetArtifactAsync(target.ArtifactSha256, cancellationToken);
-            var loaded = await Task.Run(() => LoadedModel.Load(target, artifact, view, time.GetUtcNow()), cancellationToken);
-            var previous = _current;
-            _current = loaded;
-            LogSwapped(logger, target.Model, Options.Alias, target.Version, previous?.Version.Version);
+            var loaded = Find(served, target.Version) ?? await LoadAsync(target, cancellationToken);
+            served.Aliases = served.Aliases.SetItem(alias, loaded);
+            LogSwapped(logger, model, alias, target.Version, current?.Version.Version);
             return true;
         }
         finally
@@ -51,8 +157,66 @@ public sealed partial class ModelHost(
         }
     }
 
+    private static ServableModel? Find(Served served, int version) =>
+        served.Aliases.Values.FirstOrDefault(m => m.Version.Version == version) ?? served.Pinned.FirstOrDefault(m => m.Version.Version == version);
+
+    /// <summary>Loads a version with the runtime its format names (off the request threads).</summary>
+    private async Task<ServableModel> LoadAsync(ModelVersion target, CancellationToken cancellationToken)
+    {
+        var artifact = await registry.GetArtifactAsync(target.ArtifactSha256, cancellationToken);
+        switch (target.Format)
+        {
+            case ModelFormats.MlNet:
+                var view = target.FeatureView is null
+                    ? throw new InvalidDataException($"model {target.Model} v{target.Version} records no feature view")
+                    : await features.GetViewAsync(target.FeatureView, cancellationToken)
+                        ?? throw new ResourceNotFoundException("feature view", target.FeatureView);
+                return await Task.Run(() => MlNetModel.Load(target, artifact, view, time.GetUtcNow()), cancellationToken);
+            case ModelFormats.Onnx:
+                return await Task.Run(() => OnnxModel.Load(target, artifact, time.GetUtcNow()), cancellationToken);
+            default:
+                throw new InvalidDataException($"model {target.Model} v{target.Version} has format '{target.Format}', which no runtime here loads");
+        }
+    }
+
     public void Dispose() => _loading.Dispose();
+
+    /// <summary>One served model's loaded versions: by alias (an immutable map replaced whole) and pinned by number.</summary>
+    private sealed class Served
+    {
+        private volatile ImmutableDictionary<string, ServableModel> _aliases = ImmutableDictionary<string, ServableModel>.Empty;
+        private volatile ImmutableList<ServableModel> _pinned = [];
+
+        public ImmutableDictionary<string, ServableModel> Aliases { get => _aliases; set => _aliases = value; }
+
+        public ImmutableList<ServableModel> Pinned => _pinned;
+
+        /// <summary>Adds a version by number, evicting the least recently used beyond <paramref name="max"/>.</summary>
+        public void Pin(ServableModel model, int max)
+        {
+            lock (this)
+            {
+                var pinned = _pinned.Add(model);
+                _pinned = pinned.Count > max ? pinned.RemoveRange(0, pinned.Count - max) : pinned;
+            }
+        }
+
+        public void Touch(ServableModel model)
+        {
+            lock (this)
+            {
+                var i = _pinned.IndexOf(model);
+                if (i >= 0 && i != _pinned.Count - 1)
+                {
+                    _pinned = _pinned.RemoveAt(i).Add(model);
+                }
+            }
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model}@{Alias} = v{Version} (was v{Previous})")]
     private static partial void LogSwapped(ILogger logger, string model, string alias, int version, int? previous);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Model} v{Version} by number")]
+    private static partial void LogPinned(ILogger logger, string model, int version);
 }

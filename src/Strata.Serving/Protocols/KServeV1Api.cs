@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,8 +10,10 @@ using Strata.Serving.Models;
 
 namespace Strata.Serving.Protocols;
 
-/// <summary>KServe's V1 protocol under <c>/v1/models</c>: list, readiness and <c>:predict</c> with
-/// <c>{"instances": [...]}</c>, each instance an object of named inputs or an array in the model's input order.
+/// <summary>KServe's V1 protocol under <c>/v1/models</c>: list, readiness, <c>:predict</c> and <c>:explain</c> with
+/// <c>{"instances": [...]}</c>. An instance is an object of named inputs, an array of one value per input in the model's
+/// order (when each input takes one value per row), or, for a model with a single input, that input's row itself.
+/// <c>predictions</c> are the rows of the model's primary output (a number, or an array for a row of several).
 /// Errors are <c>{"error": ...}</c> (a non-list <c>instances</c> is a 400).</summary>
 public static class KServeV1Api
 {
@@ -20,9 +24,10 @@ public static class KServeV1Api
         var v1 = app.MapGroup("/v1/models").InModule(ModuleNames.Serving).WithTags("KServe V1");
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
         v1.MapGet("/{name}", (string name, ServedModels models, ModelHost host) => models.IsKnown(name)
-            ? Results.Json(new { name, ready = host.Current is not null })
+            ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })
             : ProtocolException.NotFound($"model '{name}' is not served here").ToResult());
         v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json");
+        v1.MapPost("/{name}:explain", ExplainAsync).Accepts<object>("application/json");
         return app;
     }
 
@@ -30,15 +35,54 @@ public static class KServeV1Api
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var model = models.Resolve(name);
-            var rows = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
-            var predictions = BatchScorer.Score(serving, model, rows, started, request.HttpContext.TraceIdentifier);
+            var model = await models.ResolveAsync(name, null, ct);
+            var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
+            var outputs = await serving.InferAsync(model, model.Bind(inputs), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
-            return Results.Json(new { predictions, model_version = model.VersionText });
+            return Results.Bytes(Write(writer =>
+            {
+                writer.WriteStartArray("predictions");
+                for (var r = 0L; r < outputs[0].Rows; r++)
+                {
+                    JsonTensors.WriteRow(writer, outputs[0], r);
+                }
+                writer.WriteEndArray();
+                writer.WriteString("model_version", model.VersionText);
+            }), "application/json");
         });
 
-    private static List<double[]> ReadInstances(System.Buffers.ReadOnlySequence<byte> body, LoadedModel model)
+    /// <summary><c>:explain</c>: per instance, the prediction, the raw score and each feature's value and contribution
+    /// (largest first); a model without an explainer is a 400.</summary>
+    private static Task<IResult> ExplainAsync(string name, HttpRequest request, ServedModels models, CancellationToken ct) =>
+        ProtocolException.AnswerAsync(async () =>
+        {
+            var model = await models.ResolveAsync(name, null, ct);
+            if (!model.CanExplain)
+            {
+                throw ProtocolException.BadRequest($"model '{model.Name}' v{model.VersionText} ({model.Platform}) has no explainer; tree and linear ML.NET models have");
+            }
+            var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
+            var explanations = model.Explain(model.Bind(inputs));
+            request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
+            return Results.Json(new { explanations, model_version = model.VersionText });
+        });
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
     {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The instances as one tensor per model input, rows stacked in order.</summary>
+    public static List<Tensor> ReadInstances(ReadOnlySequence<byte> body, ServableModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         JsonDocument document;
         try
         {
@@ -59,32 +103,45 @@ public static class KServeV1Api
             {
                 throw ProtocolException.BadRequest("'instances' must be a list");
             }
-            if (instances.GetArrayLength() is 0 or > MaxInstances)
+            var count = instances.GetArrayLength();
+            if (count is 0 or > MaxInstances)
             {
                 throw ProtocolException.BadRequest($"'instances' must hold between 1 and {MaxInstances} instances");
             }
-            var inputs = model.View.Inputs;
-            var rows = new List<double[]>();
-            foreach (var (instance, r) in instances.EnumerateArray().Select((x, i) => (x, i)))
+            var specs = model.Inputs;
+            var perRow = specs.Select(s => s.RowElements
+                ?? throw ProtocolException.BadRequest($"input '{s.Name}' has a variable size beyond the batch; use the V2 protocol for it")).ToArray();
+            var positional = specs.Count > 1 && perRow.All(n => n == 1);
+            var leaves = specs.Select(_ => new List<JsonElement>()).ToArray();
+            var r = 0;
+            foreach (var instance in instances.EnumerateArray())
             {
-                var row = new double[inputs.Count];
-                for (var i = 0; i < inputs.Count; i++)
+                for (var i = 0; i < specs.Count; i++)
                 {
                     var value = instance.ValueKind switch
                     {
-                        JsonValueKind.Object => instance.TryGetProperty(inputs[i].Name, out var v) ? v
-                            : throw ProtocolException.BadRequest($"instance {r} has no '{inputs[i].Name}'"),
-                        JsonValueKind.Array when instance.GetArrayLength() == inputs.Count => instance[i],
+                        JsonValueKind.Object => instance.TryGetProperty(specs[i].Name, out var v) ? v
+                            : throw ProtocolException.BadRequest($"instance {r} has no '{specs[i].Name}'"),
+                        JsonValueKind.Array when positional && instance.GetArrayLength() == specs.Count => instance[i],
+                        _ when specs.Count == 1 => instance,
                         _ => throw ProtocolException.BadRequest(
-                            $"instance {r} must be an object of named inputs or an array of {inputs.Count} values ({string.Join(", ", inputs.Select(x => x.Name))})"),
+                            $"instance {r} must be an object of named inputs or an array of {specs.Count} values ({string.Join(", ", specs.Select(x => x.Name))})"),
                     };
-                    row[i] = value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d) && double.IsFinite(d)
-                        ? d
-                        : throw ProtocolException.BadRequest($"instance {r}: '{inputs[i].Name}' must be a finite number, got {value.GetRawText()}");
+                    var before = leaves[i].Count;
+                    JsonTensors.Flatten(value, leaves[i], specs[i].Name);
+                    if (leaves[i].Count - before != perRow[i])
+                    {
+                        throw ProtocolException.BadRequest(string.Create(CultureInfo.InvariantCulture,
+                            $"instance {r}: '{specs[i].Name}' must have {perRow[i]} value(s), got {leaves[i].Count - before}"));
+                    }
                 }
-                rows.Add(row);
+                r++;
             }
-            return rows;
+            return [.. specs.Select((spec, i) =>
+            {
+                var shape = spec.Shape.Count == 0 ? [] : spec.Shape.Select((d, k) => k == 0 ? count : d).ToArray();
+                return new Tensor(spec.Name, spec.Datatype, shape, JsonTensors.ToArray(leaves[i], spec.Datatype, spec.Name));
+            })];
         }
     }
 }

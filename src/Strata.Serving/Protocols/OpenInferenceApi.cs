@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Reflection;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -19,18 +21,18 @@ public static class OpenInferenceApi
         var v2 = app.MapGroup("/v2").InModule(ModuleNames.Serving).WithTags("Open Inference Protocol (V2)");
         v2.MapGet("", () => Results.Json(new ServerMetadata("strata", ServerVersion, [])));
         v2.MapGet("/health/live", () => Results.Json(new { live = true }));
-        v2.MapGet("/health/ready", (ModelHost host) => host.Current is not null
+        v2.MapGet("/health/ready", (ModelHost host) => host.Names.All(n => host.Get(n, host.Options.Alias) is not null)
             ? Results.Json(new { ready = true })
             // The protocol signals "not ready" with a 4xx status.
-            : Results.Json(new { ready = false, error = "no model version loaded yet" }, statusCode: StatusCodes.Status400BadRequest));
+            : Results.Json(new { ready = false, error = "not every served model has a version loaded yet" }, statusCode: StatusCodes.Status400BadRequest));
         foreach (var prefix in new[] { "/models/{name}", "/models/{name}/versions/{version}" })
         {
-            v2.MapGet(prefix, (string name, string? version, ServedModels models, HttpResponse response) =>
-                Answer(() => Metadata(models.Resolve(name, version), response)));
-            v2.MapGet(prefix + "/ready", (string name, string? version, ServedModels models, HttpResponse response) =>
-                Answer(() =>
+            v2.MapGet(prefix, (string name, string? version, ServedModels models, ModelHost host, HttpResponse response, CancellationToken ct) =>
+                ProtocolException.AnswerAsync(async () => Metadata(await models.ResolveAsync(name, version, ct), version is null ? host : null, response)));
+            v2.MapGet(prefix + "/ready", (string name, string? version, ServedModels models, HttpResponse response, CancellationToken ct) =>
+                ProtocolException.AnswerAsync(async () =>
                 {
-                    var model = models.Resolve(name, version);
+                    var model = await models.ResolveAsync(name, version, ct);
                     response.Headers[VersionHeader] = model.VersionText;
                     return Results.Json(new { name, ready = true });
                 }));
@@ -44,26 +46,64 @@ public static class OpenInferenceApi
     private static string ServerVersion { get; } =
         typeof(OpenInferenceApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static IResult Metadata(LoadedModel model, HttpResponse response)
+    /// <summary>Model metadata; for the unversioned address <c>versions</c> lists every version loaded now.</summary>
+    private static IResult Metadata(ServableModel model, ModelHost? host, HttpResponse response)
     {
         response.Headers[VersionHeader] = model.VersionText;
-        return Results.Json(new ModelMetadata(model.Version.Model, [model.VersionText], "mlnet", ModelSignature.Inputs(model), ModelSignature.Outputs));
+        IReadOnlyList<string> versions = host is null ? [model.VersionText] : [.. host.Loaded(model.Name).Select(m => m.VersionText)];
+        return Results.Json(new ModelMetadata(model.Name, versions, model.Platform, model.Inputs, model.Outputs));
     }
 
     private static Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var model = models.Resolve(name, version);
-            var batch = await RequestBody.ReadAllAsync(request, body => InferenceRequestReader.Read(body, model.View.Inputs), ct,
-                maxBytes: 16L << 20);
-            var scores = BatchScorer.Score(serving, model, batch.Rows, started, request.HttpContext.TraceIdentifier);
+            var model = await models.ResolveAsync(name, version, ct);
+            var infer = await RequestBody.ReadAllAsync(request, InferenceRequestReader.Read, ct, maxBytes: 16L << 20);
+            foreach (var output in infer.Outputs.Where(o => !model.Outputs.Any(m => m.Name == o)))
+            {
+                throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
+            }
+            var outputs = await serving.InferAsync(model, model.Bind(infer.Inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
-            return Results.Json(new InferenceResponse(model.Version.Model, model.VersionText, batch.Id,
-                [.. batch.Outputs.Select(o => new OutputTensor(o, ModelSignature.Datatype, [scores.Length], scores))]));
+            return Results.Bytes(Response(model, infer.Id, outputs), "application/json");
         });
 
-    private static Task<IResult> Answer(Func<IResult> handler) => ProtocolException.AnswerAsync(() => Task.FromResult(handler()));
+    /// <summary>The infer response: <c>model_name</c>, <c>model_version</c>, <c>id</c> when the request had one, and each
+    /// output's <c>name</c>, <c>datatype</c>, <c>shape</c> and flat <c>data</c>.</summary>
+    private static byte[] Response(ServableModel model, string? id, Tensor[] outputs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("model_name", model.Name);
+            writer.WriteString("model_version", model.VersionText);
+            if (id is not null)
+            {
+                writer.WriteString("id", id);
+            }
+            writer.WriteStartArray("outputs");
+            foreach (var output in outputs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", output.Name);
+                writer.WriteString("datatype", output.Datatype);
+                writer.WriteStartArray("shape");
+                foreach (var d in output.Shape)
+                {
+                    writer.WriteNumberValue(d);
+                }
+                writer.WriteEndArray();
+                writer.WritePropertyName("data");
+                JsonTensors.WriteData(writer, output.Data);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary><c>GET /v2</c>.</summary>
     public sealed record ServerMetadata(string Name, string Version, IReadOnlyList<string> Extensions);
@@ -71,10 +111,4 @@ public static class OpenInferenceApi
     /// <summary><c>GET /v2/models/{name}</c>.</summary>
     public sealed record ModelMetadata(string Name, IReadOnlyList<string> Versions, string Platform,
         IReadOnlyList<TensorMetadata> Inputs, IReadOnlyList<TensorMetadata> Outputs);
-
-    /// <summary>One output tensor of an infer response.</summary>
-    public sealed record OutputTensor(string Name, string Datatype, IReadOnlyList<long> Shape, double[] Data);
-
-    /// <summary>The infer response.</summary>
-    public sealed record InferenceResponse(string ModelName, string ModelVersion, string? Id, IReadOnlyList<OutputTensor> Outputs);
 }

@@ -28,12 +28,20 @@ public sealed class ProtocolException(int status, string message) : Exception(me
         }
         catch (Strata.Contracts.Errors.InputValidationException e)
         {
-            return BadRequest(e.Message).ToResult();
+            return BadRequest(Describe(e)).ToResult();
         }
         catch (BadHttpRequestException e)
         {
             return new ProtocolException(e.StatusCode, e.Message).ToResult();
         }
+    }
+
+    /// <summary>A rejected input in the protocols' words (<c>input 'age' must be &gt; 0 (row 0)</c>); a rejection of the
+    /// request as a whole (model, outputs, inputs together) is its reason alone.</summary>
+    public static string Describe(Strata.Contracts.Errors.InputValidationException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Field is "model" or "outputs" or "inputs" or "instances" or "body" ? e.Reason : $"input '{e.Field}' {e.Reason}";
     }
 
     /// <summary>The body of every protocol error.</summary>

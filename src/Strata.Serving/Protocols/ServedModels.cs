@@ -1,28 +1,50 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Strata.Serving.Models;
 
 namespace Strata.Serving.Protocols;
 
-/// <summary>Resolves a protocol request's model name (and optional version) to the loaded model, or the protocol's 404.
-/// A model is addressed by its registry name; the version served is the one its alias points at.</summary>
+/// <summary>Resolves a protocol request's model name and optional version to a loaded model, or the protocol's 404.
+/// A model is addressed by its registry name (answered by the default alias); a version by number (loaded on first use
+/// when no alias points at it) or by alias name (<c>/v2/models/fraud/versions/challenger</c>).</summary>
 public sealed class ServedModels(ModelHost host)
 {
-    public IReadOnlyList<string> Names => [host.Options.Model];
+    public IReadOnlyList<string> Names => host.Names;
 
-    public bool IsKnown(string name) => name == host.Options.Model;
+    public bool IsKnown(string name) => host.IsServed(name);
 
-    public LoadedModel Resolve(string name, string? version = null)
+    public async ValueTask<ServableModel> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
         if (!IsKnown(name))
         {
             throw ProtocolException.NotFound($"model '{name}' is not served here (served: {string.Join(", ", Names)})");
         }
-        var model = host.Current
-            ?? throw new ProtocolException(StatusCodes.Status503ServiceUnavailable, $"model '{name}' has no version loaded yet");
-        if (version is not null && version != model.VersionText)
+        if (version is null)
         {
-            throw ProtocolException.NotFound($"version '{version}' of model '{name}' is not served (serving version {model.VersionText} as {host.Options.Alias})");
+            return host.Get(name, host.Options.Alias)
+                ?? throw new ProtocolException(StatusCodes.Status503ServiceUnavailable, $"model '{name}' has no version loaded as {host.Options.Alias} yet");
         }
-        return model;
+        if (int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0)
+        {
+            ServableModel? loaded;
+            try
+            {
+                loaded = await host.GetVersionAsync(name, number, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ProtocolException(StatusCodes.Status503ServiceUnavailable, $"version {number} of model '{name}' cannot be loaded: {e.Message}");
+            }
+            return loaded ?? throw ProtocolException.NotFound($"version '{version}' of model '{name}' is not served ({Describe(name)})");
+        }
+        return host.Get(name, version) ?? throw ProtocolException.NotFound($"version '{version}' of model '{name}' is not served ({Describe(name)})");
+    }
+
+    private string Describe(string name)
+    {
+        var aliases = host.AliasesOf(name);
+        return aliases.Count == 0
+            ? "no version is loaded"
+            : "serving " + string.Join(", ", aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} = v{a.Value.VersionText}"));
     }
 }

@@ -1,0 +1,227 @@
+using System.Globalization;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Features;
+using Strata.Contracts.Registry;
+
+namespace Strata.Serving.Models;
+
+/// <summary>An ML.NET model version as Strata trains it: its pipeline (normalisation, trainer, calibrator), pools of
+/// prediction engines (an engine is single-threaded; the pool makes the model safe for concurrent requests) and the
+/// compiled feature view it was trained with, so request inputs become features here with the same compiled definition
+/// training used. Its signature is the view's inputs (FP64, one value per row) and a <c>probability</c> output.</summary>
+public sealed class MlNetModel : ServableModel
+{
+    public const string ProbabilityOutput = "probability";
+    public const string ExplainMethod = "mlnet-feature-contribution";
+    private readonly ObjectPool<PredictionEngine<ModelInput, ModelOutput>> _engines;
+    private readonly ObjectPool<PredictionEngine<ModelInput, ExplainedOutput>>? _explainers;
+    private readonly int _featureCount;
+
+    private MlNetModel(ModelVersion version, FeatureViewInfo view, ITransformer model, MLContext ml, DateTimeOffset loadedAt)
+        : base(version, loadedAt)
+    {
+        Features = FeatureTransform.Compile(view);
+        _featureCount = version.FeatureNames.Count;
+        var schema = ModelInput.Schema(_featureCount);
+        _engines = new DefaultObjectPool<PredictionEngine<ModelInput, ModelOutput>>(
+            new EnginePolicy<ModelOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, inputSchemaDefinition: schema)),
+            Environment.ProcessorCount * 4);
+        if (Explainable(ml, model, schema, _featureCount) is { } explaining)
+        {
+            _explainers = new DefaultObjectPool<PredictionEngine<ModelInput, ExplainedOutput>>(
+                new EnginePolicy<ExplainedOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, ExplainedOutput>(explaining, inputSchemaDefinition: schema)),
+                Environment.ProcessorCount);
+        }
+        Inputs = [.. view.Inputs.Select(i => new TensorMetadata(i.Name, TensorDatatype.Fp64, [-1]))];
+    }
+
+    public override string Platform => ModelFormats.MlNet;
+
+    public override IReadOnlyList<TensorMetadata> Inputs { get; }
+
+    public override IReadOnlyList<TensorMetadata> Outputs { get; } = [new(ProbabilityOutput, TensorDatatype.Fp64, [-1])];
+
+    public override bool CanExplain => _explainers is not null;
+
+    public FeatureViewInfo View => Features.View;
+
+    public FeatureTransform Features { get; }
+
+    /// <summary>Loads an artifact, checks it against the view the version was trained with, and warms it up
+    /// (the first prediction compiles the pipeline) so the first real request is not slow.</summary>
+    public static MlNetModel Load(ModelVersion version, byte[] artifact, FeatureViewInfo view, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(view);
+        var expected = view.Features.Select(f => f.Name).ToList();
+        if (view.Version != version.FeatureViewVersion || !expected.SequenceEqual(version.FeatureNames))
+        {
+            throw new InvalidDataException(
+                $"model {version.Model} v{version.Version} was trained on view '{version.FeatureView}' version {version.FeatureViewVersion} " +
+                $"[{string.Join(", ", version.FeatureNames)}] but the view is now version {view.Version} [{string.Join(", ", expected)}]; " +
+                "retrain on the current definition (serving it would be training/serving skew)");
+        }
+        var ml = new MLContext(seed: 0);
+        using var stream = new MemoryStream(artifact, writable: false);
+        var model = ml.Model.Load(stream, out _);
+        var loaded = new MlNetModel(version, view, model, ml, now);
+        var warm = loaded.Features.Compute([.. view.Inputs.Select(i => i.ExclusiveMinimum is double min ? min + 1 : 1)]);
+        loaded.Score(warm);
+        if (loaded.CanExplain)
+        {
+            loaded.ExplainFeatures(warm);
+        }
+        return loaded;
+    }
+
+    /// <summary>The positive-class probability for one feature vector (in the view's order).</summary>
+    public double Score(double[] features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var input = ToInput(features);
+        var engine = _engines.Get();
+        try
+        {
+            return engine.Predict(input).Probability;
+        }
+        finally
+        {
+            _engines.Return(engine);
+        }
+    }
+
+    /// <summary>Accepts any numeric or BOOL datatype (converted to FP64) with shape <c>[N]</c> or <c>[N, 1]</c>.</summary>
+    protected override Tensor BindInput(TensorMetadata spec, Tensor given)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(given);
+        if (!TensorDatatype.IsNumeric(given.Datatype) && given.Datatype != TensorDatatype.Bool)
+        {
+            throw new InputValidationException(spec.Name, $"has datatype {given.Datatype}; the model takes FP64 (BOOL and the other numeric types are converted)");
+        }
+        if (given.Shape.Length is < 1 or > 2 || (given.Shape.Length == 2 && given.Shape[1] != 1))
+        {
+            throw new InputValidationException(spec.Name, $"has shape [{string.Join(", ", given.Shape)}]; the model takes [N] or [N, 1]");
+        }
+        return new Tensor(spec.Name, TensorDatatype.Fp64, [given.Shape[0]], TensorDatatype.ToDoubles(given.Data));
+    }
+
+    public override Tensor[] Infer(Tensor[] inputs, IReadOnlyList<string> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var rows = Rows(inputs);
+        var scores = new double[rows.Length];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            scores[r] = Score(ComputeRow(rows[r], r));
+        }
+        return [new Tensor(ProbabilityOutput, TensorDatatype.Fp64, [scores.Length], scores)];
+    }
+
+    public override IReadOnlyList<Explanation> Explain(Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!CanExplain)
+        {
+            return base.Explain(inputs);
+        }
+        var rows = Rows(inputs);
+        return [.. rows.Select((row, r) => ExplainFeatures(ComputeRow(row, r)))];
+    }
+
+    /// <summary>The explanation of one feature vector: ML.NET's feature contributions to the trainer's raw score
+    /// (tree models: the score change along each tree's decision path attributed to the feature split on; linear models:
+    /// weight times value), largest first.</summary>
+    public Explanation ExplainFeatures(double[] features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var engine = _explainers?.Get() ?? throw new InvalidOperationException($"model {Name} v{VersionText} has no explainer");
+        try
+        {
+            var output = engine.Predict(ToInput(features));
+            var contributions = View.Features.Select((f, i) => new FeatureContribution(f.Name, features[i], output.FeatureContributions[i]))
+                .OrderByDescending(c => Math.Abs(c.Contribution)).ToList();
+            return new Explanation(output.Probability, output.Score, ExplainMethod, contributions);
+        }
+        finally
+        {
+            _explainers.Return(engine);
+        }
+    }
+
+    private double[] ComputeRow(double[] row, int r)
+    {
+        try
+        {
+            return Features.Compute(row);
+        }
+        catch (InputValidationException e)
+        {
+            throw new InputValidationException(e.Field, string.Create(CultureInfo.InvariantCulture, $"{e.Reason} (row {r})"));
+        }
+    }
+
+    /// <summary>Bound FP64 columns as rows of request inputs.</summary>
+    private static double[][] Rows(Tensor[] inputs)
+    {
+        var n = checked((int)RowsOf(inputs));
+        var rows = new double[n][];
+        for (var r = 0; r < n; r++)
+        {
+            var row = new double[inputs.Length];
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                row[i] = ((double[])inputs[i].Data)[r];
+            }
+            rows[r] = row;
+        }
+        return rows;
+    }
+
+    private ModelInput ToInput(double[] features)
+    {
+        var input = new ModelInput { Features = new float[_featureCount] };
+        for (var i = 0; i < _featureCount; i++)
+        {
+            input.Features[i] = (float)features[i];
+        }
+        return input;
+    }
+
+    /// <summary>The pipeline with ML.NET's feature-contribution transform after its predictor, when the predictor supports
+    /// one (tree ensembles, linear models); null otherwise.</summary>
+    private static TransformerChain<Microsoft.ML.Transforms.FeatureContributionCalculatingTransformer>? Explainable(MLContext ml, ITransformer model, SchemaDefinition schema, int features)
+    {
+        if (model is not TransformerChain<ITransformer> chain ||
+            chain.LastOrDefault(t => t is ISingleFeaturePredictionTransformer<ICalculateFeatureContribution>) is not ISingleFeaturePredictionTransformer<ICalculateFeatureContribution> predictor)
+        {
+            return null;
+        }
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<ModelInput>(), schema);
+        var contribution = ml.Transforms.CalculateFeatureContribution(predictor, numberOfPositiveContributions: features,
+            numberOfNegativeContributions: features, normalize: false).Fit(model.Transform(empty));
+        return model.Append(contribution);
+    }
+
+    private sealed class EnginePolicy<TOutput>(Func<PredictionEngine<ModelInput, TOutput>> create) : PooledObjectPolicy<PredictionEngine<ModelInput, TOutput>>
+        where TOutput : class, new()
+    {
+        public override PredictionEngine<ModelInput, TOutput> Create() => create();
+
+        public override bool Return(PredictionEngine<ModelInput, TOutput> obj) => true;
+    }
+
+    /// <summary>The explaining pipeline's output: probability, raw score and one contribution per feature.</summary>
+    public sealed class ExplainedOutput
+    {
+        public float Probability { get; set; }
+
+        public float Score { get; set; }
+
+        public float[] FeatureContributions { get; set; } = [];
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Strata.Cli.Commands;
+using Strata.Cli.Hosting;
+using Strata.Cli.Seed;
+using Strata.Contracts.Data;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Training;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>A seeded monolith on real Kestrel whose Serving module is configured by the subclass (more models, aliases,
+/// micro-batching), shared by a test class.</summary>
+public abstract class ServingFixture : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new();
+
+    public WebApplication App { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    protected abstract IDictionary<string, string?> Serving { get; }
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new Dictionary<string, string?> { ["Strata:Serving:RefreshInterval"] = "00:00:00.100" };
+        foreach (var (key, value) in Serving)
+        {
+            configuration["Strata:Serving:" + key] = value;
+        }
+        App = StrataHost.Build(HostSettings.Monolith(0, _folder.Path) with { Configuration = configuration });
+        await App.StartAsync();
+        Http = new HttpClient { BaseAddress = HostRunner.Address(App) };
+        await new SeedExample(Get<IDataClient>(), Get<ITrainingClient>(), Get<IRegistryClient>()).EnsureAsync(_folder.Path, null, CancellationToken.None);
+        await Readiness.WaitAsync(Http, TimeSpan.FromSeconds(30), CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        _folder.Dispose();
+    }
+}
+
+/// <summary>Serves the seed model and <c>seed-onnx</c> (registered by the tests as an ONNX graph).</summary>
+public sealed class MultiModelFixture : ServingFixture
+{
+    public const string OnnxModel = "seed-onnx";
+
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Models:0"] = OnnxModel };
+}
+
+/// <summary>Micro-batching on: at most 8 rows per batch, 25 ms latency bound.</summary>
+public sealed class BatchingFixture : ServingFixture
+{
+    public const int MaxBatchSize = 8;
+    public static readonly TimeSpan MaxLatency = TimeSpan.FromMilliseconds(25);
+
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?>
+    {
+        ["MaxBatchSize"] = "8",
+        ["MaxBatchLatency"] = "00:00:00.025",
+    };
+}
