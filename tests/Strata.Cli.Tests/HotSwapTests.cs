@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Strata.Cli.Tests;
 
-/// <summary>Retraining moves <c>champion</c> while clients keep predicting: not one request fails, and every answer
+/// <summary>Retraining moves <c>champion</c> while clients keep predicting (<c>/predict</c> and V2 <c>infer</c>): not one request fails, and every answer
 /// comes from a whole model (a version that exists), never a half-loaded one.</summary>
 public sealed class HotSwapTests(MonolithFixture fixture) : IClassFixture<MonolithFixture>
 {
@@ -18,13 +18,18 @@ public sealed class HotSwapTests(MonolithFixture fixture) : IClassFixture<Monoli
         var answered = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
-        async Task ClientAsync()
+        // Half the clients use the seed's /predict, half the Open Inference Protocol.
+        async Task ClientAsync(int client)
         {
             while (!stop.IsCancellationRequested)
             {
                 try
                 {
-                    using var response = await http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 35, income = 50000 }, CancellationToken.None);
+                    using var response = client % 2 == 0
+                        ? await http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 35, income = 50000 }, CancellationToken.None)
+                        : await http.PostAsync(new Uri("/v2/models/seed/infer", UriKind.Relative), new StringContent(
+                            """{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}""",
+                            System.Text.Encoding.UTF8, "application/json"), CancellationToken.None);
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>(CancellationToken.None);
                     if (response.StatusCode != HttpStatusCode.OK)
                     {
@@ -41,7 +46,7 @@ public sealed class HotSwapTests(MonolithFixture fixture) : IClassFixture<Monoli
             }
         }
 
-        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(ClientAsync)).ToList();
+        var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => ClientAsync(c))).ToList();
         var trainedVersions = new List<string>();
         for (var i = 0; i < 2; i++)
         {

@@ -93,7 +93,7 @@ public sealed partial class ModelHost(
     public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
         var swapped = false;
-        Exception? failure = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
         foreach (var model in Names)
         {
             try
@@ -102,10 +102,11 @@ public sealed partial class ModelHost(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failure ??= e;
+                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
             }
         }
-        return failure is null ? swapped : throw failure;
+        failure?.Throw();
+        return swapped;
     }
 
     /// <summary>Re-reads one model's served aliases.</summary>
@@ -116,7 +117,7 @@ public sealed partial class ModelHost(
             return false;
         }
         var swapped = false;
-        Exception? failure = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
         foreach (var alias in Options.ServedAliases)
         {
             try
@@ -125,10 +126,11 @@ public sealed partial class ModelHost(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failure ??= e;
+                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
             }
         }
-        return failure is null ? swapped : throw failure;
+        failure?.Throw();
+        return swapped;
     }
 
     private async Task<bool> RefreshAliasAsync(string model, Served served, string alias, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ public sealed class OnnxModel : ServableModel
     public const string PlatformName = "onnxruntime_onnx";
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
+    private static readonly RunOptions RunDefaults = new();
 
     private OnnxModel(ModelVersion version, InferenceSession session, DateTimeOffset loadedAt) : base(version, loadedAt)
     {
@@ -84,7 +85,7 @@ public sealed class OnnxModel : ServableModel
             {
                 values[i] = ToOrt(inputs[i]);
             }
-            using var results = _session.Run(null, _inputNames, values, names);
+            using var results = _session.Run(RunDefaults, _inputNames, values, names);
             var tensors = new Tensor[names.Count];
             var r = 0;
             foreach (var (name, value) in names.Zip(results))
