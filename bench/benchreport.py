@@ -1,6 +1,6 @@
 """What every bench report shares: the machine line, the targets table, bench/results/<kind>-<stamp>.{json,md} and the
 README block between <!-- bench:<kind>:start --> and <!-- bench:<kind>:end -->."""
-import datetime, json, os, platform, subprocess
+import datetime, json, os, platform, re, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,3 +33,19 @@ def publish(kind, header, rows, payload):
         text = text[: text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
         open(readme, "w").write(text)
     print(table)
+
+
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(path):
+    """A `wrk --latency` output: requests/s, p50/p99 ms, request count, non-2xx responses and socket errors."""
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    pct = {m.group(1): float(m.group(2)) * WRK_UNITS[m.group(3)] for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {"requests_per_second": rps, "p50_ms": pct["50"], "p99_ms": pct["99"], "requests": requests,
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0}

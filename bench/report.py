@@ -1,21 +1,14 @@
 """Turns the wrk outputs of bench/predict.sh into bench/results/predict-<stamp>.{json,md} and the README table."""
-import datetime, json, os, platform, re, subprocess, sys
+import datetime, json, os, platform, subprocess, sys
 
 work, duration, connections, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchreport import wrk  # noqa: E402
 
 
 def parse(name):
-    text = open(os.path.join(work, name + ".wrk")).read()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    pct = {m.group(1): float(m.group(2)) * UNITS[m.group(3)] for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
-    requests = int(re.search(r"(\d+) requests in", text).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    return {"requests_per_second": rps, "p50_ms": pct["50"], "p99_ms": pct["99"], "requests": requests,
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0}
+    return wrk(os.path.join(work, name + ".wrk"))
 
 
 names = ["strata_monolith", "strata_microservices", "seed_flask_monolith", "bare_kestrel"]

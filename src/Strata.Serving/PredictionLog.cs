@@ -18,6 +18,7 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
 {
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(options.Value.PredictionLogCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private const int MaxBatch = 256;
     private long _dropped;
     private long _published;
 
@@ -74,17 +75,34 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     {
         try
         {
-            await foreach (var pending in _queue.Reader.ReadAllAsync(stoppingToken))
+            // Whatever has queued up is published as one batch (one append and one broker round trip for many records).
+            var batch = new List<KeyValuePair<string, PredictionMadeEvent>>(MaxBatch);
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                // One record that cannot be built or published is logged and skipped: the log never stops.
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+                {
+                    // A record that cannot be built is logged and skipped: the log never stops.
+                    try
+                    {
+                        if (pending.ToEvent() is { } record)
+                        {
+                            batch.Add(new($"{record.Model}/{record.ModelVersion}", record));
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogPublishFailed(logger, e.Message);
+                    }
+                }
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
                 try
                 {
-                    if (pending.ToEvent() is not { } record)
-                    {
-                        continue;
-                    }
-                    await events.PublishAsync(EventTopics.PredictionMade, $"{record.Model}/{record.ModelVersion}", record, stoppingToken);
-                    Interlocked.Increment(ref _published);
+                    await events.PublishBatchAsync(EventTopics.PredictionMade, batch, stoppingToken);
+                    Interlocked.Add(ref _published, batch.Count);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -23,7 +23,11 @@ public sealed class MonolithFixture : IAsyncLifetime
     {
         App = StrataHost.Build(HostSettings.Monolith(0, _folder.Path) with
         {
-            Configuration = new Dictionary<string, string?> { ["Strata:Serving:RefreshInterval"] = "00:00:00.100" },
+            Configuration = new Dictionary<string, string?>
+            {
+                ["Strata:Serving:RefreshInterval"] = "00:00:00.100",
+                ["Strata:Serving:PredictionLogSampleRate"] = "1",
+            },
         });
         await App.StartAsync();
         Http = new HttpClient { BaseAddress = HostRunner.Address(App) };

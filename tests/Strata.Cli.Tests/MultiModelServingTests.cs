@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 using Strata.Serving.Models;
 
@@ -148,6 +149,42 @@ public sealed class MultiModelServingTests(MultiModelFixture fixture) : IClassFi
         var (status, body) = await SendAsync(HttpMethod.Post, $"/v1/models/{MultiModelFixture.OnnxModel}:explain", """{"instances": [[35, 50000]]}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("has no explainer", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TensorPredictions_AreLogged_OnePredictionMadePerRow_WithInputsFeaturesAndOutput()
+    {
+        await RegisterOnnxAsync();
+        var received = System.Threading.Channels.Channel.CreateUnbounded<PredictionMadeEvent>();
+        await using var subscription = await fixture.Get<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "tensor-log-test",
+            (e, ct) => received.Writer.WriteAsync(e.DataAs<PredictionMadeEvent>()!, ct).AsTask());
+        var seed = Seed;
+        var features = seed.Features.Compute([35, 50000]);
+        var (onnxStatus, onnx) = await SendAsync(HttpMethod.Post, $"/v2/models/{MultiModelFixture.OnnxModel}/infer",
+            Fp32Infer([.. features.Select(v => (float)v)], [.. seed.Features.Compute([20, 190000]).Select(v => (float)v)]));
+        Assert.Equal(HttpStatusCode.OK, onnxStatus);
+        var onnxScores = onnx.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "Probability.output")
+            .GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToList();
+        var (mlnetStatus, mlnet) = await SendAsync(HttpMethod.Post, "/v2/models/seed/infer",
+            """{"inputs": [{"name": "age", "shape": [1], "datatype": "INT32", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}""");
+        Assert.Equal(HttpStatusCode.OK, mlnetStatus);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var logged = new List<PredictionMadeEvent>();
+        while (logged.Count(p => p.Model == MultiModelFixture.OnnxModel) < 2 || !logged.Any(p => p.Model == "seed"))
+        {
+            logged.Add(await received.Reader.ReadAsync(timeout.Token));
+        }
+        var onnxRows = logged.Where(p => p.Model == MultiModelFixture.OnnxModel).ToList();
+        // FP32 on the wire (shortest float text), the float's exact double in the log.
+        Assert.Equal(onnxScores.Count, onnxRows.Count);
+        Assert.All(onnxScores.Zip(onnxRows), pair => Assert.Equal(pair.First, pair.Second.Prediction, 6));
+        Assert.Equal(features[0], onnxRows[0].Inputs["Features[0]"], 3);
+        Assert.Equal(features.Length, onnxRows[0].Features.Count);
+        var seedRow = logged.First(p => p.Model == "seed");
+        Assert.Equal(35, seedRow.Inputs["age"]);
+        Assert.Equal(seed.View.Features.Select(f => f.Name).Order(), seedRow.Features.Keys.Order());
+        Assert.Equal(mlnet.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), seedRow.Prediction);
     }
 
     [Fact]

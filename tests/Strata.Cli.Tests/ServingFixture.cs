@@ -26,7 +26,11 @@ public abstract class ServingFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var configuration = new Dictionary<string, string?> { ["Strata:Serving:RefreshInterval"] = "00:00:00.100" };
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Strata:Serving:RefreshInterval"] = "00:00:00.100",
+            ["Strata:Serving:PredictionLogSampleRate"] = "1",
+        };
         foreach (var (key, value) in Serving)
         {
             configuration["Strata:Serving:" + key] = value;

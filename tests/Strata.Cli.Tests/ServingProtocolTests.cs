@@ -173,10 +173,13 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
     [InlineData("""{"instances": [{"age": "35", "income": 1}]}""", "not a finite number")]
     [InlineData("""{"instances": [{"age": -35, "income": 1}]}""", "input 'age' must be > 0")]
     [InlineData("{", "not valid JSON")]
-    public async Task V1_Predict_BadRequest_Is400WithError(string json, string expected)
+    public async Task V1_PredictAndExplain_BadRequest_Is400WithError(string json, string expected)
     {
-        var (status, body, _) = await SendAsync(HttpMethod.Post, "/v1/models/seed:predict", json);
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains(expected, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        foreach (var verb in new[] { "predict", "explain" })
+        {
+            var (status, body, _) = await SendAsync(HttpMethod.Post, $"/v1/models/seed:{verb}", json);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains(expected, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
     }
 }

@@ -13,6 +13,8 @@ public sealed class PredictionLogTests
 {
     private static async Task<InProcessModules> ServingWithModelAsync(Dictionary<string, string?> configuration)
     {
+        // Every prediction logged unless the test says otherwise (the default samples one in ten).
+        configuration.TryAdd("Strata:Serving:PredictionLogSampleRate", "1");
         var modules = await InProcessModules.StartAsync(serving: true, configuration);
         var dataset = await modules.Get<IDataClient>().IngestCsvAsync(SampleDataset.Name, new MemoryStream(Encoding.UTF8.GetBytes(SampleDataset.Csv(2000))),
             new CleaningRules(true, [RowFilter.Parse("age > 0")]));

@@ -12,6 +12,7 @@ public sealed class AuditStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private SqliteCommand? _insert;
 
     public AuditStore(string path)
     {
@@ -35,25 +36,27 @@ public sealed class AuditStore : IDisposable
 
     private static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
 
-    /// <summary>Records an event (once: a redelivered one is ignored); a dead letter is also filed as one.</summary>
+    /// <summary>Records an event (once: a redelivered one is ignored); a dead letter is also filed as one, in the same
+    /// transaction. The insert is prepared once and reused (every event of every topic comes through here).</summary>
     public void Append(ReceivedEvent e, ReadOnlyMemory<byte> envelope)
     {
+        ArgumentNullException.ThrowIfNull(e);
         var traceId = e.TraceParent is { Length: 55 } tp ? tp.Substring(3, 32) : null;
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
+            var command = _insert ??= PrepareInsert();
             command.Transaction = transaction;
-            command.CommandText = "INSERT OR IGNORE INTO events (id, topic, type, source, subject, time, trace_id, data, envelope) VALUES ($id, $topic, $type, $source, $subject, $time, $trace, $data, $envelope)";
-            command.Parameters.AddWithValue("$id", e.Id);
-            command.Parameters.AddWithValue("$topic", e.Topic);
-            command.Parameters.AddWithValue("$type", e.Type);
-            command.Parameters.AddWithValue("$source", e.Source);
-            command.Parameters.AddWithValue("$subject", (object?)e.Subject ?? DBNull.Value);
-            command.Parameters.AddWithValue("$time", Micros(e.Time ?? DateTimeOffset.UnixEpoch));
-            command.Parameters.AddWithValue("$trace", (object?)traceId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$data", e.Data.GetRawText());
-            command.Parameters.AddWithValue("$envelope", envelope.ToArray());
+            var p = command.Parameters;
+            p[0].Value = e.Id;
+            p[1].Value = e.Topic;
+            p[2].Value = e.Type;
+            p[3].Value = e.Source;
+            p[4].Value = (object?)e.Subject ?? DBNull.Value;
+            p[5].Value = Micros(e.Time ?? DateTimeOffset.UnixEpoch);
+            p[6].Value = (object?)traceId ?? DBNull.Value;
+            p[7].Value = e.Data.GetRawText();
+            p[8].Value = envelope.ToArray();
             command.ExecuteNonQuery();
             if (e.Topic == EventTopics.DeadLetter && e.DataAs<DeadLetterEvent>() is { } letter)
             {
@@ -233,10 +236,22 @@ public sealed class AuditStore : IDisposable
         command.ExecuteNonQuery();
     }
 
+    private SqliteCommand PrepareInsert()
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = "INSERT OR IGNORE INTO events (id, topic, type, source, subject, time, trace_id, data, envelope) VALUES ($id, $topic, $type, $source, $subject, $time, $trace, $data, $envelope)";
+        foreach (var name in new[] { "$id", "$topic", "$type", "$source", "$subject", "$time", "$trace", "$data", "$envelope" })
+        {
+            command.Parameters.Add(new SqliteParameter(name, null));
+        }
+        return command;
+    }
+
     public void Dispose()
     {
         lock (_gate)
         {
+            _insert?.Dispose();
             _connection.Dispose();
         }
     }

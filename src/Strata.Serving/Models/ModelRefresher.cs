@@ -4,8 +4,8 @@ using Strata.Contracts.Events;
 
 namespace Strata.Serving.Models;
 
-/// <summary>Keeps <see cref="ModelHost"/> on the version the alias points at: loads it at start, swaps as soon as a
-/// <c>model.alias_changed</c> event for it arrives, and re-reads the alias every <see cref="ServingOptions.RefreshInterval"/>
+/// <summary>Keeps <see cref="ModelHost"/> on the versions the served aliases point at: loads them at start, swaps as soon as a
+/// <c>model.alias_changed</c> event for a served model and alias arrives, and re-reads the alias every <see cref="ServingOptions.RefreshInterval"/>
 /// for the changes no event brings (a registry in another process until a broker joins them). A failed load keeps the
 /// current version serving.</summary>
 public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber events, TimeProvider time, ILogger<ModelRefresher> logger) : BackgroundService
@@ -42,9 +42,9 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
             return await events.SubscribeAsync(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
             {
                 var change = received.DataAs<ModelAliasChangedEvent>();
-                if (change is not null && change.Model == host.Options.Model && change.Alias == host.Options.Alias)
+                if (change is not null && host.IsServed(change.Model) && host.Options.ServedAliases.Contains(change.Alias))
                 {
-                    await host.RefreshAsync(ct);
+                    await host.RefreshAsync(change.Model, ct);
                 }
             }, cancellationToken: stoppingToken);
         }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Serving benchmark (issue 5), every figure measured in one run on this machine, loopback only, bounded in time:
+#   1. single-row POST /v2/models/seed/infer and POST /predict (100-tree forest) at 32 connections, against a bare Kestrel
+#      endpoint parsing the same JSON (the HTTP ceiling) and the seed's Flask + scikit-learn monolith;
+#   2. server overhead: infer p50 at 1 connection minus the model's own scoring p50 measured in-process (serving-bench);
+#   3. batch throughput (rows/s) for 1, 32 and 1024-row infer requests;
+#   4. micro-batching off vs on (max 32 rows, 2 ms) under 64 concurrent single-row clients;
+#   5. hot swap under load: champion flipped between two versions every 2 s while wrk runs: failed requests, p99;
+#   6. memory: RSS of a monolith serving 10 forest models.
+# Writes bench/results/serving-<stamp>.{json,md} and the README block <!-- bench:serving -->.
+# Usage: bench/serving.sh   (DURATION=10s WARMUP=5s by default)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+DURATION="${DURATION:-10s}"; WARMUP="${WARMUP:-5s}"
+PEER="${PEER:-$ROOT/../shared/peers/seed-monolith/run.sh}"
+WORK="$(mktemp -d /tmp/strata-serving-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+dotnet build src/Strata.Cli -c Release -nologo -v quiet
+dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
+dotnet build bench/Strata.Bench.Serving -c Release -nologo -v quiet
+STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
+
+# Request bodies: wrk scripts for single-row /predict, and V2 infer of 1, 32 and 1024 rows.
+python3 - "$WORK" <<'PY'
+import json, sys
+work = sys.argv[1]
+def lua(name, body):
+    open(f"{work}/{name}.lua", "w").write('wrk.method = "POST"\nwrk.body = [[' + body + ']]\nwrk.headers["Content-Type"] = "application/json"\n')
+    open(f"{work}/{name}.json", "w").write(body)
+lua("predict", json.dumps({"age": 35, "income": 50000}))
+for n in (1, 32, 1024):
+    ages = [20 + (r % 50) for r in range(n)]; incomes = [10000 + r * 37 for r in range(n)]
+    lua(f"infer{n}", json.dumps({"inputs": [{"name": "age", "shape": [n], "datatype": "FP64", "data": ages},
+                                            {"name": "income", "shape": [n], "datatype": "FP64", "data": incomes}]}))
+PY
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_ready() { for _ in $(seq 900); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "not ready: $1$2" >&2; return 1; }
+measure() { # name url path script connections
+  local name="$1" url="$2" path="$3" script="$4" c="${5:-32}" t=2
+  [ "$c" -lt 2 ] && t=1
+  local check; check=$(curl -s -X POST "$url$path" -H 'Content-Type: application/json' --data-binary "@$WORK/$script.json" | head -c 200 || true)
+  echo "$name: $check" >&2
+  wrk -t"$t" -c"$c" -d"$WARMUP" -s "$WORK/$script.lua" "$url$path" >/dev/null
+  wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$WORK/$script.lua" "$url$path" > "$WORK/$name.wrk"
+  grep -E "Requests/sec|99%|Non-2xx|Socket" "$WORK/$name.wrk" >&2 || true
+}
+stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+start_strata() { # name extra-env...; sets URL and PID
+  local name="$1"; shift
+  local port; port=$(free_port)
+  env "$@" "${STRATA[@]}" up --port "$port" --data-dir "$WORK/$name" > "$WORK/$name.log" 2>&1 & PID=$!; PIDS+=("$PID")
+  URL="http://127.0.0.1:$port"
+  wait_ready "$URL" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/$name.log"; do sleep 0.2; done
+}
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# --- 1-5: one monolith, micro-batching off (the default) ---
+start_strata off
+measure predict_c32 "$URL" /predict predict 32
+measure infer1_c32 "$URL" /v2/models/seed/infer infer1 32
+measure infer1_c1 "$URL" /v2/models/seed/infer infer1 1
+measure infer32_c32 "$URL" /v2/models/seed/infer infer32 32
+measure infer1024_c8 "$URL" /v2/models/seed/infer infer1024 8
+measure infer1_c64_off "$URL" /v2/models/seed/infer infer1 64
+dotnet "$ROOT/bench/Strata.Bench.Serving/bin/Release/net10.0/serving-bench.dll" "$URL/" > "$WORK/inprocess.json"
+cat "$WORK/inprocess.json" >&2
+echo "$(rss_mb "$PID")" > "$WORK/rss_one_model.txt"
+
+# Hot swap: a second version (trained now, before the load), then champion flips 1 <-> 2 every 2 s under wrk.
+curl -sf -X POST "$URL/train" > "$WORK/train2.json"
+wait_ready "$URL" /v2/models/seed/versions/2/ready
+SWAPS=0
+( for i in $(seq 5); do sleep 2; v=$(( i % 2 == 1 ? 1 : 2 ))
+    curl -sf -X PUT "$URL/api/registry/models/seed/aliases/champion" -H 'Content-Type: application/json' -d "{\"version\": $v}" >/dev/null
+    echo "$v" >> "$WORK/swaps.txt"; done ) & FLIPPER=$!
+wrk -t2 -c32 -d12s --latency -s "$WORK/infer1.lua" "$URL/v2/models/seed/infer" > "$WORK/hotswap.wrk"
+wait "$FLIPPER"
+grep -E "Requests/sec|99%|Non-2xx|Socket" "$WORK/hotswap.wrk" >&2 || true
+grep -c "Serving seed@champion" "$WORK/off.log" > "$WORK/swaps_logged.txt" || true
+stop "$PID"
+
+# --- 4: micro-batching on ---
+start_strata on Strata__Serving__MaxBatchSize=32 Strata__Serving__MaxBatchLatency=00:00:00.002
+measure infer1_c64_on "$URL" /v2/models/seed/infer infer1 64
+stop "$PID"
+
+# --- 6: ten forest models in one server (the seed model and nine more registered from its artifact) ---
+MODELS=(); for i in $(seq 1 9); do MODELS+=("Strata__Serving__Models__$((i-1))=forest$i"); done
+start_strata ten "${MODELS[@]}"
+V1=$(curl -sf "$URL/api/registry/models/seed/versions/1")
+for i in $(seq 1 9); do
+  echo "$V1" | python3 -c 'import json,sys; v=json.load(sys.stdin); print(json.dumps({k: v[k] for k in ("artifact_sha256","format","metrics","params","dataset_version","feature_view","feature_view_version","feature_names")}))' \
+    | curl -sf -X POST "$URL/api/registry/models/forest$i/versions" -H 'Content-Type: application/json' --data-binary @- >/dev/null
+  curl -sf -X PUT "$URL/api/registry/models/forest$i/aliases/champion" -H 'Content-Type: application/json' -d '{"version": 1}' >/dev/null
+done
+wait_ready "$URL" /v2/health/ready
+for i in $(seq 1 9); do curl -sf -X POST "$URL/v2/models/forest$i/infer" -H 'Content-Type: application/json' --data-binary "@$WORK/infer1.json" >/dev/null; done
+sleep 2
+echo "$(rss_mb "$PID")" > "$WORK/rss_ten_models.txt"
+curl -s "$URL/v1/models" > "$WORK/ten_models.json"
+stop "$PID"
+
+# --- peers: the seed's Flask + scikit-learn monolith, and bare Kestrel ---
+P=$(free_port); PORT="$P" PEER_STATE="$WORK/peer" bash "$PEER" >&2
+PIDS+=("$(cat "$WORK/peer/pid")")
+measure flask_c32 "http://127.0.0.1:$P" /predict predict 32; stop "$(cat "$WORK/peer/pid")"
+P=$(free_port); dotnet "$ROOT/bench/Strata.Bench.BareKestrel/bin/Release/net10.0/bare-kestrel.dll" "$P" >/dev/null 2>&1 & PID=$!; PIDS+=("$PID")
+until curl -s -o /dev/null "http://127.0.0.1:$P/"; do sleep 0.2; done
+measure bare_predict_c32 "http://127.0.0.1:$P" /predict predict 32
+measure bare_infer1_c32 "http://127.0.0.1:$P" /v2/models/seed/infer infer1 32
+measure bare_infer1_c1 "http://127.0.0.1:$P" /v2/models/seed/infer infer1 1
+stop "$PID"
+
+python3 "$ROOT/bench/serving_report.py" "$WORK"
