@@ -6,7 +6,7 @@
 #   3. batch throughput (rows/s) for 1, 32 and 1024-row infer requests;
 #   4. micro-batching off vs on (max 32 rows, 2 ms) under 64 concurrent single-row clients;
 #   5. hot swap under load: champion flipped between two versions every 2 s while wrk runs: failed requests, p99;
-#   6. memory: RSS of a monolith serving 10 forest models.
+#   6. memory: RSS of a monolith serving 10 forest models (idle, each model warmed by a request), against one model.
 # Writes bench/results/serving-<stamp>.{json,md} and the README block <!-- bench:serving -->.
 # Usage: bench/serving.sh   (DURATION=10s WARMUP=5s by default)
 set -euo pipefail
@@ -60,8 +60,22 @@ start_strata() { # name extra-env...; sets URL and PID
 }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
+# Bare Kestrel is measured before and after Strata (this VM's speed drifts within a run); the report uses the mean.
+bare() { # suffix
+  local p; p=$(free_port); dotnet "$ROOT/bench/Strata.Bench.BareKestrel/bin/Release/net10.0/bare-kestrel.dll" "$p" >/dev/null 2>&1 & local pid=$!; PIDS+=("$pid")
+  until curl -s -o /dev/null "http://127.0.0.1:$p/"; do sleep 0.2; done
+  measure "bare_predict_c32$1" "http://127.0.0.1:$p" /predict predict 32
+  measure "bare_infer1_c32$1" "http://127.0.0.1:$p" /v2/models/seed/infer infer1 32
+  measure "bare_infer1_c1$1" "http://127.0.0.1:$p" /v2/models/seed/infer infer1 1
+  stop "$pid"
+}
+bare _before
+
 # --- 1-5: one monolith, micro-batching off (the default) ---
 start_strata off
+curl -sf -X POST "$URL/v2/models/seed/infer" -H 'Content-Type: application/json' --data-binary "@$WORK/infer1.json" >/dev/null
+sleep 2
+echo "$(rss_mb "$PID")" > "$WORK/rss_one_model.txt"
 measure predict_c32 "$URL" /predict predict 32
 measure infer1_c32 "$URL" /v2/models/seed/infer infer1 32
 measure infer1_c1 "$URL" /v2/models/seed/infer infer1 1
@@ -70,7 +84,7 @@ measure infer1024_c8 "$URL" /v2/models/seed/infer infer1024 8
 measure infer1_c64_off "$URL" /v2/models/seed/infer infer1 64
 dotnet "$ROOT/bench/Strata.Bench.Serving/bin/Release/net10.0/serving-bench.dll" "$URL/" > "$WORK/inprocess.json"
 cat "$WORK/inprocess.json" >&2
-echo "$(rss_mb "$PID")" > "$WORK/rss_one_model.txt"
+echo "$(rss_mb "$PID")" > "$WORK/rss_one_model_after_load.txt"
 
 # Hot swap: a second version (trained now, before the load), then champion flips 1 <-> 2 every 2 s under wrk.
 curl -sf -X POST "$URL/train" > "$WORK/train2.json"
@@ -106,15 +120,10 @@ echo "$(rss_mb "$PID")" > "$WORK/rss_ten_models.txt"
 curl -s "$URL/v1/models" > "$WORK/ten_models.json"
 stop "$PID"
 
-# --- peers: the seed's Flask + scikit-learn monolith, and bare Kestrel ---
+# --- peers: the seed's Flask + scikit-learn monolith, and bare Kestrel again ---
 P=$(free_port); PORT="$P" PEER_STATE="$WORK/peer" bash "$PEER" >&2
 PIDS+=("$(cat "$WORK/peer/pid")")
 measure flask_c32 "http://127.0.0.1:$P" /predict predict 32; stop "$(cat "$WORK/peer/pid")"
-P=$(free_port); dotnet "$ROOT/bench/Strata.Bench.BareKestrel/bin/Release/net10.0/bare-kestrel.dll" "$P" >/dev/null 2>&1 & PID=$!; PIDS+=("$PID")
-until curl -s -o /dev/null "http://127.0.0.1:$P/"; do sleep 0.2; done
-measure bare_predict_c32 "http://127.0.0.1:$P" /predict predict 32
-measure bare_infer1_c32 "http://127.0.0.1:$P" /v2/models/seed/infer infer1 32
-measure bare_infer1_c1 "http://127.0.0.1:$P" /v2/models/seed/infer infer1 1
-stop "$PID"
+bare _after
 
 python3 "$ROOT/bench/serving_report.py" "$WORK"

@@ -8,21 +8,26 @@ work = sys.argv[1]
 runs = {n[:-4]: wrk(os.path.join(work, n)) for n in sorted(os.listdir(work)) if n.endswith(".wrk")}
 inproc = json.load(open(os.path.join(work, "inprocess.json")))
 rss_one = float(open(os.path.join(work, "rss_one_model.txt")).read())
+rss_loaded = float(open(os.path.join(work, "rss_one_model_after_load.txt")).read())
 rss_ten = float(open(os.path.join(work, "rss_ten_models.txt")).read())
 ten = json.load(open(os.path.join(work, "ten_models.json")))["models"]
 swaps = len(open(os.path.join(work, "swaps.txt")).read().split()) if os.path.exists(os.path.join(work, "swaps.txt")) else 0
 swaps_logged = int(open(os.path.join(work, "swaps_logged.txt")).read().strip() or 0)
 
 r = runs
+# The bare Kestrel ceiling: the mean of the runs before and after Strata's.
+for name in ("bare_predict_c32", "bare_infer1_c32", "bare_infer1_c1"):
+    before, after = r[name + "_before"], r[name + "_after"]
+    r[name] = {k: (before[k] + after[k]) / 2 for k in before}
 fails = lambda x: x["non_2xx"] + x["socket_errors"]
 overhead_ms = r["infer1_c1"]["p50_ms"] - inproc["score_p50_us"] / 1000
 rows_per_s = {1: r["infer1_c32"]["requests_per_second"], 32: r["infer32_c32"]["requests_per_second"] * 32,
               1024: r["infer1024_c8"]["requests_per_second"] * 1024}
 rows = [
-    (f"`/v2/models/seed/infer` 1 row, c32: requests/s (bare Kestrel, same V2 JSON: {r['bare_infer1_c32']['requests_per_second']:,.0f})",
+    (f"`/v2/models/seed/infer` 1 row, c32: requests/s (bare Kestrel, same V2 JSON: {r['bare_infer1_c32']['requests_per_second']:,.0f}, mean of {r['bare_infer1_c32_before']['requests_per_second']:,.0f} before and {r['bare_infer1_c32_after']['requests_per_second']:,.0f} after)",
      f"{r['infer1_c32']['requests_per_second']:,.0f} = {r['infer1_c32']['requests_per_second'] / r['bare_infer1_c32']['requests_per_second']:.2f} of bare",
      ">= 0.50 of bare", r["infer1_c32"]["requests_per_second"] >= 0.5 * r["bare_infer1_c32"]["requests_per_second"]),
-    (f"`/predict` 1 row, c32: requests/s (bare Kestrel, same JSON: {r['bare_predict_c32']['requests_per_second']:,.0f})",
+    (f"`/predict` 1 row, c32: requests/s (bare Kestrel, same JSON: {r['bare_predict_c32']['requests_per_second']:,.0f}, mean of {r['bare_predict_c32_before']['requests_per_second']:,.0f} and {r['bare_predict_c32_after']['requests_per_second']:,.0f})",
      f"{r['predict_c32']['requests_per_second']:,.0f} = {r['predict_c32']['requests_per_second'] / r['bare_predict_c32']['requests_per_second']:.2f} of bare",
      ">= 0.50 of bare", r["predict_c32"]["requests_per_second"] >= 0.5 * r["bare_predict_c32"]["requests_per_second"]),
     (f"p99 at c32: infer / predict (bare Kestrel: {r['bare_infer1_c32']['p99_ms']:.2f} / {r['bare_predict_c32']['p99_ms']:.2f} ms)",
@@ -45,8 +50,9 @@ rows = [
     (f"hot swap: {swaps} alias flips in 12 s of c32 infer ({swaps_logged} swaps logged): failed requests",
      f"{fails(r['hotswap'])} of {r['hotswap']['requests']:,}", "0", fails(r["hotswap"]) == 0 and swaps_logged >= swaps),
     ("hot swap: p99 during the flips (p99 without: {:.2f} ms)".format(r["infer1_c32"]["p99_ms"]), f"{r['hotswap']['p99_ms']:.2f} ms", "-", None),
-    (f"RSS serving {len(ten)} forest models ({rss_one:.0f} MB with one)", f"{rss_ten:.0f} MB", "<= 300 MB", rss_ten <= 300 and len(ten) == 10),
+    (f"RSS serving {len(ten)} forest models, idle, each warmed ({rss_one:.0f} MB with one; {rss_loaded:.0f} MB with one after the load runs)",
+     f"{rss_ten:.0f} MB", "<= 300 MB", rss_ten <= 300 and len(ten) == 10),
 ]
 publish("serving", f"Serving, wrk 2 threads (1 at c1), {os.environ.get('DURATION', '10s')} per run, loopback; model: {inproc['model']} "
         f"({inproc['trees']} trees); {machine()}.", rows,
-        {"runs": runs, "in_process": inproc, "rss_mb": {"one_model": rss_one, "ten_models": rss_ten}, "swaps": swaps, "swaps_logged": swaps_logged})
+        {"runs": runs, "in_process": inproc, "rss_mb": {"one_model": rss_one, "one_model_after_load": rss_loaded, "ten_models": rss_ten}, "swaps": swaps, "swaps_logged": swaps_logged})

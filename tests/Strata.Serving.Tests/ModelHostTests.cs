@@ -92,4 +92,22 @@ public sealed class ModelHostTests
         var redefined = view with { Version = "000000000000" };
         Assert.Throws<InvalidDataException>(() => MlNetModel.Load(version, artifact, redefined, DateTimeOffset.UtcNow));
     }
+
+    [Fact]
+    public async Task AliasMovesBack_ReusesTheVersionItLeft_WithoutLoadingAgain()
+    {
+        await using var modules = await InProcessModules.StartAsync(serving: true);
+        var host = modules.Get<ModelHost>();
+        var first = await TrainAsync(modules, trees: 5);
+        var v1 = await Eventually.ValueAsync(() => Task.FromResult(host.Current), m => m?.Version.Version == first.Version, TimeSpan.FromSeconds(20), "v1");
+        var second = await TrainAsync(modules, trees: 6);
+        var v2 = await Eventually.ValueAsync(() => Task.FromResult(host.Current), m => m?.Version.Version == second.Version, TimeSpan.FromSeconds(20), "v2");
+
+        // v1 is no longer aliased but stays loaded (pinned), so a rollback is the same instance, no new load.
+        Assert.Contains(host.Loaded("seed"), m => ReferenceEquals(m, v1));
+        await modules.Get<IRegistryClient>().SetAliasAsync("seed", "champion", first.Version);
+        var back = await Eventually.ValueAsync(() => Task.FromResult(host.Current), m => m?.Version.Version == first.Version, TimeSpan.FromSeconds(20), "rollback");
+        Assert.Same(v1, back);
+        Assert.Contains(host.Loaded("seed"), m => ReferenceEquals(m, v2));
+    }
 }

@@ -7,13 +7,18 @@ namespace Strata.Serving.Models;
 /// requests that arrive together are stacked along the first dimension and scored in one <see cref="ServableModel.Infer"/>.
 /// A batch is dispatched as soon as it holds <c>maxBatchSize</c> rows or its first request has waited
 /// <c>maxLatency</c>, whichever comes first; a request never joins a batch it would push past the size (it opens the
-/// next one), and one with as many rows as the size or more is scored on its own. If a batch fails (one request's row is
+/// next one), and one with as many rows as the size or more is scored on its own. Batches are scored on up to one thread
+/// per core at once; while every scorer is busy requests queue, so batches grow with load (that is the adaptive part).
+/// If a batch fails (one request's row is
 /// invalid for the model) each of its requests is scored alone, so only the bad one fails.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
+    "The semaphore's wait handle is never created (only WaitAsync/Release), so there is nothing to release; the batcher lives as long as its model.")]
 public sealed class MicroBatcher
 {
     private readonly ServableModel _model;
     private readonly int _maxBatchSize;
     private readonly TimeSpan _maxLatency;
+    private readonly SemaphoreSlim _scorers = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private long _batches;
     private long _requests;
@@ -39,8 +44,9 @@ public sealed class MicroBatcher
     /// <summary>The most rows any dispatched batch held.</summary>
     public long LargestBatch => Interlocked.Read(ref _largest);
 
-    /// <summary>The longest a request waited between arriving and its batch being dispatched, beyond the time the batch
-    /// before it spent scoring (the part of the wait the batcher controls; bounded by the latency setting).</summary>
+    /// <summary>The longest a request waited for its batch to be dispatched from the moment it had arrived and a scorer was
+    /// free (the part of the wait the batcher controls, bounded by the latency setting; waiting for a busy scorer is
+    /// capacity, not batching).</summary>
     public TimeSpan MaxQueueWait => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _maxQueueTicks));
 
     /// <summary>Scores bound inputs with the others that arrive with them; returns every output of the model.</summary>
@@ -60,11 +66,14 @@ public sealed class MicroBatcher
     {
         var reader = _queue.Reader;
         var batch = new List<Pending>(_maxBatchSize);
-        long previousScoringTicks = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // A batch is formed once a scorer is free: while all are busy, requests queue up and the next batch is larger.
+            await _scorers.WaitAsync().ConfigureAwait(false);
+            var free = Stopwatch.GetTimestamp();
             if (!reader.TryRead(out var first))
             {
+                _scorers.Release();
                 continue;
             }
             batch.Clear();
@@ -93,11 +102,21 @@ public sealed class MicroBatcher
             var dispatched = Stopwatch.GetTimestamp();
             foreach (var p in batch)
             {
-                var waited = dispatched - p.Arrived - previousScoringTicks;
-                InterlockedMax(ref _maxQueueTicks, waited);
+                // The wait the batcher chose: from when the request was there and a scorer free, to the dispatch.
+                InterlockedMax(ref _maxQueueTicks, dispatched - Math.Max(p.Arrived, free));
             }
-            Score(batch, rows);
-            previousScoringTicks = Stopwatch.GetTimestamp() - dispatched;
+            Pending[] taken = [.. batch];
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Score(taken, rows);
+                }
+                finally
+                {
+                    _scorers.Release();
+                }
+            });
         }
     }
 
@@ -116,12 +135,12 @@ public sealed class MicroBatcher
         }
     }
 
-    private void Score(List<Pending> batch, long rows)
+    private void Score(Pending[] batch, long rows)
     {
         Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _requests, batch.Count);
+        Interlocked.Add(ref _requests, batch.Length);
         InterlockedMax(ref _largest, rows);
-        if (batch.Count == 1)
+        if (batch.Length == 1)
         {
             Complete(batch[0]);
             return;

@@ -11,7 +11,8 @@ namespace Strata.Serving.Models;
 /// the version each served alias points at, and up to <see cref="ServingOptions.MaxPinnedVersions"/> versions asked for
 /// by number. A new version is loaded and warmed beside the current one and then swapped in with one reference write: a
 /// request sees the old model or the new, never a half-loaded one. A version already loaded under another alias (a
-/// challenger promoted to champion) is reused, not loaded again.</summary>
+/// challenger promoted to champion) is reused, not loaded again, and the version an alias moves away from stays loaded
+/// among the pinned versions, so rolling back is instant.</summary>
 public sealed partial class ModelHost(
     IRegistryClient registry, IFeaturesClient features, IOptions<ServingOptions> options, TimeProvider time, ILogger<ModelHost> logger) : IDisposable
 {
@@ -150,6 +151,12 @@ public sealed partial class ModelHost(
             }
             var loaded = Find(served, target.Version) ?? await LoadAsync(target, cancellationToken);
             served.Aliases = served.Aliases.SetItem(alias, loaded);
+            // The version the alias left stays loaded among the pinned ones (while the LRU keeps it): moving the alias
+            // back, a rollback, is then a reference swap rather than a load under traffic.
+            if (current is not null && Options.MaxPinnedVersions > 0 && Find(served, current.Version.Version) is null)
+            {
+                served.Pin(current, Options.MaxPinnedVersions);
+            }
             LogSwapped(logger, model, alias, target.Version, current?.Version.Version);
             return true;
         }
