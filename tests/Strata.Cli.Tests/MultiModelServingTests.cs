@@ -88,7 +88,7 @@ public sealed class MultiModelServingTests(MultiModelFixture fixture) : IClassFi
 
         var (listed, models) = await SendAsync(HttpMethod.Get, "/v1/models");
         Assert.Equal(HttpStatusCode.OK, listed);
-        Assert.Equal(["seed", MultiModelFixture.OnnxModel], models.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(["seed", MultiModelFixture.OnnxModel, MultiModelFixture.TextModel], models.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]
@@ -185,6 +185,95 @@ public sealed class MultiModelServingTests(MultiModelFixture fixture) : IClassFi
         Assert.Equal(35, seedRow.Inputs["age"]);
         Assert.Equal(seed.View.Features.Select(f => f.Name).Order(), seedRow.Features.Keys.Order());
         Assert.Equal(mlnet.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), seedRow.Prediction);
+    }
+
+    /// <summary>A row of the text model: a categorical string and a number.</summary>
+    public sealed class ColorRow
+    {
+        public string Color { get; set; } = "";
+
+        public float Size { get; set; }
+
+        public bool Label { get; set; }
+    }
+
+    [Fact]
+    public async Task Onnx_BytesInput_IsServed_AndAgreesWithTheModelItCameFrom()
+    {
+        // A graph with a string input, as a model trained elsewhere on categorical data would have (here: one-hot encoding
+        // and logistic regression in ML.NET, exported with its ONNX converter).
+        var ml = new MLContext(seed: 1);
+        var random = new Random(7);
+        string[] colors = ["red", "green", "blue", "black"];
+        var rows = Enumerable.Range(0, 800).Select(_ =>
+        {
+            var color = colors[random.Next(colors.Length)];
+            var size = (float)(random.NextDouble() * 10);
+            return new ColorRow { Color = color, Size = size, Label = (color is "red" or "blue" ? 3 : 0) + size + random.NextDouble() * 3 > 6 };
+        }).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = ml.Transforms.Categorical.OneHotEncoding("ColorHot", nameof(ColorRow.Color))
+            .Append(ml.Transforms.Concatenate("Features", "ColorHot", nameof(ColorRow.Size)))
+            .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(nameof(ColorRow.Label), "Features"))
+            .Fit(data);
+        using var onnx = new MemoryStream();
+        ml.Model.ConvertToOnnx(model, ml.Data.LoadFromEnumerable(rows.Select(r => new ColorInput { Color = r.Color, Size = r.Size })), onnx);
+        onnx.Position = 0;
+        var registry = fixture.Get<IRegistryClient>();
+        var artifact = await registry.PutArtifactAsync(onnx);
+        var version = await registry.CreateVersionAsync(MultiModelFixture.TextModel, new NewModelVersion(artifact.Sha256, ModelFormats.Onnx,
+            new Dictionary<string, double>(), new Dictionary<string, string>(), null, null, null, []));
+        await registry.SetAliasAsync(MultiModelFixture.TextModel, "champion", version.Version);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await SendAsync(HttpMethod.Get, $"/v2/models/{MultiModelFixture.TextModel}/ready")).Status != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the text model was not loaded within 30 s");
+            await Task.Delay(100);
+        }
+
+        var (_, metadata) = await SendAsync(HttpMethod.Get, $"/v2/models/{MultiModelFixture.TextModel}");
+        var inputs = metadata.GetProperty("inputs").EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("datatype").GetString());
+        Assert.Equal("BYTES", inputs["Color"]);
+        Assert.Equal("FP32", inputs["Size"]);
+
+        ColorRow[] asked = [new() { Color = "red", Size = 2 }, new() { Color = "black", Size = 9 }, new() { Color = "purple", Size = 5 }];
+        var json = JsonSerializer.Serialize(new
+        {
+            inputs = new object[]
+            {
+                new { name = "Color", shape = new[] { 3, 1 }, datatype = "BYTES", data = asked.Select(r => r.Color) },
+                new { name = "Size", shape = new[] { 3, 1 }, datatype = "FP32", data = asked.Select(r => r.Size) },
+            },
+            outputs = new[] { new { name = "Probability.output" } },
+        });
+        var (status, body) = await SendAsync(HttpMethod.Post, $"/v2/models/{MultiModelFixture.TextModel}/infer", json);
+        Assert.True(status == HttpStatusCode.OK, body.GetRawText());
+        var served = body.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToArray();
+        var engine = ml.Model.CreatePredictionEngine<ColorRow, ColorScore>(model);
+        for (var i = 0; i < asked.Length; i++)
+        {
+            Assert.Equal(engine.Predict(asked[i]).Probability, served[i], 4);
+        }
+
+        // A number where the graph takes strings is refused, naming the input.
+        var (badStatus, bad) = await SendAsync(HttpMethod.Post, $"/v2/models/{MultiModelFixture.TextModel}/infer",
+            """{"inputs": [{"name": "Color", "shape": [1, 1], "datatype": "BYTES", "data": [3]}, {"name": "Size", "shape": [1, 1], "datatype": "FP32", "data": [1]}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("input 'Color' (BYTES) has an element that is not a string", bad.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The text model's inputs (what the exported graph takes).</summary>
+    public sealed class ColorInput
+    {
+        public string Color { get; set; } = "";
+
+        public float Size { get; set; }
+    }
+
+    /// <summary>The text model's output in process.</summary>
+    public sealed class ColorScore
+    {
+        public float Probability { get; set; }
     }
 
     [Fact]

@@ -51,12 +51,13 @@ public abstract class ServingFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Serves the seed model and <c>seed-onnx</c> (registered by the tests as an ONNX graph).</summary>
+/// <summary>Serves the seed model, <c>seed-onnx</c> and <c>colors-onnx</c> (registered by the tests as ONNX graphs).</summary>
 public sealed class MultiModelFixture : ServingFixture
 {
     public const string OnnxModel = "seed-onnx";
+    public const string TextModel = "colors-onnx";
 
-    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Models:0"] = OnnxModel };
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Models:0"] = OnnxModel, ["Models:1"] = TextModel };
 }
 
 /// <summary>Micro-batching on: at most 8 rows per batch, 25 ms latency bound.</summary>

@@ -1,25 +1,30 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 
 namespace Strata.Serving.Models;
 
 /// <summary>Adaptive micro-batching for one loaded model (Triton's dynamic batcher, MLServer's adaptive batching):
 /// requests that arrive together are stacked along the first dimension and scored in one <see cref="ServableModel.Infer"/>.
-/// A batch is dispatched as soon as it holds <c>maxBatchSize</c> rows or its first request has waited
-/// <c>maxLatency</c>, whichever comes first; a request never joins a batch it would push past the size (it opens the
-/// next one), and one with as many rows as the size or more is scored on its own. Batches are scored on up to one thread
-/// per core at once; while every scorer is busy requests queue, so batches grow with load (that is the adaptive part).
-/// If a batch fails (one request's row is
-/// invalid for the model) each of its requests is scored alone, so only the bad one fails.</summary>
+/// A batch is dispatched as soon as it holds <c>maxBatchSize</c> rows or its first request has waited <c>maxLatency</c>,
+/// whichever comes first; a request never joins a batch it would push past the size (it opens the next one), and one
+/// with as many rows as the size or more is scored on its own. If a batch fails (one request's row is invalid for the
+/// model) each of its requests is scored alone, so only the bad one fails.
+/// <para>Batches are formed and scored by up to one dedicated thread per core (not the thread pool: a batcher waiting
+/// for a timer behind a busy pool misses its latency bound), each taking the next batch when it is free, so batches grow
+/// while every scorer is busy: that is the adaptive part. A scorer idle for a few seconds ends; the next request starts
+/// one again, so a model swapped out leaves no thread behind.</para></summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
-    "The semaphore's wait handle is never created (only WaitAsync/Release), so there is nothing to release; the batcher lives as long as its model.")]
+    "The semaphore's wait handle is never created (only Wait/Release with timeouts), so there is nothing to dispose; scorer threads end when idle.")]
 public sealed class MicroBatcher
 {
+    private static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(5);
     private readonly ServableModel _model;
     private readonly int _maxBatchSize;
-    private readonly TimeSpan _maxLatency;
-    private readonly SemaphoreSlim _scorers = new(Environment.ProcessorCount, Environment.ProcessorCount);
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly long _maxLatencyTicks;
+    private readonly int _maxScorers = Environment.ProcessorCount;
+    private readonly ConcurrentQueue<Pending> _queue = new();
+    private readonly SemaphoreSlim _queued = new(0);
+    private int _scorers;
     private long _batches;
     private long _requests;
     private long _largest;
@@ -31,8 +36,7 @@ public sealed class MicroBatcher
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 2);
         _model = model;
         _maxBatchSize = maxBatchSize;
-        _maxLatency = maxLatency;
-        _ = Task.Run(LoopAsync);
+        _maxLatencyTicks = (long)(maxLatency.TotalSeconds * Stopwatch.Frequency);
     }
 
     /// <summary>Batches dispatched so far.</summary>
@@ -59,88 +63,96 @@ public sealed class MicroBatcher
             return Task.FromResult(_model.Infer(inputs, []));
         }
         var pending = new Pending(inputs, rows, Stopwatch.GetTimestamp());
-        return _queue.Writer.TryWrite(pending) ? pending.Done.Task : Task.FromResult(_model.Infer(inputs, []));
+        _queue.Enqueue(pending);
+        _queued.Release();
+        EnsureScorer();
+        return pending.Done.Task;
     }
 
-    private async Task LoopAsync()
+    /// <summary>Starts a scorer when fewer than one per core run and requests wait.</summary>
+    private void EnsureScorer()
     {
-        var reader = _queue.Reader;
-        var batch = new List<Pending>(_maxBatchSize);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            // A batch is formed once a scorer is free: while all are busy, requests queue up and the next batch is larger.
-            await _scorers.WaitAsync().ConfigureAwait(false);
-            var free = Stopwatch.GetTimestamp();
-            if (!reader.TryRead(out var first))
+            var running = Volatile.Read(ref _scorers);
+            if (running >= _maxScorers || (running > 0 && _queued.CurrentCount <= running))
             {
-                _scorers.Release();
+                return;
+            }
+            if (Interlocked.CompareExchange(ref _scorers, running + 1, running) == running)
+            {
+                new Thread(Score) { IsBackground = true, Name = $"batcher {_model.Name} v{_model.VersionText}" }.Start();
+                return;
+            }
+        }
+    }
+
+    private void Score()
+    {
+        var batch = new List<Pending>(_maxBatchSize);
+        Pending? carried = null;
+        while (true)
+        {
+            var free = Stopwatch.GetTimestamp();
+            Pending first;
+            if (carried is not null)
+            {
+                first = carried;
+                carried = null;
+            }
+            else if (!_queued.Wait(IdleExit))
+            {
+                // Idle: end, unless a request slipped in between the timeout and the count going down.
+                Interlocked.Decrement(ref _scorers);
+                if (_queued.CurrentCount == 0)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref _scorers);
+                continue;
+            }
+            else if (!_queue.TryDequeue(out first!))
+            {
                 continue;
             }
             batch.Clear();
             batch.Add(first);
             var rows = first.Rows;
-            var deadline = first.Arrived + (long)(_maxLatency.TotalSeconds * Stopwatch.Frequency);
+            var deadline = first.Arrived + _maxLatencyTicks;
             while (rows < _maxBatchSize)
             {
-                if (reader.TryPeek(out var next))
-                {
-                    if (rows + next.Rows > _maxBatchSize)
-                    {
-                        break;
-                    }
-                    reader.TryRead(out _);
-                    batch.Add(next);
-                    rows += next.Rows;
-                    continue;
-                }
                 var remaining = deadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0 || !await MoreWithinAsync(reader, remaining).ConfigureAwait(false))
+                if (!_queued.Wait(remaining <= 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, remaining)))
                 {
                     break;
                 }
+                if (!_queue.TryDequeue(out var next))
+                {
+                    continue;
+                }
+                if (rows + next.Rows > _maxBatchSize)
+                {
+                    carried = next;
+                    break;
+                }
+                batch.Add(next);
+                rows += next.Rows;
             }
             var dispatched = Stopwatch.GetTimestamp();
             foreach (var p in batch)
             {
-                // The wait the batcher chose: from when the request was there and a scorer free, to the dispatch.
                 InterlockedMax(ref _maxQueueTicks, dispatched - Math.Max(p.Arrived, free));
             }
-            Pending[] taken = [.. batch];
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    Score(taken, rows);
-                }
-                finally
-                {
-                    _scorers.Release();
-                }
-            });
+            Dispatch(batch, rows);
         }
     }
 
-    /// <summary>Waits up to <paramref name="ticks"/> for another request; false when none came in time.</summary>
-    private static async ValueTask<bool> MoreWithinAsync(ChannelReader<Pending> reader, long ticks)
-    {
-        var wait = TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency);
-        using var timeout = new CancellationTokenSource(wait);
-        try
-        {
-            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private void Score(Pending[] batch, long rows)
+    private void Dispatch(List<Pending> batch, long rows)
     {
         Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _requests, batch.Length);
+        Interlocked.Add(ref _requests, batch.Count);
         InterlockedMax(ref _largest, rows);
-        if (batch.Length == 1)
+        if (batch.Count == 1)
         {
             Complete(batch[0]);
             return;
