@@ -12,11 +12,8 @@ cd "$ROOT"
 DURATION="${DURATION:-15s}"; CONNECTIONS="${CONNECTIONS:-32}"; THREADS="${THREADS:-2}"; WARMUP="${WARMUP:-5s}"
 PEER="${PEER:-$ROOT/../shared/peers/seed-monolith/run.sh}"
 WORK="$(mktemp -d /tmp/strata-bench-XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+source "$ROOT/bench/lib.sh"
+ensure_wrk
 dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
@@ -32,11 +29,6 @@ wrk.body = '{"age": 35, "income": 50000}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ready() { # url path
-  for _ in $(seq 600); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "not ready: $1$2" >&2; return 1
-}
 measure() { # name url [path] [script]
   local name="$1" url="$2" path="${3:-/predict}" script="${4:-predict.lua}"
   local body; body=$(sed -n "s/^wrk.body = '\\(.*\\)'$/\\1/p" "$WORK/$script")
@@ -46,7 +38,6 @@ measure() { # name url [path] [script]
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$script" "$url$path" > "$WORK/$name.wrk"
   cat "$WORK/$name.wrk" >&2
 }
-stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 
 # (a) Strata monolith
 P=$(free_port); "${STRATA[@]}" up --port "$P" --data-dir "$WORK/mono" > "$WORK/mono.log" 2>&1 & PID=$!; PIDS+=("$PID")

@@ -15,11 +15,8 @@ cd "$ROOT"
 DURATION="${DURATION:-10s}"; WARMUP="${WARMUP:-5s}"
 PEER="${PEER:-$ROOT/../shared/peers/seed-monolith/run.sh}"
 WORK="$(mktemp -d /tmp/strata-serving-XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+source "$ROOT/bench/lib.sh"
+ensure_wrk
 dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.Serving -c Release -nologo -v quiet
@@ -39,8 +36,6 @@ for n in (1, 32, 1024):
                                             {"name": "income", "shape": [n], "datatype": "FP64", "data": incomes}]}))
 PY
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ready() { for _ in $(seq 900); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "not ready: $1$2" >&2; return 1; }
 measure() { # name url path script connections
   local name="$1" url="$2" path="$3" script="$4" c="${5:-32}" t=2
   [ "$c" -lt 2 ] && t=1
@@ -50,7 +45,6 @@ measure() { # name url path script connections
   wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$WORK/$script.lua" "$url$path" > "$WORK/$name.wrk"
   grep -E "Requests/sec|99%|Non-2xx|Socket" "$WORK/$name.wrk" >&2 || true
 }
-stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 start_strata() { # name extra-env...; sets URL and PID
   local name="$1"; shift
   local port; port=$(free_port)

@@ -1,0 +1,12 @@
+# Shared by the bench scripts (source it after setting ROOT): the processes a script starts are stopped on exit, wrk is
+# installed when missing, free loopback ports, readiness waits and stopping by pid.
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+ensure_wrk() { command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_ready() { # base-url path: up to 3 minutes
+  for _ in $(seq 900); do curl -sf "$1$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "not ready: $1$2" >&2; return 1
+}
+stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
