@@ -17,6 +17,8 @@ ensure_wrk
 dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
+# The compiler and MSBuild servers a build leaves running would share the cores with the first measurements.
+dotnet build-server shutdown >/dev/null 2>&1 || true
 
 cat > "$WORK/infer.lua" <<'LUA'
 wrk.method = "POST"

@@ -21,6 +21,8 @@ dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.BareKestrel -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.Serving -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
+# The compiler and MSBuild servers a build leaves running would share the cores with the first measurements.
+dotnet build-server shutdown >/dev/null 2>&1 || true
 
 # Request bodies: wrk scripts for single-row /predict, and V2 infer of 1, 32 and 1024 rows.
 python3 - "$WORK" <<'PY'
