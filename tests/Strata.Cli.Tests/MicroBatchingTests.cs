@@ -108,4 +108,46 @@ public sealed class MicroBatchingTests(BatchingFixture fixture) : IClassFixture<
         Assert.Contains("input 'age' must be > 0", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.All(await Task.WhenAll(good), s => Assert.Single(s));
     }
+
+    [Fact]
+    public async Task OnnxGraph_IsBatchedToo_OneRunPerBatch_AndAnswersAsAlone()
+    {
+        await fixture.RegisterSeedAsOnnxAsync(BatchingFixture.OnnxModel);
+        var host = fixture.Get<ModelHost>();
+        var onnx = host.Get(BatchingFixture.OnnxModel, "champion")!;
+        var seed = (MlNetModel)host.Current!;
+        var batcher = fixture.Get<ServingService>().BatcherFor(onnx) ?? throw new InvalidOperationException("the ONNX model is not batched");
+        var before = (batcher.Batches, batcher.Requests);
+        var wrong = new ConcurrentBag<string>();
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var features = seed.Features.Compute([20.0 + c + i, 20_000.0 + (c * 997) + (i * 31)]).Select(v => (float)v).ToArray();
+                var json = string.Create(CultureInfo.InvariantCulture,
+                    $$"""{"inputs": [{"name": "Features", "shape": [1, {{features.Length}}], "datatype": "FP32", "data": [{{string.Join(", ", features.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))}}]}], "outputs": [{"name": "Probability.output"}]}""");
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                using var response = await fixture.Http.PostAsync(new Uri($"/v2/models/{BatchingFixture.OnnxModel}/infer", UriKind.Relative),
+                    new StringContent(json, Encoding.UTF8, "application/json"), timeout.Token);
+                var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    wrong.Add(body.GetRawText());
+                    continue;
+                }
+                var batched = body.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble();
+                var alone = (float[])onnx.Infer([new Tensor("Features", "FP32", [1, features.Length], features)], ["Probability.output"])[0].Data;
+                if (Math.Abs(batched - alone[0]) > 1e-6)
+                {
+                    wrong.Add($"client {c} request {i}: {batched} batched, {alone[0]} alone");
+                }
+            }
+        })));
+
+        Assert.Empty(wrong);
+        Assert.Equal(160, batcher.Requests - before.Requests);
+        Assert.True(batcher.Batches - before.Batches < 160 * 0.8, $"160 requests in {batcher.Batches - before.Batches} batches: hardly any scored together");
+        Assert.InRange(batcher.LargestBatch, 2, BatchingFixture.MaxBatchSize);
+    }
 }

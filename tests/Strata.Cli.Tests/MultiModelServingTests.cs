@@ -32,39 +32,7 @@ public sealed class MultiModelServingTests(MultiModelFixture fixture) : IClassFi
 
     private MlNetModel Seed => (MlNetModel)fixture.Get<ModelHost>().Get("seed", "champion")!;
 
-    /// <summary>Exports the seed model's v1 artifact to ONNX, registers it as <c>seed-onnx</c> and waits until it is served.</summary>
-    private async Task<ModelVersion> RegisterOnnxAsync()
-    {
-        var registry = fixture.Get<IRegistryClient>();
-        if (await registry.GetVersionByAliasAsync(MultiModelFixture.OnnxModel, "champion") is { } existing)
-        {
-            return existing;
-        }
-        var seed = (await registry.GetVersionAsync("seed", 1))!;
-        var ml = new MLContext(seed: 0);
-        using var zip = new MemoryStream(await registry.GetArtifactAsync(seed.ArtifactSha256));
-        var model = ml.Model.Load(zip, out _);
-        var schema = ModelInput.Schema(seed.FeatureNames.Count);
-        using var onnx = new MemoryStream();
-        ml.Model.ConvertToOnnx(model, ml.Data.LoadFromEnumerable([new ModelInput { Features = new float[seed.FeatureNames.Count] }], schema), onnx);
-        onnx.Position = 0;
-        var artifact = await registry.PutArtifactAsync(onnx);
-        var version = await registry.CreateVersionAsync(MultiModelFixture.OnnxModel, new NewModelVersion(artifact.Sha256, ModelFormats.Onnx,
-            new Dictionary<string, double>(), new Dictionary<string, string> { ["exported_from"] = "seed/1" }, null, null, null, []));
-        await registry.SetAliasAsync(MultiModelFixture.OnnxModel, "champion", version.Version);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await SendAsync(HttpMethod.Get, $"/v2/models/{MultiModelFixture.OnnxModel}/ready")).Status != HttpStatusCode.OK)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                // Say why: a refresh now throws what the background refreshes logged.
-                await fixture.Get<ModelHost>().RefreshAsync(MultiModelFixture.OnnxModel, CancellationToken.None);
-                Assert.Fail("the ONNX model was not loaded within 30 s");
-            }
-            await Task.Delay(100);
-        }
-        return version;
-    }
+    private Task<ModelVersion> RegisterOnnxAsync() => fixture.RegisterSeedAsOnnxAsync(MultiModelFixture.OnnxModel);
 
     private static string Fp32Infer(params float[][] rows) => JsonSerializer.Serialize(new
     {
