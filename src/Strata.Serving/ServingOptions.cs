@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Strata.Contracts.Registry;
 
 namespace Strata.Serving;
 
@@ -58,11 +59,11 @@ public sealed class ServingOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        foreach (var model in Models.Where(m => !System.Text.RegularExpressions.Regex.IsMatch(m ?? "", @"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")))
+        foreach (var model in Models.Where(m => !AliasName.IsModelName(m)))
         {
             yield return new ValidationResult($"'{model}' is not a model name", [nameof(Models)]);
         }
-        foreach (var alias in Aliases.Where(a => !System.Text.RegularExpressions.Regex.IsMatch(a ?? "", @"^[\w-]+$")))
+        foreach (var alias in Aliases.Where(a => !AliasName.IsWellFormed(a)))
         {
             yield return new ValidationResult($"'{alias}' is not an alias", [nameof(Aliases)]);
         }

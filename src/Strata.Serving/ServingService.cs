@@ -39,16 +39,18 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(outputs);
-        var all = BatcherFor(model) is { } batcher ? await batcher.InferAsync(inputs) : model.Infer(inputs, []);
-        log.Record(model, inputs, all, startedTimestamp, traceId);
+        // The log reports the primary output, so it is computed with the ones asked for (a batch computes them all).
+        IReadOnlyList<string> computed = outputs.Count == 0 || outputs.Contains(model.PrimaryOutput) ? outputs : [.. outputs, model.PrimaryOutput];
+        var scored = BatcherFor(model) is { } batcher ? await batcher.InferAsync(inputs) : model.Infer(inputs, computed);
+        log.Record(model, inputs, scored, startedTimestamp, traceId);
         if (outputs.Count == 0)
         {
-            return all;
+            return scored;
         }
         var selected = new Tensor[outputs.Count];
         for (var i = 0; i < selected.Length; i++)
         {
-            selected[i] = Array.Find(all, o => o.Name == outputs[i])
+            selected[i] = Array.Find(scored, o => o.Name == outputs[i])
                 ?? throw new InputValidationException("outputs", $"model '{model.Name}' has no output '{outputs[i]}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
         }
         return selected;

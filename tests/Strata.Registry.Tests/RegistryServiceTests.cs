@@ -125,7 +125,21 @@ public sealed class RegistryServiceTests : IDisposable
             registry.CreateVersionAsync("m", Version(sha) with { FeatureNames = [] }))).Field);
         Assert.Equal("metrics", (await Assert.ThrowsAsync<InputValidationException>(() =>
             registry.CreateVersionAsync("m", Version(sha) with { Metrics = new Dictionary<string, double> { ["auc"] = double.NaN } }))).Field);
+        Assert.Equal("feature_view", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(sha) with { FeatureView = null }))).Field);
+        Assert.Equal("feature_names", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.CreateVersionAsync("m", Version(sha) with { Format = ModelFormats.Onnx, FeatureNames = ["a", " "] }))).Field);
         Assert.Empty(await registry.ListModelsAsync());
+    }
+
+    [Fact]
+    public async Task CreateVersionAsync_Onnx_NeedsNoFeatureViewNorFeatureNames()
+    {
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "graph");
+        var created = await registry.CreateVersionAsync("g", Version(sha) with { Format = ModelFormats.Onnx, FeatureView = null, FeatureViewVersion = null, FeatureNames = [] });
+        Assert.Equal((ModelFormats.Onnx, 1), (created.Format, created.Version));
+        Assert.Null(created.FeatureView);
     }
 
     [Fact]

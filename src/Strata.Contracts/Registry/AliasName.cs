@@ -6,9 +6,15 @@ namespace Strata.Contracts.Registry;
 /// <summary>Rules for model and alias names (MLflow's: aliases are <c>[\w-]+</c>, not <c>latest</c> nor <c>v&lt;digits&gt;</c>).</summary>
 public static partial class AliasName
 {
+    /// <summary>Whether <paramref name="alias"/> is well formed (reserved names aside).</summary>
+    public static bool IsWellFormed(string? alias) => !string.IsNullOrEmpty(alias) && alias.Length <= 64 && AliasPattern().IsMatch(alias);
+
+    /// <summary>Whether <paramref name="model"/> is a valid model name.</summary>
+    public static bool IsModelName(string? model) => !string.IsNullOrEmpty(model) && model.Length <= 128 && ModelPattern().IsMatch(model);
+
     public static void Validate(string alias, string field = "alias")
     {
-        if (string.IsNullOrEmpty(alias) || alias.Length > 64 || !AliasPattern().IsMatch(alias))
+        if (!IsWellFormed(alias))
         {
             throw new InputValidationException(field, "must be 1-64 characters of letters, digits, '_' or '-'");
         }
@@ -20,7 +26,7 @@ public static partial class AliasName
 
     public static void ValidateModelName(string model, string field = "model")
     {
-        if (string.IsNullOrEmpty(model) || model.Length > 128 || !ModelPattern().IsMatch(model))
+        if (!IsModelName(model))
         {
             throw new InputValidationException(field, "must be 1-128 characters of letters, digits, '_', '-' or '.'");
         }

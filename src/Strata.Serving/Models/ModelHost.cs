@@ -91,39 +91,24 @@ public sealed partial class ModelHost(
     /// <summary>Re-reads every served alias of every served model and swaps those that moved. Returns true when a new
     /// version went live. A failed load keeps the alias on its current version (the first failure is rethrown after
     /// every alias was tried).</summary>
-    public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
-    {
-        var swapped = false;
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
-        foreach (var model in Names)
-        {
-            try
-            {
-                swapped |= await RefreshAsync(model, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
-            }
-        }
-        failure?.Throw();
-        return swapped;
-    }
+    public Task<bool> RefreshAsync(CancellationToken cancellationToken) => EachAsync(Names, model => RefreshAsync(model, cancellationToken));
 
     /// <summary>Re-reads one model's served aliases.</summary>
-    public async Task<bool> RefreshAsync(string model, CancellationToken cancellationToken)
+    public Task<bool> RefreshAsync(string model, CancellationToken cancellationToken) =>
+        _models.TryGetValue(model, out var served)
+            ? EachAsync(Options.ServedAliases, alias => RefreshAliasAsync(model, served, alias, cancellationToken))
+            : Task.FromResult(false);
+
+    /// <summary>Refreshes every item even when one fails; true when any swapped; the first failure is rethrown with its stack.</summary>
+    private static async Task<bool> EachAsync(IEnumerable<string> items, Func<string, Task<bool>> refresh)
     {
-        if (!_models.TryGetValue(model, out var served))
-        {
-            return false;
-        }
         var swapped = false;
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
-        foreach (var alias in Options.ServedAliases)
+        foreach (var item in items)
         {
             try
             {
-                swapped |= await RefreshAliasAsync(model, served, alias, cancellationToken);
+                swapped |= await refresh(item);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -195,6 +180,7 @@ public sealed partial class ModelHost(
     {
         private volatile ImmutableDictionary<string, ServableModel> _aliases = ImmutableDictionary<string, ServableModel>.Empty;
         private volatile ImmutableList<ServableModel> _pinned = [];
+        private readonly Lock _gate = new();
 
         public ImmutableDictionary<string, ServableModel> Aliases { get => _aliases; set => _aliases = value; }
 
@@ -203,7 +189,7 @@ public sealed partial class ModelHost(
         /// <summary>Adds a version by number, evicting the least recently used beyond <paramref name="max"/>.</summary>
         public void Pin(ServableModel model, int max)
         {
-            lock (this)
+            lock (_gate)
             {
                 var pinned = _pinned.Add(model);
                 _pinned = pinned.Count > max ? pinned.RemoveRange(0, pinned.Count - max) : pinned;
@@ -212,7 +198,7 @@ public sealed partial class ModelHost(
 
         public void Touch(ServableModel model)
         {
-            lock (this)
+            lock (_gate)
             {
                 var i = _pinned.IndexOf(model);
                 if (i >= 0 && i != _pinned.Count - 1)

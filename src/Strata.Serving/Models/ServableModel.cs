@@ -9,6 +9,10 @@ namespace Strata.Serving.Models;
 /// immutable and safe for concurrent requests; a swap replaces the reference, never the model under a request.</summary>
 public abstract class ServableModel
 {
+    // Derived from the signature, which the runtimes set after this constructor: computed on first use, asked per request.
+    private string? _primaryOutput;
+    private bool? _canBatch;
+
     protected ServableModel(ModelVersion version, DateTimeOffset loadedAt)
     {
         ArgumentNullException.ThrowIfNull(version);
@@ -33,12 +37,12 @@ public abstract class ServableModel
     public abstract IReadOnlyList<TensorMetadata> Outputs { get; }
 
     /// <summary>The output KServe V1 <c>predictions</c> and the prediction log report: a probability when the model has one.</summary>
-    public virtual string PrimaryOutput => Outputs.FirstOrDefault(o => o.Name.Contains("probabilit", StringComparison.OrdinalIgnoreCase))?.Name
-        ?? Outputs[0].Name;
+    public string PrimaryOutput => _primaryOutput ??=
+        Outputs.FirstOrDefault(o => o.Name.Contains("probabilit", StringComparison.OrdinalIgnoreCase))?.Name ?? Outputs[0].Name;
 
     /// <summary>Whether requests can be stacked along the first dimension into one batch (every input's first dimension
     /// is variable and the others fixed).</summary>
-    public bool CanBatch => Inputs.All(i => i.Shape.Count > 0 && i.Shape[0] == -1 && i.RowElements is not null);
+    public bool CanBatch => _canBatch ??= Inputs.All(i => i.Shape.Count > 0 && i.Shape[0] == -1 && i.RowElements is not null);
 
     /// <summary>Whether <see cref="Explain"/> gives per-feature contributions for this model.</summary>
     public virtual bool CanExplain => false;
