@@ -93,11 +93,6 @@ public sealed class NatsFixture() : ServerFixture<NatsServer>(NatsServer.StartAs
 
 public sealed class NatsJetStreamTransportTests(NatsFixture nats) : EventTransportConformance, IClassFixture<NatsFixture>
 {
-    // Known limitation: each held partition's loop prefetches against the budget on its own, so together they can hold
-    // up to partitions x the budget; a reserving version starved redelivery to a new member and was
-    // reverted. A fetch still never hands out more than asked.
-    protected override bool PrefetchBoundedByBudget => false;
-
     protected override Task<IEventTransport> OpenAsync()
     {
         Skip.If(nats.Server is null, NatsServer.InstallHint);

@@ -185,9 +185,6 @@ public abstract class EventTransportConformance : IAsyncDisposable
         Assert.Equal(0, overlaps);
     }
 
-    /// <summary>Whether what the member holds (prefetched and handed out) stays within its ack budget.</summary>
-    protected virtual bool PrefetchBoundedByBudget => true;
-
     /// <summary>Backpressure: a fetch never hands out more than asked, nor more than the member may hold unacknowledged,
     /// however many partitions have messages waiting.</summary>
     [SkippableFact]
@@ -205,16 +202,10 @@ public abstract class EventTransportConformance : IAsyncDisposable
             var batch = await consumer.FetchAsync(5, TimeSpan.FromMilliseconds(500));
             Assert.True(batch.Count <= 5, $"asked for 5, got {batch.Count}");
             held.AddRange(batch);
-            if (PrefetchBoundedByBudget)
-            {
-                Assert.True(held.Count <= 12, $"{held.Count} unacknowledged, the budget is 12");
-            }
+            Assert.True(held.Count <= 12, $"{held.Count} unacknowledged, the budget is 12");
         }
-        if (PrefetchBoundedByBudget)
-        {
-            Assert.Equal(12, held.Count);
-            Assert.Empty(await consumer.FetchAsync(5, TimeSpan.FromMilliseconds(300)));
-        }
+        Assert.Equal(12, held.Count);
+        Assert.Empty(await consumer.FetchAsync(5, TimeSpan.FromMilliseconds(300)));
         await consumer.AckAsync(held);
         var more = await FetchAtLeastAsync(consumer, 1);
         Assert.True(more.Count <= 12);

@@ -45,11 +45,12 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
         }
     }
 
-    /// <summary>A broker that is not up yet is joined in the background by the bus.</summary>
+    /// <summary>What one fetch delivered is written in one commit (redelivered events are ignored by id, so a batch
+    /// written twice changes nothing). A broker that is not up yet is joined in the background by the bus.</summary>
     private Task<IAsyncDisposable> SubscribeAsync(string topic, CancellationToken stoppingToken) =>
-        subscriber.SubscribeAsync(topic, ConsumerGroup, (e, _) =>
+        subscriber.SubscribeBatchAsync(topic, ConsumerGroup, (events, _) =>
         {
-            store.Append(e, e.Envelope);
+            store.AppendAll(events);
             return Task.CompletedTask;
         }, new SubscriptionOptions { MaxInFlight = 256, FromStart = true }, stoppingToken);
 

@@ -36,44 +36,55 @@ public sealed class AuditStore : IDisposable
 
     private static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
 
-    /// <summary>Records an event (once: a redelivered one is ignored); a dead letter is also filed as one, in the same
-    /// transaction. The insert is prepared once and reused (every event of every topic comes through here).</summary>
-    public void Append(ReceivedEvent e, ReadOnlyMemory<byte> envelope)
+    /// <summary>Records events (each once: a redelivered one is ignored) in one transaction, a dead letter also filed as
+    /// one: the audit consumer writes what one fetch delivered as one commit, not one per event. The insert is prepared once and reused (every event of every topic comes through here).</summary>
+    public void AppendAll(IReadOnlyList<ReceivedEvent> events)
     {
-        ArgumentNullException.ThrowIfNull(e);
-        var traceId = e.TraceParent is { Length: 55 } tp ? tp.Substring(3, 32) : null;
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
             var command = _insert ??= PrepareInsert();
             command.Transaction = transaction;
-            var p = command.Parameters;
-            p[0].Value = e.Id;
-            p[1].Value = e.Topic;
-            p[2].Value = e.Type;
-            p[3].Value = e.Source;
-            p[4].Value = (object?)e.Subject ?? DBNull.Value;
-            p[5].Value = Micros(e.Time ?? DateTimeOffset.UnixEpoch);
-            p[6].Value = (object?)traceId ?? DBNull.Value;
-            p[7].Value = e.Data.GetRawText();
-            p[8].Value = envelope.ToArray();
-            command.ExecuteNonQuery();
-            if (e.Topic == EventTopics.DeadLetter && e.DataAs<DeadLetterEvent>() is { } letter)
+            foreach (var e in events)
             {
-                using var dead = _connection.CreateCommand();
-                dead.Transaction = transaction;
-                dead.CommandText = "INSERT OR IGNORE INTO dead_letters (id, grp, topic, event_id, attempts, error, failed_at, status, envelope) VALUES ($id, $grp, $topic, $event, $attempts, $error, $failed, 'dead', $envelope)";
-                dead.Parameters.AddWithValue("$id", e.Id);
-                dead.Parameters.AddWithValue("$grp", letter.Group);
-                dead.Parameters.AddWithValue("$topic", letter.Topic);
-                dead.Parameters.AddWithValue("$event", letter.EventId);
-                dead.Parameters.AddWithValue("$attempts", letter.Attempts);
-                dead.Parameters.AddWithValue("$error", letter.Error);
-                dead.Parameters.AddWithValue("$failed", Micros(letter.FailedAt));
-                dead.Parameters.AddWithValue("$envelope", letter.Event.GetRawText());
-                dead.ExecuteNonQuery();
+                Insert(command, e, transaction);
             }
             transaction.Commit();
+        }
+    }
+
+    private void Insert(SqliteCommand command, ReceivedEvent e, SqliteTransaction transaction)
+    {
+        var p = command.Parameters;
+        p[0].Value = e.Id;
+        p[1].Value = e.Topic;
+        p[2].Value = e.Type;
+        p[3].Value = e.Source;
+        p[4].Value = (object?)e.Subject ?? DBNull.Value;
+        p[5].Value = Micros(e.Time ?? DateTimeOffset.UnixEpoch);
+        p[6].Value = e.TraceParent is { Length: 55 } tp ? tp.Substring(3, 32) : DBNull.Value;
+        p[7].Value = e.Data.GetRawText();
+        p[8].Value = e.Envelope.ToArray();
+        command.ExecuteNonQuery();
+        if (e.Topic == EventTopics.DeadLetter && e.DataAs<DeadLetterEvent>() is { } letter)
+        {
+            using var dead = _connection.CreateCommand();
+            dead.Transaction = transaction;
+            dead.CommandText = "INSERT OR IGNORE INTO dead_letters (id, grp, topic, event_id, attempts, error, failed_at, status, envelope) VALUES ($id, $grp, $topic, $event, $attempts, $error, $failed, 'dead', $envelope)";
+            dead.Parameters.AddWithValue("$id", e.Id);
+            dead.Parameters.AddWithValue("$grp", letter.Group);
+            dead.Parameters.AddWithValue("$topic", letter.Topic);
+            dead.Parameters.AddWithValue("$event", letter.EventId);
+            dead.Parameters.AddWithValue("$attempts", letter.Attempts);
+            dead.Parameters.AddWithValue("$error", letter.Error);
+            dead.Parameters.AddWithValue("$failed", Micros(letter.FailedAt));
+            dead.Parameters.AddWithValue("$envelope", letter.Event.GetRawText());
+            dead.ExecuteNonQuery();
         }
     }
 

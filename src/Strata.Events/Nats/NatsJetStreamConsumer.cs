@@ -6,20 +6,25 @@ using Strata.Events.Transport.Partitioning;
 namespace Strata.Events.Nats;
 
 /// <summary>A member of a group on a partitioned JetStream topic: for each partition it holds a lease on, a loop pulls
-/// from that partition's durable consumer (batches of up to 256, one-second pull requests) into a queue the member's
-/// fetches take from; buffered plus handed-out messages are bounded by the member's max ack pending. Giving a partition
-/// up stops its loop once its pull request has ended (so no message is in flight to this member) and negatively
-/// acknowledges what was buffered but not handed out, which JetStream redelivers, ahead of newer messages, to the next
-/// holder.</summary>
+/// from that partition's durable consumer into a queue the member's fetches take from. Prefetched plus handed-out
+/// messages never exceed the member's max ack pending across all its partitions: a loop reserves budget before each pull
+/// request and gives back what the request did not fill. Bulk pulls take only what is on the partition (no-wait
+/// requests, a share of the budget each); a loop finding its partition empty waits for the next message holding one
+/// unit (a one-second request, 100 ms while other loops wait for budget, which it then lets go first). Giving a
+/// partition up stops its loop once its pull request has ended (so no message is in flight to this member) and
+/// negatively acknowledges what was buffered but not handed out, which JetStream redelivers, ahead of newer messages,
+/// to the next holder.</summary>
 internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] partitions, ConsumerSettings settings) : IEventConsumer, IPartitionReader
 {
     private static readonly TimeSpan PullExpiry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ContendedPullExpiry = TimeSpan.FromMilliseconds(100);
     private readonly Lane?[] _lanes = new Lane?[partitions.Length];
     private readonly Lock _gate = new();
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _disposing = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, NatsAck> _unacknowledged = new();
     private int _outstanding;
+    private int _waiting;
     private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _next;
 
@@ -45,32 +50,40 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
     private async Task PullAsync(int partition, Lane lane)
     {
         var token = _disposing.Token;
+        var consumer = partitions[partition];
         while (!lane.Stop && !token.IsCancellationRequested)
         {
             try
             {
-                var freed = Volatile.Read(ref _roomFreed);
-                var room = settings.MaxAckPending - Volatile.Read(ref _outstanding);
-                if (room <= 0)
+                // What is on the partition now, in batches of this loop's share of the free budget: the request ends
+                // as soon as the server has sent what it has, so no budget stays reserved for messages not there.
+                var reserved = await ReserveAsync(Math.Max(1, Math.Min(256, settings.MaxAckPending / (2 * Math.Max(1, LaneCount())))), lane, token);
+                if (reserved == 0)
                 {
-                    // Full: wait for acknowledgements to make room (checked again after a while regardless).
-                    try
-                    {
-                        await freed.Task.WaitAsync(TimeSpan.FromMilliseconds(100), token);
-                    }
-                    catch (TimeoutException)
-                    {
-                    }
                     continue;
                 }
-                await foreach (var message in partitions[partition].FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = Math.Min(room, 256), Expires = PullExpiry }, cancellationToken: token))
+                var received = await ReceiveAsync(partition, lane, consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = reserved }, cancellationToken: token), reserved);
+                if (received > 0)
                 {
-                    Interlocked.Increment(ref _outstanding);
-                    lock (_gate)
-                    {
-                        lane.Queue.Enqueue(message);
-                    }
-                    _doorbell.Writer.TryWrite(true);
+                    continue;
+                }
+                // Nothing there: wait for the next message holding one unit of budget. Other loops waiting for room get
+                // it back soon (a short request), and this loop lets them go first.
+                if (Volatile.Read(ref _waiting) > 0)
+                {
+                    await GiveWayAsync(token);
+                    continue;
+                }
+                reserved = await ReserveAsync(1, lane, token);
+                if (reserved == 0)
+                {
+                    continue;
+                }
+                var expires = Volatile.Read(ref _waiting) > 0 || settings.MaxAckPending < LaneCount() ? ContendedPullExpiry : PullExpiry;
+                received = await ReceiveAsync(partition, lane, consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = expires }, cancellationToken: token), 1);
+                if (received == 0 && Volatile.Read(ref _waiting) > 0)
+                {
+                    await GiveWayAsync(token);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -90,6 +103,99 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
                 }
             }
         }
+    }
+
+    private int LaneCount()
+    {
+        var n = 0;
+        foreach (var lane in _lanes)
+        {
+            if (lane is { Stop: false })
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /// <summary>Takes up to <paramref name="want"/> units of the member's budget (prefetched plus handed out never
+    /// exceeds max ack pending, across all partitions), waiting for acknowledgements when there is none; 0 when the
+    /// lane stops or the wait timed out.</summary>
+    private async ValueTask<int> ReserveAsync(int want, Lane lane, CancellationToken token)
+    {
+        while (!lane.Stop)
+        {
+            var freed = Volatile.Read(ref _roomFreed);
+            var outstanding = Volatile.Read(ref _outstanding);
+            var room = settings.MaxAckPending - outstanding;
+            if (room > 0)
+            {
+                var take = Math.Min(want, room);
+                if (Interlocked.CompareExchange(ref _outstanding, outstanding + take, outstanding) == outstanding)
+                {
+                    return take;
+                }
+                continue;
+            }
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await freed.Task.WaitAsync(ContendedPullExpiry, token);
+            }
+            catch (TimeoutException)
+            {
+                return 0;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+        return 0;
+    }
+
+    private void Release(int units)
+    {
+        if (units > 0)
+        {
+            Interlocked.Add(ref _outstanding, -units);
+            Interlocked.Exchange(ref _roomFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    /// <summary>Lets loops waiting for budget take it first: waits for the next release (or a short while).</summary>
+    private async Task GiveWayAsync(CancellationToken token)
+    {
+        try
+        {
+            await Volatile.Read(ref _roomFreed).Task.WaitAsync(ContendedPullExpiry, token);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    /// <summary>Queues what a pull request delivers (never more than it reserved) and gives back the unused budget.</summary>
+    private async ValueTask<int> ReceiveAsync(int partition, Lane lane, IAsyncEnumerable<INatsJSMsg<byte[]>> messages, int reserved)
+    {
+        var received = 0;
+        try
+        {
+            await foreach (var message in messages)
+            {
+                received++;
+                lock (_gate)
+                {
+                    lane.Queue.Enqueue(message);
+                }
+                _doorbell.Writer.TryWrite(true);
+            }
+        }
+        finally
+        {
+            Release(reserved - received);
+        }
+        return received;
     }
 
     public async Task QuiesceAsync(int partition)
@@ -115,7 +221,7 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
                 _lanes[partition] = null;
             }
         }
-        Interlocked.Add(ref _outstanding, -unread.Count);
+        Release(unread.Count);
         foreach (var message in unread)
         {
             try
@@ -208,15 +314,22 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
 
     public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)
     {
-        foreach (var delivery in deliveries)
+        var acknowledged = 0;
+        try
         {
-            var ack = (NatsAck)delivery.AckHandle!;
-            await ack.Message.AckAsync(cancellationToken: cancellationToken);
-            _unacknowledged.TryRemove(ack.Sequence, out _);
-            Interlocked.Decrement(ref _outstanding);
-            Assignment.Acknowledged(ack.Partition, 1);
+            foreach (var delivery in deliveries)
+            {
+                var ack = (NatsAck)delivery.AckHandle!;
+                await ack.Message.AckAsync(cancellationToken: cancellationToken);
+                _unacknowledged.TryRemove(ack.Sequence, out _);
+                Assignment.Acknowledged(ack.Partition, 1);
+                acknowledged++;
+            }
         }
-        Interlocked.Exchange(ref _roomFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        finally
+        {
+            Release(acknowledged);
+        }
     }
 
     public async ValueTask DisposeAsync()
