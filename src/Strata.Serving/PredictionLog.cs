@@ -21,10 +21,14 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     private const int MaxBatch = 256;
     private long _dropped;
     private long _published;
+    private long _batches;
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Batches published (each one append to the bus).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>Samples and queues one prediction; never blocks.</summary>
     public void Record(MlNetModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId)
@@ -75,10 +79,16 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     {
         try
         {
-            // Whatever has queued up is published as one batch (one append and one broker round trip for many records).
+            // Whatever has queued up by the end of the linger is published as one batch (one append and one broker round
+            // trip for many records, and one audit commit on the consuming side).
             var batch = new List<KeyValuePair<string, PredictionMadeEvent>>(MaxBatch);
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
+                var linger = options.Value.PredictionLogLinger;
+                if (linger > TimeSpan.Zero && _queue.Reader.Count < MaxBatch)
+                {
+                    await Task.Delay(linger, time, stoppingToken);
+                }
                 batch.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
                 {
@@ -103,6 +113,7 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
                 {
                     await events.PublishBatchAsync(EventTopics.PredictionMade, batch, stoppingToken);
                     Interlocked.Add(ref _published, batch.Count);
+                    Interlocked.Increment(ref _batches);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

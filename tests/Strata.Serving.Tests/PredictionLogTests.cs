@@ -44,6 +44,33 @@ public sealed class PredictionLogTests
     }
 
     [Fact]
+    public async Task Predict_WithinTheLinger_ArePublishedAsOneBatch()
+    {
+        await using var modules = await ServingWithModelAsync(new() { ["Strata:Serving:PredictionLogLinger"] = "00:00:01" });
+        var received = Channel.CreateUnbounded<ReceivedEvent>();
+        await using var subscription = await modules.Get<IEventSubscriber>().SubscribeAsync(EventTopics.PredictionMade, "test-audit", (e, ct) => received.Writer.WriteAsync(e, ct).AsTask());
+        var log = modules.Get<PredictionLog>();
+        var before = (log.Published, log.Batches);
+
+        for (var i = 0; i < 20; i++)
+        {
+            // Apart enough that each would be published alone without the linger.
+            await modules.Get<IServingClient>().PredictAsync(Row(30 + i, 50000));
+            await Task.Delay(10);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var ages = new List<double>();
+        while (ages.Count < 20)
+        {
+            ages.Add((await received.Reader.ReadAsync(timeout.Token)).DataAs<PredictionMadeEvent>()!.Inputs["age"]);
+        }
+        Assert.Equal(Enumerable.Range(30, 20).Select(a => (double)a), ages.Order());
+        Assert.Equal(20, log.Published - before.Published);
+        Assert.InRange(log.Batches - before.Batches, 1, 2); // 20 predictions within the linger: one append (two if one straddled)
+    }
+
+    [Fact]
     public async Task Predict_SampleRateZero_LogsNothing()
     {
         await using var modules = await ServingWithModelAsync(new() { ["Strata:Serving:PredictionLogSampleRate"] = "0" });
