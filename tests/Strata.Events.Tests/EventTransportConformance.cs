@@ -249,6 +249,39 @@ public abstract class EventTransportConformance : IAsyncDisposable
         Assert.Equal(["same", "other"], fetched.Select(d => d.Id));
     }
 
+    /// <summary>A batch of thousands with repeats inside it (across the Redis script's chunks of a thousand) and of an
+    /// earlier batch: each id stored once, in order.</summary>
+    [SkippableFact]
+    public async Task Publish_LargeBatchWithRepeats_StoresEachIdOnce()
+    {
+        var transport = await TransportAsync();
+        var consumer = await transport.OpenConsumerAsync(Topic, "g", ConsumerSettings.Default("c1") with { MaxAckPending = 4000 });
+        _owned.Add(consumer);
+        await transport.PublishAsync(Topic, [Message("early", "k0")]);
+        var batch = Enumerable.Range(0, 2000).Select(i => Message($"m{i}", $"k{i % 4}")).ToList();
+        batch.InsertRange(1500, [Message("m10", "k2"), Message("early", "k0"), Message("m1499", "k3")]);
+        batch.Add(Message("m5", "k1"));
+        await transport.PublishAsync(Topic, batch);
+
+        var fetched = new List<Delivery>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (fetched.Count < 2001 && DateTime.UtcNow < deadline)
+        {
+            var got = await consumer.FetchAsync(500, TimeSpan.FromMilliseconds(500));
+            fetched.AddRange(got);
+            await consumer.AckAsync(got);
+        }
+        await Task.Delay(300);
+        fetched.AddRange(await consumer.FetchAsync(100, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(2001, fetched.Count);
+        Assert.Equal(2001, fetched.Select(d => d.Id).Distinct().Count());
+        foreach (var key in fetched.Where(d => d.Id != "early").GroupBy(d => d.Key))
+        {
+            var order = key.Select(d => int.Parse(d.Id[1..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(order.Order(), order);
+        }
+    }
+
     [SkippableFact]
     public async Task Fetched_NotAcknowledged_IsRedeliveredToAnotherMemberAfterTheAckWait()
     {
