@@ -24,7 +24,7 @@ using Strata.Testing;
 //   raw:        the same N published and consumed with the bare client (NATS.Net JetStream; StackExchange.Redis
 //               XADD/XREADGROUP/XACK), the broker's own limit on this machine. Bus and bare client alternate for
 //               --rounds rounds (default 3); the round with the median ratio is reported (single runs on 2 shared cores
-//               varied by up to 2x).
+//               varied by up to 2x). Each measured run starts on an emptied broker (Redis FLUSHALL, JetStream streams deleted).
 var events = Arg("--events", 200_000);
 var rate = Arg("--rate", 1000);
 var seconds = Arg("--seconds", 10);
@@ -65,11 +65,14 @@ foreach (var (name, open) in backends.Where(b => only is null || b.Name == only)
     var rounds = new List<(double Bus, double Bare)>();
     for (var round = 0; round < (peer.Throughput is null ? 1 : roundsWanted); round++)
     {
+        await EmptyBrokerAsync(name);
         var busRate = await ThroughputAsync(name, open(), events);
+        await EmptyBrokerAsync(name);
         var bareRate = peer.Throughput is null ? double.NaN : await peer.Throughput(events);
         rounds.Add((busRate, bareRate));
         Console.Error.WriteLine($"{name} round {round + 1}: bus {busRate:N0} events/s" + (double.IsNaN(bareRate) ? "" : $", bare client {bareRate:N0}, ratio {busRate / bareRate:F2}"));
     }
+    await EmptyBrokerAsync(name);
     var median = rounds.OrderBy(r => double.IsNaN(r.Bare) ? r.Bus : r.Bus / r.Bare).ElementAt(rounds.Count / 2);
     Record(name, "strata", median.Bus, await LatencyAsync(name, open(), rate, seconds), rounds);
     if (peer.Throughput is not null)
@@ -79,6 +82,31 @@ foreach (var (name, open) in backends.Where(b => only is null || b.Name == only)
 }
 Console.WriteLine(JsonSerializer.Serialize(new { events, rate, seconds, payload_bytes = 256, redis_port = redis.Port, results }));
 return 0;
+
+// Every measured run starts on an empty broker: what earlier runs stored (a million entries each, GBs in Redis by the
+// fourth round) would otherwise slow the later runs, bus or bare client, whichever came later.
+async Task EmptyBrokerAsync(string backend)
+{
+    if (backend == "redis")
+    {
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+        await mux.GetServer(mux.GetEndPoints()[0]).FlushAllDatabasesAsync();
+    }
+    else if (backend == "nats")
+    {
+        await using var connection = new NatsConnection(new NatsOpts { Url = nats.Url });
+        var js = new NatsJSContext(connection);
+        var names = new List<string>();
+        await foreach (var stream in js.ListStreamNamesAsync())
+        {
+            names.Add(stream);
+        }
+        foreach (var stream in names)
+        {
+            await js.DeleteStreamAsync(stream);
+        }
+    }
+}
 
 void Record(string backend, string kind, double throughput, (double P50, double P99, int Count) latency, List<(double Bus, double Bare)> rounds)
 {
