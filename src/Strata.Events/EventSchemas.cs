@@ -9,7 +9,11 @@ public static class EventSchemas
 {
     public const string BaseUri = "https://strata.dev/schemas/events/";
 
-    public static IReadOnlyDictionary<string, int> Versions { get; } = EventTopics.All.ToDictionary(t => t, _ => 1, StringComparer.Ordinal);
+    public static IReadOnlyDictionary<string, int> Versions { get; } = EventTopics.All.ToDictionary(t => t, t => t switch
+    {
+        EventTopics.TrainingRequested => 2, // v2: the trainer and the tracking experiment
+        _ => 1,
+    }, StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> Uris = Versions.ToDictionary(p => p.Key, p => $"{BaseUri}{p.Key}/v{p.Value}.json", StringComparer.Ordinal);
 

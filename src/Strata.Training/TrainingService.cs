@@ -69,7 +69,7 @@ public sealed partial class TrainingService(
         CancellationToken cancellationToken)
     {
         var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
-        var trained = await Task.Run(() => ForestTrainer.Train(frame, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+        var trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
 
         var parameters = TrainingParams(request, trained);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -91,7 +91,7 @@ public sealed partial class TrainingService(
             frame.View,
             frame.ViewVersion,
             frame.FeatureNames,
-            $"FastForest({request.Trees}) on {dataset.Name}@{dataset.Id[..12]}",
+            $"{Describe(request)} on {dataset.Name}@{dataset.Id[..12]}",
             // A request handled twice (a training.requested event redelivered after a crash) registers one version.
             string.IsNullOrEmpty(request.RequestId) ? null : request.RequestId,
             runId), cancellationToken);
@@ -110,15 +110,23 @@ public sealed partial class TrainingService(
 
     private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained) => new()
     {
-        ["trainer"] = "fast_forest",
-        ["trees"] = request.Trees.ToString(CultureInfo.InvariantCulture),
+        ["trainer"] = request.Trainer,
+        ["trees"] = request.Trainer == TrainerNames.LogisticRegression ? "0" : request.Trees.ToString(CultureInfo.InvariantCulture),
         ["normalization"] = "mean_variance",
-        ["calibration"] = "platt",
+        ["calibration"] = request.Trainer == TrainerNames.FastForest ? "platt" : "trainer",
         ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
         ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
         ["label"] = request.Label,
         ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
         ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string Describe(TrainingRequest request) => request.Trainer switch
+    {
+        TrainerNames.FastForest => $"FastForest({request.Trees})",
+        TrainerNames.FastTree => $"FastTree({request.Trees})",
+        TrainerNames.LightGbm => $"LightGbm({request.Trees})",
+        _ => "LbfgsLogisticRegression",
     };
 
     public void Dispose() => _gate.Dispose();
@@ -148,6 +156,10 @@ public sealed partial class TrainingService(
         if (request.Experiment is { } experiment && (experiment.Trim().Length == 0 && experiment.Length > 0 || experiment.Length > 250))
         {
             throw new InputValidationException("experiment", "must be a non-blank name of at most 250 characters");
+        }
+        if (request.Trainer is null || !TrainerNames.All.Contains(request.Trainer))
+        {
+            throw new InputValidationException("trainer", $"must be one of {string.Join(", ", TrainerNames.All)}");
         }
         if (request.Trees is < 1 or > 2000)
         {

@@ -1,7 +1,8 @@
 namespace Strata.Contracts.Training;
 
 /// <summary>What to train: a dataset version (or the newest version of <see cref="Dataset"/>), a feature view, a label,
-/// the forest's size, the holdout fraction and seed, the model to register under and the alias to move to the new version.</summary>
+/// the trainer (<see cref="TrainerNames"/>) and its size, the holdout fraction and seed, the model to register under and the
+/// alias to move to the new version.</summary>
 public sealed record TrainingRequest
 {
     public string? DatasetId { get; init; }
@@ -9,6 +10,9 @@ public sealed record TrainingRequest
     public string View { get; init; } = "seed_features";
     public string Label { get; init; } = "target";
     public string Model { get; init; } = "seed";
+    /// <summary>One of <see cref="TrainerNames.All"/>; binary classification (label 0/1).</summary>
+    public string Trainer { get; init; } = TrainerNames.FastForest;
+    /// <summary>Trees of a forest, boosting iterations of FastTree and LightGBM; not used by logistic regression.</summary>
     public int Trees { get; init; } = 100;
     public double HoldoutFraction { get; init; } = 0.2;
     public int Seed { get; init; }
@@ -18,4 +22,17 @@ public sealed record TrainingRequest
     public string? Experiment { get; init; }
     /// <summary>Correlates the <c>model.trained</c> event with whoever asked (set from a <c>training.requested</c> event).</summary>
     public string? RequestId { get; init; }
+}
+
+/// <summary>The binary classification trainers Strata runs (ML.NET): a random forest (FastForest, Platt-calibrated),
+/// gradient-boosted trees (FastTree, LightGBM) and L-BFGS logistic regression. Every pipeline standardises its inputs
+/// first, so serving applies exactly what training fitted.</summary>
+public static class TrainerNames
+{
+    public const string FastForest = "fast_forest";
+    public const string FastTree = "fast_tree";
+    public const string LightGbm = "lightgbm";
+    public const string LogisticRegression = "logistic_regression";
+
+    public static IReadOnlyList<string> All { get; } = [FastForest, FastTree, LightGbm, LogisticRegression];
 }

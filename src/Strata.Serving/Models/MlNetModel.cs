@@ -2,7 +2,10 @@ using System.Globalization;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Registry;
@@ -198,18 +201,36 @@ public sealed class MlNetModel : ServableModel
     }
 
     /// <summary>The pipeline with ML.NET's feature-contribution transform after its predictor, when the predictor supports
-    /// one (tree ensembles, linear models); null otherwise.</summary>
+    /// one (tree ensembles, linear models, and those calibrated by their trainer: FastTree, LightGBM, logistic
+    /// regression); null otherwise. Contributions are to the raw score, before calibration.</summary>
     private static TransformerChain<Microsoft.ML.Transforms.FeatureContributionCalculatingTransformer>? Explainable(MLContext ml, ITransformer model, SchemaDefinition schema, int features)
     {
-        if (model is not TransformerChain<ITransformer> chain ||
-            chain.LastOrDefault(t => t is ISingleFeaturePredictionTransformer<ICalculateFeatureContribution>) is not ISingleFeaturePredictionTransformer<ICalculateFeatureContribution> predictor)
+        if (model is not TransformerChain<ITransformer> chain)
         {
             return null;
         }
         var empty = ml.Data.LoadFromEnumerable(Array.Empty<ModelInput>(), schema);
-        var contribution = ml.Transforms.CalculateFeatureContribution(predictor, numberOfPositiveContributions: features,
-            numberOfNegativeContributions: features, normalize: false).Fit(model.Transform(empty));
-        return model.Append(contribution);
+        Microsoft.ML.Transforms.FeatureContributionCalculatingEstimator? estimator = null;
+        foreach (var transformer in chain.Reverse())
+        {
+            estimator = transformer switch
+            {
+                ISingleFeaturePredictionTransformer<ICalculateFeatureContribution> plain =>
+                    ml.Transforms.CalculateFeatureContribution(plain, features, features, normalize: false),
+                ISingleFeaturePredictionTransformer<CalibratedModelParametersBase<FastTreeBinaryModelParameters, PlattCalibrator>> fastTree =>
+                    ml.Transforms.CalculateFeatureContribution(fastTree, features, features, normalize: false),
+                ISingleFeaturePredictionTransformer<CalibratedModelParametersBase<LightGbmBinaryModelParameters, PlattCalibrator>> lightGbm =>
+                    ml.Transforms.CalculateFeatureContribution(lightGbm, features, features, normalize: false),
+                ISingleFeaturePredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>> linear =>
+                    ml.Transforms.CalculateFeatureContribution(linear, features, features, normalize: false),
+                _ => null,
+            };
+            if (estimator is not null)
+            {
+                break;
+            }
+        }
+        return estimator is null ? null : model.Append(estimator.Fit(model.Transform(empty)));
     }
 
     private sealed class EnginePolicy<TOutput>(Func<PredictionEngine<ModelInput, TOutput>> create) : PooledObjectPolicy<PredictionEngine<ModelInput, TOutput>>

@@ -2,20 +2,24 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Strata.Contracts.Errors;
+using Microsoft.ML.Trainers.LightGbm;
 using Strata.Contracts.Features;
+using Strata.Contracts.Training;
 
 namespace Strata.Training.Trainers;
 
-/// <summary>The seed's model in ML.NET: standardise (mean/variance) then a FastForest random forest, evaluated on a
-/// seeded holdout. The saved pipeline includes the normalisation, so serving applies exactly what training fitted.
+/// <summary>Binary classification in ML.NET: standardise (mean/variance), then the requested trainer
+/// (<see cref="TrainerNames"/>): a FastForest random forest (Platt-calibrated on the training split: a forest's score is not
+/// a probability), FastTree or LightGBM gradient-boosted trees, or L-BFGS logistic regression; evaluated on a seeded
+/// holdout. The saved pipeline includes the normalisation, so serving applies exactly what training fitted.
 /// Input: a float vector column <c>Features</c>; output: <c>Probability</c>.</summary>
-public sealed class ForestTrainer
+public static class BinaryTrainer
 {
     public const string FeaturesColumn = "Features";
     public const string LabelColumn = "Label";
 
     /// <summary>Trains and evaluates; returns the saved model zip and the holdout metrics.</summary>
-    public static TrainedModel Train(TrainingFrame frame, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
+    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var labels = frame.Label.Select((v, i) => v switch
@@ -44,9 +48,26 @@ public sealed class ForestTrainer
         RequireBothClasses(ml, split.TrainSet, "training split");
         RequireBothClasses(ml, split.TestSet, "holdout split");
 
-        var pipeline = ml.Transforms.NormalizeMeanVariance(FeaturesColumn)
-            .Append(ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees))
-            .Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn));
+        var normalize = ml.Transforms.NormalizeMeanVariance(FeaturesColumn);
+        // One thread per trainer: the machine's cores are the serving module's too (and results stay reproducible).
+        IEstimator<ITransformer> pipeline = trainer switch
+        {
+            TrainerNames.FastForest => normalize
+                .Append(ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees))
+                .Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn)),
+            TrainerNames.FastTree => normalize.Append(ml.BinaryClassification.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees)),
+            TrainerNames.LightGbm => normalize.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                LabelColumnName = LabelColumn,
+                FeatureColumnName = FeaturesColumn,
+                NumberOfIterations = trees,
+                Seed = seed,
+                NumberOfThreads = 1,
+                Silent = true,
+            })),
+            TrainerNames.LogisticRegression => normalize.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(LabelColumn, FeaturesColumn)),
+            _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerNames.All)}"),
+        };
         var model = pipeline.Fit(split.TrainSet);
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet), LabelColumn);
 

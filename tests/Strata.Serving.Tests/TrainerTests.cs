@@ -1,0 +1,62 @@
+using System.Text;
+using Strata.Contracts.Data;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Registry;
+using Strata.Contracts.Serving;
+using Strata.Contracts.Training;
+using Strata.Data.Samples;
+using Strata.Serving.Models;
+using Strata.Testing;
+
+namespace Strata.Serving.Tests;
+
+/// <summary>Every binary trainer, end to end: trained on the seed dataset with the normalisation in its pipeline,
+/// registered with its trainer in the params, loaded by serving, answering probabilities that rank a high-income row
+/// above a low-income one, and explained per feature (tree ensembles and linear models both).</summary>
+public sealed class TrainerTests
+{
+    [Theory]
+    [InlineData(TrainerNames.FastForest)]
+    [InlineData(TrainerNames.FastTree)]
+    [InlineData(TrainerNames.LightGbm)]
+    [InlineData(TrainerNames.LogisticRegression)]
+    public async Task Trainer_TrainsRegistersServesAndExplains(string trainer)
+    {
+        await using var modules = await InProcessModules.StartAsync(serving: true);
+        var dataset = await modules.Get<IDataClient>().IngestCsvAsync(SampleDataset.Name, new MemoryStream(Encoding.UTF8.GetBytes(SampleDataset.Csv(4000))),
+            new CleaningRules(true, [RowFilter.Parse("age > 0")]));
+
+        var trained = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trainer = trainer, Trees = 30 });
+
+        // The label follows income/age > 2500 with 10% label noise; a linear model on (age, income, age^2, income/age) separates it too.
+        Assert.InRange(trained.Metrics["auc"], 0.85, 1.0);
+        Assert.InRange(trained.Metrics["log_loss"], 0.05, 0.7);
+        var version = await modules.Get<IRegistryClient>().GetVersionByAliasAsync("seed", "champion");
+        Assert.Equal(trainer, version!.Params["trainer"]);
+
+        var host = modules.Get<ModelHost>();
+        var model = await Eventually.ValueAsync(() => Task.FromResult(host.Current), m => m?.Version.Version == trained.Version, TimeSpan.FromSeconds(20), "loading");
+        var serving = modules.Get<IServingClient>();
+        var rich = await serving.PredictAsync(new Dictionary<string, double> { ["age"] = 30, ["income"] = 150000 });
+        var poor = await serving.PredictAsync(new Dictionary<string, double> { ["age"] = 70, ["income"] = 20000 });
+        Assert.InRange(rich.Prediction, 0, 1);
+        Assert.InRange(poor.Prediction, 0, 1);
+        Assert.True(rich.Prediction > poor.Prediction, $"{trainer}: P(rich) {rich.Prediction} <= P(poor) {poor.Prediction}");
+
+        Assert.True(model!.CanExplain, $"{trainer} has no explainer");
+        var explanation = ((MlNetModel)model).ExplainFeatures([30, 150000, 900, 5000]);
+        Assert.NotEmpty(explanation.Contributions);
+        Assert.Contains(explanation.Contributions, c => c.Contribution != 0);
+    }
+
+    [Theory]
+    [InlineData("random_forest")]
+    [InlineData("")]
+    [InlineData("FastTree")]
+    public async Task Trainer_Unknown_IsRefusedNamingTheField(string trainer)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Trainer = trainer }));
+        Assert.Equal("trainer", e.Field);
+    }
+}
