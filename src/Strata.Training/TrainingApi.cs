@@ -6,10 +6,12 @@ using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Training;
 using Strata.ServiceDefaults;
+using Strata.Training.Jobs;
 
 namespace Strata.Training;
 
-/// <summary>The Training module's HTTP API: <c>/api/training/train</c> and the seed's <c>POST /train</c>.</summary>
+/// <summary>The Training module's HTTP API: training jobs (<c>/api/training/jobs</c>: submit, list, show, cancel),
+/// <c>/api/training/train</c> (train and wait) and the seed's <c>POST /train</c>.</summary>
 public static class TrainingApi
 {
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
@@ -18,6 +20,30 @@ public static class TrainingApi
         api.MapPost("/train", async (TrainingRequest? request, ITrainingClient training, CancellationToken ct) =>
             TypedResults.Ok(await training.TrainAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Train on a dataset version through a feature view, register the version, move the alias");
+
+        api.MapPost("/jobs", (TrainingRequest? request, TrainingJobs jobs) =>
+        {
+            var job = jobs.Submit(request ?? throw new InputValidationException("body", "is required"));
+            return TypedResults.Accepted($"/api/training/jobs/{job.Id}", job);
+        }).WithSummary("Queue a training job: 202 with the job; poll it for state, progress and log");
+        api.MapGet("/jobs", (TrainingJobs jobs, string? state, string? limit) =>
+        {
+            if (state is not null && !TrainingJobStates.All.Contains(state))
+            {
+                throw new InputValidationException("state", $"must be one of {string.Join(", ", TrainingJobStates.All)}");
+            }
+            var count = 100;
+            if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > 1000))
+            {
+                throw new InputValidationException("limit", "must be a whole number between 1 and 1000");
+            }
+            return TypedResults.Ok(jobs.List(state, count));
+        }).WithSummary("Training jobs, newest first (optionally in one state)");
+        api.MapGet("/jobs/{id}", (string id, TrainingJobs jobs) =>
+            TypedResults.Ok(jobs.Get(id) ?? throw new ResourceNotFoundException("training job", id)))
+            .WithSummary("A training job: state, progress, stage, log, result or error");
+        api.MapDelete("/jobs/{id}", (string id, TrainingJobs jobs) => TypedResults.Accepted($"/api/training/jobs/{id}", jobs.Cancel(id)))
+            .WithSummary("Cancel a job: a queued one at once, a running one at its next stage (409 when it already ended)");
 
         // The seed's monolith endpoint: train on the newest 'seed' dataset, register, move 'champion'.
         app.MapPost("/train", Seed).InModule(ModuleNames.Training).WithTags("Training")

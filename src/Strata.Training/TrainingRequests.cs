@@ -5,10 +5,11 @@ using Strata.Contracts.Training;
 
 namespace Strata.Training;
 
-/// <summary>The event-driven way in: a <c>training.requested</c> event runs the same training as <c>POST /train</c>
-/// (one at a time; the event stays leased for up to <see cref="MaxTrainingTime"/> so no other member starts it too).
-/// A request that fails validation is dead-lettered at once.</summary>
-public sealed partial class TrainingRequests(ITrainingClient training, IEventSubscriber subscriber, ILogger<TrainingRequests> logger) : BackgroundService
+/// <summary>The event-driven way in: a <c>training.requested</c> event becomes a training job (visible in the jobs
+/// API like any other), and the event is acknowledged when the job has ended (one at a time; the event stays leased
+/// for up to <see cref="MaxTrainingTime"/> so no other member starts it too). A failed job fails the handling (retried,
+/// then dead-lettered); a request that fails validation is dead-lettered at once.</summary>
+public sealed partial class TrainingRequests(Jobs.TrainingJobs jobs, IEventSubscriber subscriber, ILogger<TrainingRequests> logger) : BackgroundService
 {
     public const string ConsumerGroup = "training";
     public static readonly TimeSpan MaxTrainingTime = TimeSpan.FromMinutes(30);
@@ -25,7 +26,12 @@ public sealed partial class TrainingRequests(ITrainingClient training, IEventSub
                     throw new Strata.Contracts.Errors.InputValidationException("data", "a training.requested event needs request_id and request");
                 }
                 LogRequested(logger, requested.RequestId, requested.Request.Model);
-                await training.TrainAsync(requested.Request with { RequestId = requested.RequestId }, ct);
+                var job = jobs.Submit(requested.Request with { RequestId = requested.RequestId });
+                var ended = await jobs.WaitAsync(job.Id, ct);
+                if (ended.State != TrainingJobStates.Succeeded)
+                {
+                    throw new InvalidOperationException($"training job {ended.Id} {ended.State}: {ended.Error}");
+                }
             }, new SubscriptionOptions { MaxInFlight = 1, AckWait = MaxTrainingTime, MaxAttempts = 2, FromStart = true }, stoppingToken);
             await Task.Delay(Timeout.Infinite, stoppingToken);
         }

@@ -18,19 +18,26 @@ namespace Strata.Training;
 /// else the model's name) with the version's params, holdout metrics and lineage tags, and the version records the run
 /// (lineage both ways). Everything crosses module lines through client interfaces only.</summary>
 public sealed partial class TrainingService(
-    IDataClient data, IFeaturesClient features, IRegistryClient registry, ITrackingClient tracking, IEventPublisher events, ILogger<TrainingService> logger)
+    IDataClient data, IFeaturesClient features, IRegistryClient registry, ITrackingClient tracking, IEventPublisher events,
+    Microsoft.Extensions.Options.IOptions<TrainingOptions> options, ILogger<TrainingService> logger)
     : ITrainingClient, IDisposable
 {
-    // One training at a time per process: a forest uses every core, two at once only slow each other down.
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // As many trainings at once as jobs may run (default one: a forest uses every core, two at once only slow each other down).
+    private readonly SemaphoreSlim _gate = new(options.Value.MaxConcurrentJobs, options.Value.MaxConcurrentJobs);
 
-    public async Task<TrainingResult> TrainAsync(TrainingRequest request, CancellationToken cancellationToken = default)
+    public Task<TrainingResult> TrainAsync(TrainingRequest request, CancellationToken cancellationToken = default) =>
+        TrainAsync(request, null, cancellationToken);
+
+    /// <summary>Trains, reporting each stage (fraction done, what it is doing) to <paramref name="progress"/>; the
+    /// training job runner shows them as the job's progress and log.</summary>
+    public async Task<TrainingResult> TrainAsync(TrainingRequest request, Action<double, string>? progress, CancellationToken cancellationToken)
     {
         Validate(request);
         await _gate.WaitAsync(cancellationToken);
         try
         {
             var clock = Stopwatch.StartNew();
+            progress?.Invoke(0.05, "resolving the dataset");
             var dataset = await ResolveDatasetAsync(request, cancellationToken);
             var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model : request.Experiment, cancellationToken);
             List<KeyValue> runTags = [new("strata.model", request.Model), new("strata.dataset_version", dataset.Id), new("strata.feature_view", request.View)];
@@ -41,7 +48,7 @@ public sealed partial class TrainingService(
             var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}", runTags, cancellationToken);
             try
             {
-                var result = await TrainAndRegisterAsync(request, dataset, run.Info.RunId, clock, cancellationToken);
+                var result = await TrainAndRegisterAsync(request, dataset, run.Info.RunId, clock, progress, cancellationToken);
                 await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
                 return result;
             }
@@ -66,16 +73,21 @@ public sealed partial class TrainingService(
     }
 
     private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string runId, Stopwatch clock,
-        CancellationToken cancellationToken)
+        Action<double, string>? progress, CancellationToken cancellationToken)
     {
+        progress?.Invoke(0.1, $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
         var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
+        progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
         var trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+        progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout AUC {trained.Metrics["auc"]:F4} on {trained.HoldoutRows} rows"));
+        cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await tracking.LogBatchAsync(runId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
             [.. parameters.Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
 
+        progress?.Invoke(0.9, "registering the version");
         using var artifact = new MemoryStream(trained.Artifact, writable: false);
         var stored = await registry.PutArtifactAsync(artifact, cancellationToken);
         // What registering this run's model needs (MLflow's runs:/<run_id>/model source): the artifact and its inputs.
@@ -142,7 +154,7 @@ public sealed partial class TrainingService(
         return versions.Count > 0 ? versions[0] : throw new ResourceNotFoundException("dataset", request.Dataset);
     }
 
-    private static void Validate(TrainingRequest request)
+    internal static void Validate(TrainingRequest request)
     {
         if (request is null)
         {

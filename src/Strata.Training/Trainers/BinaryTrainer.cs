@@ -68,7 +68,10 @@ public static class BinaryTrainer
             TrainerNames.LogisticRegression => normalize.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(LabelColumn, FeaturesColumn)),
             _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerNames.All)}"),
         };
+        // ML.NET's public API cannot interrupt a fit (its host's cancellation is internal): a job cancelled meanwhile
+        // stops when the fit returns, before anything is evaluated or registered.
         var model = pipeline.Fit(split.TrainSet);
+        cancellationToken.ThrowIfCancellationRequested();
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet), LabelColumn);
 
         using var zip = new MemoryStream();
