@@ -91,7 +91,12 @@ public sealed partial class TrainingService(
         using var artifact = new MemoryStream(trained.Artifact, writable: false);
         var stored = await registry.PutArtifactAsync(artifact, cancellationToken);
         // What registering this run's model needs (MLflow's runs:/<run_id>/model source): the artifact and its inputs.
+        // The evaluation report (confusion matrix, calibration bins, ROC and PR curves, permutation importance) is an
+        // artifact of the run, content-addressed like the model.
+        using var evaluation = new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(trained.Evaluation, Strata.Contracts.StrataJson.Options), writable: false);
+        var report = await registry.PutArtifactAsync(evaluation, cancellationToken);
         await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.artifact_sha256", stored.Sha256), new KeyValue("strata.format", ModelFormats.MlNet),
+            new KeyValue("strata.evaluation_sha256", report.Sha256),
             new KeyValue("strata.feature_view_version", frame.ViewVersion),
             new KeyValue("strata.feature_names", System.Text.Json.JsonSerializer.Serialize(frame.FeatureNames))], cancellationToken);
         var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(

@@ -40,6 +40,40 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
+    public async Task TrainAsync_EvaluationReport_ConfusionCalibrationCurvesAndImportance()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules, 4000);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 30, Alias = null });
+
+        var m = result.Metrics;
+        Assert.Equal(result.HoldoutRows, m["true_positives"] + m["false_positives"] + m["true_negatives"] + m["false_negatives"]);
+        Assert.Equal(m["true_positives"] / (m["true_positives"] + m["false_positives"]), m["precision"], 9);
+        Assert.Equal((m["true_positives"] + m["true_negatives"]) / result.HoldoutRows, m["accuracy"], 6);
+        Assert.InRange(m["calibration_error"], 0, 0.15); // Platt-calibrated forest
+        // The label is income/age > 2500: income and its ratio to age carry it; shuffling them costs AUC.
+        foreach (var feature in new[] { "age", "income", "age_squared", "income_per_age" })
+        {
+            Assert.True(m.ContainsKey($"importance.{feature}"), feature);
+        }
+        Assert.True(Math.Max(m["importance.income"], m["importance.income_per_age"]) > 0.02, $"income {m["importance.income"]}, ratio {m["importance.income_per_age"]}");
+
+        var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
+        var sha = run.Data.Tags!.Single(t => t.Key == "strata.evaluation_sha256").Value;
+        using var report = System.Text.Json.JsonDocument.Parse(await modules.Get<IRegistryClient>().GetArtifactAsync(sha));
+        var bins = report.RootElement.GetProperty("calibration").EnumerateArray().ToList();
+        Assert.Equal(10, bins.Count);
+        Assert.Equal(result.HoldoutRows, bins.Sum(b => b.GetProperty("count").GetInt32()));
+        var roc = report.RootElement.GetProperty("roc").EnumerateArray().Select(p => (X: p.GetProperty("x").GetDouble(), Y: p.GetProperty("y").GetDouble())).ToList();
+        Assert.Equal((0.0, 0.0), roc[0]);
+        Assert.Equal((1.0, 1.0), roc[^1]);
+        Assert.Equal(roc.Select(p => p.X).Order(), roc.Select(p => p.X));
+        Assert.InRange(report.RootElement.GetProperty("precision_recall").GetArrayLength(), 50, 102);
+        Assert.Equal(m["true_negatives"], report.RootElement.GetProperty("confusion").GetProperty("true_negatives").GetDouble());
+    }
+
+    [Fact]
     public async Task TrainAsync_SameSeed_IsReproducible()
     {
         await using var modules = await InProcessModules.StartAsync();

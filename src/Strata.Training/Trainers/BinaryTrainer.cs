@@ -72,7 +72,8 @@ public static class BinaryTrainer
         // stops when the fit returns, before anything is evaluated or registered.
         var model = pipeline.Fit(split.TrainSet);
         cancellationToken.ThrowIfCancellationRequested();
-        var metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet), LabelColumn);
+        var scored = model.Transform(split.TestSet);
+        var metrics = ml.BinaryClassification.Evaluate(scored, LabelColumn);
 
         using var zip = new MemoryStream();
         ml.Model.Save(model, data.Schema, zip);
@@ -84,7 +85,16 @@ public static class BinaryTrainer
             ["log_loss"] = metrics.LogLoss,
             ["f1"] = metrics.F1Score,
         };
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows);
+        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).Zip(split.TestSet.GetColumn<bool>(LabelColumn), (f, l) => (f, l)).ToList();
+        var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], 0.5,
+            metrics.AreaUnderRocCurve, frame.FeatureNames,
+            f => EvaluationReport.AucWithShuffled(ml, model, holdout, f, seed, rows => ml.Data.LoadFromEnumerable(
+                rows.Select(r => new LabelledRow { Features = r.Features, Label = r.Label }), LabelledRow.Schema(frame.Features.Count)), LabelColumn));
+        foreach (var (key, value) in evaluation.Metrics())
+        {
+            report[key] = value;
+        }
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation);
     }
 
     private static int Count(IDataView view) => checked((int)(view.GetRowCount() ?? view.GetColumn<bool>(LabelColumn).LongCount()));
