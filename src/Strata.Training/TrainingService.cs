@@ -48,7 +48,7 @@ public sealed partial class TrainingService(
             var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}", runTags, cancellationToken);
             try
             {
-                var result = await TrainAndRegisterAsync(request, dataset, run.Info.RunId, clock, progress, cancellationToken);
+                var result = await TrainAndRegisterAsync(request, dataset, experimentId, run.Info.RunId, clock, progress, cancellationToken);
                 await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
                 return result;
             }
@@ -72,13 +72,21 @@ public sealed partial class TrainingService(
         }
     }
 
-    private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string runId, Stopwatch clock,
+    private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string experimentId, string runId, Stopwatch clock,
         Action<double, string>? progress, CancellationToken cancellationToken)
     {
         progress?.Invoke(0.1, $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
         var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
-        progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
-        var trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+        TrainedModel trained;
+        if (request.Search is { } search)
+        {
+            (request, trained) = await SearchAsync(request, search, frame, experimentId, runId, progress, cancellationToken);
+        }
+        else
+        {
+            progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
+            trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+        }
         progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout AUC {trained.Metrics["auc"]:F4} on {trained.HoldoutRows} rows"));
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -123,6 +131,64 @@ public sealed partial class TrainingService(
             alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
         return new TrainingResult(request.Model, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
             dataset.Id, frame.View, trained.TrainRows, trained.HoldoutRows, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), runId);
+    }
+
+    /// <summary>Every trial of the search as a child run (same split and seed, so the holdout AUCs compare); the request
+    /// with the best trial's trainer and trees, and that trial's model.</summary>
+    private async Task<(TrainingRequest Best, TrainedModel Trained)> SearchAsync(TrainingRequest request, SearchSpace search, TrainingFrame frame,
+        string experimentId, string parentRunId, Action<double, string>? progress, CancellationToken cancellationToken)
+    {
+        var trials = Trials(request, search);
+        (TrainingRequest Request, TrainedModel Trained)? best = null;
+        for (var i = 0; i < trials.Count; i++)
+        {
+            var trial = trials[i];
+            progress?.Invoke(0.2 + (0.6 * i / trials.Count), $"trial {i + 1} of {trials.Count}: {Describe(trial)}");
+            var child = await tracking.CreateRunAsync(experimentId, $"{request.Model}-trial-{i + 1}",
+                [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
+            try
+            {
+                var trained = await Task.Run(() => BinaryTrainer.Train(frame, trial.Trainer, trial.Trees, trial.HoldoutFraction, trial.Seed, cancellationToken), cancellationToken);
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
+                    [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
+                await tracking.UpdateRunAsync(child.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken);
+                if (best is null || trained.Metrics["auc"] > best.Value.Trained.Metrics["auc"])
+                {
+                    best = (trial, trained);
+                }
+            }
+            catch
+            {
+                await tracking.UpdateRunAsync(child.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
+                    DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                throw;
+            }
+        }
+        var now2 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, now2, 0)],
+            [new KeyValue("search_strategy", search.Strategy)], [], cancellationToken);
+        return best!.Value;
+    }
+
+    /// <summary>The search's trials: every (trainer, trees) combination (logistic regression once: it has no trees), in
+    /// order for a grid, a seeded random <see cref="SearchSpace.MaxTrials"/> of them otherwise.</summary>
+    internal static List<TrainingRequest> Trials(TrainingRequest request, SearchSpace search)
+    {
+        var trainers = search.Trainers is { Count: > 0 } t ? t : [request.Trainer];
+        var trees = search.Trees is { Count: > 0 } n ? n : [request.Trees];
+        var all = trainers.Distinct(StringComparer.Ordinal)
+            .SelectMany(trainer => trainer == TrainerNames.LogisticRegression ? [request.Trees] : trees.Distinct(),
+                (trainer, count) => request with { Trainer = trainer, Trees = count, Search = null })
+            .ToList();
+        if (search.Strategy == "random" && all.Count > search.MaxTrials)
+        {
+            var random = new Random(request.Seed);
+            var picked = all.ToArray();
+            random.Shuffle(picked);
+            return [.. picked.Take(search.MaxTrials)];
+        }
+        return all;
     }
 
     private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained) => new()
@@ -181,6 +247,30 @@ public sealed partial class TrainingService(
         if (request.Trees is < 1 or > 2000)
         {
             throw new InputValidationException("trees", "must be between 1 and 2000");
+        }
+        if (request.Search is { } search)
+        {
+            if (search.Strategy is not ("grid" or "random"))
+            {
+                throw new InputValidationException("search.strategy", "must be grid or random");
+            }
+            if (search.MaxTrials is < 1 or > 100)
+            {
+                throw new InputValidationException("search.max_trials", "must be between 1 and 100");
+            }
+            if (search.Trainers?.Any(t => t is null || !TrainerNames.All.Contains(t)) == true)
+            {
+                throw new InputValidationException("search.trainers", $"must each be one of {string.Join(", ", TrainerNames.All)}");
+            }
+            if (search.Trees?.Any(t => t is < 1 or > 2000) == true)
+            {
+                throw new InputValidationException("search.trees", "must each be between 1 and 2000");
+            }
+            var trials = Trials(request, search).Count;
+            if (search.Strategy == "grid" && trials > search.MaxTrials)
+            {
+                throw new InputValidationException("search.max_trials", $"the grid has {trials} trials, more than max_trials ({search.MaxTrials}); raise it or search at random");
+            }
         }
         if (!(request.HoldoutFraction is > 0 and < 1))
         {

@@ -74,6 +74,58 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
+    public async Task Search_Grid_EachTrialAChildRun_TheBestRegistered()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules, 3000);
+        var search = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.LightGbm, TrainerNames.LogisticRegression], Trees = [5, 40] };
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "searched", Search = search, Experiment = "search" });
+
+        var tracking = modules.Get<Strata.Contracts.Tracking.ITrackingClient>();
+        var parent = await tracking.GetRunAsync(result.RunId!);
+        Assert.Equal(5, parent.Data.Metrics!.Single(m => m.Key == "search_trials").Value); // 2 forests, 2 LightGBMs, 1 logistic regression
+        var store = modules.Get<Strata.Registry.Tracking.ITrackingStore>();
+        var children = (await store.SearchRunsAsync([parent.Info.ExperimentId], Strata.Registry.Tracking.SearchFilter.ParseRuns($"tags.mlflow.parentRunId = '{result.RunId}'"),
+            [], Strata.Registry.Tracking.ViewType.ActiveOnly, 100, 0, CancellationToken.None)).Items;
+        Assert.Equal(5, children.Count);
+        Assert.All(children, c => Assert.Equal("FINISHED", c.Info.Status));
+        var aucs = children.Select(c => (Trainer: c.Data.Params!.Single(p => p.Key == "trainer").Value, Trees: c.Data.Params!.Single(p => p.Key == "trees").Value,
+            Auc: c.Data.Metrics!.Single(m => m.Key == "auc").Value)).ToList();
+        Assert.Equal(5, aucs.Select(a => (a.Trainer, a.Trees)).Distinct().Count());
+        var best = aucs.MaxBy(a => a.Auc);
+        var version = await modules.Get<IRegistryClient>().GetVersionAsync("searched", result.Version);
+        Assert.Equal((best.Trainer, best.Trees), (version!.Params["trainer"], version.Params["trees"]));
+        Assert.Equal(best.Auc, result.Metrics["auc"]);
+    }
+
+    [Theory]
+    [InlineData("grid", 2, "search.max_trials")]
+    [InlineData("bayes", 20, "search.strategy")]
+    [InlineData("random", 0, "search.max_trials")]
+    public async Task Search_BadSpace_ThrowsNamingTheField(string strategy, int maxTrials, string field)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var search = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.FastTree], Trees = [10, 20], Strategy = strategy, MaxTrials = maxTrials };
+        var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Search = search }));
+        Assert.Equal(field, e.Field);
+    }
+
+    [Fact]
+    public void Trials_Random_IsASeededSubsetOfTheGrid()
+    {
+        var request = new TrainingRequest { Seed = 7 };
+        var space = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.FastTree, TrainerNames.LightGbm], Trees = [10, 20, 40, 80], Strategy = "random", MaxTrials = 5 };
+        var a = TrainingService.Trials(request, space);
+        var b = TrainingService.Trials(request, space);
+        Assert.Equal(5, a.Count);
+        Assert.Equal(a.Select(t => (t.Trainer, t.Trees)), b.Select(t => (t.Trainer, t.Trees)));
+        var grid = TrainingService.Trials(request, space with { Strategy = "grid", MaxTrials = 100 });
+        Assert.Equal(12, grid.Count);
+        Assert.All(a, t => Assert.Contains(grid, g => (g.Trainer, g.Trees) == (t.Trainer, t.Trees)));
+    }
+
+    [Fact]
     public async Task TrainAsync_SameSeed_IsReproducible()
     {
         await using var modules = await InProcessModules.StartAsync();

@@ -20,6 +20,8 @@ public sealed record TrainingRequest
     public string? Alias { get; init; } = "champion";
     /// <summary>The tracking experiment the run is logged under; null or empty: the model's name.</summary>
     public string? Experiment { get; init; }
+    /// <summary>A hyperparameter search instead of one training: each trial a child run, the best by holdout AUC registered.</summary>
+    public SearchSpace? Search { get; init; }
     /// <summary>Correlates the <c>model.trained</c> event with whoever asked (set from a <c>training.requested</c> event).</summary>
     public string? RequestId { get; init; }
 }
@@ -35,4 +37,16 @@ public static class TrainerNames
     public const string LogisticRegression = "logistic_regression";
 
     public static IReadOnlyList<string> All { get; } = [FastForest, FastTree, LightGbm, LogisticRegression];
+}
+
+/// <summary>A hyperparameter search over trainers and tree counts (the request's own when a list is left out):
+/// <c>grid</c> tries every combination (at most <see cref="MaxTrials"/>), <c>random</c> a seeded random
+/// <see cref="MaxTrials"/> of them. Each trial is a child run of the request's run (MLflow's <c>mlflow.parentRunId</c>
+/// tag); the trial with the best holdout AUC is registered.</summary>
+public sealed record SearchSpace
+{
+    public IReadOnlyList<string>? Trainers { get; init; }
+    public IReadOnlyList<int>? Trees { get; init; }
+    public string Strategy { get; init; } = "grid";
+    public int MaxTrials { get; init; } = 20;
 }
