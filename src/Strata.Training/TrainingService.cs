@@ -103,8 +103,21 @@ public sealed partial class TrainingService(
         // artifact of the run, content-addressed like the model.
         using var evaluation = new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(trained.Evaluation, Strata.Contracts.StrataJson.Options), writable: false);
         var report = await registry.PutArtifactAsync(evaluation, cancellationToken);
+        using var signature = new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(trained.Signature, Strata.Contracts.StrataJson.Options), writable: false);
+        var signed = await registry.PutArtifactAsync(signature, cancellationToken);
+        // The ONNX export when the pipeline converts; otherwise the run says why.
+        KeyValue onnxTag;
+        if (trained.Onnx is { } onnxBytes)
+        {
+            using var onnx = new MemoryStream(onnxBytes, writable: false);
+            onnxTag = new KeyValue("strata.onnx_sha256", (await registry.PutArtifactAsync(onnx, cancellationToken)).Sha256);
+        }
+        else
+        {
+            onnxTag = new KeyValue("strata.onnx_unavailable", trained.OnnxError ?? "the pipeline does not convert to ONNX");
+        }
         await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.artifact_sha256", stored.Sha256), new KeyValue("strata.format", ModelFormats.MlNet),
-            new KeyValue("strata.evaluation_sha256", report.Sha256),
+            new KeyValue("strata.evaluation_sha256", report.Sha256), new KeyValue("strata.signature_sha256", signed.Sha256), onnxTag,
             new KeyValue("strata.feature_view_version", frame.ViewVersion),
             new KeyValue("strata.feature_names", System.Text.Json.JsonSerializer.Serialize(frame.FeatureNames))], cancellationToken);
         var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(

@@ -43,6 +43,28 @@ public sealed class TrainerTests
         Assert.InRange(poor.Prediction, 0, 1);
         Assert.True(rich.Prediction > poor.Prediction, $"{trainer}: P(rich) {rich.Prediction} <= P(poor) {poor.Prediction}");
 
+        // The run's artifacts: the signature, and the ONNX export, which ONNX Runtime scores like ML.NET.
+        var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(trained.RunId!);
+        var tags = run.Data.Tags!.ToDictionary(t => t.Key, t => t.Value);
+        var registry = modules.Get<IRegistryClient>();
+        using (var signature = System.Text.Json.JsonDocument.Parse(await registry.GetArtifactAsync(tags["strata.signature_sha256"])))
+        {
+            var input = signature.RootElement.GetProperty("inputs")[0];
+            Assert.Equal(("Features", "FP32"), (input.GetProperty("name").GetString(), input.GetProperty("datatype").GetString()));
+            Assert.Equal(["age", "income", "age_squared", "income_per_age"], input.GetProperty("features").EnumerateArray().Select(f => f.GetString()));
+            Assert.Contains(signature.RootElement.GetProperty("outputs").EnumerateArray(), o => o.GetProperty("name").GetString() == "Probability");
+        }
+        Assert.True(tags.ContainsKey("strata.onnx_sha256"), $"{trainer}: no ONNX export ({tags.GetValueOrDefault("strata.onnx_unavailable")})");
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(await registry.GetArtifactAsync(tags["strata.onnx_sha256"]));
+        var features = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new float[] { 30, 150000, 900, 5000 }, [1, 4]);
+        using var outputs = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("Features", features)]);
+        var score = outputs.Single(o => o.Name.StartsWith("Score", StringComparison.Ordinal)).AsTensor<float>()[0];
+        Assert.True(float.IsFinite(score));
+        if (outputs.FirstOrDefault(o => o.Name.StartsWith("Probability", StringComparison.Ordinal)) is { } probability)
+        {
+            Assert.Equal(rich.Prediction, probability.AsTensor<float>()[0], 4);
+        }
+
         Assert.True(model!.CanExplain, $"{trainer} has no explainer");
         var explanation = ((MlNetModel)model).ExplainFeatures([30, 150000, 900, 5000]);
         Assert.NotEmpty(explanation.Contributions);

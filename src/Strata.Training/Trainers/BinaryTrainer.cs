@@ -94,8 +94,34 @@ public static class BinaryTrainer
         {
             report[key] = value;
         }
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation);
+        // The ONNX graph takes the features only (no label input): what serving binds.
+        var featuresOnly = ml.Data.LoadFromEnumerable([new FeatureRow { Features = new float[frame.Features.Count] }], FeatureRow.Schema(frame.Features.Count));
+        var (onnx, onnxError) = ExportOnnx(ml, model, featuresOnly);
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, data, frame.FeatureNames), onnx, onnxError);
     }
+
+    /// <summary>The pipeline as ONNX (ML.NET's converter), so it can be served by ONNX Runtime or outside .NET; when a
+    /// part of it does not convert, why.</summary>
+    private static (byte[]? Onnx, string? Error) ExportOnnx(MLContext ml, ITransformer model, IDataView data)
+    {
+        try
+        {
+            using var onnx = new MemoryStream();
+            ml.Model.ConvertToOnnx(model, data, onnx);
+            return (onnx.ToArray(), null);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or NotImplementedException)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    /// <summary>The saved pipeline's inputs and outputs: what serving binds (the feature vector, its feature names in
+    /// order) and what it answers (the output columns with their types).</summary>
+    private static ModelSignature Signature(ITransformer model, IDataView data, IReadOnlyList<string> features) => new(
+        [new SignatureColumn(FeaturesColumn, "FP32", [-1, features.Count], features)],
+        [.. model.GetOutputSchema(data.Schema).Where(c => !c.IsHidden && c.Name is not (FeaturesColumn or LabelColumn))
+            .Select(c => new SignatureColumn(c.Name, c.Type.RawType == typeof(bool) ? "BOOL" : c.Type.RawType == typeof(float) ? "FP32" : c.Type.ToString() ?? "unknown", [-1], null))]);
 
     private static int Count(IDataView view) => checked((int)(view.GetRowCount() ?? view.GetColumn<bool>(LabelColumn).LongCount()));
 
@@ -105,6 +131,18 @@ public static class BinaryTrainer
         if (!labels.Contains(true) || !labels.Contains(false))
         {
             throw new InputValidationException("dataset_id", $"the {what} has {labels.Count} rows but only one class; a binary classifier needs both");
+        }
+    }
+
+    private sealed class FeatureRow
+    {
+        public float[] Features { get; set; } = [];
+
+        public static SchemaDefinition Schema(int features)
+        {
+            var schema = SchemaDefinition.Create(typeof(FeatureRow));
+            schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
+            return schema;
         }
     }
 

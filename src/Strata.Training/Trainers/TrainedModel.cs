@@ -1,4 +1,12 @@
 namespace Strata.Training.Trainers;
 
-/// <summary>A trained pipeline as an ML.NET zip, with its holdout metrics, split sizes and evaluation report.</summary>
-public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, double> Metrics, int TrainRows, int HoldoutRows, EvaluationReport Evaluation);
+/// <summary>A trained pipeline as an ML.NET zip, with its holdout metrics, split sizes, evaluation report, signature,
+/// and its ONNX export (or why it did not convert).</summary>
+public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, double> Metrics, int TrainRows, int HoldoutRows, EvaluationReport Evaluation,
+    ModelSignature Signature, byte[]? Onnx, string? OnnxError);
+
+/// <summary>A model's inputs and outputs (Open Inference Protocol datatypes, -1 for a variable dimension).</summary>
+public sealed record ModelSignature(IReadOnlyList<SignatureColumn> Inputs, IReadOnlyList<SignatureColumn> Outputs);
+
+/// <summary>One input or output: name, datatype, shape, and for the feature vector the feature names in order.</summary>
+public sealed record SignatureColumn(string Name, string Datatype, IReadOnlyList<int> Shape, IReadOnlyList<string>? Features);
