@@ -85,7 +85,7 @@ public sealed partial class TrainingService(
         else
         {
             progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
-            trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken), cancellationToken);
+            trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds), cancellationToken);
         }
         progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout AUC {trained.Metrics["auc"]:F4} on {trained.HoldoutRows} rows"));
         cancellationToken.ThrowIfCancellationRequested();
@@ -161,7 +161,7 @@ public sealed partial class TrainingService(
                 [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
             try
             {
-                var trained = await Task.Run(() => BinaryTrainer.Train(frame, trial.Trainer, trial.Trees, trial.HoldoutFraction, trial.Seed, cancellationToken), cancellationToken);
+                var trained = await Task.Run(() => BinaryTrainer.Train(frame, trial.Trainer, trial.Trees, trial.HoldoutFraction, trial.Seed, cancellationToken, trial.Folds), cancellationToken);
                 var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
                     [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
@@ -212,6 +212,7 @@ public sealed partial class TrainingService(
         ["calibration"] = request.Trainer == TrainerNames.FastForest ? "platt" : "trainer",
         ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
         ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+        ["folds"] = request.Folds.ToString(CultureInfo.InvariantCulture),
         ["label"] = request.Label,
         ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
         ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
@@ -284,6 +285,10 @@ public sealed partial class TrainingService(
             {
                 throw new InputValidationException("search.max_trials", $"the grid has {trials} trials, more than max_trials ({search.MaxTrials}); raise it or search at random");
             }
+        }
+        if (request.Folds is < 0 or 1 or > 10)
+        {
+            throw new InputValidationException("folds", "must be 0 (none) or between 2 and 10");
         }
         if (!(request.HoldoutFraction is > 0 and < 1))
         {

@@ -76,6 +76,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/training/train", """{"trainer": "random_forest"}""", "application/json", HttpStatusCode.BadRequest, "trainer" },
         { "POST", "/api/training/train", """{"trainer": null}""", "application/json", HttpStatusCode.BadRequest, "trainer" },
         { "POST", "/api/training/train", """{"trainer": 3}""", "application/json", HttpStatusCode.BadRequest, "trainer" },
+        { "POST", "/api/training/train", """{"folds": 1}""", "application/json", HttpStatusCode.BadRequest, "folds" },
         { "POST", "/api/training/train", """{"search": {"strategy": "bayes"}}""", "application/json", HttpStatusCode.BadRequest, "search.strategy" },
         { "POST", "/api/training/train", """{"search": {"trainers": ["svm"]}}""", "application/json", HttpStatusCode.BadRequest, "search.trainers" },
         { "POST", "/api/training/train", """{"search": {"trees": [0]}}""", "application/json", HttpStatusCode.BadRequest, "search.trees" },

@@ -37,12 +37,13 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     [Fact]
     public async Task Train_Table_ShowsStateMetricsAndVersion()
     {
-        var (exit, stdout, stderr) = await CliAsync("--model", "cli-table", "--trees", "5", "--alias", "");
+        var (exit, stdout, stderr) = await CliAsync("--model", "cli-table", "--trees", "5", "--alias", "", "--folds", "2");
 
         Assert.True(exit == 0, stderr);
         Assert.Contains("succeeded", stdout, StringComparison.Ordinal);
         Assert.Contains("cli-table v1", stdout, StringComparison.Ordinal);
         Assert.Contains("auc", stdout, StringComparison.Ordinal);
+        Assert.Contains("cv_auc_mean", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -73,6 +74,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     [InlineData(2, "--trainer", "svm")]
     [InlineData(2, "--trees", "0")]
     [InlineData(2, "--holdout", "1")]
+    [InlineData(2, "--folds", "1")]
     [InlineData(2, "--url", "ftp://x")]
     [InlineData(1, "--model", "../x")]
     [InlineData(1, "--alias", "latest")]

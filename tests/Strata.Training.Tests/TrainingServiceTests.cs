@@ -126,6 +126,35 @@ public sealed class TrainingServiceTests
     }
 
     [Fact]
+    public async Task TrainAsync_KFold_LogsMeanAndSpreadOfTheFolds()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules, 3000);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 20, Folds = 3, Alias = null });
+
+        Assert.Equal(3, result.Metrics["cv_folds"]);
+        Assert.InRange(result.Metrics["cv_auc_mean"], 0.85, 1.0);
+        Assert.InRange(result.Metrics["cv_auc_std"], 0, 0.05);
+        Assert.InRange(result.Metrics["cv_log_loss_mean"], 0.05, 0.7);
+        // The holdout is not one of the folds: its AUC is reported beside them, not replaced.
+        Assert.InRange(result.Metrics["auc"], 0.85, 1.0);
+        var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
+        Assert.Equal("3", run.Data.Params!.Single(p => p.Key == "folds").Value);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(11)]
+    [InlineData(-2)]
+    public async Task TrainAsync_BadFolds_ThrowsNamingTheField(int folds)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Folds = folds }));
+        Assert.Equal("folds", e.Field);
+    }
+
+    [Fact]
     public async Task TrainAsync_SameSeed_IsReproducible()
     {
         await using var modules = await InProcessModules.StartAsync();

@@ -30,18 +30,26 @@ public static class TrainCommand
         var trees = new Option<int>("--trees") { Description = "Trees / boosting iterations", DefaultValueFactory = _ => 100 };
         var holdout = new Option<double>("--holdout") { Description = "Holdout fraction", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<int>("--seed") { Description = "Split and trainer seed" };
+        var folds = new Option<int>("--folds") { Description = "k-fold cross-validation on the training split (2-10; 0 for none)" };
         var alias = new Option<string?>("--alias", "-a") { Description = "Alias to move to the new version (default champion; '' registers without one)" };
         var experiment = new Option<string?>("--experiment", "-e") { Description = "Tracking experiment; default: the model's name" };
         var noWait = new Option<bool>("--no-wait") { Description = "Submit the job and print it, without following it" };
         var command = new Command("train", "Train a model as a job on a running Strata and follow its progress")
         {
-            url, json, dataset, datasetId, view, label, model, trainer, trees, holdout, seed, alias, experiment, noWait,
+            url, json, dataset, datasetId, view, label, model, trainer, trees, holdout, seed, folds, alias, experiment, noWait,
         };
         trees.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 2000)
             {
                 r.AddError("--trees must be between 1 and 2000");
+            }
+        });
+        folds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or 1 or > 10)
+            {
+                r.AddError("--folds must be 0 (none) or between 2 and 10");
             }
         });
         holdout.Validators.Add(r =>
@@ -65,6 +73,7 @@ public static class TrainCommand
                 Trees = parse.GetValue(trees),
                 HoldoutFraction = parse.GetValue(holdout),
                 Seed = parse.GetValue(seed),
+                Folds = parse.GetValue(folds),
                 Alias = parse.GetResult(alias) is null ? defaults.Alias : parse.GetValue(alias),
                 Experiment = parse.GetValue(experiment),
             };

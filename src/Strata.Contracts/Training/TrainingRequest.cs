@@ -16,6 +16,9 @@ public sealed record TrainingRequest
     public int Trees { get; init; } = 100;
     public double HoldoutFraction { get; init; } = 0.2;
     public int Seed { get; init; }
+    /// <summary>k-fold cross-validation on the training split (2-10 folds; 0 for none): mean and standard deviation of
+    /// each fold's AUC and log-loss, as run metrics, beside the holdout's.</summary>
+    public int Folds { get; init; }
     /// <summary>Alias to point at the new version; null or empty registers without moving any alias.</summary>
     public string? Alias { get; init; } = "champion";
     /// <summary>The tracking experiment the run is logged under; null or empty: the model's name.</summary>

@@ -19,7 +19,7 @@ public static class BinaryTrainer
     public const string LabelColumn = "Label";
 
     /// <summary>Trains and evaluates; returns the saved model zip and the holdout metrics.</summary>
-    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
+    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var labels = frame.Label.Select((v, i) => v switch
@@ -72,6 +72,24 @@ public static class BinaryTrainer
         // stops when the fit returns, before anything is evaluated or registered.
         var model = pipeline.Fit(split.TrainSet);
         cancellationToken.ThrowIfCancellationRequested();
+        var cv = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (folds >= 2)
+        {
+            // k-fold on the training split only: the holdout stays unseen by every fold.
+            var results = ml.BinaryClassification.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed);
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var (name, values) in new[]
+            {
+                ("auc", results.Select(r => r.Metrics.AreaUnderRocCurve).ToArray()),
+                ("log_loss", results.Select(r => r.Metrics.LogLoss).ToArray()),
+            })
+            {
+                var mean = values.Average();
+                cv[$"cv_{name}_mean"] = mean;
+                cv[$"cv_{name}_std"] = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+            }
+            cv["cv_folds"] = folds;
+        }
         var scored = model.Transform(split.TestSet);
         var metrics = ml.BinaryClassification.Evaluate(scored, LabelColumn);
 
@@ -90,7 +108,7 @@ public static class BinaryTrainer
             metrics.AreaUnderRocCurve, frame.FeatureNames,
             f => EvaluationReport.AucWithShuffled(ml, model, holdout, f, seed, rows => ml.Data.LoadFromEnumerable(
                 rows.Select(r => new LabelledRow { Features = r.Features, Label = r.Label }), LabelledRow.Schema(frame.Features.Count)), LabelColumn));
-        foreach (var (key, value) in evaluation.Metrics())
+        foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             report[key] = value;
         }
