@@ -107,14 +107,15 @@ public sealed partial class TrainingService(
         var signed = await registry.PutArtifactAsync(signature, cancellationToken);
         // The ONNX export when the pipeline converts; otherwise the run says why.
         KeyValue onnxTag;
-        if (trained.Onnx is { } onnxBytes)
+        var (onnxBytes, onnxError) = await Task.Run(() => BinaryTrainer.ExportOnnx(trained.Artifact, frame.FeatureNames.Count), cancellationToken);
+        if (onnxBytes is not null)
         {
             using var onnx = new MemoryStream(onnxBytes, writable: false);
             onnxTag = new KeyValue("strata.onnx_sha256", (await registry.PutArtifactAsync(onnx, cancellationToken)).Sha256);
         }
         else
         {
-            onnxTag = new KeyValue("strata.onnx_unavailable", trained.OnnxError ?? "the pipeline does not convert to ONNX");
+            onnxTag = new KeyValue("strata.onnx_unavailable", onnxError ?? "the pipeline does not convert to ONNX");
         }
         await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.artifact_sha256", stored.Sha256), new KeyValue("strata.format", ModelFormats.MlNet),
             new KeyValue("strata.evaluation_sha256", report.Sha256), new KeyValue("strata.signature_sha256", signed.Sha256), onnxTag,
@@ -178,8 +179,7 @@ public sealed partial class TrainingService(
                 throw;
             }
         }
-        var now2 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, now2, 0)],
+        await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0)],
             [new KeyValue("search_strategy", search.Strategy)], [], cancellationToken);
         return best!.Value;
     }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Strata.Contracts.Errors;
 using Microsoft.ML.Trainers.LightGbm;
+using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Training;
 
@@ -41,7 +41,7 @@ public static class BinaryTrainer
 
         var ml = new MLContext(seed);
         cancellationToken.ThrowIfCancellationRequested();
-        var data = ml.Data.LoadFromEnumerable(rows, LabelledRow.Schema(frame.Features.Count));
+        var data = ml.Data.LoadFromEnumerable(rows, Schema<LabelledRow>(frame.Features.Count));
         var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
         var trainRows = Count(split.TrainSet);
         var holdoutRows = Count(split.TestSet);
@@ -103,33 +103,51 @@ public static class BinaryTrainer
             ["log_loss"] = metrics.LogLoss,
             ["f1"] = metrics.F1Score,
         };
-        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).Zip(split.TestSet.GetColumn<bool>(LabelColumn), (f, l) => (f, l)).ToList();
+        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).Zip(split.TestSet.GetColumn<bool>(LabelColumn), (f, l) => new LabelledRow { Features = f, Label = l }).ToList();
         var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], 0.5,
-            metrics.AreaUnderRocCurve, frame.FeatureNames,
-            f => EvaluationReport.AucWithShuffled(ml, model, holdout, f, seed, rows => ml.Data.LoadFromEnumerable(
-                rows.Select(r => new LabelledRow { Features = r.Features, Label = r.Label }), LabelledRow.Schema(frame.Features.Count)), LabelColumn));
+            metrics.AreaUnderRocCurve, frame.FeatureNames, f => AucWithShuffled(ml, model, holdout, f, seed));
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             report[key] = value;
         }
-        // The ONNX graph takes the features only (no label input): what serving binds.
-        var featuresOnly = ml.Data.LoadFromEnumerable([new FeatureRow { Features = new float[frame.Features.Count] }], FeatureRow.Schema(frame.Features.Count));
-        var (onnx, onnxError) = ExportOnnx(ml, model, featuresOnly);
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, data, frame.FeatureNames), onnx, onnxError);
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, data, frame.FeatureNames));
     }
 
-    /// <summary>The pipeline as ONNX (ML.NET's converter), so it can be served by ONNX Runtime or outside .NET; when a
-    /// part of it does not convert, why.</summary>
-    private static (byte[]? Onnx, string? Error) ExportOnnx(MLContext ml, ITransformer model, IDataView data)
+    /// <summary>Holdout AUC with feature <paramref name="feature"/> shuffled across the rows (seeded, so reproducible):
+    /// what permutation importance subtracts from the holdout AUC.</summary>
+    private static double AucWithShuffled(MLContext ml, ITransformer model, List<LabelledRow> holdout, int feature, int seed)
     {
+        var values = holdout.Select(r => r.Features[feature]).ToArray();
+        new Random(seed + feature).Shuffle(values);
+        var permuted = holdout.Select((r, i) =>
+        {
+            var features = (float[])r.Features.Clone();
+            features[feature] = values[i];
+            return new LabelledRow { Features = features, Label = r.Label };
+        });
+        var view = ml.Data.LoadFromEnumerable(permuted, Schema<LabelledRow>(holdout[0].Features.Length));
+        return ml.BinaryClassification.Evaluate(model.Transform(view), LabelColumn).AreaUnderRocCurve;
+    }
+
+    /// <summary>The saved pipeline (an ML.NET zip) as ONNX, so it can be served by ONNX Runtime or outside .NET; the
+    /// graph takes the features only (no label input), as serving binds them. When a part of the pipeline has no ONNX
+    /// form, the converter's reason instead. Done once, for the version that is registered (not for every search trial).</summary>
+    public static (byte[]? Onnx, string? Error) ExportOnnx(byte[] artifact, int features)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var ml = new MLContext(0);
+        using var zip = new MemoryStream(artifact, writable: false);
+        var model = ml.Model.Load(zip, out _);
+        var featuresOnly = ml.Data.LoadFromEnumerable([new FeatureRow { Features = new float[features] }], Schema<FeatureRow>(features));
         try
         {
             using var onnx = new MemoryStream();
-            ml.Model.ConvertToOnnx(model, data, onnx);
+            ml.Model.ConvertToOnnx(model, featuresOnly, onnx);
             return (onnx.ToArray(), null);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or NotImplementedException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
         {
+            // ML.NET's converter reports a transform without an ONNX form with one of these.
             return (null, e.Message);
         }
     }
@@ -152,29 +170,20 @@ public static class BinaryTrainer
         }
     }
 
-    private sealed class FeatureRow
+    private static SchemaDefinition Schema<TRow>(int features)
     {
-        public float[] Features { get; set; } = [];
-
-        public static SchemaDefinition Schema(int features)
-        {
-            var schema = SchemaDefinition.Create(typeof(FeatureRow));
-            schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
-            return schema;
-        }
+        var schema = SchemaDefinition.Create(typeof(TRow));
+        schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
+        return schema;
     }
 
-    private sealed class LabelledRow
+    private class FeatureRow
     {
         public float[] Features { get; set; } = [];
+    }
 
+    private sealed class LabelledRow : FeatureRow
+    {
         public bool Label { get; set; }
-
-        public static SchemaDefinition Schema(int features)
-        {
-            var schema = SchemaDefinition.Create(typeof(LabelledRow));
-            schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
-            return schema;
-        }
     }
 }

@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace Strata.Training.Trainers;
 
 /// <summary>What the holdout says beyond the headline metrics: the confusion matrix at the decision threshold, the
@@ -111,23 +108,6 @@ public sealed record EvaluationReport(
             }
         }
         return (roc, pr);
-    }
-
-    /// <summary>Holdout AUC of <paramref name="model"/> on <paramref name="rows"/> with feature <paramref name="feature"/>
-    /// shuffled across rows (seeded, so reproducible).</summary>
-    internal static double AucWithShuffled(MLContext ml, ITransformer model, IReadOnlyList<(float[] Features, bool Label)> rows, int feature, int seed,
-        Func<IEnumerable<(float[] Features, bool Label)>, IDataView> load, string labelColumn)
-    {
-        var random = new Random(seed + feature);
-        var values = rows.Select(r => r.Features[feature]).ToArray();
-        random.Shuffle(values);
-        var permuted = rows.Select((r, i) =>
-        {
-            var copy = (float[])r.Features.Clone();
-            copy[feature] = values[i];
-            return (copy, r.Label);
-        });
-        return ml.BinaryClassification.Evaluate(model.Transform(load(permuted)), labelColumn).AreaUnderRocCurve;
     }
 }
 

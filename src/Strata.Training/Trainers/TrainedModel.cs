@@ -1,9 +1,8 @@
 namespace Strata.Training.Trainers;
 
-/// <summary>A trained pipeline as an ML.NET zip, with its holdout metrics, split sizes, evaluation report, signature,
-/// and its ONNX export (or why it did not convert).</summary>
+/// <summary>A trained pipeline as an ML.NET zip, with its holdout metrics, split sizes, evaluation report and signature.</summary>
 public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, double> Metrics, int TrainRows, int HoldoutRows, EvaluationReport Evaluation,
-    ModelSignature Signature, byte[]? Onnx, string? OnnxError);
+    ModelSignature Signature);
 
 /// <summary>A model's inputs and outputs (Open Inference Protocol datatypes, -1 for a variable dimension).</summary>
 public sealed record ModelSignature(IReadOnlyList<SignatureColumn> Inputs, IReadOnlyList<SignatureColumn> Outputs);
