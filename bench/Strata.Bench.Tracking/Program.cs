@@ -20,7 +20,7 @@ string Arg(string name, string? fallback = null)
 
 if (mode == "load")
 {
-    var store = new SqliteTrackingStore(Arg("--db"));
+    var store = new SqlTrackingStore.Sqlite(Arg("--db"));
     await store.InitializeAsync(CancellationToken.None);
     var runs = int.Parse(Arg("--runs", "100000"), CultureInfo.InvariantCulture);
     var experiment = await store.CreateExperimentAsync($"bench-{Guid.NewGuid():N}"[..14], null, [], DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);

@@ -17,19 +17,29 @@ public static class RegistryModule
 {
     public static IServiceCollection AddRegistryModule(this IServiceCollection services)
     {
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Store != "postgres" || !string.IsNullOrWhiteSpace(o.Postgres), "Strata:Registry:Postgres is required when the store is postgres")
+            .ValidateOnStart();
         services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<IRegistryStore>());
-        services.AddSingleton<IRegistryStore>(sp =>
-            new SqliteRegistryStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "registry.db")));
+        services.AddSingleton<IRegistryStore>(sp => new SqlRegistryStore(Dialect(sp, "registry.db")));
         services.AddSingleton(sp =>
             new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
-        services.AddSingleton<ITrackingStore>(sp =>
-            new SqliteTrackingStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "tracking.db")));
+        services.AddSingleton<ITrackingStore>(sp => new SqlTrackingStore(Dialect(sp, "tracking.db")));
         services.AddSingleton<ITrackingClient, TrackingClient>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
         services.AddHostedService<RegistryInitializer>();
         services.AddOpenApi(ModuleNames.Registry);
         return services;
+    }
+
+    /// <summary>Each store's own dialect (its own connection pool or file).</summary>
+    private static SqlDialect Dialect(IServiceProvider sp, string sqliteFile)
+    {
+        var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        return options.Store == "postgres"
+            ? SqlDialect.Postgres(options.Postgres!)
+            : SqlDialect.Sqlite(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), sqliteFile));
     }
 
     /// <summary>Creates the schema before the process accepts requests.</summary>

@@ -9,19 +9,36 @@ using Strata.Testing;
 
 namespace Strata.Registry.Tests;
 
-public sealed class RegistryServiceTests : IDisposable
+/// <summary>The registry over each store (SQLite, PostgreSQL): one conformance suite. Each test has its own database.</summary>
+public abstract class RegistryServiceTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    protected TempFolder Folder { get; } = new();
+    private readonly TempFolder _folder;
     private readonly EventBus _bus;
+    private readonly List<SqlRegistryStore> _stores = [];
 
-    public RegistryServiceTests() => _bus = EmbeddedBus.Create(Path.Combine(_folder.Path, "events"), "/strata/registry");
+    protected RegistryServiceTests()
+    {
+        _folder = Folder;
+        _bus = EmbeddedBus.Create(Path.Combine(_folder.Path, "events"), "/strata/registry");
+    }
+
+    /// <summary>A store over this test's database (a second call opens the same database, as a restarted process would).</summary>
+    protected abstract SqlRegistryStore CreateStore();
+
+    private SqlRegistryStore NewStore()
+    {
+        var store = CreateStore();
+        _stores.Add(store);
+        return store;
+    }
 
     private readonly List<OutboxRelay> _relays = [];
 
     /// <summary>A registry; its outbox relay runs unless <paramref name="relay"/> is false (a process that died after the commit).</summary>
     private async Task<RegistryService> OpenAsync(bool relay = true)
     {
-        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var store = NewStore();
         await store.InitializeAsync(CancellationToken.None);
         var relayService = new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance);
         if (relay)
@@ -40,7 +57,7 @@ public sealed class RegistryServiceTests : IDisposable
     private static async Task<string> UploadAsync(RegistryService registry, string content) =>
         (await registry.PutArtifactAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)))).Sha256;
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateVersionAsync_Twice_NumbersFromOneAndKeepsLineage()
     {
         var registry = await OpenAsync();
@@ -56,7 +73,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Equal(11, v2.ArtifactSize);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateVersionAsync_SameRequestIdTwice_OneVersionOneAnnouncement()
     {
         // A training request handled twice (redelivered after a crash before its inbox record) registers once.
@@ -70,13 +87,13 @@ public sealed class RegistryServiceTests : IDisposable
 
         Assert.Equal((1, 1, 2, 1), (first.Version, again.Version, other.Version, reopened.Version));
         Assert.Equal(2, (await registry.ListVersionsAsync("fraud")).Count);
-        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var store = NewStore();
         Assert.Equal(["fraud/1", "fraud/2"], (await store.PendingOutboxAsync(10, CancellationToken.None)).Select(e => e.Key));
         var field = (await Assert.ThrowsAsync<InputValidationException>(() => registry.CreateVersionAsync("fraud", Version(sha) with { RequestId = new string('x', 129) }))).Field;
         Assert.Equal("request_id", field);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SetAliasAsync_MovesAndSurvivesReopen()
     {
         var registry = await OpenAsync();
@@ -96,7 +113,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Equal(2, model.Aliases["champion"]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SetAliasAsync_BadTargets_ThrowAndChangeNothing()
     {
         var registry = await OpenAsync();
@@ -110,7 +127,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Equal(1, (await registry.GetVersionByAliasAsync("m", "champion"))!.Version);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateVersionAsync_InvalidVersions_ThrowNamingField()
     {
         var registry = await OpenAsync();
@@ -132,7 +149,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Empty(await registry.ListModelsAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateVersionAsync_Onnx_NeedsNoFeatureViewNorFeatureNames()
     {
         var registry = await OpenAsync();
@@ -142,7 +159,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Null(created.FeatureView);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateVersionAsync_Concurrent_GivesDistinctNumbers()
     {
         var registry = await OpenAsync();
@@ -151,7 +168,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 16), versions.Select(v => v.Version).Order());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetArtifactAsync_CorruptedFile_RefusesToServe()
     {
         var registry = await OpenAsync();
@@ -166,7 +183,7 @@ public sealed class RegistryServiceTests : IDisposable
         await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.GetArtifactAsync(new string('c', 64)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Writes_PublishRegisteredAndAliasChangedEvents()
     {
         // One channel per topic: topics are delivered independently, so there is no order across them.
@@ -192,7 +209,7 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.False(registeredEvents.Reader.TryRead(out _));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Outbox_ProcessDiesAfterCommit_EventIsPublishedOnceWhenItComesBack()
     {
         var registered = new Collector();
@@ -204,14 +221,14 @@ public sealed class RegistryServiceTests : IDisposable
         Assert.Empty(registered.Events);
 
         // Restart: the relay finds the event the dead process committed.
-        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var store = NewStore();
         var relay = new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance);
         Assert.False(await relay.RelayAsync(store, CancellationToken.None));
         Assert.Equal("m/1", (await registered.WaitForAsync(1)).Single().Subject);
         Assert.Empty(await store.PendingOutboxAsync(10, CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Outbox_DiesAfterPublishBeforeRemove_RepublishesWithoutADuplicateEffect()
     {
         var registered = new Collector();
@@ -219,7 +236,7 @@ public sealed class RegistryServiceTests : IDisposable
         var registry = await OpenAsync(relay: false);
         var sha = await UploadAsync(registry, "m");
         await registry.CreateVersionAsync("m", Version(sha));
-        var store = new SqliteRegistryStore(Path.Combine(_folder.Path, "registry.db"));
+        var store = NewStore();
         var pending = await store.PendingOutboxAsync(10, CancellationToken.None);
 
         // Published, then the process died before removing the row: the next relay publishes it again (same id).
@@ -238,6 +255,47 @@ public sealed class RegistryServiceTests : IDisposable
             relay.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         _bus.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        foreach (var store in _stores)
+        {
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
         _folder.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SqliteRegistryServiceTests : RegistryServiceTests
+{
+    protected override SqlRegistryStore CreateStore() => SqlRegistryStore.Sqlite(Path.Combine(Folder.Path, "registry.db"));
+}
+
+public sealed class PostgresRegistryServiceTests(PostgresFixture postgres) : RegistryServiceTests, IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private string? _database;
+
+    public async Task InitializeAsync() => _database = postgres.Server is null ? null : await postgres.Server.CreateDatabaseAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    protected override SqlRegistryStore CreateStore()
+    {
+        Skip.If(_database is null, PostgresServer.InstallHint);
+        return new SqlRegistryStore(SqlDialect.Postgres(_database!));
+    }
+}
+
+/// <summary>One PostgreSQL server per test class; each test creates its own database on it.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public PostgresServer? Server { get; private set; }
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
     }
 }

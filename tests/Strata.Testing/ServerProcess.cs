@@ -27,6 +27,11 @@ public abstract class ServerProcess : IAsyncDisposable
 
     protected abstract IEnumerable<string> Arguments();
 
+    /// <summary>Runs before the first start (e.g. creating the data folder's cluster).</summary>
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
+
+    private bool _prepared;
+
     /// <summary>True once the server answers on its port.</summary>
     protected abstract Task<bool> IsReadyAsync(NetworkStream stream);
 
@@ -101,6 +106,11 @@ public abstract class ServerProcess : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
+        if (!_prepared)
+        {
+            await PrepareAsync();
+            _prepared = true;
+        }
         var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in Arguments())
         {

@@ -98,7 +98,7 @@ public static partial class MlflowApi
             var body = await BodyAsync(request, ct);
             var experimentId = OptionalString(body, "experiment_id") ?? "0";
             var tags = KeyValues(body, "tags", MaxTagValueLength);
-            var runName = OptionalString(body, "run_name") ?? tags.FirstOrDefault(t => t.Key == SqliteTrackingStore.RunNameTag)?.Value;
+            var runName = OptionalString(body, "run_name") ?? tags.FirstOrDefault(t => t.Key == SqlTrackingStore.RunNameTag)?.Value;
             if (runName is { Length: > MaxKeyLength })
             {
                 throw MlflowException.InvalidParameter($"Run name exceeds the maximum length of {MaxKeyLength} characters.");

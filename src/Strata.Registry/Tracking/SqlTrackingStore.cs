@@ -1,100 +1,93 @@
-using Strata.Contracts.Tracking;
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using Strata.Contracts.Tracking;
+using Strata.Registry.Storage;
+using static Strata.Registry.Storage.SqlDialect;
 
 namespace Strata.Registry.Tracking;
 
-/// <summary>Tracking data in SQLite (WAL). Besides each metric's full history, the latest value per run and key (by
-/// step, then timestamp, then value, as MLflow defines it) is kept in <c>latest_metrics</c>, indexed by key and value,
-/// so a search filtering or sorting on a metric reads an index instead of the history.</summary>
-public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
+/// <summary>Tracking data in SQL: SQLite (WAL, the embedded default) or PostgreSQL, one code path through
+/// <see cref="SqlDialect"/>. Besides each metric's full history, the latest value per run and key (by step, then
+/// timestamp, then value, as MLflow defines it) is kept in <c>latest_metrics</c>, indexed by key and value, so a search
+/// filtering or sorting on a metric reads an index instead of the history.</summary>
+public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyncDisposable
 {
     public const string DefaultExperimentName = "Default";
     private const int HistoryRowsPerStatement = 100;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = databasePath,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    /// <summary>The embedded default: one SQLite file.</summary>
+    public static SqlTrackingStore Sqlite(string databasePath) => new(SqlDialect.Sqlite(databasePath));
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    public SqlDialect Dialect => dialect;
+
+    private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => dialect.OpenAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => dialect.DisposeAsync();
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        var (text, bigint, real, clustered) = (dialect.Text, dialect.BigInt, dialect.Real, dialect.Clustered);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+        await dialect.ApplySchemaAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS experiments (
-                experiment_id INTEGER PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
-                artifact_location TEXT NOT NULL,
-                lifecycle_stage TEXT NOT NULL,
-                creation_time INTEGER NOT NULL,
-                last_update_time INTEGER NOT NULL);
+                experiment_id {bigint} PRIMARY KEY,
+                name {text} NOT NULL UNIQUE,
+                artifact_location {text} NOT NULL,
+                lifecycle_stage {text} NOT NULL,
+                creation_time {bigint} NOT NULL,
+                last_update_time {bigint} NOT NULL);
             CREATE TABLE IF NOT EXISTS experiment_tags (
-                experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
-                key TEXT NOT NULL,
-                value TEXT NOT NULL,
+                experiment_id {bigint} NOT NULL REFERENCES experiments(experiment_id),
+                key {text} NOT NULL,
+                value {text} NOT NULL,
                 PRIMARY KEY (experiment_id, key));
             CREATE TABLE IF NOT EXISTS runs (
-                run_uuid TEXT PRIMARY KEY,
-                experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
-                name TEXT NOT NULL,
-                user_id TEXT NOT NULL,
-                status TEXT NOT NULL,
-                start_time INTEGER NOT NULL,
-                end_time INTEGER,
-                artifact_uri TEXT NOT NULL,
-                lifecycle_stage TEXT NOT NULL);
+                run_uuid {text} PRIMARY KEY,
+                experiment_id {bigint} NOT NULL REFERENCES experiments(experiment_id),
+                name {text} NOT NULL,
+                user_id {text} NOT NULL,
+                status {text} NOT NULL,
+                start_time {bigint} NOT NULL,
+                end_time {bigint},
+                artifact_uri {text} NOT NULL,
+                lifecycle_stage {text} NOT NULL);
             CREATE INDEX IF NOT EXISTS runs_experiment ON runs (experiment_id, start_time DESC);
             CREATE TABLE IF NOT EXISTS params (
-                run_uuid TEXT NOT NULL,
-                key TEXT NOT NULL,
-                value TEXT NOT NULL,
-                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+                run_uuid {text} NOT NULL,
+                key {text} NOT NULL,
+                value {text} NOT NULL,
+                PRIMARY KEY (run_uuid, key)){clustered};
             CREATE INDEX IF NOT EXISTS params_key_value ON params (key, value);
             CREATE TABLE IF NOT EXISTS tags (
-                run_uuid TEXT NOT NULL,
-                key TEXT NOT NULL,
-                value TEXT NOT NULL,
-                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+                run_uuid {text} NOT NULL,
+                key {text} NOT NULL,
+                value {text} NOT NULL,
+                PRIMARY KEY (run_uuid, key)){clustered};
             CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value);
             CREATE TABLE IF NOT EXISTS metrics (
-                run_uuid TEXT NOT NULL,
-                key TEXT NOT NULL,
-                timestamp INTEGER NOT NULL,
-                step INTEGER NOT NULL,
-                value REAL NOT NULL,
+                run_uuid {text} NOT NULL,
+                key {text} NOT NULL,
+                timestamp {bigint} NOT NULL,
+                step {bigint} NOT NULL,
+                value {real} NOT NULL,
                 is_nan INTEGER NOT NULL,
-                PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)) WITHOUT ROWID;
+                PRIMARY KEY (run_uuid, key, timestamp, step, value, is_nan)){clustered};
             CREATE TABLE IF NOT EXISTS latest_metrics (
-                run_uuid TEXT NOT NULL,
-                key TEXT NOT NULL,
-                value REAL,
+                run_uuid {text} NOT NULL,
+                key {text} NOT NULL,
+                value {real},
                 is_nan INTEGER NOT NULL,
-                timestamp INTEGER NOT NULL,
-                step INTEGER NOT NULL,
-                PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+                timestamp {bigint} NOT NULL,
+                step {bigint} NOT NULL,
+                PRIMARY KEY (run_uuid, key)){clustered};
             CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value);
-            """;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await using var seed = connection.CreateCommand();
+            """, cancellationToken);
         // MLflow's default experiment: id 0, "Default".
-        seed.CommandText = "INSERT OR IGNORE INTO experiments VALUES (0, $name, 'strata-artifacts:/0', 'active', $now, $now)";
-        seed.Parameters.AddWithValue("$name", DefaultExperimentName);
-        seed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await using var seed = Command(connection, null,
+            "INSERT INTO experiments VALUES (0, @name, 'strata-artifacts:/0', 'active', @now, @now) ON CONFLICT DO NOTHING",
+            ("@name", DefaultExperimentName), ("@now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         await seed.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -106,8 +99,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     public async Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using (var exists = Command(connection, tx, "SELECT 1 FROM experiments WHERE name = $name", ("$name", name)))
+        // Serialised: the name check and the next id hold until the commit.
+        await using var tx = await dialect.BeginSerializedAsync(connection, "experiments", cancellationToken);
+        await using (var exists = Command(connection, tx, "SELECT 1 FROM experiments WHERE name = @name", ("@name", name)))
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
             {
@@ -117,19 +111,19 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         long id;
         await using (var insert = Command(connection, tx,
             "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
-            "VALUES ((SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments), $name, '', 'active', $now, $now) RETURNING experiment_id",
-            ("$name", name), ("$now", now)))
+            "VALUES ((SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments), @name, '', 'active', @now, @now) RETURNING experiment_id",
+            ("@name", name), ("@now", now)))
         {
             id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
-        await using (var location = Command(connection, tx, "UPDATE experiments SET artifact_location = $location WHERE experiment_id = $id",
-            ("$location", string.IsNullOrEmpty(artifactLocation) ? $"strata-artifacts:/{id}" : artifactLocation), ("$id", id)))
+        await using (var location = Command(connection, tx, "UPDATE experiments SET artifact_location = @location WHERE experiment_id = @id",
+            ("@location", string.IsNullOrEmpty(artifactLocation) ? $"strata-artifacts:/{id}" : artifactLocation), ("@id", id)))
         {
             await location.ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var tag in tags)
         {
-            await using var insertTag = Command(connection, tx, "INSERT OR REPLACE INTO experiment_tags VALUES ($id, $key, $value)", ("$id", id), ("$key", tag.Key), ("$value", tag.Value));
+            await using var insertTag = Command(connection, tx, "INSERT INTO experiment_tags VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value", ("@id", id), ("@key", tag.Key), ("@value", tag.Value));
             await insertTag.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
@@ -143,13 +137,13 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             return null;
         }
         await using var connection = await OpenAsync(cancellationToken);
-        return (await ReadExperimentsAsync(connection, "WHERE e.experiment_id = $id", [("$id", id)], cancellationToken)).FirstOrDefault();
+        return (await ReadExperimentsAsync(connection, "WHERE e.experiment_id = @id", [("@id", id)], cancellationToken)).FirstOrDefault();
     }
 
     public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return (await ReadExperimentsAsync(connection, "WHERE e.name = $name", [("$name", name)], cancellationToken)).FirstOrDefault();
+        return (await ReadExperimentsAsync(connection, "WHERE e.name = @name", [("@name", name)], cancellationToken)).FirstOrDefault();
     }
 
     public async Task<Page<Experiment>> SearchExperimentsAsync(IReadOnlyList<SearchClause> filter, IReadOnlyList<SearchOrder> orderBy, ViewType view, int maxResults,
@@ -187,7 +181,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         return new Page<Experiment>([.. found.Take(maxResults)], found.Count > maxResults);
     }
 
-    private static async Task<List<Experiment>> ReadExperimentsAsync(SqliteConnection connection, string clause, IReadOnlyList<(string, object)> parameters,
+    private static async Task<List<Experiment>> ReadExperimentsAsync(DbConnection connection, string clause, IReadOnlyList<(string, object)> parameters,
         CancellationToken cancellationToken)
     {
         var experiments = new List<(long Id, Experiment Experiment)>();
@@ -228,9 +222,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             throw MlflowException.InvalidParameter("Cannot delete the default experiment '0'. This is an internally reserved experiment.");
         }
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var (from, to) = deleted ? ("active", "deleted") : ("deleted", "active");
-        await using (var stage = Command(connection, tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = $id", ("$id", id)))
+        await using (var stage = Command(connection, tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @id", ("@id", id)))
         {
             var current = await stage.ExecuteScalarAsync(cancellationToken) as string ?? throw MlflowException.NotFound($"No Experiment with id={experimentId} exists");
             if (current != from)
@@ -238,14 +232,14 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
                 throw MlflowException.InvalidParameter($"Cannot {(deleted ? "delete" : "restore")} experiment {experimentId}: it is {current}.");
             }
         }
-        await using (var update = Command(connection, tx, "UPDATE experiments SET lifecycle_stage = $to, last_update_time = $now WHERE experiment_id = $id",
-            ("$to", to), ("$now", now), ("$id", id)))
+        await using (var update = Command(connection, tx, "UPDATE experiments SET lifecycle_stage = @to, last_update_time = @now WHERE experiment_id = @id",
+            ("@to", to), ("@now", now), ("@id", id)))
         {
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
         // As MLflow does: the experiment's runs follow it.
-        await using (var runs = Command(connection, tx, "UPDATE runs SET lifecycle_stage = $to WHERE experiment_id = $id AND lifecycle_stage = $from",
-            ("$to", to), ("$from", from), ("$id", id)))
+        await using (var runs = Command(connection, tx, "UPDATE runs SET lifecycle_stage = @to WHERE experiment_id = @id AND lifecycle_stage = @from",
+            ("@to", to), ("@from", from), ("@id", id)))
         {
             await runs.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -255,9 +249,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     public async Task SetRunLifecycleAsync(string runId, bool deleted, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await using (var stage = Command(connection, tx,
-            "SELECT r.lifecycle_stage, e.lifecycle_stage FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = $id", ("$id", runId)))
+            "SELECT r.lifecycle_stage, e.lifecycle_stage FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = @id", ("@id", runId)))
         await using (var reader = await stage.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -269,7 +263,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
                 throw MlflowException.InvalidParameter($"Cannot restore run {runId}: its experiment is deleted; restore the experiment.");
             }
         }
-        await using (var update = Command(connection, tx, "UPDATE runs SET lifecycle_stage = $to WHERE run_uuid = $id", ("$to", deleted ? "deleted" : "active"), ("$id", runId)))
+        await using (var update = Command(connection, tx, "UPDATE runs SET lifecycle_stage = @to WHERE run_uuid = @id", ("@to", deleted ? "deleted" : "active"), ("@id", runId)))
         {
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -286,18 +280,18 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         }
         var runId = Guid.NewGuid().ToString("N");
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await using (var insert = Command(connection, tx,
-            "INSERT INTO runs VALUES ($id, $experiment, $name, $user, 'RUNNING', $start, NULL, $uri, 'active')",
-            ("$id", runId), ("$experiment", ParseExperimentId(experimentId)), ("$name", runName), ("$user", userId), ("$start", startTime),
-            ("$uri", $"{experiment.ArtifactLocation.TrimEnd('/')}/{runId}/artifacts")))
+            "INSERT INTO runs VALUES (@id, @experiment, @name, @user, 'RUNNING', @start, NULL, @uri, 'active')",
+            ("@id", runId), ("@experiment", ParseExperimentId(experimentId)), ("@name", runName), ("@user", userId), ("@start", startTime),
+            ("@uri", $"{experiment.ArtifactLocation.TrimEnd('/')}/{runId}/artifacts")))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         // MLflow keeps the run name as a tag too.
         foreach (var tag in tags.Where(t => t.Key != RunNameTag).Append(new KeyValue(RunNameTag, runName)))
         {
-            await using var insertTag = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", tag.Key), ("$value", tag.Value));
+            await using var insertTag = Command(connection, tx, "INSERT INTO tags VALUES (@id, @key, @value) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", ("@id", runId), ("@key", tag.Key), ("@value", tag.Value));
             await insertTag.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
@@ -309,26 +303,26 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     public async Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
         await using (var update = Command(connection, tx,
-            "UPDATE runs SET status = COALESCE($status, status), end_time = COALESCE($end, end_time), name = COALESCE($name, name) WHERE run_uuid = $id",
-            ("$status", (object?)status ?? DBNull.Value), ("$end", (object?)endTime ?? DBNull.Value), ("$name", (object?)runName ?? DBNull.Value), ("$id", runId)))
+            "UPDATE runs SET status = COALESCE(@status, status), end_time = COALESCE(@end, end_time), name = COALESCE(@name, name) WHERE run_uuid = @id",
+            ("@status", (object?)status ?? DBNull.Value), ("@end", (object?)endTime ?? DBNull.Value), ("@name", (object?)runName ?? DBNull.Value), ("@id", runId)))
         {
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
         if (runName is not null)
         {
-            await using var tag = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", RunNameTag), ("$value", runName));
+            await using var tag = Command(connection, tx, "INSERT INTO tags VALUES (@id, @key, @value) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", ("@id", runId), ("@key", RunNameTag), ("@value", runName));
             await tag.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
         return (await GetRunAsync(runId, cancellationToken))!.Info;
     }
 
-    private static async Task RequireActiveRunAsync(SqliteConnection connection, SqliteTransaction tx, string runId, CancellationToken cancellationToken)
+    private static async Task RequireActiveRunAsync(DbConnection connection, DbTransaction tx, string runId, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, tx, "SELECT lifecycle_stage FROM runs WHERE run_uuid = $id", ("$id", runId));
+        await using var command = Command(connection, tx, "SELECT lifecycle_stage FROM runs WHERE run_uuid = @id", ("@id", runId));
         var stage = await command.ExecuteScalarAsync(cancellationToken) as string
             ?? throw MlflowException.NotFound($"Run with id={runId} not found");
         if (stage != "active")
@@ -349,23 +343,25 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
         if (parameters.Count > 0)
         {
-            await using var existing = Command(connection, tx, "SELECT value FROM params WHERE run_uuid = $id AND key = $key", ("$id", runId), ("$key", ""));
-            await using var insert = Command(connection, tx, "INSERT INTO params VALUES ($id, $key, $value)", ("$id", runId), ("$key", ""), ("$value", ""));
+            // Insert-if-absent, then compare what is there: a concurrent writer of the same key cannot slip between.
+            await using var insert = Command(connection, tx, "INSERT INTO params VALUES (@id, @key, @value) ON CONFLICT DO NOTHING",
+                ("@id", runId), ("@key", ""), ("@value", ""));
+            await using var existing = Command(connection, tx, "SELECT value FROM params WHERE run_uuid = @id AND key = @key", ("@id", runId), ("@key", ""));
             foreach (var param in parameters)
             {
-                existing.Parameters["$key"].Value = param.Key;
-                var old = await existing.ExecuteScalarAsync(cancellationToken) as string;
-                if (old is null)
+                insert.Parameters[1].Value = param.Key;
+                insert.Parameters[2].Value = param.Value;
+                if (await insert.ExecuteNonQueryAsync(cancellationToken) == 1)
                 {
-                    insert.Parameters["$key"].Value = param.Key;
-                    insert.Parameters["$value"].Value = param.Value;
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                    continue;
                 }
-                else if (old != param.Value)
+                existing.Parameters[1].Value = param.Key;
+                var old = await existing.ExecuteScalarAsync(cancellationToken) as string;
+                if (old != param.Value)
                 {
                     throw MlflowException.InvalidParameter(
                         $"Changing param values is not allowed. Param with key='{param.Key}' was already logged with value='{old}' for run ID='{runId}'. Attempted logging new value '{param.Value}'.");
@@ -376,7 +372,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         {
             // The history in multi-row statements, one prepared statement reused for every full chunk (a batch of 1,000
             // is 10 executions, not 1,000); one B-tree (WITHOUT ROWID, the key is the row), NaN stored as 0 with is_nan.
-            SqliteCommand? full = null;
+            DbCommand? full = null;
             try
             {
                 foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
@@ -409,35 +405,36 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             // The latest value per key: the highest step, then timestamp, then value (MLflow's order); one upsert per key
             // with the batch's own latest, which the stored one beats only if it is later.
             await using var latest = Command(connection, tx, """
-                INSERT INTO latest_metrics VALUES ($id, $key, $value, $nan, $ts, $step)
+                INSERT INTO latest_metrics VALUES (@id, @key, @value, @nan, @ts, @step)
                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
                 WHERE excluded.step > latest_metrics.step
                    OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
                    OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
                        AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
-                """, ("$id", runId), ("$key", ""), ("$ts", 0L), ("$step", 0L), ("$value", 0.0), ("$nan", 0));
+                """, ("@id", runId), ("@key", ""), ("@ts", 0L), ("@step", 0L), ("@value", 0.0), ("@nan", 0));
+            latest.Parameters[4].DbType = DbType.Double; // stays typed when a NaN's value is NULL
             foreach (var metric in metrics.GroupBy(m => m.Key, StringComparer.Ordinal)
                          .Select(g => g.MaxBy(m => (m.Step, m.Timestamp, double.IsNaN(m.Value) ? double.MinValue : m.Value))!))
             {
-                latest.Parameters["$key"].Value = metric.Key;
-                latest.Parameters["$ts"].Value = metric.Timestamp;
-                latest.Parameters["$step"].Value = metric.Step;
-                latest.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
-                latest.Parameters["$nan"].Value = double.IsNaN(metric.Value) ? 1 : 0;
+                latest.Parameters[1].Value = metric.Key;
+                latest.Parameters[2].Value = metric.Timestamp;
+                latest.Parameters[3].Value = metric.Step;
+                latest.Parameters[4].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+                latest.Parameters[5].Value = double.IsNaN(metric.Value) ? 1 : 0;
                 await latest.ExecuteNonQueryAsync(cancellationToken);
             }
         }
         if (tags.Count > 0)
         {
-            await using var upsert = Command(connection, tx, "INSERT OR REPLACE INTO tags VALUES ($id, $key, $value)", ("$id", runId), ("$key", ""), ("$value", ""));
+            await using var upsert = Command(connection, tx, "INSERT INTO tags VALUES (@id, @key, @value) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", ("@id", runId), ("@key", ""), ("@value", ""));
             foreach (var tag in tags)
             {
-                upsert.Parameters["$key"].Value = tag.Key;
-                upsert.Parameters["$value"].Value = tag.Value;
+                upsert.Parameters[1].Value = tag.Key;
+                upsert.Parameters[2].Value = tag.Value;
                 await upsert.ExecuteNonQueryAsync(cancellationToken);
                 if (tag.Key == RunNameTag)
                 {
-                    await using var rename = Command(connection, tx, "UPDATE runs SET name = $name WHERE run_uuid = $id", ("$name", tag.Value), ("$id", runId));
+                    await using var rename = Command(connection, tx, "UPDATE runs SET name = @name WHERE run_uuid = @id", ("@name", tag.Value), ("@id", runId));
                     await rename.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
@@ -448,9 +445,9 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     public async Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
-        await using var delete = Command(connection, tx, "DELETE FROM tags WHERE run_uuid = $id AND key = $key", ("$id", runId), ("$key", key));
+        await using var delete = Command(connection, tx, "DELETE FROM tags WHERE run_uuid = @id AND key = @key", ("@id", runId), ("@key", key));
         if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             throw MlflowException.NotFound($"No tag with name: {key} in run with id {runId}");
@@ -500,8 +497,8 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
             order.Add($"o{i}.value IS NULL, o{i}.value {direction}");
         }
         order.Add(orderBy.Any(o => o.Entity == SearchEntity.Attribute && o.Key == "start_time") ? "r.run_uuid ASC" : "r.start_time DESC, r.run_uuid ASC");
-        // CROSS JOIN keeps that order (SQLite does not reorder it): the candidates outside, runs looked up by key.
-        var from = candidates.Count == 0 ? "runs r" : $"({string.Join(" INTERSECT ", candidates)}) c CROSS JOIN runs r ON r.run_uuid = c.run_uuid";
+        // The candidates drive, runs are looked up by key (SQLite keeps a CROSS JOIN's order; PostgreSQL plans it).
+        var from = candidates.Count == 0 ? "runs r" : $"({string.Join(" INTERSECT ", candidates)}) c {dialect.DrivingJoin} runs r ON r.run_uuid = c.run_uuid";
         var clauseText = $"{from}{joins} WHERE {string.Join(" AND ", where)} ORDER BY {string.Join(", ", order)} LIMIT {maxResults + 1} OFFSET {offset}";
         await using var connection = await OpenAsync(cancellationToken);
         var runs = await ReadRunsAsync(connection, clauseText, sql.Parameters, cancellationToken);
@@ -523,56 +520,17 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         _ => $"{column} IN ('active', 'deleted')",
     };
 
-    /// <summary>The SQL for <c>column op value</c>. LIKE is case-sensitive as in MLflow (SQLite's LIKE is not, so it
-    /// becomes GLOB); ILIKE is case-insensitive.</summary>
-    private static string Compare(string column, SearchClause clause, Sql sql) => clause.Op switch
+    /// <summary>The SQL for <c>column op value</c>. LIKE is case-sensitive as in MLflow; ILIKE is not.</summary>
+    private string Compare(string column, SearchClause clause, Sql sql) => clause.Op switch
     {
-        "LIKE" => $"{column} GLOB {sql.Add(LikeToGlob((string)clause.Value))}",
-        "ILIKE" => $"{column} LIKE {sql.Add(clause.Value)} ESCAPE '\\'",
+        "LIKE" => dialect.Like(column, (string)clause.Value, sql.Add),
+        "ILIKE" => dialect.ILike(column, (string)clause.Value, sql.Add),
         "IN" => $"{column} IN ({string.Join(',', ((string[])clause.Value).Select(sql.Add))})",
         "NOT IN" => $"{column} NOT IN ({string.Join(',', ((string[])clause.Value).Select(sql.Add))})",
         _ => $"{column} {clause.Op} {sql.Add(clause.Value)}",
     };
 
-    internal static string LikeToGlob(string like)
-    {
-        var glob = new StringBuilder(like.Length + 8);
-        for (var i = 0; i < like.Length; i++)
-        {
-            var c = like[i];
-            switch (c)
-            {
-                case '\\' when i + 1 < like.Length:
-                    i++;
-                    AppendLiteral(glob, like[i]);
-                    break;
-                case '%':
-                    glob.Append('*');
-                    break;
-                case '_':
-                    glob.Append('?');
-                    break;
-                default:
-                    AppendLiteral(glob, c);
-                    break;
-            }
-        }
-        return glob.ToString();
-
-        static void AppendLiteral(StringBuilder glob, char c)
-        {
-            if (c is '*' or '?' or '[' or ']')
-            {
-                glob.Append('[').Append(c).Append(']');
-            }
-            else
-            {
-                glob.Append(c);
-            }
-        }
-    }
-
-    private static async Task<List<Run>> ReadRunsAsync(SqliteConnection connection, string clause, IReadOnlyList<(string, object)> parameters, CancellationToken cancellationToken)
+    private static async Task<List<Run>> ReadRunsAsync(DbConnection connection, string clause, IReadOnlyList<(string, object)> parameters, CancellationToken cancellationToken)
     {
         var infos = new List<RunInfo>();
         await using (var command = Command(connection, null,
@@ -596,8 +554,8 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         var tags = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
         foreach (var chunk in infos.Select(i => i.RunId).Chunk(500))
         {
-            var inList = string.Join(',', chunk.Select((_, i) => $"$r{i}"));
-            var ids = chunk.Select((id, i) => ($"$r{i}", (object?)id)).ToArray();
+            var inList = string.Join(',', chunk.Select((_, i) => $"@r{i}"));
+            var ids = chunk.Select((id, i) => ($"@r{i}", (object?)id)).ToArray();
             await using (var command = Command(connection, null, $"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN ({inList}) ORDER BY key", ids))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
@@ -631,7 +589,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
     public async Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, int offset, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using (var exists = Command(connection, null, "SELECT 1 FROM runs WHERE run_uuid = $id", ("$id", runId)))
+        await using (var exists = Command(connection, null, "SELECT 1 FROM runs WHERE run_uuid = @id", ("@id", runId)))
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is null)
             {
@@ -640,8 +598,8 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         }
         var history = new List<Metric>();
         await using var command = Command(connection, null,
-            $"SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = $id AND key = $key ORDER BY timestamp, step, value LIMIT {maxResults + 1} OFFSET {offset}",
-            ("$id", runId), ("$key", key));
+            $"SELECT value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @id AND key = @key ORDER BY timestamp, step, value LIMIT {maxResults + 1} OFFSET {offset}",
+            ("@id", runId), ("@key", key));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -650,31 +608,20 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
         return new Page<Metric>([.. history.Take(maxResults)], history.Count > maxResults);
     }
 
-    private static SqliteCommand HistoryCommand(SqliteConnection connection, SqliteTransaction tx, string runId, int rows)
+    private static DbCommand HistoryCommand(DbConnection connection, DbTransaction tx, string runId, int rows)
     {
         var command = connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText = "INSERT OR IGNORE INTO metrics VALUES " + string.Join(',', Enumerable.Range(0, rows).Select(i => $"($id, $k{i}, $t{i}, $s{i}, $v{i}, $n{i})"));
-        command.Parameters.AddWithValue("$id", runId);
+        command.CommandText = "INSERT INTO metrics VALUES " + string.Join(',', Enumerable.Range(0, rows).Select(i => $"(@id, @k{i}, @t{i}, @s{i}, @v{i}, @n{i})")) +
+            " ON CONFLICT DO NOTHING";
+        Add(command, "@id", runId, DbType.String);
         for (var i = 0; i < rows; i++)
         {
-            command.Parameters.Add($"$k{i}", SqliteType.Text);
-            command.Parameters.Add($"$t{i}", SqliteType.Integer);
-            command.Parameters.Add($"$s{i}", SqliteType.Integer);
-            command.Parameters.Add($"$v{i}", SqliteType.Real);
-            command.Parameters.Add($"$n{i}", SqliteType.Integer);
-        }
-        return command;
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string text, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = text;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            Add(command, $"@k{i}", string.Empty, DbType.String);
+            Add(command, $"@t{i}", 0L, DbType.Int64);
+            Add(command, $"@s{i}", 0L, DbType.Int64);
+            Add(command, $"@v{i}", 0.0, DbType.Double);
+            Add(command, $"@n{i}", 0, DbType.Int32);
         }
         return command;
     }
@@ -688,7 +635,7 @@ public sealed class SqliteTrackingStore(string databasePath) : ITrackingStore
 
         public string Add(object value)
         {
-            var name = "$p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
+            var name = "@p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
             _parameters.Add((name, value));
             return name;
         }

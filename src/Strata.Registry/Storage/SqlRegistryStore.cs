@@ -1,79 +1,70 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strata.Contracts;
 using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
 
 namespace Strata.Registry.Storage;
 
-/// <summary>Registry metadata in SQLite (WAL journal, so readers never block the writer).</summary>
-public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
+/// <summary>Registry metadata in SQL: SQLite (WAL, the embedded default) or PostgreSQL, one code path through
+/// <see cref="SqlDialect"/>. Numbering and alias moves are serialised per table; each change and its outbox event
+/// commit together.</summary>
+public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyncDisposable
 {
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = databasePath,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    /// <summary>The embedded default: one SQLite file.</summary>
+    public static SqlRegistryStore Sqlite(string databasePath) => new(SqlDialect.Sqlite(databasePath));
 
-    private const string VersionColumns =
+    public SqlDialect Dialect => dialect;
+
+    public ValueTask DisposeAsync() => dialect.DisposeAsync();
+
+    private string VersionColumns =>
         "v.model, v.version, v.created_at, v.artifact_sha256, v.artifact_size, v.format, v.metrics, v.params, " +
         "v.dataset_version, v.feature_view, v.feature_view_version, v.feature_names, v.description, " +
-        "(SELECT group_concat(alias, ',') FROM (SELECT alias FROM model_aliases a WHERE a.model = v.model AND a.version = v.version ORDER BY alias)), v.run_id";
+        dialect.SortedList("alias", "model_aliases a WHERE a.model = v.model AND a.version = v.version") + ", v.run_id";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        var (text, bigint) = (dialect.Text, dialect.BigInt);
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+        await dialect.ApplySchemaAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS registered_models (
-                name TEXT PRIMARY KEY,
-                created_at TEXT NOT NULL);
+                name {text} PRIMARY KEY,
+                created_at {text} NOT NULL);
             CREATE TABLE IF NOT EXISTS model_versions (
-                model TEXT NOT NULL REFERENCES registered_models(name),
+                model {text} NOT NULL REFERENCES registered_models(name),
                 version INTEGER NOT NULL,
-                created_at TEXT NOT NULL,
-                artifact_sha256 TEXT NOT NULL,
-                artifact_size INTEGER NOT NULL,
-                format TEXT NOT NULL,
-                metrics TEXT NOT NULL,
-                params TEXT NOT NULL,
-                dataset_version TEXT,
-                feature_view TEXT,
-                feature_view_version TEXT,
-                feature_names TEXT NOT NULL,
-                description TEXT,
+                created_at {text} NOT NULL,
+                artifact_sha256 {text} NOT NULL,
+                artifact_size {bigint} NOT NULL,
+                format {text} NOT NULL,
+                metrics {text} NOT NULL,
+                params {text} NOT NULL,
+                dataset_version {text},
+                feature_view {text},
+                feature_view_version {text},
+                feature_names {text} NOT NULL,
+                description {text},
                 PRIMARY KEY (model, version));
             CREATE TABLE IF NOT EXISTS model_aliases (
-                model TEXT NOT NULL,
-                alias TEXT NOT NULL,
+                model {text} NOT NULL,
+                alias {text} NOT NULL,
                 version INTEGER NOT NULL,
                 PRIMARY KEY (model, alias),
                 FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
             CREATE TABLE IF NOT EXISTS outbox (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,
-                topic TEXT NOT NULL,
-                key TEXT NOT NULL,
-                envelope BLOB NOT NULL);
+                seq {dialect.SequenceKey},
+                id {text} NOT NULL UNIQUE,
+                topic {text} NOT NULL,
+                key {text} NOT NULL,
+                envelope {dialect.Bytes} NOT NULL);
             """, cancellationToken);
-        // Added after the first release: the idempotency key of a registration.
-        if (Convert.ToInt64(await ScalarAsync(connection, null, "SELECT COUNT(*) FROM pragma_table_info('model_versions') WHERE name = 'request_id'", cancellationToken),
-            CultureInfo.InvariantCulture) == 0)
-        {
-            await ExecuteAsync(connection, null, "ALTER TABLE model_versions ADD COLUMN request_id TEXT", cancellationToken);
-        }
+        // Added after the first release: the idempotency key of a registration, and the run that produced the version (lineage).
+        await dialect.AddColumnIfMissingAsync(connection, "model_versions", "request_id", text, cancellationToken);
+        await dialect.AddColumnIfMissingAsync(connection, "model_versions", "run_id", text, cancellationToken);
         await ExecuteAsync(connection, null,
             "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", cancellationToken);
-        // Added with tracking: the run that produced the version (lineage).
-        if (Convert.ToInt64(await ScalarAsync(connection, null, "SELECT COUNT(*) FROM pragma_table_info('model_versions') WHERE name = 'run_id'", cancellationToken),
-            CultureInfo.InvariantCulture) == 0)
-        {
-            await ExecuteAsync(connection, null, "ALTER TABLE model_versions ADD COLUMN run_id TEXT", cancellationToken);
-        }
     }
 
     public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,
@@ -81,23 +72,23 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     {
         ArgumentNullException.ThrowIfNull(version);
         await using var connection = await OpenAsync(cancellationToken);
-        // BEGIN IMMEDIATE takes the write lock up front, so two registrations cannot pick the same number.
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        // Serialised, so two registrations cannot pick the same number.
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_versions", cancellationToken);
         var stamp = now.ToString("O", CultureInfo.InvariantCulture);
-        if (version.RequestId is not null && await ScalarAsync(connection, tx, "SELECT version FROM model_versions WHERE model = $p0 AND request_id = $p1",
-                cancellationToken, model, version.RequestId) is long existing)
+        if (version.RequestId is not null && await ScalarAsync(connection, tx, "SELECT version FROM model_versions WHERE model = @p0 AND request_id = @p1",
+                cancellationToken, model, version.RequestId) is { } existing and not DBNull)
         {
             // Registered before under this request: the same version, and no second announcement.
             await tx.RollbackAsync(cancellationToken);
-            return (await GetVersionAsync(model, (int)existing, cancellationToken))!;
+            return (await GetVersionAsync(model, Convert.ToInt32(existing, CultureInfo.InvariantCulture), cancellationToken))!;
         }
-        await ExecuteAsync(connection, tx, "INSERT OR IGNORE INTO registered_models(name, created_at) VALUES ($p0, $p1)", cancellationToken, model, stamp);
+        await ExecuteAsync(connection, tx, "INSERT INTO registered_models(name, created_at) VALUES (@p0, @p1) ON CONFLICT DO NOTHING", cancellationToken, model, stamp);
         var next = Convert.ToInt32(await ScalarAsync(connection, tx,
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = $p0", cancellationToken, model), CultureInfo.InvariantCulture);
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = @p0", cancellationToken, model), CultureInfo.InvariantCulture);
         await ExecuteAsync(connection, tx, """
             INSERT INTO model_versions(model, version, created_at, artifact_sha256, artifact_size, format, metrics, params,
                 dataset_version, feature_view, feature_view_version, feature_names, description, request_id, run_id)
-            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14)
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14)
             """, cancellationToken, model, next, stamp, version.ArtifactSha256, artifactSize, version.Format,
             Json(version.Metrics), Json(version.Params), version.DatasetVersion, version.FeatureView,
             version.FeatureViewVersion, Json(version.FeatureNames), version.Description, version.RequestId, version.RunId);
@@ -108,7 +99,7 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
 
     public async Task<ModelVersion?> GetVersionAsync(string model, int version, CancellationToken cancellationToken)
     {
-        var rows = await QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = $p0 AND v.version = $p1",
+        var rows = await QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = @p0 AND v.version = @p1",
             cancellationToken, model, version);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -116,7 +107,7 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     public async Task<ModelVersion?> GetVersionByAliasAsync(string model, string alias, CancellationToken cancellationToken)
     {
         var rows = await QueryVersionsAsync(
-            $"SELECT {VersionColumns} FROM model_aliases a JOIN model_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = $p0 AND a.alias = $p1",
+            $"SELECT {VersionColumns} FROM model_aliases a JOIN model_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = @p0 AND a.alias = @p1",
             cancellationToken, model, alias);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -125,11 +116,11 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     {
         ArgumentNullException.ThrowIfNull(announce);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
-        var previous = await ScalarAsync(connection, tx, "SELECT version FROM model_aliases WHERE model = $p0 AND alias = $p1", cancellationToken, model, alias);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_aliases", cancellationToken);
+        var previous = await ScalarAsync(connection, tx, "SELECT version FROM model_aliases WHERE model = @p0 AND alias = @p1", cancellationToken, model, alias);
         var changed = await ExecuteAsync(connection, tx, """
             INSERT INTO model_aliases(model, alias, version)
-            SELECT $p0, $p1, $p2 WHERE EXISTS (SELECT 1 FROM model_versions WHERE model = $p0 AND version = $p2)
+            SELECT @p0, @p1, @p2 WHERE EXISTS (SELECT 1 FROM model_versions WHERE model = @p0 AND version = @p2)
             ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version
             """, cancellationToken, model, alias, version);
         if (changed == 0)
@@ -145,14 +136,14 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
         return true;
     }
 
-    private static Task<int> AddOutboxAsync(SqliteConnection connection, SqliteTransaction tx, EncodedEvent e, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, tx, "INSERT INTO outbox(id, topic, key, envelope) VALUES ($p0, $p1, $p2, $p3)", cancellationToken,
+    private static Task<int> AddOutboxAsync(DbConnection connection, DbTransaction tx, EncodedEvent e, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, tx, "INSERT INTO outbox(id, topic, key, envelope) VALUES (@p0, @p1, @p2, @p3)", cancellationToken,
             e.Id, e.Topic, e.Key, e.Envelope.ToArray());
 
     public async Task<IReadOnlyList<EncodedEvent>> PendingOutboxAsync(int max, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await QueryAsync(connection, "SELECT id, topic, key, envelope FROM outbox ORDER BY seq LIMIT $p0",
+        return await QueryAsync(connection, "SELECT id, topic, key, envelope FROM outbox ORDER BY seq LIMIT @p0",
             r => new EncodedEvent(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r[3]), cancellationToken, max);
     }
 
@@ -160,10 +151,10 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     {
         ArgumentNullException.ThrowIfNull(ids);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var id in ids)
         {
-            await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE id = $p0", cancellationToken, id);
+            await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE id = @p0", cancellationToken, id);
         }
         await tx.CommitAsync(cancellationToken);
     }
@@ -171,7 +162,7 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     public async Task<bool> CreateModelAsync(string model, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "INSERT OR IGNORE INTO registered_models(name, created_at) VALUES ($p0, $p1)", cancellationToken,
+        return await ExecuteAsync(connection, null, "INSERT INTO registered_models(name, created_at) VALUES (@p0, @p1) ON CONFLICT DO NOTHING", cancellationToken,
             model, now.ToString("O", CultureInfo.InvariantCulture)) == 1;
     }
 
@@ -191,12 +182,12 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
     }
 
     public Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken) =>
-        QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = $p0 ORDER BY v.version", cancellationToken, model);
+        QueryVersionsAsync($"SELECT {VersionColumns} FROM model_versions v WHERE v.model = @p0 ORDER BY v.version", cancellationToken, model);
 
     public async Task<bool> ModelExistsAsync(string model, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await ScalarAsync(connection, null, "SELECT 1 FROM registered_models WHERE name = $p0", cancellationToken, model) is not null;
+        return await ScalarAsync(connection, null, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, model) is not null;
     }
 
     private async Task<IReadOnlyList<ModelVersion>> QueryVersionsAsync(string sql, CancellationToken cancellationToken, params object?[] args)
@@ -224,38 +215,24 @@ public sealed class SqliteRegistryStore(string databasePath) : IRegistryStore
 
     private static T FromJson<T>(string json) where T : new() => JsonSerializer.Deserialize<T>(json, StrataJson.Options) ?? new T();
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => dialect.OpenAsync(cancellationToken);
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, object?[] args)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        for (var i = 0; i < args.Length; i++)
-        {
-            command.Parameters.AddWithValue($"$p{i}", args[i] ?? DBNull.Value);
-        }
-        return command;
-    }
+    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, object?[] args) =>
+        SqlDialect.Command(connection, tx, sql, [.. args.Select((value, i) => ($"@p{i}", value))]);
 
-    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
     {
         await using var command = Command(connection, tx, sql, args);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
+    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params object?[] args)
     {
         await using var command = Command(connection, tx, sql, args);
         return await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private static async Task<List<T>> QueryAsync<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> map,
+    private static async Task<List<T>> QueryAsync<T>(DbConnection connection, string sql, Func<DbDataReader, T> map,
         CancellationToken cancellationToken, params object?[] args)
     {
         await using var command = Command(connection, null, sql, args);

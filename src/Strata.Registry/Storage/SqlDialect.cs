@@ -1,0 +1,235 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Strata.Registry.Storage;
+
+/// <summary>What differs between the databases the registry and tracking stores run on (SQLite, the embedded default,
+/// and PostgreSQL): connections, column types, serialised writes, pattern matching. The stores write their SQL once,
+/// with <c>@name</c> parameters, which both providers take.</summary>
+public abstract class SqlDialect : IAsyncDisposable
+{
+    public abstract string Name { get; }
+
+    /// <summary>A 64-bit integer column.</summary>
+    public abstract string BigInt { get; }
+
+    /// <summary>A double-precision column.</summary>
+    public abstract string Real { get; }
+
+    /// <summary>A text column compared and sorted by code point (SQLite's BINARY; PostgreSQL's "C" collation, whatever
+    /// the database's locale), so ordering and paging agree on both.</summary>
+    public abstract string Text { get; }
+
+    public abstract string Bytes { get; }
+
+    /// <summary>A 64-bit key assigned in insertion order.</summary>
+    public abstract string SequenceKey { get; }
+
+    /// <summary>Appended to a table whose primary key is the whole row's identity (SQLite's clustered form).</summary>
+    public abstract string Clustered { get; }
+
+    /// <summary>The join that keeps its left side driving (SQLite does not reorder a CROSS JOIN; PostgreSQL plans it).</summary>
+    public abstract string DrivingJoin { get; }
+
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs schema statements once per database, safe when several processes start together.</summary>
+    public abstract Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken);
+
+    /// <summary>Adds a column an older schema lacks.</summary>
+    public abstract Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken);
+
+    /// <summary>A transaction in which no other writer of <paramref name="table"/> interleaves (numbering, read-then-write).</summary>
+    public abstract Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string table, CancellationToken cancellationToken);
+
+    /// <summary>SQL's case-sensitive LIKE (MLflow's semantics) against a parameter added by <paramref name="add"/>.</summary>
+    public abstract string Like(string column, string pattern, Func<object, string> add);
+
+    public abstract string ILike(string column, string pattern, Func<object, string> add);
+
+    /// <summary>The values of <paramref name="column"/> in <paramref name="fromWhere"/>, sorted, joined by commas.</summary>
+    public abstract string SortedList(string column, string fromWhere);
+
+    public abstract ValueTask DisposeAsync();
+
+    public static SqlDialect Sqlite(string databasePath) => new SqliteDialect(databasePath);
+
+    public static SqlDialect Postgres(string connectionString) => new PostgresDialect(connectionString);
+
+    /// <summary>A command with <c>@name</c> parameters (a null value is SQL NULL).</summary>
+    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            Add(command, name, value);
+        }
+        return command;
+    }
+
+    public static DbParameter Add(DbCommand command, string name, object? value, DbType? type = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        if (type is { } t)
+        {
+            parameter.DbType = t;
+        }
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    private sealed class SqliteDialect(string databasePath) : SqlDialect
+    {
+        private readonly string _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        public override string Name => "sqlite";
+        public override string BigInt => "INTEGER";
+        public override string Real => "REAL";
+        public override string Text => "TEXT";
+        public override string Bytes => "BLOB";
+        public override string SequenceKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
+        public override string Clustered => " WITHOUT ROWID";
+        public override string DrivingJoin => "CROSS JOIN";
+
+        public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+        {
+            var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+
+        public override async Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+            // WAL: readers never block the writer. Journal mode cannot change inside a transaction, so it goes first.
+            await using var command = Command(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;\n" + statements);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        public override async Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken)
+        {
+            await using var exists = Command(connection, null, $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = @column", ("@column", column));
+            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+            {
+                await using var alter = Command(connection, null, $"ALTER TABLE {table} ADD COLUMN {column} {type}");
+                await alter.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, writers queue.
+        public override async Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string table, CancellationToken cancellationToken) =>
+            await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+
+        // SQLite's LIKE ignores case; GLOB does not, so the pattern is translated.
+        public override string Like(string column, string pattern, Func<object, string> add) => $"{column} GLOB {add(LikeToGlob(pattern))}";
+
+        public override string ILike(string column, string pattern, Func<object, string> add) => $"{column} LIKE {add(pattern)} ESCAPE '\\'";
+
+        public override string SortedList(string column, string fromWhere) =>
+            $"(SELECT group_concat({column}, ',') FROM (SELECT {column} FROM {fromWhere} ORDER BY {column}) sorted)";
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class PostgresDialect(string connectionString) : SqlDialect
+    {
+        private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+
+        public override string Name => "postgres";
+        public override string BigInt => "BIGINT";
+        public override string Real => "DOUBLE PRECISION";
+        public override string Text => "TEXT COLLATE \"C\"";
+        public override string Bytes => "BYTEA";
+        public override string SequenceKey => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+        public override string Clustered => string.Empty;
+        public override string DrivingJoin => "JOIN";
+
+        public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => await _source.OpenConnectionAsync(cancellationToken);
+
+        public override async Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken)
+        {
+            // Concurrent CREATE ... IF NOT EXISTS can still collide in PostgreSQL's catalog; one schema writer at a time.
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await using var command = Command(connection, tx, "SELECT pg_advisory_xact_lock(7216458301);\n" + statements);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        public override async Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken)
+        {
+            await using var alter = Command(connection, null, $"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
+            await alter.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // SHARE ROW EXCLUSIVE conflicts with itself and with every write, not with reads: writers of the table queue.
+        public override async Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string table, CancellationToken cancellationToken)
+        {
+            var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            await using var command = Command(connection, tx, $"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE");
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return tx;
+        }
+
+        public override string Like(string column, string pattern, Func<object, string> add) => $"{column} LIKE {add(pattern)} ESCAPE '\\'";
+
+        public override string ILike(string column, string pattern, Func<object, string> add) => $"{column} ILIKE {add(pattern)} ESCAPE '\\'";
+
+        public override string SortedList(string column, string fromWhere) => $"(SELECT string_agg({column}, ',' ORDER BY {column}) FROM {fromWhere})";
+
+        public override ValueTask DisposeAsync() => _source.DisposeAsync();
+    }
+
+    internal static string LikeToGlob(string like)
+    {
+        var glob = new StringBuilder(like.Length + 8);
+        for (var i = 0; i < like.Length; i++)
+        {
+            var c = like[i];
+            switch (c)
+            {
+                case '\\' when i + 1 < like.Length:
+                    i++;
+                    AppendLiteral(glob, like[i]);
+                    break;
+                case '%':
+                    glob.Append('*');
+                    break;
+                case '_':
+                    glob.Append('?');
+                    break;
+                default:
+                    AppendLiteral(glob, c);
+                    break;
+            }
+        }
+        return glob.ToString();
+
+        static void AppendLiteral(StringBuilder glob, char c)
+        {
+            if (c is '*' or '?' or '[' or ']')
+            {
+                glob.Append('[').Append(c).Append(']');
+            }
+            else
+            {
+                glob.Append(c);
+            }
+        }
+    }
+}
