@@ -7,8 +7,8 @@ using System.Text.Json.Nodes;
 namespace Strata.Cli.Tests;
 
 /// <summary>MLflow REST API 2.0 (tracking) as MLflow's protos and REST docs define it: paths, GET query / POST body
-/// conventions, snake_case fields, int64 times as numbers, the error body and status codes, the search grammar.</summary>
-public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixture<UnseededMonolithFixture>
+/// conventions, snake_case fields, int64 times as numbers, the error body and status codes, the search grammar. One suite, run against each tracking store (SQLite, PostgreSQL) through the same HTTP API.</summary>
+public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
 {
     private const string Api = "/api/2.0/mlflow/";
     private HttpClient Http => fixture.Http;
@@ -47,7 +47,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
     private static Dictionary<string, string> Pairs(JsonElement run, string what) =>
         run.GetProperty("data").TryGetProperty(what, out var list) ? list.EnumerateArray().ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("value").GetString()!) : [];
 
-    [Fact]
+    [SkippableFact]
     public async Task Experiments_CreateGetByIdAndName_DuplicateIs400_UnknownIs404_DefaultExists()
     {
         var name = $"fraud-{Guid.NewGuid():N}";
@@ -69,7 +69,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         AssertError(await GetAsync("experiments/get", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Experiments_Search_FiltersOrdersAndPages()
     {
         var stem = $"srch{Guid.NewGuid():N}"[..12];
@@ -92,7 +92,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         AssertError(await PostAsync("experiments/search", new { page_token = "not-a-token" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Run_Lifecycle_MetricsWithHistory_ParamsTagsUpdateAndDeleteTag()
     {
         var experiment = await ExperimentAsync();
@@ -145,7 +145,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         AssertError(await PostAsync("runs/create", new { experiment_id = "424242" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Params_AreImmutable_AndARejectedBatchWritesNothing()
     {
         var runId = await RunAsync(await ExperimentAsync());
@@ -185,7 +185,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         Assert.DoesNotContain("x", (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run").GetProperty("data").GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("key").GetString()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RunsSearch_FilterGrammar_OrderBy_AndPaging()
     {
         var experiment = await ExperimentAsync();
@@ -245,7 +245,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         AssertError(await PostAsync("runs/search", new { experiment_ids = new[] { experiment }, max_results = 50_001 }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Delete_AndRestore_RunsAndExperiments_ByViewType()
     {
         var experiment = await ExperimentAsync();
@@ -313,7 +313,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         { "experiments/search", "{\"order_by\": [\"name SIDEWAYS\"]}" },
     };
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BadBodies))]
     public async Task Endpoint_BadBody_Is400InvalidParameterValue_AndWritesNothing(string path, string body)
     {
@@ -330,7 +330,7 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         Assert.Equal(experiments, (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetCalls_TakeQueryParameters_MissingOnesAre400()
     {
         AssertError(await GetAsync("runs/get", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
@@ -339,5 +339,23 @@ public sealed class MlflowApiTests(UnseededMonolithFixture fixture) : IClassFixt
         var runId = await RunAsync(await ExperimentAsync());
         AssertError(await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m&max_results=0", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
         Assert.False((await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m")).TryGetProperty("metrics", out var none) && none.GetArrayLength() > 0);
+    }
+}
+
+public sealed class SqliteMlflowApiTests(UnseededMonolithFixture fixture) : MlflowApiTests(fixture), IClassFixture<UnseededMonolithFixture>;
+
+public sealed class PostgresMlflowApiTests(PostgresMonolithFixture fixture) : MlflowApiTests(fixture), IClassFixture<PostgresMonolithFixture>
+{
+    [SkippableFact]
+    public async Task Writes_LandInPostgres_NotInAFile()
+    {
+        using var created = await fixture.Http.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = "in-postgres" });
+        created.EnsureSuccessStatusCode();
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM experiments WHERE name = 'in-postgres'", connection);
+        Assert.Equal(1L, await command.ExecuteScalarAsync());
+        await using var registry = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN ('model_versions', 'outbox')", connection);
+        Assert.Equal(2L, await registry.ExecuteScalarAsync());
     }
 }

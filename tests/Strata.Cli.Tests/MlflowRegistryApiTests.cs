@@ -6,7 +6,7 @@ namespace Strata.Cli.Tests;
 
 /// <summary>MLflow's model registry calls (registered-models, model-versions, aliases) on a seeded monolith: the seed
 /// training's run can be registered under another name the MLflow way (<c>runs:/&lt;id&gt;/model</c>).</summary>
-public sealed class MlflowRegistryApiTests(MonolithFixture fixture) : IClassFixture<MonolithFixture>
+public abstract class MlflowRegistryApiTests(ServingFixture fixture)
 {
     private const string Api = "api/2.0/mlflow/";
 
@@ -111,3 +111,7 @@ public sealed class MlflowRegistryApiTests(MonolithFixture fixture) : IClassFixt
         AssertError(await GetAsync($"registered-models/get?name={name}", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
     }
 }
+
+public sealed class SqliteMlflowRegistryApiTests(MonolithFixture fixture) : MlflowRegistryApiTests(fixture), IClassFixture<MonolithFixture>;
+
+public sealed class PostgresMlflowRegistryApiTests(PostgresMonolithServingFixture fixture) : MlflowRegistryApiTests(fixture), IClassFixture<PostgresMonolithServingFixture>;

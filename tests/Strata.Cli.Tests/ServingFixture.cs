@@ -26,9 +26,12 @@ public abstract class ServingFixture : IAsyncLifetime
 
     protected abstract IDictionary<string, string?> Serving { get; }
 
+    /// <summary>Configuration beyond serving's (e.g. where the registry stores live).</summary>
+    protected virtual Task<IDictionary<string, string?>> OtherConfigurationAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
+
     public async Task InitializeAsync()
     {
-        var configuration = new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>(await OtherConfigurationAsync())
         {
             ["Strata:Serving:RefreshInterval"] = "00:00:00.100",
             ["Strata:Serving:PredictionLogSampleRate"] = "1",
@@ -79,11 +82,14 @@ public abstract class ServingFixture : IAsyncLifetime
         return version;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        Http?.Dispose();
+        if (App is not null)
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
         _folder.Dispose();
     }
 }
