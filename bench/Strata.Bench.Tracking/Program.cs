@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Strata.Contracts.Tracking;
+using Strata.Registry.Storage;
 using Strata.Registry.Tracking;
 
 // Tracking benchmark (bench/tracking.sh drives it):
@@ -20,23 +21,27 @@ string Arg(string name, string? fallback = null)
 
 if (mode == "load")
 {
-    var store = new SqlTrackingStore.Sqlite(Arg("--db"));
+    // --db PATH (SQLite) or --postgres CONNECTION-STRING; --parallel N writers (PostgreSQL takes them concurrently).
+    var postgres = Arg("--postgres", "");
+    await using var store = postgres.Length > 0 ? new SqlTrackingStore(SqlDialect.Postgres(postgres)) : SqlTrackingStore.Sqlite(Arg("--db"));
     await store.InitializeAsync(CancellationToken.None);
     var runs = int.Parse(Arg("--runs", "100000"), CultureInfo.InvariantCulture);
+    var parallel = int.Parse(Arg("--parallel", "1"), CultureInfo.InvariantCulture);
     var experiment = await store.CreateExperimentAsync($"bench-{Guid.NewGuid():N}"[..14], null, [], DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
-    var random = new Random(7);
     var clock = Stopwatch.StartNew();
-    for (var i = 0; i < runs; i++)
+    var loaded = 0;
+    await Parallel.ForAsync(0, runs, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, ct) =>
     {
-        var run = await store.CreateRunAsync(experiment, "bench", $"run-{i}", 1_700_000_000_000L + i, [new KeyValue("team", $"t{i % 7}")], CancellationToken.None);
+        var random = new Random(7 + i); // each run's values depend only on its index, whatever the parallelism
+        var run = await store.CreateRunAsync(experiment, "bench", $"run-{i}", 1_700_000_000_000L + i, [new KeyValue("team", $"t{i % 7}")], ct);
         var metrics = Enumerable.Range(0, 50).Select(m => new Metric($"m{m}", random.NextDouble(), 1_700_000_000_000L + i, 0)).ToList();
         var parameters = Enumerable.Range(0, 5).Select(p => new KeyValue($"p{p}", $"v{random.Next(10)}")).ToList();
-        await store.LogBatchAsync(run.Info.RunId, metrics, parameters, [new KeyValue("stage", i % 2 == 0 ? "dev" : "prod")], CancellationToken.None);
-        if ((i + 1) % 10_000 == 0)
+        await store.LogBatchAsync(run.Info.RunId, metrics, parameters, [new KeyValue("stage", i % 2 == 0 ? "dev" : "prod")], ct);
+        if (Interlocked.Increment(ref loaded) % 10_000 == 0)
         {
-            Console.Error.WriteLine($"loaded {i + 1:N0} runs in {clock.Elapsed.TotalSeconds:F0} s");
+            Console.Error.WriteLine($"loaded {loaded:N0} runs in {clock.Elapsed.TotalSeconds:F0} s");
         }
-    }
+    });
     Console.WriteLine(experiment);
     return 0;
 }

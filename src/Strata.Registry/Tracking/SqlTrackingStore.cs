@@ -402,25 +402,32 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
                     await full.DisposeAsync();
                 }
             }
-            // The latest value per key: the highest step, then timestamp, then value (MLflow's order); one upsert per key
-            // with the batch's own latest, which the stored one beats only if it is later.
-            await using var latest = Command(connection, tx, """
-                INSERT INTO latest_metrics VALUES (@id, @key, @value, @nan, @ts, @step)
-                ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
-                WHERE excluded.step > latest_metrics.step
-                   OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
-                   OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
-                       AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
-                """, ("@id", runId), ("@key", ""), ("@ts", 0L), ("@step", 0L), ("@value", 0.0), ("@nan", 0));
-            latest.Parameters[4].DbType = DbType.Double; // stays typed when a NaN's value is NULL
-            foreach (var metric in metrics.GroupBy(m => m.Key, StringComparer.Ordinal)
-                         .Select(g => g.MaxBy(m => (m.Step, m.Timestamp, double.IsNaN(m.Value) ? double.MinValue : m.Value))!))
+            // The latest value per key: the highest step, then timestamp, then value (MLflow's order); the batch's own
+            // latest per key, upserted in multi-row statements (keys are distinct within one), each row replacing the
+            // stored one only if it is later.
+            var newest = metrics.GroupBy(m => m.Key, StringComparer.Ordinal)
+                .Select(g => g.MaxBy(m => (m.Step, m.Timestamp, double.IsNaN(m.Value) ? double.MinValue : m.Value))!).ToList();
+            foreach (var chunk in newest.Chunk(HistoryRowsPerStatement))
             {
-                latest.Parameters[1].Value = metric.Key;
-                latest.Parameters[2].Value = metric.Timestamp;
-                latest.Parameters[3].Value = metric.Step;
-                latest.Parameters[4].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
-                latest.Parameters[5].Value = double.IsNaN(metric.Value) ? 1 : 0;
+                await using var latest = Command(connection, tx,
+                    "INSERT INTO latest_metrics VALUES " + string.Join(',', chunk.Select((_, i) => $"(@id, @k{i}, @v{i}, @n{i}, @t{i}, @s{i})")) + """
+
+                    ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+                    WHERE excluded.step > latest_metrics.step
+                       OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+                       OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
+                           AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
+                    """, ("@id", runId));
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var metric = chunk[i];
+                    var nan = double.IsNaN(metric.Value);
+                    Add(latest, $"@k{i}", metric.Key, DbType.String);
+                    Add(latest, $"@v{i}", nan ? null : metric.Value, DbType.Double); // typed even when a NaN's value is NULL
+                    Add(latest, $"@n{i}", nan ? 1 : 0, DbType.Int32);
+                    Add(latest, $"@t{i}", metric.Timestamp, DbType.Int64);
+                    Add(latest, $"@s{i}", metric.Step, DbType.Int64);
+                }
                 await latest.ExecuteNonQueryAsync(cancellationToken);
             }
         }
