@@ -11,7 +11,7 @@ public static class EventSchemas
 
     public static IReadOnlyDictionary<string, int> Versions { get; } = EventTopics.All.ToDictionary(t => t, t => t switch
     {
-        EventTopics.TrainingRequested => 2, // v2: the trainer and the tracking experiment
+        EventTopics.TrainingRequested => 3, // v2: the trainer and the tracking experiment; v3: the task
         _ => 1,
     }, StringComparer.Ordinal);
 

@@ -85,9 +85,10 @@ public sealed partial class TrainingService(
         else
         {
             progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
-            trained = await Task.Run(() => BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds), cancellationToken);
+            trained = await Task.Run(() => Fit(frame, request, cancellationToken), cancellationToken);
         }
-        progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout AUC {trained.Metrics["auc"]:F4} on {trained.HoldoutRows} rows"));
+        var primary = TaskNames.PrimaryMetric(request.Task);
+        progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout {primary} {trained.Metrics[primary]:F4} on {trained.HoldoutRows} rows"));
         cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
@@ -139,7 +140,7 @@ public sealed partial class TrainingService(
         {
             await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);
         }
-        LogTrained(logger, request.Model, version.Version, trained.Metrics["auc"], clock.Elapsed.TotalSeconds);
+        LogTrained(logger, request.Model, version.Version, primary, trained.Metrics[primary], clock.Elapsed.TotalSeconds);
         var alias = string.IsNullOrEmpty(request.Alias) ? null : request.Alias;
         await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model, version.Version,
             alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
@@ -162,12 +163,12 @@ public sealed partial class TrainingService(
                 [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
             try
             {
-                var trained = await Task.Run(() => BinaryTrainer.Train(frame, trial.Trainer, trial.Trees, trial.HoldoutFraction, trial.Seed, cancellationToken, trial.Folds), cancellationToken);
+                var trained = await Task.Run(() => Fit(frame, trial, cancellationToken), cancellationToken);
                 var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
                     [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
                 await tracking.UpdateRunAsync(child.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken);
-                if (best is null || trained.Metrics["auc"] > best.Value.Trained.Metrics["auc"])
+                if (best is null || Better(request.Task, trained.Metrics, best.Value.Trained.Metrics))
                 {
                     best = (trial, trained);
                 }
@@ -184,6 +185,19 @@ public sealed partial class TrainingService(
         return best!.Value;
     }
 
+    /// <summary>The task's trainer: binary classification, or multiclass and regression (numeric labels).</summary>
+    private static TrainedModel Fit(TrainingFrame frame, TrainingRequest request, CancellationToken cancellationToken) =>
+        request.Task == TaskNames.BinaryClassification
+            ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds)
+            : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken);
+
+    /// <summary>Whether a trial's headline holdout metric beats the best so far (higher AUC or accuracy, lower RMSE).</summary>
+    private static bool Better(string task, IReadOnlyDictionary<string, double> trial, IReadOnlyDictionary<string, double> best)
+    {
+        var metric = TaskNames.PrimaryMetric(task);
+        return TaskNames.HigherIsBetter(task) ? trial[metric] > best[metric] : trial[metric] < best[metric];
+    }
+
     /// <summary>The search's trials: every (trainer, trees) combination (logistic regression once: it has no trees), in
     /// order for a grid, a seeded random <see cref="SearchSpace.MaxTrials"/> of them otherwise.</summary>
     internal static List<TrainingRequest> Trials(TrainingRequest request, SearchSpace search)
@@ -191,7 +205,7 @@ public sealed partial class TrainingService(
         var trainers = search.Trainers is { Count: > 0 } t ? t : [request.Trainer];
         var trees = search.Trees is { Count: > 0 } n ? n : [request.Trees];
         var all = trainers.Distinct(StringComparer.Ordinal)
-            .SelectMany(trainer => trainer == TrainerNames.LogisticRegression ? [request.Trees] : trees.Distinct(),
+            .SelectMany(trainer => TrainerNames.HasTrees(trainer) ? trees.Distinct() : [request.Trees],
                 (trainer, count) => request with { Trainer = trainer, Trees = count, Search = null })
             .ToList();
         if (search.Strategy == "random" && all.Count > search.MaxTrials)
@@ -204,26 +218,45 @@ public sealed partial class TrainingService(
         return all;
     }
 
-    private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained) => new()
+    private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained)
     {
-        ["trainer"] = request.Trainer,
-        ["trees"] = request.Trainer == TrainerNames.LogisticRegression ? "0" : request.Trees.ToString(CultureInfo.InvariantCulture),
-        ["normalization"] = "mean_variance",
-        ["calibration"] = request.Trainer == TrainerNames.FastForest ? "platt" : "trainer",
-        ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
-        ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
-        ["folds"] = request.Folds.ToString(CultureInfo.InvariantCulture),
-        ["label"] = request.Label,
-        ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
-        ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
+        var parameters = new Dictionary<string, string>
+        {
+            ["task"] = request.Task,
+            ["trainer"] = request.Trainer,
+            ["trees"] = TrainerNames.HasTrees(request.Trainer) ? request.Trees.ToString(CultureInfo.InvariantCulture) : "0",
+            ["normalization"] = "mean_variance",
+            ["calibration"] = Calibration(request),
+            ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
+            ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
+            ["folds"] = request.Folds.ToString(CultureInfo.InvariantCulture),
+            ["label"] = request.Label,
+            ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
+            ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
+        };
+        if (trained.Classes.Count > 0)
+        {
+            // Serving names the classes of the model's scores from this (the label's values, in key order).
+            parameters[TrainingParameterNames.Classes] = System.Text.Json.JsonSerializer.Serialize(trained.Classes);
+        }
+        return parameters;
+    }
+
+    private static string Calibration(TrainingRequest request) => (request.Task, request.Trainer) switch
+    {
+        (TaskNames.Regression, _) => "none",
+        (TaskNames.BinaryClassification, TrainerNames.FastForest) => "platt",
+        (TaskNames.MulticlassClassification, TrainerNames.FastForest or TrainerNames.FastTree) => "one_versus_all_platt",
+        _ => "trainer",
     };
 
-    private static string Describe(TrainingRequest request) => request.Trainer switch
+    private static string Describe(TrainingRequest request) => (request.Task == TaskNames.BinaryClassification ? "" : request.Task + " ") + request.Trainer switch
     {
         TrainerNames.FastForest => $"FastForest({request.Trees})",
         TrainerNames.FastTree => $"FastTree({request.Trees})",
         TrainerNames.LightGbm => $"LightGbm({request.Trees})",
-        _ => "LbfgsLogisticRegression",
+        TrainerNames.Sdca => "Sdca",
+        _ => request.Task == TaskNames.MulticlassClassification ? "LbfgsMaximumEntropy" : "LbfgsLogisticRegression",
     };
 
     public void Dispose() => _gate.Dispose();
@@ -254,9 +287,14 @@ public sealed partial class TrainingService(
         {
             throw new InputValidationException("experiment", "must be a non-blank name of at most 250 characters");
         }
-        if (request.Trainer is null || !TrainerNames.All.Contains(request.Trainer))
+        if (request.Task is null || !TaskNames.All.Contains(request.Task))
         {
-            throw new InputValidationException("trainer", $"must be one of {string.Join(", ", TrainerNames.All)}");
+            throw new InputValidationException("task", $"must be one of {string.Join(", ", TaskNames.All)}");
+        }
+        var trainers = TrainerNames.For(request.Task);
+        if (request.Trainer is null || !trainers.Contains(request.Trainer))
+        {
+            throw new InputValidationException("trainer", $"must be one of {string.Join(", ", trainers)} for {request.Task}");
         }
         if (request.Trees is < 1 or > 2000)
         {
@@ -272,9 +310,9 @@ public sealed partial class TrainingService(
             {
                 throw new InputValidationException("search.max_trials", "must be between 1 and 100");
             }
-            if (search.Trainers?.Any(t => t is null || !TrainerNames.All.Contains(t)) == true)
+            if (search.Trainers?.Any(t => t is null || !trainers.Contains(t)) == true)
             {
-                throw new InputValidationException("search.trainers", $"must each be one of {string.Join(", ", TrainerNames.All)}");
+                throw new InputValidationException("search.trainers", $"must each be one of {string.Join(", ", trainers)} for {request.Task}");
             }
             if (search.Trees?.Any(t => t is < 1 or > 2000) == true)
             {
@@ -289,6 +327,10 @@ public sealed partial class TrainingService(
         if (request.Folds is < 0 or 1 or > 10)
         {
             throw new InputValidationException("folds", "must be 0 (none) or between 2 and 10");
+        }
+        if (request.Folds > 0 && request.Task != TaskNames.BinaryClassification)
+        {
+            throw new InputValidationException("folds", "k-fold cross-validation is built for binary classification only; leave folds at 0");
         }
         if (!(request.HoldoutFraction is > 0 and < 1))
         {
@@ -311,6 +353,6 @@ public sealed partial class TrainingService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tracking run {RunId} could not be closed: {Reason}")]
     private static partial void LogRunNotClosed(ILogger logger, string runId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Trained {Model} v{Version}: holdout AUC {Auc:F4} in {Seconds:F2}s")]
-    private static partial void LogTrained(ILogger logger, string model, int version, double auc, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trained {Model} v{Version}: holdout {Metric} {Value:F4} in {Seconds:F2}s")]
+    private static partial void LogTrained(ILogger logger, string model, int version, string metric, double value, double seconds);
 }

@@ -181,6 +181,108 @@ public sealed class TrainingServiceTests
         Assert.Empty(await modules.Get<IRegistryClient>().ListModelsAsync());
     }
 
+    /// <summary>age, income, and two labels of the seed's shape: <c>band</c> (0, 1 or 2 by income/age, 5% noise) and
+    /// <c>ratio</c> (income/age in thousands, plus noise).</summary>
+    private static async Task<DatasetVersion> IngestValuesAsync(InProcessModules modules, int rows = 3000)
+    {
+        var random = new Random(11);
+        var csv = new StringBuilder("age,income,band,ratio\n");
+        for (var i = 0; i < rows; i++)
+        {
+            var age = random.Next(18, 81);
+            var income = random.Next(10_000, 200_001);
+            var perAge = income / (double)age;
+            var band = random.NextDouble() < 0.05 ? random.Next(3) : perAge < 1500 ? 0 : perAge < 4000 ? 1 : 2;
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{age},{income},{band},{(perAge / 1000) + (random.NextDouble() * 0.2):F4}\n");
+        }
+        return await modules.Get<IDataClient>().IngestCsvAsync("values", new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), CleaningRules.None);
+    }
+
+    [Theory]
+    [InlineData(TrainerNames.FastForest)]
+    [InlineData(TrainerNames.FastTree)]
+    [InlineData(TrainerNames.LightGbm)]
+    [InlineData(TrainerNames.LogisticRegression)]
+    [InlineData(TrainerNames.Sdca)]
+    public async Task TrainAsync_Multiclass_ClassesConfusionAndAccuracy(string trainer)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestValuesAsync(modules);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
+        {
+            DatasetId = dataset.Id, Label = "band", Task = TaskNames.MulticlassClassification, Trainer = trainer, Trees = 30, Model = "bands",
+        });
+
+        var m = result.Metrics;
+        // 5% of the labels are random: 95% plus a third of those is the ceiling; the bands follow income_per_age, one of the view's features.
+        Assert.InRange(m["accuracy"], 0.8, 0.97);
+        Assert.InRange(m["macro_accuracy"], 0.75, 0.97);
+        Assert.True(m["log_loss"] > 0 && m["log_loss_reduction"] > 0.3, $"log-loss {m["log_loss"]}, reduction {m["log_loss_reduction"]}");
+        Assert.Equal(3, m["classes"]);
+        Assert.False(m.ContainsKey("auc"));
+        var version = (await modules.Get<IRegistryClient>().GetVersionAsync("bands", result.Version))!;
+        Assert.Equal(("multiclass_classification", "[0,1,2]", trainer), (version.Params["task"], version.Params["classes"], version.Params["trainer"]));
+
+        var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
+        using var report = System.Text.Json.JsonDocument.Parse(await modules.Get<IRegistryClient>().GetArtifactAsync(run.Data.Tags!.Single(t => t.Key == "strata.evaluation_sha256").Value));
+        Assert.Equal("multiclass_classification", report.RootElement.GetProperty("task").GetString());
+        var confusion = report.RootElement.GetProperty("class_confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetDouble()).ToArray()).ToArray();
+        Assert.Equal(3, confusion.Length);
+        Assert.Equal(result.HoldoutRows, confusion.Sum(r => r.Sum()));
+        Assert.Equal(m["accuracy"], confusion.Select((r, i) => r[i]).Sum() / result.HoldoutRows, 6);
+        Assert.True(m["importance.income_per_age"] > 0.05, $"importance of the ratio {m["importance.income_per_age"]}");
+    }
+
+    [Theory]
+    [InlineData(TrainerNames.FastForest)]
+    [InlineData(TrainerNames.FastTree)]
+    [InlineData(TrainerNames.LightGbm)]
+    [InlineData(TrainerNames.Sdca)]
+    public async Task TrainAsync_Regression_RmseMaeR2AndResiduals(string trainer)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestValuesAsync(modules);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
+        {
+            DatasetId = dataset.Id, Label = "ratio", Task = TaskNames.Regression, Trainer = trainer, Trees = 50, Model = "ratio",
+        });
+
+        var m = result.Metrics;
+        // ratio = income_per_age / 1000 + U(0, 0.2): the noise alone leaves an RMSE of ~0.06 (and the mean offset a linear model learns).
+        Assert.InRange(m["r2"], 0.9, 1.0);
+        Assert.InRange(m["rmse"], 0.04, 0.6);
+        Assert.InRange(m["mae"], 0.02, m["rmse"]);
+        Assert.Equal(m["rmse"] * m["rmse"], m["mse"], 6);
+        Assert.True(m["residual_p05"] < m["residual_p50"] && m["residual_p50"] < m["residual_p95"]);
+        Assert.False(m.ContainsKey("auc"));
+        Assert.True(m["importance.income_per_age"] > 0.1 || m["importance.income"] > 0.1, $"ratio {m["importance.income_per_age"]}, income {m["importance.income"]}");
+        var version = (await modules.Get<IRegistryClient>().GetVersionAsync("ratio", result.Version))!;
+        Assert.Equal(("regression", "none"), (version.Params["task"], version.Params["calibration"]));
+        Assert.False(version.Params.ContainsKey("classes"));
+    }
+
+    [Theory]
+    [InlineData(TaskNames.Regression, TrainerNames.LogisticRegression, "band", 0, "trainer")]
+    [InlineData("clustering", TrainerNames.FastForest, "band", 0, "task")]
+    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "band", 5, "folds")]
+    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "ratio", 0, "label")]
+    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "income", 0, "label")]
+    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "missing", 0, "label")]
+    public async Task TrainAsync_BadTaskRequests_ThrowNamingTheField_AndRegisterNothing(string task, string trainer, string label, int folds, string field)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestValuesAsync(modules, 400);
+
+        var error = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
+        {
+            DatasetId = dataset.Id, Label = label, Task = task, Trainer = trainer, Folds = folds, Trees = 5, Model = "bad",
+        }));
+        Assert.Equal(field, error.Field);
+        Assert.Empty(await modules.Get<IRegistryClient>().ListModelsAsync());
+    }
+
     [Theory]
     [InlineData(0, 0.2, "trees")]
     [InlineData(5000, 0.2, "trees")]

@@ -10,7 +10,10 @@ public sealed record TrainingRequest
     public string View { get; init; } = "seed_features";
     public string Label { get; init; } = "target";
     public string Model { get; init; } = "seed";
-    /// <summary>One of <see cref="TrainerNames.All"/>; binary classification (label 0/1).</summary>
+    /// <summary>One of <see cref="TaskNames.All"/>: binary classification (label 0/1, the default), multiclass
+    /// classification (each distinct label value a class) or regression (a numeric label).</summary>
+    public string Task { get; init; } = TaskNames.BinaryClassification;
+    /// <summary>One of <see cref="TrainerNames.All"/> that fits the task (<see cref="TrainerNames.For"/>).</summary>
     public string Trainer { get; init; } = TrainerNames.FastForest;
     /// <summary>Trees of a forest, boosting iterations of FastTree and LightGBM; not used by logistic regression.</summary>
     public int Trees { get; init; } = 100;
@@ -29,17 +32,45 @@ public sealed record TrainingRequest
     public string? RequestId { get; init; }
 }
 
-/// <summary>The binary classification trainers Strata runs (ML.NET): a random forest (FastForest, Platt-calibrated),
-/// gradient-boosted trees (FastTree, LightGBM) and L-BFGS logistic regression. Every pipeline standardises its inputs
-/// first, so serving applies exactly what training fitted.</summary>
+/// <summary>The trainers Strata runs (ML.NET): a random forest (FastForest), gradient-boosted trees (FastTree, LightGBM),
+/// and linear models: L-BFGS logistic regression (maximum entropy for multiclass) and SDCA. Every pipeline standardises
+/// its inputs first, so serving applies exactly what training fitted.</summary>
 public static class TrainerNames
 {
     public const string FastForest = "fast_forest";
     public const string FastTree = "fast_tree";
     public const string LightGbm = "lightgbm";
     public const string LogisticRegression = "logistic_regression";
+    public const string Sdca = "sdca";
 
-    public static IReadOnlyList<string> All { get; } = [FastForest, FastTree, LightGbm, LogisticRegression];
+    public static IReadOnlyList<string> All { get; } = [FastForest, FastTree, LightGbm, LogisticRegression, Sdca];
+
+    /// <summary>The trainers of a task: every one classifies; logistic regression does not regress.</summary>
+    public static IReadOnlyList<string> For(string task) => task == TaskNames.Regression ? [FastForest, FastTree, LightGbm, Sdca] : All;
+
+    /// <summary>Whether the trainer grows trees (its size is the request's <c>trees</c>).</summary>
+    public static bool HasTrees(string trainer) => trainer is FastForest or FastTree or LightGbm;
+}
+
+/// <summary>The learning tasks, each with its headline holdout metric (what a search maximises or minimises).</summary>
+public static class TaskNames
+{
+    public const string BinaryClassification = "binary_classification";
+    public const string MulticlassClassification = "multiclass_classification";
+    public const string Regression = "regression";
+
+    public static IReadOnlyList<string> All { get; } = [BinaryClassification, MulticlassClassification, Regression];
+
+    /// <summary>AUC (binary), macro-averaged accuracy (multiclass), RMSE (regression).</summary>
+    public static string PrimaryMetric(string task) => task switch
+    {
+        MulticlassClassification => "macro_accuracy",
+        Regression => "rmse",
+        _ => "auc",
+    };
+
+    /// <summary>Whether a higher primary metric is better (RMSE is an error).</summary>
+    public static bool HigherIsBetter(string task) => task != Regression;
 }
 
 /// <summary>A hyperparameter search over trainers and tree counts (the request's own when a list is left out):
@@ -52,4 +83,13 @@ public sealed record SearchSpace
     public IReadOnlyList<int>? Trees { get; init; }
     public string Strategy { get; init; } = "grid";
     public int MaxTrials { get; init; } = 20;
+}
+
+/// <summary>Names of a model version's params that serving reads.</summary>
+public static class TrainingParameterNames
+{
+    public const string Task = "task";
+
+    /// <summary>Multiclass: a JSON array of the class values, in the order of the model's scores.</summary>
+    public const string Classes = "classes";
 }

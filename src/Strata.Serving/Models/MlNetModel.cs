@@ -9,51 +9,94 @@ using Microsoft.ML.Trainers.LightGbm;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Training;
 
 namespace Strata.Serving.Models;
 
 /// <summary>An ML.NET model version as Strata trains it: its pipeline (normalisation, trainer, calibrator), pools of
 /// prediction engines (an engine is single-threaded; the pool makes the model safe for concurrent requests) and the
 /// compiled feature view it was trained with, so request inputs become features here with the same compiled definition
-/// training used. Its signature is the view's inputs (FP64, one value per row) and a <c>probability</c> output.</summary>
+/// training used. Its signature is the view's inputs (FP64, one value per row) and, by the version's task, a
+/// <c>probability</c> output (binary classification), a <c>prediction</c> (regression), or a <c>label</c> (the
+/// class value) and <c>probabilities</c> (one per class, in the order of the version's <c>classes</c> param).</summary>
 public sealed class MlNetModel : ServableModel
 {
     public const string ProbabilityOutput = "probability";
+    public const string PredictionOutput = "prediction";
+    public const string LabelOutput = "label";
+    public const string ProbabilitiesOutput = "probabilities";
     public const string ExplainMethod = "mlnet-feature-contribution";
 
     /// <summary>Engines kept per pool. Creating an engine compiles code (ML.NET emits its getters), so a pool smaller than
     /// the requests scoring at once under load keeps creating and dropping engines: measured, 12% of the CPU went to the
     /// JIT at 32 connections with 8 retained. An idle engine costs a few kilobytes.</summary>
     private static readonly int EnginesRetained = Math.Max(64, Environment.ProcessorCount * 16);
-    private readonly ObjectPool<PredictionEngine<ModelInput, ModelOutput>> _engines;
+    private readonly ObjectPool<PredictionEngine<ModelInput, ModelOutput>>? _engines;
+    private readonly ObjectPool<PredictionEngine<ModelInput, ScoreOutput>>? _regression;
+    private readonly ObjectPool<PredictionEngine<ModelInput, ScoresOutput>>? _multiclass;
     private readonly ObjectPool<PredictionEngine<ModelInput, ExplainedOutput>>? _explainers;
+    private readonly ObjectPool<PredictionEngine<ModelInput, ExplainedScoreOutput>>? _regressionExplainers;
     private readonly int _featureCount;
+    private readonly double[] _classes;
 
     private MlNetModel(ModelVersion version, FeatureViewInfo view, ITransformer model, MLContext ml, DateTimeOffset loadedAt)
         : base(version, loadedAt)
     {
         Features = FeatureTransform.Compile(view);
         _featureCount = version.FeatureNames.Count;
+        Task = version.Params.GetValueOrDefault(TrainingParameterNames.Task) ?? TaskNames.BinaryClassification;
         var schema = ModelInput.Schema(_featureCount);
-        _engines = new DefaultObjectPool<PredictionEngine<ModelInput, ModelOutput>>(
-            new EnginePolicy<ModelOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, inputSchemaDefinition: schema)),
-            EnginesRetained);
-        if (Explainable(ml, model, schema, _featureCount) is { } explaining)
-        {
-            _explainers = new DefaultObjectPool<PredictionEngine<ModelInput, ExplainedOutput>>(
-                new EnginePolicy<ExplainedOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, ExplainedOutput>(explaining, inputSchemaDefinition: schema)),
-                EnginesRetained);
-        }
         Inputs = [.. view.Inputs.Select(i => new TensorMetadata(i.Name, TensorDatatype.Fp64, [-1]))];
+        switch (Task)
+        {
+            case TaskNames.Regression:
+                _classes = [];
+                _regression = Pool<ScoreOutput>(ml, model, schema);
+                if (Explainable(ml, model, schema, _featureCount) is { } explainingRegression)
+                {
+                    _regressionExplainers = Pool<ExplainedScoreOutput>(ml, explainingRegression, schema);
+                }
+                Outputs = [new(PredictionOutput, TensorDatatype.Fp64, [-1])];
+                break;
+            case TaskNames.MulticlassClassification:
+                _classes = System.Text.Json.JsonSerializer.Deserialize<double[]>(version.Params.GetValueOrDefault(TrainingParameterNames.Classes) ?? "null")
+                    ?? throw new InvalidDataException($"model {version.Model} v{version.Version} is multiclass but its params name no classes");
+                _multiclass = Pool<ScoresOutput>(ml, model, schema);
+                Outputs = [new(LabelOutput, TensorDatatype.Fp64, [-1]), new(ProbabilitiesOutput, TensorDatatype.Fp64, [-1, _classes.Length])];
+                break;
+            case TaskNames.BinaryClassification:
+                _classes = [];
+                _engines = Pool<ModelOutput>(ml, model, schema);
+                if (Explainable(ml, model, schema, _featureCount) is { } explaining)
+                {
+                    _explainers = Pool<ExplainedOutput>(ml, explaining, schema);
+                }
+                Outputs = [new(ProbabilityOutput, TensorDatatype.Fp64, [-1])];
+                break;
+            default:
+                throw new InvalidDataException($"model {version.Model} v{version.Version} has task '{Task}', which this server does not serve");
+        }
     }
+
+    private static DefaultObjectPool<PredictionEngine<ModelInput, TOutput>> Pool<TOutput>(MLContext ml, ITransformer model, SchemaDefinition schema)
+        where TOutput : class, new() =>
+        new(new EnginePolicy<TOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, TOutput>(model, inputSchemaDefinition: schema)), EnginesRetained);
+
+    /// <summary>The version's learning task (<see cref="TaskNames"/>): what <see cref="Score"/> answers.</summary>
+    public string Task { get; }
+
+    /// <summary>Multiclass: the class values, in the order of <see cref="Probabilities"/>.</summary>
+    public IReadOnlyList<double> Classes => _classes;
+
+    public override string PrimaryOutput => Outputs[0].Name;
 
     public override string Platform => ModelFormats.MlNet;
 
     public override IReadOnlyList<TensorMetadata> Inputs { get; }
 
-    public override IReadOnlyList<TensorMetadata> Outputs { get; } = [new(ProbabilityOutput, TensorDatatype.Fp64, [-1])];
+    public override IReadOnlyList<TensorMetadata> Outputs { get; }
 
-    public override bool CanExplain => _explainers is not null;
+    public override bool CanExplain => _explainers is not null || _regressionExplainers is not null;
 
     public FeatureViewInfo View => Features.View;
 
@@ -86,20 +129,55 @@ public sealed class MlNetModel : ServableModel
         return loaded;
     }
 
-    /// <summary>The positive-class probability for one feature vector (in the view's order).</summary>
+    /// <summary>The prediction for one feature vector (in the view's order): the positive-class probability (binary),
+    /// the predicted value (regression), or the most probable class's value (multiclass).</summary>
     public double Score(double[] features)
     {
         ArgumentNullException.ThrowIfNull(features);
         var input = ToInput(features);
-        var engine = _engines.Get();
+        if (_engines is not null)
+        {
+            return Predict(_engines, input).Probability;
+        }
+        if (_regression is not null)
+        {
+            return Predict(_regression, input).Score;
+        }
+        return _classes[ArgMax(Predict(_multiclass!, input).Score)];
+    }
+
+    /// <summary>Multiclass: each class's probability for one feature vector, in the order of <see cref="Classes"/>.</summary>
+    public double[] Probabilities(double[] features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var pool = _multiclass ?? throw new InvalidOperationException($"model {Name} v{VersionText} is not multiclass");
+        return [.. Predict(pool, ToInput(features)).Score.Select(p => (double)p)];
+    }
+
+    private static TOutput Predict<TOutput>(ObjectPool<PredictionEngine<ModelInput, TOutput>> pool, ModelInput input) where TOutput : class, new()
+    {
+        var engine = pool.Get();
         try
         {
-            return engine.Predict(input).Probability;
+            return engine.Predict(input);
         }
         finally
         {
-            _engines.Return(engine);
+            pool.Return(engine);
         }
+    }
+
+    private static int ArgMax(float[] scores)
+    {
+        var best = 0;
+        for (var i = 1; i < scores.Length; i++)
+        {
+            if (scores[i] > scores[best])
+            {
+                best = i;
+            }
+        }
+        return best;
     }
 
     /// <summary>Accepts any numeric or BOOL datatype (converted to FP64) with shape <c>[N]</c> or <c>[N, 1]</c>.</summary>
@@ -123,11 +201,26 @@ public sealed class MlNetModel : ServableModel
         ArgumentNullException.ThrowIfNull(inputs);
         var rows = Rows(inputs);
         var scores = new double[rows.Length];
+        if (_multiclass is null)
+        {
+            for (var r = 0; r < rows.Length; r++)
+            {
+                scores[r] = Score(ComputeRow(rows[r], r));
+            }
+            return [new Tensor(PrimaryOutput, TensorDatatype.Fp64, [scores.Length], scores)];
+        }
+        var k = _classes.Length;
+        var probabilities = new double[rows.Length * k];
         for (var r = 0; r < rows.Length; r++)
         {
-            scores[r] = Score(ComputeRow(rows[r], r));
+            var row = Predict(_multiclass, ToInput(ComputeRow(rows[r], r))).Score;
+            scores[r] = _classes[ArgMax(row)];
+            for (var c = 0; c < k; c++)
+            {
+                probabilities[(r * k) + c] = row[c];
+            }
         }
-        return [new Tensor(ProbabilityOutput, TensorDatatype.Fp64, [scores.Length], scores)];
+        return [new Tensor(LabelOutput, TensorDatatype.Fp64, [rows.Length], scores), new Tensor(ProbabilitiesOutput, TensorDatatype.Fp64, [rows.Length, k], probabilities)];
     }
 
     public override IReadOnlyList<Explanation> Explain(Tensor[] inputs)
@@ -147,18 +240,16 @@ public sealed class MlNetModel : ServableModel
     public Explanation ExplainFeatures(double[] features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        var engine = _explainers?.Get() ?? throw new InvalidOperationException($"model {Name} v{VersionText} has no explainer");
-        try
-        {
-            var output = engine.Predict(ToInput(features));
-            var contributions = View.Features.Select((f, i) => new FeatureContribution(f.Name, features[i], output.FeatureContributions[i]))
-                .OrderByDescending(c => Math.Abs(c.Contribution)).ToList();
-            return new Explanation(output.Probability, output.Score, ExplainMethod, contributions);
-        }
-        finally
-        {
-            _explainers.Return(engine);
-        }
+        var input = ToInput(features);
+        var (prediction, score, weights) = _explainers is not null ? FromBinary(Predict(_explainers, input))
+            : _regressionExplainers is not null ? FromRegression(Predict(_regressionExplainers, input))
+            : throw new InvalidOperationException($"model {Name} v{VersionText} has no explainer");
+        var contributions = View.Features.Select((f, i) => new FeatureContribution(f.Name, features[i], weights[i]))
+            .OrderByDescending(c => Math.Abs(c.Contribution)).ToList();
+        return new Explanation(prediction, score, ExplainMethod, contributions);
+
+        static (double, double, float[]) FromBinary(ExplainedOutput o) => (o.Probability, o.Score, o.FeatureContributions);
+        static (double, double, float[]) FromRegression(ExplainedScoreOutput o) => (o.Score, o.Score, o.FeatureContributions);
     }
 
     private double[] ComputeRow(double[] row, int r)
@@ -239,6 +330,26 @@ public sealed class MlNetModel : ServableModel
         public override PredictionEngine<ModelInput, TOutput> Create() => create();
 
         public override bool Return(PredictionEngine<ModelInput, TOutput> obj) => true;
+    }
+
+    /// <summary>A regression pipeline's output: the predicted value.</summary>
+    public sealed class ScoreOutput
+    {
+        public float Score { get; set; }
+    }
+
+    /// <summary>A multiclass pipeline's output: one probability per class.</summary>
+    public sealed class ScoresOutput
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    /// <summary>The explaining regression pipeline's output: the prediction and one contribution per feature.</summary>
+    public sealed class ExplainedScoreOutput
+    {
+        public float Score { get; set; }
+
+        public float[] FeatureContributions { get; set; } = [];
     }
 
     /// <summary>The explaining pipeline's output: probability, raw score and one contribution per feature.</summary>

@@ -37,7 +37,7 @@ public abstract class ServableModel
     public abstract IReadOnlyList<TensorMetadata> Outputs { get; }
 
     /// <summary>The output KServe V1 <c>predictions</c> and the prediction log report: a probability when the model has one.</summary>
-    public string PrimaryOutput => _primaryOutput ??=
+    public virtual string PrimaryOutput => _primaryOutput ??=
         Outputs.FirstOrDefault(o => o.Name.Contains("probabilit", StringComparison.OrdinalIgnoreCase))?.Name ?? Outputs[0].Name;
 
     /// <summary>Whether requests can be stacked along the first dimension into one batch (every input's first dimension

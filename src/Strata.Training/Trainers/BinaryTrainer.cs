@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -18,10 +19,33 @@ public static class BinaryTrainer
     public const string FeaturesColumn = "Features";
     public const string LabelColumn = "Label";
 
-    /// <summary>Trains and evaluates; returns the saved model zip and the holdout metrics.</summary>
+    /// <summary>Trains and evaluates on a seeded holdout of <paramref name="frame"/>; returns the saved model zip and the
+    /// holdout metrics.</summary>
     public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        var ml = new MLContext(seed);
+        var data = Load(ml, frame);
+        var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
+        return Fit(ml, split.TrainSet, split.TestSet, frame.FeatureNames, trainer, trees, seed, folds, cancellationToken);
+    }
+
+    /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="holdout"/>, a split made elsewhere
+    /// (e.g. the rows another library is compared on). Both frames have the same features in the same order.</summary>
+    public static TrainedModel Train(TrainingFrame train, TrainingFrame holdout, string trainer, int trees, int seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        if (!train.FeatureNames.SequenceEqual(holdout.FeatureNames, StringComparer.Ordinal))
+        {
+            throw new InputValidationException("features", "the holdout's features differ from the training rows' features");
+        }
+        var ml = new MLContext(seed);
+        return Fit(ml, Load(ml, train), Load(ml, holdout), train.FeatureNames, trainer, trees, seed, folds: 0, cancellationToken);
+    }
+
+    private static IDataView Load(MLContext ml, TrainingFrame frame)
+    {
         var labels = frame.Label.Select((v, i) => v switch
         {
             0 => false,
@@ -38,15 +62,17 @@ public static class BinaryTrainer
             }
             rows[r] = new LabelledRow { Features = features, Label = labels[r] };
         }
+        return ml.Data.LoadFromEnumerable(rows, Schema<LabelledRow>(frame.Features.Count));
+    }
 
-        var ml = new MLContext(seed);
+    private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, IReadOnlyList<string> featureNames, string trainer, int trees, int seed,
+        int folds, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
-        var data = ml.Data.LoadFromEnumerable(rows, Schema<LabelledRow>(frame.Features.Count));
-        var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
-        var trainRows = Count(split.TrainSet);
-        var holdoutRows = Count(split.TestSet);
-        RequireBothClasses(ml, split.TrainSet, "training split");
-        RequireBothClasses(ml, split.TestSet, "holdout split");
+        var trainRows = Count(trainSet);
+        var holdoutRows = Count(testSet);
+        RequireBothClasses(ml, trainSet, "training split");
+        RequireBothClasses(ml, testSet, "holdout split");
 
         var normalize = ml.Transforms.NormalizeMeanVariance(FeaturesColumn);
         // One thread per trainer: the machine's cores are the serving module's too (and results stay reproducible).
@@ -66,17 +92,20 @@ public static class BinaryTrainer
                 Silent = true,
             })),
             TrainerNames.LogisticRegression => normalize.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(LabelColumn, FeaturesColumn)),
+            TrainerNames.Sdca => normalize.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(LabelColumn, FeaturesColumn)),
             _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerNames.All)}"),
         };
         // ML.NET's public API cannot interrupt a fit (its host's cancellation is internal): a job cancelled meanwhile
         // stops when the fit returns, before anything is evaluated or registered.
-        var model = pipeline.Fit(split.TrainSet);
+        var fitStarted = Stopwatch.GetTimestamp();
+        var model = pipeline.Fit(trainSet);
+        var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
         var cv = new Dictionary<string, double>(StringComparer.Ordinal);
         if (folds >= 2)
         {
             // k-fold on the training split only: the holdout stays unseen by every fold.
-            var results = ml.BinaryClassification.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed);
+            var results = ml.BinaryClassification.CrossValidate(trainSet, pipeline, folds, LabelColumn, seed: seed);
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var (name, values) in new[]
             {
@@ -90,11 +119,11 @@ public static class BinaryTrainer
             }
             cv["cv_folds"] = folds;
         }
-        var scored = model.Transform(split.TestSet);
+        var scored = model.Transform(testSet);
         var metrics = ml.BinaryClassification.Evaluate(scored, LabelColumn);
 
         using var zip = new MemoryStream();
-        ml.Model.Save(model, data.Schema, zip);
+        ml.Model.Save(model, trainSet.Schema, zip);
         var report = new Dictionary<string, double>
         {
             ["auc"] = metrics.AreaUnderRocCurve,
@@ -103,14 +132,14 @@ public static class BinaryTrainer
             ["log_loss"] = metrics.LogLoss,
             ["f1"] = metrics.F1Score,
         };
-        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).Zip(split.TestSet.GetColumn<bool>(LabelColumn), (f, l) => new LabelledRow { Features = f, Label = l }).ToList();
+        var holdout = testSet.GetColumn<float[]>(FeaturesColumn).Zip(testSet.GetColumn<bool>(LabelColumn), (f, l) => new LabelledRow { Features = f, Label = l }).ToList();
         var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], 0.5,
-            metrics.AreaUnderRocCurve, frame.FeatureNames, f => AucWithShuffled(ml, model, holdout, f, seed));
+            metrics.AreaUnderRocCurve, featureNames, f => AucWithShuffled(ml, model, holdout, f, seed));
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             report[key] = value;
         }
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, data, frame.FeatureNames));
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, featureNames)) { FitTime = fitTime };
     }
 
     /// <summary>Holdout AUC with feature <paramref name="feature"/> shuffled across the rows (seeded, so reproducible):
@@ -154,12 +183,36 @@ public static class BinaryTrainer
 
     /// <summary>The saved pipeline's inputs and outputs: what serving binds (the feature vector, its feature names in
     /// order) and what it answers (the output columns with their types).</summary>
-    private static ModelSignature Signature(ITransformer model, IDataView data, IReadOnlyList<string> features) => new(
+    internal static ModelSignature Signature(ITransformer model, IDataView data, IReadOnlyList<string> features) => new(
         [new SignatureColumn(FeaturesColumn, "FP32", [-1, features.Count], features)],
         [.. model.GetOutputSchema(data.Schema).Where(c => !c.IsHidden && c.Name is not (FeaturesColumn or LabelColumn))
-            .Select(c => new SignatureColumn(c.Name, c.Type.RawType == typeof(bool) ? "BOOL" : c.Type.RawType == typeof(float) ? "FP32" : c.Type.ToString() ?? "unknown", [-1], null))]);
+            .Select(c => c.Type is VectorDataViewType vector
+                ? new SignatureColumn(c.Name, Datatype(vector.ItemType), [-1, vector.Size], null)
+                : new SignatureColumn(c.Name, Datatype(c.Type), [-1], null))]);
 
-    private static int Count(IDataView view) => checked((int)(view.GetRowCount() ?? view.GetColumn<bool>(LabelColumn).LongCount()));
+    private static string Datatype(DataViewType type) => type switch
+    {
+        KeyDataViewType => "UINT32",
+        _ when type.RawType == typeof(bool) => "BOOL",
+        _ when type.RawType == typeof(float) => "FP32",
+        _ when type.RawType == typeof(double) => "FP64",
+        _ => type.ToString() ?? "unknown",
+    };
+
+    internal static int Count(IDataView view)
+    {
+        if (view.GetRowCount() is { } known)
+        {
+            return checked((int)known);
+        }
+        var rows = 0;
+        using var cursor = view.GetRowCursor([]);
+        while (cursor.MoveNext())
+        {
+            rows++;
+        }
+        return rows;
+    }
 
     private static void RequireBothClasses(MLContext ml, IDataView view, string what)
     {
@@ -170,14 +223,14 @@ public static class BinaryTrainer
         }
     }
 
-    private static SchemaDefinition Schema<TRow>(int features)
+    internal static SchemaDefinition Schema<TRow>(int features)
     {
         var schema = SchemaDefinition.Create(typeof(TRow));
         schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
         return schema;
     }
 
-    private class FeatureRow
+    internal class FeatureRow
     {
         public float[] Features { get; set; } = [];
     }

@@ -1,34 +1,113 @@
 namespace Strata.Training.Trainers;
 
-/// <summary>What the holdout says beyond the headline metrics: the confusion matrix at the decision threshold, the
-/// calibration of the probabilities (ten equal-width bins and the expected calibration error), the ROC and
-/// precision-recall curves, and permutation feature importance (the holdout AUC lost when one feature's values are
-/// shuffled across rows). Stored as the run's evaluation artifact; its scalars are also run metrics.</summary>
+/// <summary>What the holdout says beyond the headline metrics. Binary: the confusion matrix at the decision threshold,
+/// the calibration of the probabilities (ten equal-width bins and the expected calibration error), the ROC and
+/// precision-recall curves. Multiclass: the classes and the confusion matrix (rows the true class, columns the
+/// predicted). Regression: residual quantiles and ten bins of predicted value against the mean actual value. Every task:
+/// permutation feature importance (the headline metric lost when one feature's values are shuffled across rows: AUC,
+/// macro accuracy, or RMSE gained). Stored as the run's evaluation artifact; its scalars are also run metrics.</summary>
 public sealed record EvaluationReport(
     double Threshold,
-    ConfusionCounts Confusion,
+    ConfusionCounts? Confusion,
     IReadOnlyList<CalibrationBin> Calibration,
     double CalibrationError,
-    IReadOnlyList<CurvePoint> Roc,
-    IReadOnlyList<CurvePoint> PrecisionRecall,
+    IReadOnlyList<CurvePoint>? Roc,
+    IReadOnlyList<CurvePoint>? PrecisionRecall,
     IReadOnlyDictionary<string, double> PermutationImportance)
 {
     public const int Bins = 10;
 
+    public string Task { get; init; } = Contracts.Training.TaskNames.BinaryClassification;
+
+    /// <summary>Multiclass: the class values, in the order of <see cref="ClassConfusion"/> and of the model's scores.</summary>
+    public IReadOnlyList<double>? Classes { get; init; }
+
+    /// <summary>Multiclass: counts, row = true class, column = predicted class.</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? ClassConfusion { get; init; }
+
+    /// <summary>Regression: quantiles of actual minus predicted.</summary>
+    public IReadOnlyDictionary<string, double>? Residuals { get; init; }
+
     /// <summary>The scalars, as run metrics (keys MLflow accepts).</summary>
     public IEnumerable<KeyValuePair<string, double>> Metrics()
     {
-        yield return new("true_positives", Confusion.TruePositives);
-        yield return new("false_positives", Confusion.FalsePositives);
-        yield return new("true_negatives", Confusion.TrueNegatives);
-        yield return new("false_negatives", Confusion.FalseNegatives);
-        yield return new("precision", Confusion.Precision);
-        yield return new("recall", Confusion.Recall);
-        yield return new("calibration_error", CalibrationError);
+        if (Confusion is { } confusion)
+        {
+            yield return new("true_positives", confusion.TruePositives);
+            yield return new("false_positives", confusion.FalsePositives);
+            yield return new("true_negatives", confusion.TrueNegatives);
+            yield return new("false_negatives", confusion.FalseNegatives);
+            yield return new("precision", confusion.Precision);
+            yield return new("recall", confusion.Recall);
+            yield return new("calibration_error", CalibrationError);
+        }
+        foreach (var (name, value) in Residuals ?? new Dictionary<string, double>())
+        {
+            yield return new($"residual_{name}", value);
+        }
         foreach (var (feature, importance) in PermutationImportance)
         {
             yield return new($"importance.{feature}", importance);
         }
+    }
+
+    /// <summary>Multiclass, from ML.NET's confusion counts; <paramref name="accuracyWithout"/> gives the holdout's macro
+    /// accuracy with one feature (by index) permuted.</summary>
+    public static EvaluationReport ForMulticlass(IReadOnlyList<float> classes, IReadOnlyList<IReadOnlyList<double>> counts, double macroAccuracy,
+        IReadOnlyList<string> features, Func<int, double> accuracyWithout)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(accuracyWithout);
+        return new EvaluationReport(0, null, [], 0, null, null, Importance(features, f => macroAccuracy - accuracyWithout(f)))
+        {
+            Task = Contracts.Training.TaskNames.MulticlassClassification,
+            Classes = [.. classes.Select(c => (double)c)],
+            ClassConfusion = counts,
+        };
+    }
+
+    /// <summary>Regression, from the holdout's actual and predicted values; <paramref name="rmseWithout"/> gives the
+    /// holdout's RMSE with one feature (by index) permuted.</summary>
+    public static EvaluationReport ForRegression(float[] actual, float[] predicted, double rmse, IReadOnlyList<string> features, Func<int, double> rmseWithout)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        ArgumentNullException.ThrowIfNull(predicted);
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(rmseWithout);
+        var residuals = actual.Select((a, i) => (double)a - predicted[i]).Order().ToArray();
+        double Quantile(double q) => residuals.Length == 0 ? 0 : residuals[Math.Min(residuals.Length - 1, (int)(q * residuals.Length))];
+        // Bins of equal count by predicted value: where the model over- or under-predicts.
+        var order = Enumerable.Range(0, predicted.Length).OrderBy(i => predicted[i]).ToArray();
+        var bins = new List<CalibrationBin>(Bins);
+        for (var b = 0; b < Bins && order.Length > 0; b++)
+        {
+            var members = order[(b * order.Length / Bins)..((b + 1) * order.Length / Bins)];
+            if (members.Length > 0)
+            {
+                bins.Add(new CalibrationBin(predicted[members[0]], predicted[members[^1]], members.Length,
+                    members.Average(i => predicted[i]), members.Average(i => actual[i])));
+            }
+        }
+        var error = predicted.Length == 0 ? 0 : bins.Sum(b => b.Count / (double)predicted.Length * Math.Abs(b.MeanPredicted - b.Observed));
+        return new EvaluationReport(0, null, bins, error, null, null, Importance(features, f => rmseWithout(f) - rmse))
+        {
+            Task = Contracts.Training.TaskNames.Regression,
+            Residuals = new Dictionary<string, double>
+            {
+                ["p05"] = Quantile(0.05), ["p25"] = Quantile(0.25), ["p50"] = Quantile(0.5), ["p75"] = Quantile(0.75), ["p95"] = Quantile(0.95),
+            },
+        };
+    }
+
+    private static Dictionary<string, double> Importance(IReadOnlyList<string> features, Func<int, double> lost)
+    {
+        var importance = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var f = 0; f < features.Count; f++)
+        {
+            importance[features[f]] = lost(f);
+        }
+        return importance;
     }
 
     /// <summary>From the holdout's labels and predicted probabilities; <paramref name="aucWithout"/> gives the holdout AUC

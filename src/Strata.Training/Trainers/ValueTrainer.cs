@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.LightGbm;
+using Microsoft.ML.Transforms;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Features;
+using Strata.Contracts.Training;
+using static Strata.Training.Trainers.BinaryTrainer;
+
+namespace Strata.Training.Trainers;
+
+/// <summary>Multiclass classification and regression in ML.NET, the tasks whose label is a number rather than a yes/no:
+/// standardise, then the requested trainer; evaluated on a seeded holdout. Multiclass: each distinct label value is a
+/// class (sorted by value; the saved pipeline outputs <c>Score</c>, one probability per class in that order), the
+/// trees trainers one-versus-all; regression: <c>Score</c> is the prediction. As with binary models, the saved pipeline
+/// holds the normalisation, so serving applies exactly what training fitted.</summary>
+public static class ValueTrainer
+{
+    /// <summary>Most classes a multiclass model may have (a label with more distinct values is likely a regression target).</summary>
+    public const int MaxClasses = 100;
+
+    /// <summary>Trains <paramref name="task"/> (multiclass or regression) and evaluates it on the holdout.</summary>
+    public static TrainedModel Train(TrainingFrame frame, string task, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var multiclass = task == TaskNames.MulticlassClassification;
+        var rows = new ValueRow[frame.Rows];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var label = frame.Label[r];
+            if (!double.IsFinite(label))
+            {
+                throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture, $"row {r} has label {label}; the label must be a finite number"));
+            }
+            var features = new float[frame.Features.Count];
+            for (var f = 0; f < features.Length; f++)
+            {
+                features[f] = (float)frame.Features[f][r];
+            }
+            rows[r] = new ValueRow { Features = features, Label = (float)label };
+        }
+        var classes = multiclass ? rows.Select(r => r.Label).Distinct().Order().ToArray() : [];
+        if (multiclass && classes.Length is < 2 or > MaxClasses)
+        {
+            throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture,
+                $"has {classes.Length} distinct values; multiclass classification needs 2 to {MaxClasses} classes"));
+        }
+
+        var ml = new MLContext(seed);
+        cancellationToken.ThrowIfCancellationRequested();
+        IDataView data = ml.Data.LoadFromEnumerable(rows, Schema<ValueRow>(frame.Features.Count));
+        if (multiclass)
+        {
+            // The label becomes a key (class i = the i-th smallest value) before the split, outside the saved pipeline:
+            // serving has no label, and the class order is kept in the version's params.
+            data = ml.Transforms.Conversion.MapValueToKey(LabelColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
+        }
+        var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
+        var trainRows = Count(split.TrainSet);
+        var holdoutRows = Count(split.TestSet);
+        if (trainRows == 0 || holdoutRows == 0)
+        {
+            throw new InputValidationException("dataset_id", $"{rows.Length} rows leave an empty training or holdout split");
+        }
+        if (multiclass && split.TrainSet.GetColumn<uint>(LabelColumn).Distinct().Count() < classes.Length)
+        {
+            throw new InputValidationException("dataset_id", "some class has no row in the training split; more rows of it are needed");
+        }
+
+        var normalize = ml.Transforms.NormalizeMeanVariance(FeaturesColumn);
+        var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed));
+        var fitStarted = Stopwatch.GetTimestamp();
+        var model = pipeline.Fit(split.TrainSet);
+        var fitTime = Stopwatch.GetElapsedTime(fitStarted);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var scored = model.Transform(split.TestSet);
+        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).ToList();
+        Dictionary<string, double> metrics;
+        EvaluationReport evaluation;
+        if (multiclass)
+        {
+            var m = ml.MulticlassClassification.Evaluate(scored, LabelColumn);
+            metrics = new Dictionary<string, double>
+            {
+                ["accuracy"] = m.MicroAccuracy,
+                ["macro_accuracy"] = m.MacroAccuracy,
+                ["log_loss"] = m.LogLoss,
+                ["log_loss_reduction"] = m.LogLossReduction,
+                ["classes"] = classes.Length,
+            };
+            var truth = split.TestSet.GetColumn<uint>(LabelColumn).ToArray();
+            evaluation = EvaluationReport.ForMulticlass(classes, m.ConfusionMatrix.Counts, m.MacroAccuracy, frame.FeatureNames,
+                f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
+        }
+        else
+        {
+            var m = ml.Regression.Evaluate(scored, LabelColumn);
+            metrics = new Dictionary<string, double>
+            {
+                ["rmse"] = m.RootMeanSquaredError,
+                ["mae"] = m.MeanAbsoluteError,
+                ["r2"] = m.RSquared,
+                ["mse"] = m.MeanSquaredError,
+            };
+            var truth = split.TestSet.GetColumn<float>(LabelColumn).ToArray();
+            evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, frame.FeatureNames,
+                f => ml.Regression.Evaluate(model.Transform(Permuted(ml, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
+        }
+        foreach (var (key, value) in evaluation.Metrics())
+        {
+            metrics[key] = value;
+        }
+        using var zip = new MemoryStream();
+        ml.Model.Save(model, split.TrainSet.Schema, zip);
+        return new TrainedModel(zip.ToArray(), metrics, trainRows, holdoutRows, evaluation, Signature(model, split.TrainSet, frame.FeatureNames))
+        {
+            FitTime = fitTime,
+            Classes = classes.Select(c => (double)c).ToArray(),
+        };
+    }
+
+    private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed) => trainer switch
+    {
+        // Trees one-versus-all: one binary model per class, each calibrated so the class probabilities compare.
+        TrainerNames.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(
+            ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees), LabelColumn),
+        TrainerNames.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(
+            ml.BinaryClassification.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees), LabelColumn),
+        TrainerNames.LightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+        {
+            LabelColumnName = LabelColumn,
+            FeatureColumnName = FeaturesColumn,
+            NumberOfIterations = trees,
+            Seed = seed,
+            NumberOfThreads = 1,
+            Silent = true,
+        }),
+        TrainerNames.LogisticRegression => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(LabelColumn, FeaturesColumn),
+        TrainerNames.Sdca => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(LabelColumn, FeaturesColumn),
+        _ => throw new InputValidationException("trainer", $"'{trainer}' does not classify; one of {string.Join(", ", TrainerNames.For(TaskNames.MulticlassClassification))}"),
+    };
+
+    private static IEstimator<ITransformer> RegressionEstimator(MLContext ml, string trainer, int trees, int seed) => trainer switch
+    {
+        TrainerNames.FastForest => ml.Regression.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees),
+        TrainerNames.FastTree => ml.Regression.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees),
+        TrainerNames.LightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+        {
+            LabelColumnName = LabelColumn,
+            FeatureColumnName = FeaturesColumn,
+            NumberOfIterations = trees,
+            Seed = seed,
+            NumberOfThreads = 1,
+            Silent = true,
+        }),
+        TrainerNames.Sdca => ml.Regression.Trainers.Sdca(LabelColumn, FeaturesColumn),
+        _ => throw new InputValidationException("trainer", $"'{trainer}' does not regress; one of {string.Join(", ", TrainerNames.For(TaskNames.Regression))}"),
+    };
+
+    /// <summary>The holdout with feature <paramref name="feature"/> shuffled across rows (seeded), labels kept: float
+    /// labels (regression), or class keys 1..<paramref name="classes"/> (multiclass).</summary>
+    private static IDataView Permuted<TLabel>(MLContext ml, List<float[]> holdout, TLabel[] labels, int feature, int seed, int classes = 0)
+    {
+        var values = holdout.Select(r => r[feature]).ToArray();
+        new Random(seed + feature).Shuffle(values);
+        var features = holdout.Select((r, i) =>
+        {
+            var copy = (float[])r.Clone();
+            copy[feature] = values[i];
+            return copy;
+        }).ToArray();
+        if (labels is uint[] keys)
+        {
+            var schema = Schema<KeyRow>(features[0].Length);
+            schema[LabelColumn].ColumnType = new KeyDataViewType(typeof(uint), classes);
+            return ml.Data.LoadFromEnumerable(features.Select((f, i) => new KeyRow { Features = f, Label = keys[i] }), schema);
+        }
+        var floats = (float[])(object)labels;
+        return ml.Data.LoadFromEnumerable(features.Select((f, i) => new ValueRow { Features = f, Label = floats[i] }), Schema<ValueRow>(features[0].Length));
+    }
+
+    private sealed class KeyRow : FeatureRow
+    {
+        public uint Label { get; set; }
+    }
+
+    private sealed class ValueRow : FeatureRow
+    {
+        public float Label { get; set; }
+    }
+}
