@@ -26,6 +26,9 @@ public abstract class ServingFixture : IAsyncLifetime
 
     protected abstract IDictionary<string, string?> Serving { get; }
 
+    /// <summary>More to register once the seed model is (before readiness is awaited).</summary>
+    protected virtual Task AfterSeedAsync() => Task.CompletedTask;
+
     /// <summary>Configuration beyond serving's (e.g. where the registry stores live).</summary>
     protected virtual Task<IDictionary<string, string?>> OtherConfigurationAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
 
@@ -44,6 +47,7 @@ public abstract class ServingFixture : IAsyncLifetime
         await App.StartAsync();
         Http = new HttpClient { BaseAddress = HostRunner.Address(App) };
         await new SeedExample(Get<IDataClient>(), Get<ITrainingClient>(), Get<IRegistryClient>()).EnsureAsync(_folder.Path, null, CancellationToken.None);
+        await AfterSeedAsync();
         await Readiness.WaitAsync(Http, TimeSpan.FromSeconds(30), CancellationToken.None);
     }
 

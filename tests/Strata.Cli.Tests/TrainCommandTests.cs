@@ -47,6 +47,22 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Train_Task_IsSentAndTrained_AndATrainerThatDoesNotFitItIsRefused()
+    {
+        var (exit, stdout, stderr) = await CliAsync("--model", "cli-multiclass", "--task", "multiclass_classification", "--trainer", "lightgbm", "--trees", "5", "--alias", "", "--json");
+        Assert.True(exit == 0, stderr);
+        var job = JsonSerializer.Deserialize<TrainingJob>(stdout, StrataJson.Options)!;
+        Assert.Equal((TrainingJobStates.Succeeded, TaskNames.MulticlassClassification), (job.State, job.Request.Task));
+        Assert.True(job.Result!.Metrics.ContainsKey("macro_accuracy"));
+
+        var before = await JobCountAsync();
+        (exit, _, stderr) = await CliAsync("--model", "cli-regression", "--task", "regression", "--trainer", "logistic_regression");
+        Assert.True(exit == 1, $"exit {exit}: {stderr}");
+        Assert.Contains("trainer", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await JobCountAsync());
+    }
+
+    [Fact]
     public async Task Train_NoWait_SubmitsAndReturnsTheQueuedJob()
     {
         var (exit, stdout, stderr) = await CliAsync("--model", "cli-nowait", "--trees", "5", "--alias", "", "--no-wait", "--json");
@@ -72,6 +88,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
 
     [Theory]
     [InlineData(2, "--trainer", "svm")]
+    [InlineData(2, "--task", "clustering")]
     [InlineData(2, "--trees", "0")]
     [InlineData(2, "--holdout", "1")]
     [InlineData(2, "--folds", "1")]

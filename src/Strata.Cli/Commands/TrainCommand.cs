@@ -25,6 +25,8 @@ public static class TrainCommand
         var view = new Option<string?>("--view") { Description = "Feature view the training frame is built through; default: seed_features" };
         var label = new Option<string?>("--label") { Description = "Label column; default: target" };
         var model = new Option<string?>("--model", "-m") { Description = "Model to register the version under; default: seed" };
+        var task = new Option<string>("--task") { Description = $"One of {string.Join(", ", TaskNames.All)}", DefaultValueFactory = _ => TaskNames.BinaryClassification };
+        task.AcceptOnlyFromAmong([.. TaskNames.All]);
         var trainer = new Option<string>("--trainer", "-t") { Description = $"One of {string.Join(", ", TrainerNames.All)}", DefaultValueFactory = _ => TrainerNames.FastForest };
         trainer.AcceptOnlyFromAmong([.. TrainerNames.All]);
         var trees = new Option<int>("--trees") { Description = "Trees / boosting iterations", DefaultValueFactory = _ => 100 };
@@ -36,7 +38,7 @@ public static class TrainCommand
         var noWait = new Option<bool>("--no-wait") { Description = "Submit the job and print it, without following it" };
         var command = new Command("train", "Train a model as a job on a running Strata and follow its progress")
         {
-            url, json, dataset, datasetId, view, label, model, trainer, trees, holdout, seed, folds, alias, experiment, noWait,
+            url, json, dataset, datasetId, view, label, model, task, trainer, trees, holdout, seed, folds, alias, experiment, noWait,
         };
         trees.Validators.Add(r =>
         {
@@ -69,6 +71,7 @@ public static class TrainCommand
                 View = parse.GetValue(view) ?? defaults.View,
                 Label = parse.GetValue(label) ?? defaults.Label,
                 Model = parse.GetValue(model) ?? defaults.Model,
+                Task = parse.GetValue(task)!,
                 Trainer = parse.GetValue(trainer)!,
                 Trees = parse.GetValue(trees),
                 HoldoutFraction = parse.GetValue(holdout),

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Strata.Contracts.Data;
+using Strata.Contracts.Training;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>Serves a regression model (<c>ratio</c>, the default model, so the seed's <c>/predict</c> answers with it) and
+/// a three-class model (<c>bands</c>) beside the seed's binary one, all trained on the seed's view.</summary>
+public sealed class TasksFixture : ServingFixture
+{
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Model"] = "ratio", ["Models:0"] = "bands", ["Models:1"] = "seed" };
+
+    protected override async Task AfterSeedAsync()
+    {
+        var random = new Random(5);
+        var csv = new StringBuilder("age,income,band,ratio\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            var age = random.Next(18, 81);
+            var income = random.Next(10_000, 200_001);
+            var perAge = income / (double)age;
+            csv.Append(CultureInfo.InvariantCulture, $"{age},{income},{(perAge < 1500 ? 0 : perAge < 4000 ? 1 : 2)},{perAge / 1000:F4}\n");
+        }
+        var dataset = await Get<IDataClient>().IngestCsvAsync("values", new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), CleaningRules.None);
+        var training = Get<ITrainingClient>();
+        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "ratio", Label = "ratio", Task = TaskNames.Regression, Trainer = TrainerNames.LightGbm, Trees = 100 });
+        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "bands", Label = "band", Task = TaskNames.MulticlassClassification, Trainer = TrainerNames.LightGbm, Trees = 50 });
+    }
+}
+
+public sealed class TaskServingTests(TasksFixture fixture) : IClassFixture<TasksFixture>
+{
+    private async Task<JsonElement> SendAsync(string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = body is null ? await fixture.Http.GetAsync(path) : await fixture.Http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static object[] Tensors(params (double Age, double Income)[] rows) =>
+    [
+        new { name = "age", shape = new[] { rows.Length }, datatype = "FP64", data = rows.Select(r => r.Age) },
+        new { name = "income", shape = new[] { rows.Length }, datatype = "FP64", data = rows.Select(r => r.Income) },
+    ];
+
+    private static object Inputs(params (double Age, double Income)[] rows) => new { inputs = Tensors(rows) };
+
+    [Fact]
+    public async Task Multiclass_V2_MetadataInferLabelsAndProbabilities()
+    {
+        var metadata = await SendAsync("/v2/models/bands");
+        var outputs = metadata.GetProperty("outputs").EnumerateArray().Select(o => (o.GetProperty("name").GetString(), o.GetProperty("datatype").GetString(),
+            string.Join(',', o.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32())))).ToList();
+        Assert.Equal([("label", "FP64", "-1"), ("probabilities", "FP64", "-1,3")], outputs);
+
+        // income/age: 500 (band 0), 2500 (band 1), 6000 (band 2)
+        var answer = await SendAsync("/v2/models/bands/infer", Inputs((40, 20_000), (40, 100_000), (25, 150_000)));
+        var label = answer.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "label");
+        Assert.Equal([0.0, 1.0, 2.0], label.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()));
+        var probabilities = answer.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "probabilities");
+        Assert.Equal([3, 3], probabilities.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        var p = probabilities.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        for (var r = 0; r < 3; r++)
+        {
+            Assert.Equal(1.0, p[(r * 3)..((r * 3) + 3)].Sum(), 3);
+            Assert.Equal(r, Array.IndexOf(p[(r * 3)..((r * 3) + 3)], p[(r * 3)..((r * 3) + 3)].Max()));
+        }
+
+        var only = await SendAsync("/v2/models/bands/infer", new { inputs = Tensors((40, 20_000)), outputs = new[] { new { name = "probabilities" } } });
+        Assert.Equal(["probabilities"], only.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task Multiclass_V1_PredictsTheClass_AndExplainIsRefused()
+    {
+        var answer = await SendAsync("/v1/models/bands:predict", new { instances = new[] { new { age = 40, income = 20_000 }, new { age = 25, income = 150_000 } } });
+        Assert.Equal([0.0, 2.0], answer.GetProperty("predictions").EnumerateArray().Select(v => v.GetDouble()));
+        var refused = await SendAsync("/v1/models/bands:explain", new { instances = new[] { new { age = 40, income = 20_000 } } }, HttpStatusCode.BadRequest);
+        Assert.Contains("explainer", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Regression_PredictV2AndExplain_AnswerTheValue()
+    {
+        var metadata = await SendAsync("/v2/models/ratio");
+        Assert.Equal(["prediction"], metadata.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+
+        // ratio = income / age / 1000: 2.5 and 6.0
+        var predicted = await SendAsync("/predict", new { age = 40, income = 100_000 });
+        Assert.InRange(predicted.GetProperty("prediction").GetDouble(), 2.3, 2.7);
+        var batch = await SendAsync("/predict", new[] { new { age = 40, income = 100_000 }, new { age = 25, income = 150_000 } });
+        Assert.InRange(batch.GetProperty("predictions")[1].GetDouble(), 5.5, 6.5);
+        var infer = await SendAsync("/v2/models/ratio/infer", Inputs((25, 150_000)));
+        Assert.InRange(infer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 5.5, 6.5);
+
+        var explained = await SendAsync("/v1/models/ratio:explain", new { instances = new[] { new { age = 25, income = 150_000 } } });
+        var explanation = explained.GetProperty("explanations")[0];
+        Assert.InRange(explanation.GetProperty("prediction").GetDouble(), 5.5, 6.5);
+        Assert.NotEmpty(explanation.GetProperty("contributions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Binary_SeedModel_StillAnswersAProbability()
+    {
+        var answer = await SendAsync("/v2/models/seed/infer", Inputs((40, 100_000)));
+        Assert.Equal("probability", answer.GetProperty("outputs")[0].GetProperty("name").GetString());
+        Assert.InRange(answer.GetProperty("outputs")[0].GetProperty("data")[0].GetDouble(), 0, 1);
+    }
+}
