@@ -29,6 +29,11 @@ public static class RegistryApi
         api.MapGet("/models/{model}/versions/{version}", GetVersion);
         api.MapGet("/models/{model}/aliases/{alias}", GetAlias);
         api.MapPut("/models/{model}/aliases/{alias}", SetAlias);
+        api.MapDelete("/models/{model}/aliases/{alias}", async (string model, string alias, IRegistryClient registry, CancellationToken ct) =>
+        {
+            await registry.DeleteAliasAsync(model, alias, ct);
+            return TypedResults.NoContent();
+        });
         return app;
     }
 

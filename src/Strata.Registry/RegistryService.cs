@@ -93,6 +93,18 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         return (await store.GetVersionAsync(model, version, cancellationToken))!;
     }
 
+    public async Task DeleteAliasAsync(string model, string alias, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        AliasName.Validate(alias);
+        if (!await store.DeleteAliasAsync(model, alias, previous => events.Encode(EventTopics.ModelAliasChanged, $"{model}@{alias}",
+                new ModelAliasChangedEvent(model, alias, null, previous)), cancellationToken))
+        {
+            throw new ResourceNotFoundException("model alias", $"{model}@{alias}");
+        }
+        outbox.Notify();
+    }
+
     public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         store.ListModelsAsync(cancellationToken);
 

@@ -88,6 +88,18 @@ public abstract class MlflowRegistryApiTests(ServingFixture fixture)
         AssertError(await PostAsync("registered-models/alias", new { name, alias = "x", version = "9" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
         AssertError(await GetAsync($"registered-models/alias?name={name}&alias=nobody", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
 
+        // DeleteRegisteredModelAlias: DELETE with a JSON body, as MLflow's clients send it (a query string works too).
+        await SendAsync(HttpMethod.Delete, "registered-models/alias", new { name, alias = "challenger" });
+        AssertError(await GetAsync($"registered-models/alias?name={name}&alias=challenger", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        Assert.DoesNotContain("challenger", (await GetAsync($"model-versions/get?name={name}&version=1")).GetProperty("model_version")
+            .TryGetProperty("aliases", out var left) ? left.EnumerateArray().Select(a => a.GetString()) : []);
+        AssertError(await SendAsync(HttpMethod.Delete, "registered-models/alias", new { name, alias = "challenger" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await SendAsync(HttpMethod.Delete, "registered-models/alias", new { name }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await SendAsync(HttpMethod.Delete, "registered-models/alias", new { name, alias = "latest" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        await PostAsync("registered-models/alias", new { name, alias = "gone", version = "1" });
+        await SendAsync(HttpMethod.Delete, $"registered-models/alias?name={name}&alias=gone", null);
+        AssertError(await GetAsync($"registered-models/alias?name={name}&alias=gone", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
         var byRun = await GetAsync($"model-versions/search?filter={Uri.EscapeDataString($"run_id = '{runId}'")}");
         Assert.Equal(new[] { name, "seed" }.Order(StringComparer.Ordinal), byRun.GetProperty("model_versions").EnumerateArray().Select(v => v.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         var byName = await GetAsync($"model-versions/search?filter={Uri.EscapeDataString($"name = '{name}'")}");

@@ -58,6 +58,24 @@ public sealed class ModelsCommandTests(MonolithFixture fixture) : IClassFixture<
         Assert.Equal(1, JsonDocument.Parse(await alias.Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32());
     }
 
+    [Fact]
+    public async Task Alias_Delete_RemovesTheAlias_ASecondDeleteExitsOne()
+    {
+        var (exit, _, stderr) = await RunAsync("models", "alias", "seed", "to-remove", "1");
+        Assert.True(exit == 0, stderr);
+
+        (exit, var stdout, stderr) = await RunAsync("models", "alias", "seed", "to-remove", "--delete");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("to-remove removed", stdout, StringComparison.Ordinal);
+        using (var gone = await fixture.Http.GetAsync(new Uri("api/registry/models/seed/aliases/to-remove", UriKind.Relative)))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        (exit, _, stderr) = await RunAsync("models", "alias", "seed", "to-remove", "--delete");
+        Assert.Equal(1, exit);
+        Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Usage errors exit 2 before anything is sent; what the registry refuses exits 1 with its reason.</summary>
     [Theory]
     [InlineData(1, "does not exist", "models", "show", "nope")]
@@ -68,6 +86,8 @@ public sealed class ModelsCommandTests(MonolithFixture fixture) : IClassFixture<
     [InlineData(1, "reserved", "models", "alias", "seed", "latest", "1")]
     [InlineData(1, "99", "models", "alias", "seed", "champion", "99")]
     [InlineData(2, "one", "models", "alias", "seed", "champion", "one")]
+    [InlineData(2, "not both", "models", "alias", "seed", "champion", "1", "--delete")]
+    [InlineData(2, "not both", "models", "alias", "seed", "champion")]
     public async Task BadInput_ExitsNonZeroWithAReason_AndChangesNothing(int code, string reason, params string[] args)
     {
         var (exit, _, stderr) = await RunAsync(args);

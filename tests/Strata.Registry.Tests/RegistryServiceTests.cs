@@ -210,6 +210,36 @@ public abstract class RegistryServiceTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task DeleteAliasAsync_RemovesIt_AnnouncesIt_AndASecondDeleteIsNotFound()
+    {
+        var aliasEvents = System.Threading.Channels.Channel.CreateUnbounded<Strata.Contracts.Events.ReceivedEvent>();
+        await using var sub = await _bus.SubscribeAsync(Strata.Contracts.Events.EventTopics.ModelAliasChanged, "test", (e, ct) => aliasEvents.Writer.WriteAsync(e, ct).AsTask());
+        var registry = await OpenAsync();
+        var sha = await UploadAsync(registry, "m");
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.SetAliasAsync("m", "challenger", 1);
+        await registry.SetAliasAsync("m", "champion", 1);
+
+        await registry.DeleteAliasAsync("m", "challenger");
+
+        Assert.Null(await registry.GetVersionByAliasAsync("m", "challenger"));
+        Assert.Equal(["champion"], (await registry.GetVersionAsync("m", 1))!.Aliases);
+        Assert.Equal(new Dictionary<string, int> { ["champion"] = 1 }, Assert.Single(await registry.ListModelsAsync()).Aliases);
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.DeleteAliasAsync("m", "challenger"));
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.DeleteAliasAsync("other", "champion"));
+        Assert.Equal("alias", (await Assert.ThrowsAsync<InputValidationException>(() => registry.DeleteAliasAsync("m", "latest"))).Field);
+        Assert.Equal(1, (await registry.GetVersionByAliasAsync("m", "champion"))!.Version);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seen = new List<Strata.Contracts.Events.ModelAliasChangedEvent>();
+        while (seen.Count < 3)
+        {
+            seen.Add((await aliasEvents.Reader.ReadAsync(timeout.Token)).DataAs<Strata.Contracts.Events.ModelAliasChangedEvent>()!);
+        }
+        Assert.Contains(new Strata.Contracts.Events.ModelAliasChangedEvent("m", "challenger", null, 1), seen);
+    }
+
+    [SkippableFact]
     public async Task Outbox_ProcessDiesAfterCommit_EventIsPublishedOnceWhenItComesBack()
     {
         var registered = new Collector();

@@ -106,14 +106,31 @@ public static class ModelsCommand
         var json = CommonOptions.Json();
         var model = new Argument<string>("model") { Description = "The registered model" };
         var alias = new Argument<string>("alias") { Description = "The alias (e.g. champion, challenger)" };
-        var version = new Argument<int>("version") { Description = "The version it points at from now on" };
-        var command = new Command("alias", "Point an alias at a version (serving follows it)") { url, json, model, alias, version };
+        var version = new Argument<int?>("version") { Description = "The version it points at from now on", Arity = ArgumentArity.ZeroOrOne };
+        var delete = new Option<bool>("--delete") { Description = "Remove the alias (what serves it keeps its version until the alias points somewhere again)" };
+        var command = new Command("alias", "Point an alias at a version (serving follows it), or remove it") { url, json, model, alias, version, delete };
+        command.Validators.Add(r =>
+        {
+            // By its tokens: reading a value that does not parse ("one") would throw here instead of being reported.
+            if (r.GetResult(version) is { Tokens.Count: > 0 } == r.GetValue(delete))
+            {
+                r.AddError("give a version, or --delete (not both)");
+            }
+        });
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async registry =>
         {
             var name = parse.GetValue(model)!;
-            var target = await registry.SetAliasAsync(name, parse.GetValue(alias)!, parse.GetValue(version), ct);
+            var aliasName = parse.GetValue(alias)!;
+            if (parse.GetValue(delete))
+            {
+                await registry.DeleteAliasAsync(name, aliasName, ct);
+                Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(new { model = name, alias = aliasName, deleted = true }, StrataJson.Options)
+                    : $"{name}: {aliasName} removed");
+                return 0;
+            }
+            var target = await registry.SetAliasAsync(name, aliasName, parse.GetValue(version)!.Value, ct);
             Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(target, StrataJson.Options)
-                : $"{name}: {parse.GetValue(alias)} -> version {target.Version}");
+                : $"{name}: {aliasName} -> version {target.Version}");
             return 0;
         }));
         return command;

@@ -49,6 +49,13 @@ public sealed class HttpRegistryClient(HttpClient http) : IRegistryClient
             () => new HttpRequestMessage(HttpMethod.Put, $"api/registry/models/{M(model)}/aliases/{Uri.EscapeDataString(alias)}")
             { Content = JsonContent.Create(new AliasTarget(version), options: StrataJson.Options) }, cancellationToken))!;
 
+    public async Task DeleteAliasAsync(string model, string alias, CancellationToken cancellationToken = default)
+    {
+        using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Registry,
+            () => new HttpRequestMessage(HttpMethod.Delete, $"api/registry/models/{M(model)}/aliases/{Uri.EscapeDataString(alias)}"), cancellationToken);
+        await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Registry, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         await ModuleHttp.SendAsync<List<RegisteredModel>>(http, ModuleNames.Registry,
             () => new HttpRequestMessage(HttpMethod.Get, "api/registry/models"), cancellationToken) ?? [];

@@ -19,6 +19,10 @@ public interface IRegistryClient
     /// <summary>Points an alias (e.g. <c>champion</c>) at an existing version.</summary>
     Task<ModelVersion> SetAliasAsync(string model, string alias, int version, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes an alias (not found when it does not exist). What serves the alias keeps the version it has
+    /// until the alias points somewhere again.</summary>
+    Task DeleteAliasAsync(string model, string alias, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken = default);

@@ -22,6 +22,10 @@ public interface IRegistryStore : IOutboxStore
     /// event <paramref name="announce"/> builds from the previous version goes into the outbox in the same transaction.</summary>
     Task<bool> SetAliasAsync(string model, string alias, int version, Func<int?, EncodedEvent> announce, CancellationToken cancellationToken);
 
+    /// <summary>Removes the alias; false when it does not exist. The event <paramref name="announce"/> builds from the
+    /// version it pointed at goes into the outbox in the same transaction.</summary>
+    Task<bool> DeleteAliasAsync(string model, string alias, Func<int, EncodedEvent> announce, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken);

@@ -32,6 +32,27 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Appended to a table whose primary key is the whole row's identity (SQLite's clustered form).</summary>
     public abstract string Clustered { get; }
 
+    /// <summary>Makes a (key, value) index cover <paramref name="columns"/> too, so a filter reads the index only. SQLite
+    /// needs nothing: an index of a WITHOUT ROWID table holds the primary key already.</summary>
+    public abstract string Covering(string columns);
+
+    /// <summary>Whether parameters can be arrays (PostgreSQL): a batch becomes one statement over <c>unnest</c>, an id
+    /// list one <c>= ANY(@ids)</c>, instead of a parameter per value.</summary>
+    public virtual bool HasArrays => false;
+
+    /// <summary><c>column IN (...)</c> over <paramref name="values"/>, with the parameters added to <paramref name="command"/>.</summary>
+    public virtual string InList(DbCommand command, string column, IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var names = new string[values.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = "@in" + i.ToString(CultureInfo.InvariantCulture);
+            Add(command, names[i], values[i], DbType.String);
+        }
+        return $"{column} IN ({string.Join(',', names)})";
+    }
+
     /// <summary>The join that keeps its left side driving (SQLite does not reorder a CROSS JOIN; PostgreSQL plans it).</summary>
     public abstract string DrivingJoin { get; }
 
@@ -106,6 +127,7 @@ public abstract class SqlDialect : IAsyncDisposable
         public override string SequenceKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
         public override string Clustered => " WITHOUT ROWID";
         public override string DrivingJoin => "CROSS JOIN";
+        public override string Covering(string columns) => string.Empty;
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
         {
@@ -149,7 +171,20 @@ public abstract class SqlDialect : IAsyncDisposable
 
     private sealed class PostgresDialect(string connectionString) : SqlDialect
     {
-        private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+        private readonly NpgsqlDataSource _source = Build(connectionString);
+
+        // Statements that repeat (reads by id list, batch writes) are prepared on first reuse, unless the connection
+        // string says otherwise.
+        private static NpgsqlDataSource Build(string connectionString)
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            }
+            return builder.Build();
+        }
 
         public override string Name => "postgres";
         public override string BigInt => "BIGINT";
@@ -159,6 +194,14 @@ public abstract class SqlDialect : IAsyncDisposable
         public override string SequenceKey => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
         public override string Clustered => string.Empty;
         public override string DrivingJoin => "JOIN";
+        public override string Covering(string columns) => $" INCLUDE ({columns})";
+        public override bool HasArrays => true;
+
+        public override string InList(DbCommand command, string column, IReadOnlyList<string> values)
+        {
+            Add(command, "@in", values.ToArray());
+            return $"{column} = ANY(@in)";
+        }
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => await _source.OpenConnectionAsync(cancellationToken);
 

@@ -136,6 +136,22 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return true;
     }
 
+    public async Task<bool> DeleteAliasAsync(string model, string alias, Func<int, EncodedEvent> announce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(announce);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_aliases", cancellationToken);
+        var previous = await ScalarAsync(connection, tx, "SELECT version FROM model_aliases WHERE model = @p0 AND alias = @p1", cancellationToken, model, alias);
+        if (previous is null or DBNull)
+        {
+            return false;
+        }
+        await ExecuteAsync(connection, tx, "DELETE FROM model_aliases WHERE model = @p0 AND alias = @p1", cancellationToken, model, alias);
+        await AddOutboxAsync(connection, tx, announce(Convert.ToInt32(previous, CultureInfo.InvariantCulture)), cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
     private static Task<int> AddOutboxAsync(DbConnection connection, DbTransaction tx, EncodedEvent e, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, tx, "INSERT INTO outbox(id, topic, key, envelope) VALUES (@p0, @p1, @p2, @p3)", cancellationToken,
             e.Id, e.Topic, e.Key, e.Envelope.ToArray());

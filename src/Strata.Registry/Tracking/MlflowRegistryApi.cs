@@ -70,6 +70,26 @@ public static partial class MlflowApi
             await Registry(() => registry.SetAliasAsync(name, alias, version, ct));
             return Ok(new { });
         });
+        // MLflow's clients send DELETE parameters as a JSON body; a query string is taken too.
+        api.MapDelete("/registered-models/alias", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        {
+            string name, alias;
+            if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+            {
+                var body = await BodyAsync(request, ct);
+                (name, alias) = (RequiredString(body, "name"), RequiredString(body, "alias"));
+            }
+            else
+            {
+                (name, alias) = (RequiredQuery(request, "name"), RequiredQuery(request, "alias"));
+            }
+            await Registry(async () =>
+            {
+                await registry.DeleteAliasAsync(name, alias, ct);
+                return true;
+            });
+            return Ok(new { });
+        });
         api.MapGet("/registered-models/alias", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var name = RequiredQuery(request, "name");

@@ -59,13 +59,13 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
                 key {text} NOT NULL,
                 value {text} NOT NULL,
                 PRIMARY KEY (run_uuid, key)){clustered};
-            CREATE INDEX IF NOT EXISTS params_key_value ON params (key, value);
+            CREATE INDEX IF NOT EXISTS params_key_value ON params (key, value){dialect.Covering("run_uuid")};
             CREATE TABLE IF NOT EXISTS tags (
                 run_uuid {text} NOT NULL,
                 key {text} NOT NULL,
                 value {text} NOT NULL,
                 PRIMARY KEY (run_uuid, key)){clustered};
-            CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value);
+            CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value){dialect.Covering("run_uuid")};
             CREATE TABLE IF NOT EXISTS metrics (
                 run_uuid {text} NOT NULL,
                 key {text} NOT NULL,
@@ -82,7 +82,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
                 timestamp {bigint} NOT NULL,
                 step {bigint} NOT NULL,
                 PRIMARY KEY (run_uuid, key)){clustered};
-            CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value);
+            CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value){dialect.Covering("run_uuid")};
             """, cancellationToken);
         // MLflow's default experiment: id 0, "Default".
         await using var seed = Command(connection, null,
@@ -370,65 +370,17 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
         }
         if (metrics.Count > 0)
         {
-            // The history in multi-row statements, one prepared statement reused for every full chunk (a batch of 1,000
-            // is 10 executions, not 1,000); one B-tree (WITHOUT ROWID, the key is the row), NaN stored as 0 with is_nan.
-            DbCommand? full = null;
-            try
-            {
-                foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
-                {
-                    var history = chunk.Length == HistoryRowsPerStatement ? full ??= HistoryCommand(connection, tx, runId, chunk.Length) : HistoryCommand(connection, tx, runId, chunk.Length);
-                    for (var i = 0; i < chunk.Length; i++)
-                    {
-                        var metric = chunk[i];
-                        var nan = double.IsNaN(metric.Value);
-                        history.Parameters[(5 * i) + 1].Value = metric.Key;
-                        history.Parameters[(5 * i) + 2].Value = metric.Timestamp;
-                        history.Parameters[(5 * i) + 3].Value = metric.Step;
-                        history.Parameters[(5 * i) + 4].Value = nan ? 0.0 : metric.Value;
-                        history.Parameters[(5 * i) + 5].Value = nan ? 1 : 0;
-                    }
-                    await history.ExecuteNonQueryAsync(cancellationToken);
-                    if (history != full)
-                    {
-                        await history.DisposeAsync();
-                    }
-                }
-            }
-            finally
-            {
-                if (full is not null)
-                {
-                    await full.DisposeAsync();
-                }
-            }
             // The latest value per key: the highest step, then timestamp, then value (MLflow's order); the batch's own
-            // latest per key, upserted in multi-row statements (keys are distinct within one), each row replacing the
-            // stored one only if it is later.
+            // latest per key, each replacing the stored one only if it is later.
             var newest = metrics.GroupBy(m => m.Key, StringComparer.Ordinal)
                 .Select(g => g.MaxBy(m => (m.Step, m.Timestamp, double.IsNaN(m.Value) ? double.MinValue : m.Value))!).ToList();
-            foreach (var chunk in newest.Chunk(HistoryRowsPerStatement))
+            if (dialect.HasArrays)
             {
-                await using var latest = Command(connection, tx,
-                    "INSERT INTO latest_metrics VALUES " + string.Join(',', chunk.Select((_, i) => $"(@id, @k{i}, @v{i}, @n{i}, @t{i}, @s{i})")) + """
-
-                    ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
-                    WHERE excluded.step > latest_metrics.step
-                       OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
-                       OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
-                           AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
-                    """, ("@id", runId));
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    var metric = chunk[i];
-                    var nan = double.IsNaN(metric.Value);
-                    Add(latest, $"@k{i}", metric.Key, DbType.String);
-                    Add(latest, $"@v{i}", nan ? null : metric.Value, DbType.Double); // typed even when a NaN's value is NULL
-                    Add(latest, $"@n{i}", nan ? 1 : 0, DbType.Int32);
-                    Add(latest, $"@t{i}", metric.Timestamp, DbType.Int64);
-                    Add(latest, $"@s{i}", metric.Step, DbType.Int64);
-                }
-                await latest.ExecuteNonQueryAsync(cancellationToken);
+                await WriteMetricArraysAsync(connection, tx, runId, metrics, newest, cancellationToken);
+            }
+            else
+            {
+                await WriteMetricRowsAsync(connection, tx, runId, metrics, newest, cancellationToken);
             }
         }
         if (tags.Count > 0)
@@ -448,6 +400,89 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
         }
         await tx.CommitAsync(cancellationToken);
     }
+
+    /// <summary>The history in multi-row statements, one prepared statement reused for every full chunk (a batch of 1,000
+    /// is 10 executions, not 1,000), NaN stored as 0 with is_nan; then the latest values, likewise.</summary>
+    private static async Task WriteMetricRowsAsync(DbConnection connection, DbTransaction tx, string runId, IReadOnlyList<Metric> metrics, List<Metric> newest,
+        CancellationToken cancellationToken)
+    {
+        DbCommand? full = null;
+        try
+        {
+            foreach (var chunk in metrics.Chunk(HistoryRowsPerStatement))
+            {
+                var history = chunk.Length == HistoryRowsPerStatement ? full ??= HistoryCommand(connection, tx, runId, chunk.Length) : HistoryCommand(connection, tx, runId, chunk.Length);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var metric = chunk[i];
+                    var nan = double.IsNaN(metric.Value);
+                    history.Parameters[(5 * i) + 1].Value = metric.Key;
+                    history.Parameters[(5 * i) + 2].Value = metric.Timestamp;
+                    history.Parameters[(5 * i) + 3].Value = metric.Step;
+                    history.Parameters[(5 * i) + 4].Value = nan ? 0.0 : metric.Value;
+                    history.Parameters[(5 * i) + 5].Value = nan ? 1 : 0;
+                }
+                await history.ExecuteNonQueryAsync(cancellationToken);
+                if (history != full)
+                {
+                    await history.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            if (full is not null)
+            {
+                await full.DisposeAsync();
+            }
+        }
+        foreach (var chunk in newest.Chunk(HistoryRowsPerStatement))
+        {
+            await using var latest = Command(connection, tx,
+                "INSERT INTO latest_metrics VALUES " + string.Join(',', chunk.Select((_, i) => $"(@id, @k{i}, @v{i}, @n{i}, @t{i}, @s{i})")) + LatestUpsert,
+                ("@id", runId));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var metric = chunk[i];
+                var nan = double.IsNaN(metric.Value);
+                Add(latest, $"@k{i}", metric.Key, DbType.String);
+                Add(latest, $"@v{i}", nan ? null : metric.Value, DbType.Double); // typed even when a NaN's value is NULL
+                Add(latest, $"@n{i}", nan ? 1 : 0, DbType.Int32);
+                Add(latest, $"@t{i}", metric.Timestamp, DbType.Int64);
+                Add(latest, $"@s{i}", metric.Step, DbType.Int64);
+            }
+            await latest.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>PostgreSQL: the whole batch as two statements over <c>unnest</c> of one array per column.</summary>
+    private static async Task WriteMetricArraysAsync(DbConnection connection, DbTransaction tx, string runId, IReadOnlyList<Metric> metrics, List<Metric> newest,
+        CancellationToken cancellationToken)
+    {
+        await using (var history = Command(connection, tx,
+            "INSERT INTO metrics SELECT @id, u.k, u.t, u.s, u.v, u.n FROM unnest(@keys, @ts, @steps, @values, @nans) AS u(k, t, s, v, n) ON CONFLICT DO NOTHING",
+            ("@id", runId), ("@keys", metrics.Select(m => m.Key).ToArray()), ("@ts", metrics.Select(m => m.Timestamp).ToArray()),
+            ("@steps", metrics.Select(m => m.Step).ToArray()), ("@values", metrics.Select(m => double.IsNaN(m.Value) ? 0.0 : m.Value).ToArray()),
+            ("@nans", metrics.Select(m => double.IsNaN(m.Value) ? 1 : 0).ToArray())))
+        {
+            await history.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var latest = Command(connection, tx,
+            "INSERT INTO latest_metrics SELECT @id, u.k, u.v, u.n, u.t, u.s FROM unnest(@keys, @values, @nans, @ts, @steps) AS u(k, v, n, t, s)" + LatestUpsert,
+            ("@id", runId), ("@keys", newest.Select(m => m.Key).ToArray()), ("@values", newest.Select(m => double.IsNaN(m.Value) ? (double?)null : m.Value).ToArray()),
+            ("@nans", newest.Select(m => double.IsNaN(m.Value) ? 1 : 0).ToArray()), ("@ts", newest.Select(m => m.Timestamp).ToArray()),
+            ("@steps", newest.Select(m => m.Step).ToArray()));
+        await latest.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private const string LatestUpsert = """
+
+        ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+        WHERE excluded.step > latest_metrics.step
+           OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+           OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
+               AND COALESCE(excluded.value, -1e308) > COALESCE(latest_metrics.value, -1e308))
+        """;
 
     public async Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken)
     {
@@ -537,7 +572,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
         _ => $"{column} {clause.Op} {sql.Add(clause.Value)}",
     };
 
-    private static async Task<List<Run>> ReadRunsAsync(DbConnection connection, string clause, IReadOnlyList<(string, object)> parameters, CancellationToken cancellationToken)
+    private async Task<List<Run>> ReadRunsAsync(DbConnection connection, string clause, IReadOnlyList<(string, object)> parameters, CancellationToken cancellationToken)
     {
         var infos = new List<RunInfo>();
         await using (var command = Command(connection, null,
@@ -561,11 +596,10 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
         var tags = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
         foreach (var chunk in infos.Select(i => i.RunId).Chunk(500))
         {
-            var inList = string.Join(',', chunk.Select((_, i) => $"@r{i}"));
-            var ids = chunk.Select((id, i) => ($"@r{i}", (object?)id)).ToArray();
-            await using (var command = Command(connection, null, $"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN ({inList}) ORDER BY key", ids))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            await using (var command = connection.CreateCommand())
             {
+                command.CommandText = $"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {dialect.InList(command, "run_uuid", chunk)} ORDER BY key";
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     Add(metrics, reader.GetString(0), new Metric(reader.GetString(1), reader.GetInt32(3) == 1 || reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2), reader.GetInt64(4), reader.GetInt64(5)));
@@ -573,7 +607,8 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
             }
             foreach (var (table, into) in new[] { ("params", parametersOf), ("tags", tags) })
             {
-                await using var command = Command(connection, null, $"SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({inList}) ORDER BY key", ids);
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SELECT run_uuid, key, value FROM {table} WHERE {dialect.InList(command, "run_uuid", chunk)} ORDER BY key";
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
