@@ -16,4 +16,8 @@ public sealed record ModelVersion(
     IReadOnlyList<string> FeatureNames,
     IReadOnlyList<string> Aliases,
     string? Description,
-    string? RunId = null);
+    string? RunId = null)
+{
+    /// <summary>Free-form key/value tags of this version (MLflow's model version tags).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}

@@ -5,4 +5,8 @@ public sealed record RegisteredModel(
     string Name,
     DateTimeOffset CreatedAt,
     int LatestVersion,
-    IReadOnlyDictionary<string, int> Aliases);
+    IReadOnlyDictionary<string, int> Aliases)
+{
+    /// <summary>Free-form key/value tags of the model (MLflow's registered model tags).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}

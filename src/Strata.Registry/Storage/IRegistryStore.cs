@@ -26,6 +26,10 @@ public interface IRegistryStore : IOutboxStore
     /// version it pointed at goes into the outbox in the same transaction.</summary>
     Task<bool> DeleteAliasAsync(string model, string alias, Func<int, EncodedEvent> announce, CancellationToken cancellationToken);
 
+    /// <summary>Sets a tag of the model, or with <paramref name="version"/> of that version; a null value deletes it.
+    /// False when the model or version does not exist, or (deleting) the tag does not.</summary>
+    Task<bool> SetTagAsync(string model, int? version, string key, string? value, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken);

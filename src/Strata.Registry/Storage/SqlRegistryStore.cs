@@ -53,6 +53,12 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                 version INTEGER NOT NULL,
                 PRIMARY KEY (model, alias),
                 FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
+            CREATE TABLE IF NOT EXISTS model_tags (
+                model {text} NOT NULL REFERENCES registered_models(name),
+                version INTEGER NOT NULL,
+                key {text} NOT NULL,
+                value {text} NOT NULL,
+                PRIMARY KEY (model, version, key));
             CREATE TABLE IF NOT EXISTS outbox (
                 seq {dialect.SequenceKey},
                 id {text} NOT NULL UNIQUE,
@@ -136,6 +142,34 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return true;
     }
 
+    /// <summary>Version 0 holds the model's own tags.</summary>
+    public async Task<bool> SetTagAsync(string model, int? version, string key, string? value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var exists = version is { } v
+            ? await ScalarAsync(connection, tx, "SELECT 1 FROM model_versions WHERE model = @p0 AND version = @p1", cancellationToken, model, v)
+            : await ScalarAsync(connection, tx, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, model);
+        if (exists is null or DBNull)
+        {
+            return false;
+        }
+        var changed = value is null
+            ? await ExecuteAsync(connection, tx, "DELETE FROM model_tags WHERE model = @p0 AND version = @p1 AND key = @p2", cancellationToken, model, version ?? 0, key)
+            : await ExecuteAsync(connection, tx, "INSERT INTO model_tags VALUES (@p0, @p1, @p2, @p3) ON CONFLICT (model, version, key) DO UPDATE SET value = excluded.value",
+                cancellationToken, model, version ?? 0, key, value);
+        await tx.CommitAsync(cancellationToken);
+        return changed > 0;
+    }
+
+    private static async Task<Dictionary<(string Model, int Version), Dictionary<string, string>>> TagsAsync(DbConnection connection, string where,
+        CancellationToken cancellationToken, params object?[] args)
+    {
+        var rows = await QueryAsync(connection, $"SELECT model, version, key, value FROM model_tags WHERE {where} ORDER BY key",
+            r => (Model: r.GetString(0), Version: r.GetInt32(1), Key: r.GetString(2), Value: r.GetString(3)), cancellationToken, args);
+        return rows.GroupBy(t => (t.Model, t.Version)).ToDictionary(g => g.Key, g => g.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
+    }
+
     public async Task<bool> DeleteAliasAsync(string model, string alias, Func<int, EncodedEvent> announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(announce);
@@ -194,7 +228,8 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                 r => (Model: r.GetString(0), Alias: r.GetString(1), Version: r.GetInt32(2)), cancellationToken))
             .GroupBy(a => a.Model)
             .ToDictionary(g => g.Key, g => g.ToDictionary(a => a.Alias, a => a.Version, StringComparer.Ordinal), StringComparer.Ordinal);
-        return [.. models.Select(m => aliases.TryGetValue(m.Name, out var a) ? m with { Aliases = a } : m)];
+        var tags = await TagsAsync(connection, "version = 0", cancellationToken);
+        return [.. models.Select(m => (aliases.TryGetValue(m.Name, out var a) ? m with { Aliases = a } : m) with { Tags = tags.GetValueOrDefault((m.Name, 0)) })];
     }
 
     public Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken) =>
@@ -209,7 +244,7 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
     private async Task<IReadOnlyList<ModelVersion>> QueryVersionsAsync(string sql, CancellationToken cancellationToken, params object?[] args)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await QueryAsync(connection, sql, reader => new ModelVersion(
+        var versions = await QueryAsync(connection, sql, reader => new ModelVersion(
             Model: reader.GetString(0),
             Version: reader.GetInt32(1),
             CreatedAt: DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
@@ -225,6 +260,19 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
             Aliases: reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
             Description: reader.IsDBNull(12) ? null : reader.GetString(12),
             RunId: reader.IsDBNull(14) ? null : reader.GetString(14)), cancellationToken, args);
+        if (versions.Count == 0)
+        {
+            return versions;
+        }
+        var tags = new Dictionary<(string Model, int Version), Dictionary<string, string>>();
+        foreach (var model in versions.Select(v => v.Model).Distinct(StringComparer.Ordinal))
+        {
+            foreach (var (key, value) in await TagsAsync(connection, "model = @p0 AND version > 0", cancellationToken, model))
+            {
+                tags[key] = value;
+            }
+        }
+        return [.. versions.Select(v => tags.TryGetValue((v.Model, v.Version), out var t) ? v with { Tags = t } : v)];
     }
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, StrataJson.Options);

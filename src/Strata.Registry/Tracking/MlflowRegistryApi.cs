@@ -24,13 +24,14 @@ public static partial class MlflowApi
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
             Registry(() => AliasName.ValidateModelName(name));
-            if (Objects(body, "tags").Any())
-            {
-                throw MlflowException.InvalidParameter("Tags on registered models are not supported by Strata's registry; create the model without tags.");
-            }
+            var tags = KeyValues(body, "tags", MaxRegistryTagValue); // checked before anything is written
             if (!await store.CreateModelAsync(name, DateTimeOffset.UtcNow, ct))
             {
                 throw MlflowException.AlreadyExists($"Registered Model (name={name}) already exists.");
+            }
+            foreach (var tag in tags)
+            {
+                await store.SetTagAsync(name, null, tag.Key, tag.Value, ct);
             }
             return Ok(new { registered_model = await RegisteredModelAsync(registry, name, ct) });
         });
@@ -99,10 +100,42 @@ public static partial class MlflowApi
             return Ok(new { model_version = MlflowVersion(version) });
         });
 
-        api.MapPost("/model-versions/create", async (HttpRequest request, ITrackingStore tracking, IRegistryClient registry, CancellationToken ct) =>
+        // Tags of registered models and of versions: set (POST, body) and delete (DELETE, body or query), as MLflow's.
+        api.MapPost("/registered-models/set-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
+            var tag = KeyValueOf(body, "tag", MaxRegistryTagValue);
+            return await store.SetTagAsync(name, null, tag.Key, tag.Value, ct) ? Ok(new { })
+                : throw MlflowException.NotFound($"Registered Model with name={name} not found");
+        });
+        api.MapDelete("/registered-models/delete-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        {
+            var (name, _, key) = await TagTargetAsync(request, withVersion: false, ct);
+            return await store.SetTagAsync(name, null, key, null, ct) ? Ok(new { })
+                : throw MlflowException.NotFound($"Registered model tag '{key}' of {name} not found");
+        });
+        api.MapPost("/model-versions/set-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        {
+            var body = await BodyAsync(request, ct);
+            var name = RequiredString(body, "name");
+            var number = VersionNumber(RequiredString(body, "version"));
+            var tag = KeyValueOf(body, "tag", MaxRegistryTagValue);
+            return await store.SetTagAsync(name, number, tag.Key, tag.Value, ct) ? Ok(new { })
+                : throw MlflowException.NotFound($"Model Version (name={name}, version={number}) not found");
+        });
+        api.MapDelete("/model-versions/delete-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        {
+            var (name, number, key) = await TagTargetAsync(request, withVersion: true, ct);
+            return await store.SetTagAsync(name, number, key, null, ct) ? Ok(new { })
+                : throw MlflowException.NotFound($"Model version tag '{key}' of {name} version {number} not found");
+        });
+
+        api.MapPost("/model-versions/create", async (HttpRequest request, ITrackingStore tracking, IRegistryClient registry, IRegistryStore store, CancellationToken ct) =>
+        {
+            var body = await BodyAsync(request, ct);
+            var name = RequiredString(body, "name");
+            var versionTags = KeyValues(body, "tags", MaxRegistryTagValue);
             var source = RequiredString(body, "source");
             var runId = OptionalString(body, "run_id");
             if (source.StartsWith("runs:/", StringComparison.Ordinal))
@@ -136,6 +169,14 @@ public static partial class MlflowApi
                 JsonSerializer.Deserialize<List<string>>(names) ?? [],
                 OptionalString(body, "description"),
                 RunId: runId), ct));
+            foreach (var tag in versionTags)
+            {
+                await store.SetTagAsync(name, created.Version, tag.Key, tag.Value, ct);
+            }
+            if (versionTags.Count > 0)
+            {
+                created = (await registry.GetVersionAsync(name, created.Version, ct))!;
+            }
             return Ok(new { model_version = MlflowVersion(created) });
         });
         api.MapGet("/model-versions/get", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
@@ -219,6 +260,21 @@ public static partial class MlflowApi
         }
     }
 
+    /// <summary>MLflow's limit on a registered model's or version's tag value.</summary>
+    private const int MaxRegistryTagValue = 5000;
+
+    /// <summary>name, version (when <paramref name="withVersion"/>) and key of a delete-tag call: a JSON body as MLflow's
+    /// clients send DELETE parameters, or the query string.</summary>
+    private static async Task<(string Name, int Version, string Key)> TagTargetAsync(HttpRequest request, bool withVersion, CancellationToken ct)
+    {
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await BodyAsync(request, ct);
+            return (RequiredString(body, "name"), withVersion ? VersionNumber(RequiredString(body, "version")) : 0, RequiredString(body, "key"));
+        }
+        return (RequiredQuery(request, "name"), withVersion ? VersionNumber(RequiredQuery(request, "version")) : 0, RequiredQuery(request, "key"));
+    }
+
     private static async Task<object> RegisteredModelAsync(IRegistryClient registry, string name, CancellationToken ct) =>
         await RegisteredModelAsync(registry, (await Registry(() => registry.ListModelsAsync(ct))).FirstOrDefault(m => m.Name == name)
             ?? throw MlflowException.NotFound($"Registered Model with name={name} not found"), ct);
@@ -236,6 +292,7 @@ public static partial class MlflowApi
             last_updated_timestamp = versions.Count == 0 ? created : versions.Max(v => v.CreatedAt).ToUnixTimeMilliseconds(),
             latest_versions = versions.Count == 0 ? null : new[] { MlflowVersion(versions.MaxBy(v => v.Version)!) },
             aliases = model.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new { alias = a.Key, version = a.Value.ToString(CultureInfo.InvariantCulture) }),
+            tags = model.Tags?.Select(t => new { key = t.Key, value = t.Value }),
         };
     }
 
@@ -251,5 +308,6 @@ public static partial class MlflowApi
         run_id = v.RunId,
         status = "READY",
         aliases = v.Aliases,
+        tags = v.Tags?.Select(t => new { key = t.Key, value = t.Value }),
     };
 }
