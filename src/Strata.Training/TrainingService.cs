@@ -88,7 +88,8 @@ public sealed partial class TrainingService(
             trained = await Task.Run(() => Fit(frame, request, cancellationToken), cancellationToken);
         }
         var primary = TaskNames.PrimaryMetric(request.Task);
-        progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout {primary} {trained.Metrics[primary]:F4} on {trained.HoldoutRows} rows"));
+        var shown = primary switch { "auc" => "AUC", "rmse" => "RMSE", _ => primary.Replace('_', ' ') };
+        progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout {shown} {trained.Metrics[primary]:F4} on {trained.HoldoutRows} rows"));
         cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
