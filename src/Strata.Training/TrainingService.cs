@@ -190,7 +190,7 @@ public sealed partial class TrainingService(
     private static TrainedModel Fit(TrainingFrame frame, TrainingRequest request, CancellationToken cancellationToken) =>
         request.Task == TaskNames.BinaryClassification
             ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds)
-            : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken);
+            : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds);
 
     /// <summary>Whether a trial's headline holdout metric beats the best so far (higher AUC or accuracy, lower RMSE).</summary>
     private static bool Better(string task, IReadOnlyDictionary<string, double> trial, IReadOnlyDictionary<string, double> best)
@@ -328,10 +328,6 @@ public sealed partial class TrainingService(
         if (request.Folds is < 0 or 1 or > 10)
         {
             throw new InputValidationException("folds", "must be 0 (none) or between 2 and 10");
-        }
-        if (request.Folds > 0 && request.Task != TaskNames.BinaryClassification)
-        {
-            throw new InputValidationException("folds", "k-fold cross-validation is built for binary classification only; leave folds at 0");
         }
         if (!(request.HoldoutFraction is > 0 and < 1))
         {

@@ -80,7 +80,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/training/train", """{"task": "clustering"}""", "application/json", HttpStatusCode.BadRequest, "task" },
         { "POST", "/api/training/train", """{"task": null}""", "application/json", HttpStatusCode.BadRequest, "task" },
         { "POST", "/api/training/train", """{"task": "regression", "trainer": "logistic_regression"}""", "application/json", HttpStatusCode.BadRequest, "trainer" },
-        { "POST", "/api/training/train", """{"task": "multiclass_classification", "folds": 3}""", "application/json", HttpStatusCode.BadRequest, "folds" },
+        { "POST", "/api/training/train", """{"task": "multiclass_classification", "folds": 11}""", "application/json", HttpStatusCode.BadRequest, "folds" },
         { "POST", "/api/training/jobs", """{"task": 7}""", "application/json", HttpStatusCode.BadRequest, "task" },
         { "POST", "/api/training/train", """{"search": {"strategy": "bayes"}}""", "application/json", HttpStatusCode.BadRequest, "search.strategy" },
         { "POST", "/api/training/train", """{"search": {"trainers": ["svm"]}}""", "application/json", HttpStatusCode.BadRequest, "search.trainers" },

@@ -264,9 +264,32 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
+    [InlineData(TaskNames.MulticlassClassification, "band", "macro_accuracy", "log_loss")]
+    [InlineData(TaskNames.Regression, "ratio", "rmse", "r2")]
+    public async Task TrainAsync_KFold_ForMulticlassAndRegression_LogsMeanAndSpread(string task, string label, string first, string second)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestValuesAsync(modules, 1500);
+
+        var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
+        {
+            DatasetId = dataset.Id, Label = label, Task = task, Trainer = TrainerNames.LightGbm, Trees = 20, Folds = 3, Model = "folded", Alias = null,
+        });
+
+        var m = result.Metrics;
+        Assert.Equal(3, m["cv_folds"]);
+        foreach (var name in new[] { first, second })
+        {
+            Assert.True(m.ContainsKey($"cv_{name}_mean") && m[$"cv_{name}_std"] >= 0, name);
+        }
+        // The folds see the same kind of data as the holdout (with a third less to train on): the same order of magnitude.
+        Assert.InRange(m[$"cv_{first}_mean"], m[first] / 3, m[first] * 3);
+    }
+
+    [Theory]
     [InlineData(TaskNames.Regression, TrainerNames.LogisticRegression, "band", 0, "trainer")]
     [InlineData("clustering", TrainerNames.FastForest, "band", 0, "task")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "band", 5, "folds")]
+    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "band", 1, "folds")]
     [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "ratio", 0, "label")]
     [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "income", 0, "label")]
     [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "missing", 0, "label")]

@@ -22,7 +22,8 @@ public static class ValueTrainer
     public const int MaxClasses = 100;
 
     /// <summary>Trains <paramref name="task"/> (multiclass or regression) and evaluates it on the holdout.</summary>
-    public static TrainedModel Train(TrainingFrame frame, string task, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken)
+    public static TrainedModel Train(TrainingFrame frame, string task, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken,
+        int folds = 0)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var multiclass = task == TaskNames.MulticlassClassification;
@@ -75,6 +76,25 @@ public static class ValueTrainer
         var model = pipeline.Fit(split.TrainSet);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
+        // k-fold on the training split only (the holdout stays unseen): each fold's headline metrics, mean and spread.
+        var cv = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (folds >= 2)
+        {
+            var perFold = multiclass
+                ? ml.MulticlassClassification.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
+                    .Select(r => new[] { ("macro_accuracy", r.Metrics.MacroAccuracy), ("log_loss", r.Metrics.LogLoss) }).ToList()
+                : ml.Regression.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
+                    .Select(r => new[] { ("rmse", r.Metrics.RootMeanSquaredError), ("r2", r.Metrics.RSquared) }).ToList();
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var name in perFold[0].Select(m => m.Item1))
+            {
+                var values = perFold.Select(f => f.Single(m => m.Item1 == name).Item2).ToArray();
+                var mean = values.Average();
+                cv[$"cv_{name}_mean"] = mean;
+                cv[$"cv_{name}_std"] = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+            }
+            cv["cv_folds"] = folds;
+        }
 
         var scored = model.Transform(split.TestSet);
         var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).ToList();
@@ -109,7 +129,7 @@ public static class ValueTrainer
             evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, frame.FeatureNames,
                 f => ml.Regression.Evaluate(model.Transform(Permuted(ml, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
         }
-        foreach (var (key, value) in evaluation.Metrics())
+        foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             metrics[key] = value;
         }
