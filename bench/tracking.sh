@@ -5,9 +5,8 @@
 #   page of 100), the same ordered by a metric, and runs/log-batch of 1,000 metrics, QUERIES times each (p50/p95/p99).
 #   No MLflow peer: MLflow's tracking server is a Python package, not installable here (no PyPI).
 #   STORE=sqlite (default) or STORE=postgres: the stores in a PostgreSQL server this script starts (Debian postgresql,
-#   default durability, shared_buffers 4GB / effective_cache_size 12GB / random_page_cost 1.1 for this 24 GB, SSD
-#   machine, on a free loopback port, its cluster in the work folder; loaded by PARALLEL=4 writers with
-#   synchronous_commit off for the load only; VACUUM ANALYZE and pg_prewarm after the load) and stops by pid.
+#   default durability, on a free loopback port, its cluster in the work folder; loaded by PARALLEL=4 writers with
+#   synchronous_commit off for the load only) and stops by pid.
 # Writes bench/results/tracking-<stamp>.{json,md} and the README table. Bounded: the server is stopped by pid.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,8 +28,7 @@ if [ "$STORE" = postgres ]; then
   mkdir -p "$WORK/pg" && [ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg"
   "${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg/data" -U strata --auth=trust --encoding=UTF8 --locale=C > "$WORK/initdb.log"
   PGPORT=$(free_port)
-  "${AS[@]}" "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PGPORT" -k "$WORK/pg" -c listen_addresses=127.0.0.1 \
-    -c shared_buffers=4GB -c effective_cache_size=12GB -c random_page_cost=1.1 > "$WORK/postgres.log" 2>&1 & PGPID=$!
+  "${AS[@]}" "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PGPORT" -k "$WORK/pg" -c listen_addresses=127.0.0.1 -c shared_buffers=512MB > "$WORK/postgres.log" 2>&1 & PGPID=$!
   for _ in $(seq 100); do psql -h 127.0.0.1 -p "$PGPORT" -U strata -d postgres -c 'CREATE DATABASE strata' >/dev/null 2>&1 && break; sleep 0.2; done
   CONN="Host=127.0.0.1;Port=$PGPORT;Username=strata;Database=strata"
   LOAD=(--postgres "$CONN;Options=-c synchronous_commit=off" --parallel "${PARALLEL:-4}")
@@ -43,12 +41,7 @@ EXPERIMENT=$("${BENCH[@]}" load "${LOAD[@]}" --runs "$RUNS")
 LOAD_SECONDS=$(( $(date +%s) - LOAD_START ))
 # Statistics for the planner after the bulk load (autovacuum's ANALYZE would come on its own a little later; done here
 # so the measurement does not depend on when).
-# Then the tables and indexes are read into shared buffers (pg_prewarm, from postgresql-contrib), as on a server that has
-# been serving for a while: the measurement is of a warm server, not of the first touch of each page after the load.
-if [ "$STORE" = postgres ]; then
-  psql -h 127.0.0.1 -p "$PGPORT" -U strata -d strata -qc 'VACUUM ANALYZE'
-  psql -h 127.0.0.1 -p "$PGPORT" -U strata -d strata -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm; SELECT sum(pg_prewarm(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" > "$WORK/prewarmed.txt"
-fi
+[ "$STORE" = postgres ] && psql -h 127.0.0.1 -p "$PGPORT" -U strata -d strata -qc 'VACUUM ANALYZE'
 PORT=$(free_port)
 env "${ENV[@]}" dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll" up --port "$PORT" --data-dir "$WORK/data" > "$WORK/strata.log" 2>&1 & PID=$!
 for _ in $(seq 600); do curl -fsS "http://127.0.0.1:$PORT/api/2.0/mlflow/experiments/get?experiment_id=$EXPERIMENT" >/dev/null 2>&1 && break; sleep 0.5; done
