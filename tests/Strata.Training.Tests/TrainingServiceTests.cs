@@ -227,6 +227,7 @@ public sealed class TrainingServiceTests
         var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
         using var report = System.Text.Json.JsonDocument.Parse(await modules.Get<IRegistryClient>().GetArtifactAsync(run.Data.Tags!.Single(t => t.Key == "strata.evaluation_sha256").Value));
         Assert.Equal("multiclass_classification", report.RootElement.GetProperty("task").GetString());
+        Assert.Contains(run.Data.Tags!, t => t.Key == "strata.onnx_sha256"); // every multiclass pipeline converts to ONNX
         var confusion = report.RootElement.GetProperty("class_confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetDouble()).ToArray()).ToArray();
         Assert.Equal(3, confusion.Length);
         Assert.Equal(result.HoldoutRows, confusion.Sum(r => r.Sum()));
@@ -260,6 +261,8 @@ public sealed class TrainingServiceTests
         Assert.True(m["importance.income_per_age"] > 0.1 || m["importance.income"] > 0.1, $"ratio {m["importance.income_per_age"]}, income {m["importance.income"]}");
         var version = (await modules.Get<IRegistryClient>().GetVersionAsync("ratio", result.Version))!;
         Assert.Equal(("regression", "none"), (version.Params["task"], version.Params["calibration"]));
+        var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
+        Assert.Contains(run.Data.Tags!, t => t.Key == "strata.onnx_sha256"); // every regression pipeline converts to ONNX
         Assert.False(version.Params.ContainsKey("classes"));
     }
 
