@@ -654,8 +654,8 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
     {
         var command = connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText = "INSERT INTO metrics VALUES " + string.Join(',', Enumerable.Range(0, rows).Select(i => $"(@id, @k{i}, @t{i}, @s{i}, @v{i}, @n{i})")) +
-            " ON CONFLICT DO NOTHING";
+        // SQLite only (PostgreSQL writes arrays): OR IGNORE, which measured faster here than ON CONFLICT DO NOTHING.
+        command.CommandText = "INSERT OR IGNORE INTO metrics VALUES " + string.Join(',', Enumerable.Range(0, rows).Select(i => $"(@id, @k{i}, @t{i}, @s{i}, @v{i}, @n{i})"));
         Add(command, "@id", runId, DbType.String);
         for (var i = 0; i < rows; i++)
         {
