@@ -41,6 +41,28 @@ public sealed class SupervisorTests
         Assert.Contains("restarted as pid " + replacement[0].ToString(CultureInfo.InvariantCulture), up.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>A child that stops cleanly closes its copy of the listening socket, not the supervisor's: the
+    /// replacement serves on the same port, the one every other module was given.</summary>
+    [Fact]
+    public async Task Up_ChildStoppedGracefully_IsRestartedOnTheSameSocket()
+    {
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync("microservices", folder.Path);
+        var features = Assert.Single(ChildrenOf(folder.Path, "features"));
+        var port = PortOf(features);
+
+        Assert.Equal(0, Kill(features, 15));
+
+        var replacement = await Eventually.ValueAsync(() => Task.FromResult(ChildrenOf(folder.Path, "features")),
+            pids => pids.Count == 1 && pids[0] != features, TimeSpan.FromSeconds(30), "features restarted");
+        Assert.Equal(port, PortOf(replacement[0]));
+        using var direct = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
+        (await Eventually.ValueAsync(() => direct.GetAsync(new Uri("/health/ready", UriKind.Relative)),
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "features ready on its port")).Dispose();
+        using var throughGateway = await up.Http.GetAsync(new Uri("/api/features/views", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, throughGateway.StatusCode);
+    }
+
     [Fact]
     public async Task Up_SigTerm_StopsEveryChild()
     {
@@ -65,6 +87,15 @@ public sealed class SupervisorTests
         await Eventually.ValueAsync(() => Task.FromResult(LocalProcesses.WithArgument(folder.Path)), pids => pids.Count == 0,
             TimeSpan.FromSeconds(20), "every child exiting after the supervisor was killed");
     }
+
+    private static int PortOf(int pid)
+    {
+        var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+        return int.Parse(arguments[Array.IndexOf(arguments, "--port") + 1], CultureInfo.InvariantCulture);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     private static List<int> ChildrenOf(string dataDirectory, string module) =>
         [.. LocalProcesses.WithArgument($"serve --module {module} ").Intersect(LocalProcesses.WithArgument(dataDirectory))];

@@ -18,9 +18,12 @@ internal static class ServeCommand
         {
             using var shutdown = new ShutdownSignal();
             var ct = shutdown.Token;
-            var settings = new HostSettings([parse.GetValue(module)!], parse.GetValue(port), DataDirectory.Prepare(parse.GetValue(dataDir)!));
+            var settings = new HostSettings([parse.GetValue(module)!], parse.GetValue(port), DataDirectory.Prepare(parse.GetValue(dataDir)!))
+            {
+                ListenDescriptor = Supervision.InheritableListener.TakeInherited(),
+            };
             await using var app = await HostRunner.StartAsync(settings, ct);
-            Console.WriteLine($"strata: {settings.Modules[0]} listening on {HostRunner.Address(app)} (pid {Environment.ProcessId})");
+            Console.WriteLine($"strata: {settings.Modules[0]} listening on {(settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"http://{settings.Bind}:{settings.Port}/"))} (pid {Environment.ProcessId})");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });

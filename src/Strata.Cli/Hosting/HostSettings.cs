@@ -8,6 +8,10 @@ public sealed record HostSettings(IReadOnlyList<string> Modules, int Port, strin
 {
     public string Bind { get; init; } = "127.0.0.1";
 
+    /// <summary>A listening socket inherited from the supervisor (<see cref="Supervision.InheritableListener"/>),
+    /// used instead of binding <see cref="Port"/>.</summary>
+    public int? ListenDescriptor { get; init; }
+
     /// <summary>Base URLs of modules hosted elsewhere (<c>Strata:Services:&lt;module&gt;</c>), merged over configuration.</summary>
     public IReadOnlyDictionary<string, string> ServiceUrls { get; init; } = new Dictionary<string, string>();
 

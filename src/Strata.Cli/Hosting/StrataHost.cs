@@ -74,7 +74,14 @@ public static class StrataHost
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.WebHost.UseKestrel(o =>
         {
-            o.Listen(IPAddress.Parse(settings.Bind), settings.Port);
+            if (settings.ListenDescriptor is { } descriptor)
+            {
+                o.ListenHandle((ulong)descriptor);
+            }
+            else
+            {
+                o.Listen(IPAddress.Parse(settings.Bind), settings.Port);
+            }
             o.AddServerHeader = false;
         });
 

@@ -4,17 +4,18 @@ using Strata.Cli.Hosting;
 
 namespace Strata.Cli.Supervision;
 
-/// <summary>One supervised child: <c>strata serve --module NAME --port N</c>, its output appended to a log file.</summary>
-internal sealed class ModuleProcess(string module, int port, string dataDirectory, IReadOnlyDictionary<string, string> environment) : IDisposable
+/// <summary>One supervised child: <c>strata serve --module NAME --port N</c> on a socket the supervisor holds (the same
+/// one across restarts), its output appended to a log file.</summary>
+internal sealed class ModuleProcess(string module, InheritableListener listener, string dataDirectory, IReadOnlyDictionary<string, string> environment) : IDisposable
 {
     private readonly Lock _logLock = new();
     private StreamWriter? _log;
 
     public string Module { get; } = module;
 
-    public int Port { get; } = port;
+    public int Port { get; } = listener.Port;
 
-    public Uri Url { get; } = new($"http://127.0.0.1:{port}/");
+    public Uri Url { get; } = new($"http://127.0.0.1:{listener.Port}/");
 
     public string LogPath { get; } = Path.Combine(dataDirectory, "logs", $"{module}.log");
 
@@ -39,7 +40,7 @@ internal sealed class ModuleProcess(string module, int port, string dataDirector
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.Start();
+        listener.Start(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         if (Process is { } previous)
@@ -94,6 +95,7 @@ internal sealed class ModuleProcess(string module, int port, string dataDirector
     public void Dispose()
     {
         Process?.Dispose();
+        listener.Dispose();
         lock (_logLock)
         {
             _log?.Dispose();

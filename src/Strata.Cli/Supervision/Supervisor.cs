@@ -17,14 +17,20 @@ internal static class Supervisor
 
     public static async Task<int> RunAsync(int port, string dataDirectory, CancellationToken ct)
     {
-        if (!FreePorts.IsFree(port))
+        InheritableListener front;
+        try
         {
-            throw new StartupException($"port {port} on 127.0.0.1 is already in use");
+            front = InheritableListener.Bind(port);
         }
-        var ports = ModuleNames.Services.ToDictionary(m => m, _ => FreePorts.Next());
-        var environment = ports.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"http://127.0.0.1:{p.Value}/");
-        var children = ModuleNames.Services.Select(m => new ModuleProcess(m, ports[m], dataDirectory, environment))
-            .Append(new ModuleProcess(ModuleNames.Gateway, port, dataDirectory, environment))
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            throw new StartupException($"port {port} on 127.0.0.1 is already in use", e);
+        }
+        // Every socket is bound before any child starts and held until the end: the ports are distinct and stay ours.
+        var listeners = ModuleNames.Services.ToDictionary(m => m, _ => InheritableListener.Bind(0));
+        var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"http://127.0.0.1:{p.Value.Port}/");
+        var children = ModuleNames.Services.Select(m => new ModuleProcess(m, listeners[m], dataDirectory, environment))
+            .Append(new ModuleProcess(ModuleNames.Gateway, front, dataDirectory, environment))
             .ToList();
         var gateway = children[^1];
         try
