@@ -177,6 +177,29 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         var m7 = run.GetProperty("data").GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "m7");
         Assert.Equal((957.0, 19L), (m7.GetProperty("value").GetDouble(), m7.GetProperty("step").GetInt64()));
         Assert.Equal(20, (await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m7")).GetProperty("metrics").GetArrayLength());
+        // A client retrying the same batch (every row already stored), then a batch that repeats a stored row and a new
+        // one twice: each distinct (key, timestamp, step, value) is kept once, and what is new is written.
+        await PostAsync("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = Enumerable.Range(0, 1000).Select(i => new { key = "m" + (i % 50), value = (double)i, timestamp = 1000L + i, step = (long)(i / 50) }),
+        });
+        Assert.Equal(20, (await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m7")).GetProperty("metrics").GetArrayLength());
+        await PostAsync("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = new[]
+            {
+                new { key = "m7", value = 957.0, timestamp = 1957L, step = 19L },
+                new { key = "m7", value = 5.0, timestamp = 5000L, step = 30L },
+                new { key = "m7", value = 5.0, timestamp = 5000L, step = 30L },
+            },
+        });
+        var m7History = (await GetAsync($"metrics/get-history?run_id={runId}&metric_key=m7")).GetProperty("metrics").EnumerateArray().ToList();
+        Assert.Equal(21, m7History.Count);
+        Assert.Single(m7History, m => m.GetProperty("step").GetInt64() == 30);
+        m7 = (await GetAsync($"runs/get?run_id={runId}")).GetProperty("run").GetProperty("data").GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "m7");
+        Assert.Equal((5.0, 30L), (m7.GetProperty("value").GetDouble(), m7.GetProperty("step").GetInt64()));
         AssertError(await PostAsync("runs/log-batch", new
         {
             run_id = runId,

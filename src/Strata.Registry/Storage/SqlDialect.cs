@@ -53,8 +53,12 @@ public abstract class SqlDialect : IAsyncDisposable
         return $"{column} IN ({string.Join(',', names)})";
     }
 
-    /// <summary>The join that keeps its left side driving (SQLite does not reorder a CROSS JOIN; PostgreSQL plans it).</summary>
-    public abstract string DrivingJoin { get; }
+    /// <summary>How a search's metric/param/tag filters select runs. SQLite: the INTERSECT of each filter's index range,
+    /// driving a CROSS JOIN to runs (SQLite keeps a CROSS JOIN's order). PostgreSQL: one join per filter -- each
+    /// (run_uuid, key) is unique, so the joins intersect -- since its planner estimates an INTERSECT's rows far too high
+    /// (9,558 for 1,534 over 100,000 runs) and then scans every run, where it estimates the joins well and looks each
+    /// candidate run up by key (measured: 78 ms -> 16-30 ms).</summary>
+    public abstract bool JoinsFilters { get; }
 
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
@@ -126,7 +130,7 @@ public abstract class SqlDialect : IAsyncDisposable
         public override string Bytes => "BLOB";
         public override string SequenceKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
         public override string Clustered => " WITHOUT ROWID";
-        public override string DrivingJoin => "CROSS JOIN";
+        public override bool JoinsFilters => false;
         public override string Covering(string columns) => string.Empty;
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
@@ -193,7 +197,7 @@ public abstract class SqlDialect : IAsyncDisposable
         public override string Bytes => "BYTEA";
         public override string SequenceKey => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
         public override string Clustered => string.Empty;
-        public override string DrivingJoin => "JOIN";
+        public override bool JoinsFilters => true;
         public override string Covering(string columns) => $" INCLUDE ({columns})";
         public override bool HasArrays => true;
 
