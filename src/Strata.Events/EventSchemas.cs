@@ -11,7 +11,7 @@ public static class EventSchemas
 
     public static IReadOnlyDictionary<string, int> Versions { get; } = EventTopics.All.ToDictionary(t => t, t => t switch
     {
-        EventTopics.TrainingRequested => 3, // v2: the trainer and the tracking experiment; v3: the task
+        EventTopics.TrainingRequested => 4, // v2: the trainer and the tracking experiment; v3: the task; v4: categorical features
         EventTopics.ModelAliasChanged => 2, // v2: version absent when the alias was deleted
         _ => 1,
     }, StringComparer.Ordinal);

@@ -109,7 +109,7 @@ public sealed partial class TrainingService(
         var signed = await registry.PutArtifactAsync(signature, cancellationToken);
         // The ONNX export when the pipeline converts; otherwise the run says why.
         KeyValue onnxTag;
-        var (onnxBytes, onnxError) = await Task.Run(() => BinaryTrainer.ExportOnnx(trained.Artifact, frame.FeatureNames.Count), cancellationToken);
+        var (onnxBytes, onnxError) = await Task.Run(() => BinaryTrainer.ExportOnnx(trained.Artifact, trained.Layout), cancellationToken);
         if (onnxBytes is not null)
         {
             using var onnx = new MemoryStream(onnxBytes, writable: false);
@@ -189,8 +189,8 @@ public sealed partial class TrainingService(
     /// <summary>The task's trainer: binary classification, or multiclass and regression (numeric labels).</summary>
     private static TrainedModel Fit(TrainingFrame frame, TrainingRequest request, CancellationToken cancellationToken) =>
         request.Task == TaskNames.BinaryClassification
-            ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds)
-            : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds);
+            ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical)
+            : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical);
 
     /// <summary>Whether a trial's headline holdout metric beats the best so far (higher AUC or accuracy, lower RMSE).</summary>
     private static bool Better(string task, IReadOnlyDictionary<string, double> trial, IReadOnlyDictionary<string, double> best)
@@ -235,6 +235,11 @@ public sealed partial class TrainingService(
             ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
             ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
         };
+        if (trained.Layout.Parameter is { } categorical)
+        {
+            // Serving splits its input into the numeric and the categorical vector by this.
+            parameters[TrainingParameterNames.Categorical] = categorical;
+        }
         if (trained.Classes.Count > 0)
         {
             // Serving names the classes of the model's scores from this (the label's values, in key order).
@@ -344,6 +349,18 @@ public sealed partial class TrainingService(
         if (string.IsNullOrEmpty(request.Label))
         {
             throw new InputValidationException("label", "is required");
+        }
+        if (request.Categorical is { } categorical)
+        {
+            // Whether each names a feature of the view, and the values, are checked on the training frame.
+            if (categorical.Count > 100 || categorical.Any(string.IsNullOrWhiteSpace))
+            {
+                throw new InputValidationException("categorical", "must be at most 100 feature names, none blank");
+            }
+            if (categorical.Distinct(StringComparer.Ordinal).Count() < categorical.Count)
+            {
+                throw new InputValidationException("categorical", "names a feature twice");
+            }
         }
     }
 

@@ -64,7 +64,7 @@ public abstract class ServingFixture : IAsyncLifetime
         var ml = new MLContext(seed: 0);
         using var zip = new MemoryStream(await registry.GetArtifactAsync(seed.ArtifactSha256));
         var trained = ml.Model.Load(zip, out _);
-        var schema = ModelInput.Schema(seed.FeatureNames.Count);
+        var schema = ModelInput.Schema(seed.FeatureNames.Count, 0);
         using var onnx = new MemoryStream();
         ml.Model.ConvertToOnnx(trained, ml.Data.LoadFromEnumerable([new ModelInput { Features = new float[seed.FeatureNames.Count] }], schema), onnx);
         onnx.Position = 0;

@@ -12,7 +12,7 @@ namespace Strata.Cli.Tests;
 /// a three-class model (<c>bands</c>) beside the seed's binary one, all trained on the seed's view.</summary>
 public sealed class TasksFixture : ServingFixture
 {
-    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Model"] = "ratio", ["Models:0"] = "bands", ["Models:1"] = "seed" };
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?> { ["Model"] = "ratio", ["Models:0"] = "bands", ["Models:1"] = "seed", ["Models:2"] = "sevens" };
 
     protected override async Task AfterSeedAsync()
     {
@@ -29,6 +29,16 @@ public sealed class TasksFixture : ServingFixture
         var training = Get<ITrainingClient>();
         await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "ratio", Label = "ratio", Task = TaskNames.Regression, Trainer = TrainerNames.LightGbm, Trees = 100 });
         await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "bands", Label = "band", Task = TaskNames.MulticlassClassification, Trainer = TrainerNames.LightGbm, Trees = 50 });
+
+        // target: age is a multiple of 7; a linear model learns it only with age one-hot encoded.
+        var sevens = new StringBuilder("age,income,target\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            var age = random.Next(18, 81);
+            sevens.Append(CultureInfo.InvariantCulture, $"{age},{random.Next(10_000, 200_001)},{(age % 7 == 0 ? 1 : 0)}\n");
+        }
+        var categories = await Get<IDataClient>().IngestCsvAsync("sevens", new MemoryStream(Encoding.UTF8.GetBytes(sevens.ToString())), CleaningRules.None);
+        await training.TrainAsync(new TrainingRequest { DatasetId = categories.Id, Model = "sevens", Trainer = TrainerNames.LogisticRegression, Categorical = ["age"] });
     }
 }
 
@@ -102,6 +112,25 @@ public sealed class TaskServingTests(TasksFixture fixture) : IClassFixture<Tasks
         var explanation = explained.GetProperty("explanations")[0];
         Assert.InRange(explanation.GetProperty("prediction").GetDouble(), 5.5, 6.5);
         Assert.NotEmpty(explanation.GetProperty("contributions").EnumerateArray());
+    }
+
+    /// <summary>A model whose pipeline one-hot encodes age: serving feeds it age as a category, ages it never saw
+    /// included, and explains by feature (the indicators of age summed into one contribution).</summary>
+    [Fact]
+    public async Task Categorical_ServingEncodesAsTraining_AndExplainsByFeature()
+    {
+        var answer = await SendAsync("/v2/models/sevens/infer", Inputs((49, 60_000), (50, 60_000), (56, 120_000), (57, 120_000)));
+        var p = answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.True(p[0] > 0.8 && p[2] > 0.8 && p[1] < 0.2 && p[3] < 0.2, string.Join(", ", p));
+        // 90 was never seen in training: its indicators are all zero and the model still answers.
+        var unseen = await SendAsync("/v1/models/sevens:predict", new { instances = new[] { new { age = 90, income = 60_000 } } });
+        Assert.InRange(unseen.GetProperty("predictions")[0].GetDouble(), 0, 1);
+
+        var explained = await SendAsync("/v1/models/sevens:explain", new { instances = new[] { new { age = 49, income = 60_000 } } });
+        var contributions = explained.GetProperty("explanations")[0].GetProperty("contributions").EnumerateArray()
+            .Select(c => (Feature: c.GetProperty("feature").GetString(), Value: c.GetProperty("value").GetDouble())).ToList();
+        Assert.Equal(["age", "age_squared", "income", "income_per_age"], contributions.Select(c => c.Feature).Order(StringComparer.Ordinal));
+        Assert.Equal(("age", 49.0), contributions[0]); // the largest contribution first
     }
 
     [Fact]

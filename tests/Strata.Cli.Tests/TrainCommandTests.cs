@@ -63,6 +63,24 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Train_Categorical_IsSentAndEncoded()
+    {
+        var (exit, stdout, stderr) = await CliAsync("--model", "cli-categorical", "--trainer", "logistic_regression", "--categorical", "age", "--alias", "", "--json");
+        Assert.True(exit == 0, stderr);
+        var job = JsonSerializer.Deserialize<TrainingJob>(stdout, StrataJson.Options)!;
+        Assert.Equal((TrainingJobStates.Succeeded, "age"), (job.State, string.Join(',', job.Request.Categorical!)));
+        var version = (await fixture.Http.GetFromJsonAsync<Strata.Contracts.Registry.ModelVersion>(
+            new Uri($"/api/registry/models/cli-categorical/versions/{job.Result!.Version}", UriKind.Relative), StrataJson.Options))!;
+        Assert.Equal("[\"age\"]", version.Params["categorical"]);
+
+        var before = await JobCountAsync();
+        (exit, _, stderr) = await CliAsync("--model", "cli-categorical", "--categorical", "age,age");
+        Assert.True(exit == 1, $"exit {exit}: {stderr}");
+        Assert.Contains("categorical", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await JobCountAsync());
+    }
+
+    [Fact]
     public async Task Train_NoWait_SubmitsAndReturnsTheQueuedJob()
     {
         var (exit, stdout, stderr) = await CliAsync("--model", "cli-nowait", "--trees", "5", "--alias", "", "--no-wait", "--json");

@@ -36,9 +36,14 @@ public static class TrainCommand
         var alias = new Option<string?>("--alias", "-a") { Description = "Alias to move to the new version (default champion; '' registers without one)" };
         var experiment = new Option<string?>("--experiment", "-e") { Description = "Tracking experiment; default: the model's name" };
         var noWait = new Option<bool>("--no-wait") { Description = "Submit the job and print it, without following it" };
+        var categorical = new Option<string[]>("--categorical", "-c")
+        {
+            Description = "A feature coded as whole-number categories, one-hot encoded in the saved pipeline (repeat, or comma-separate)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("train", "Train a model as a job on a running Strata and follow its progress")
         {
-            url, json, dataset, datasetId, view, label, model, task, trainer, trees, holdout, seed, folds, alias, experiment, noWait,
+            url, json, dataset, datasetId, view, label, model, task, trainer, trees, holdout, seed, folds, alias, experiment, categorical, noWait,
         };
         trees.Validators.Add(r =>
         {
@@ -79,6 +84,9 @@ public static class TrainCommand
                 Folds = parse.GetValue(folds),
                 Alias = parse.GetResult(alias) is null ? defaults.Alias : parse.GetValue(alias),
                 Experiment = parse.GetValue(experiment),
+                Categorical = parse.GetValue(categorical) is { Length: > 0 } names
+                    ? [.. names.SelectMany(n => n.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))]
+                    : null,
             };
             var job = (await ModuleHttp.SendAsync<TrainingJob>(http, ModuleNames.Training,
                 () => new HttpRequestMessage(HttpMethod.Post, "api/training/jobs") { Content = JsonContent.Create(request, options: StrataJson.Options) }, ct))!;

@@ -22,6 +22,14 @@ public sealed record TrainingRequest
     /// <summary>k-fold cross-validation on the training split (2-10 folds; 0 for none): mean and standard deviation of
     /// each fold's AUC and log-loss, as run metrics, beside the holdout's.</summary>
     public int Folds { get; init; }
+    /// <summary>Features of the view that are categories coded as whole numbers (a merchant category code, a country
+    /// or device id): one-hot encoded inside the saved pipeline, one indicator per value seen in training (at most
+    /// <see cref="MaxCategories"/> values over all of them); a value not seen in training encodes as none. Null or empty:
+    /// every feature is numeric.</summary>
+    public IReadOnlyList<string>? Categorical { get; init; }
+
+    /// <summary>Most distinct values the categorical features may have together.</summary>
+    public const int MaxCategories = 1000;
     /// <summary>Alias to point at the new version; null or empty registers without moving any alias.</summary>
     public string? Alias { get; init; } = "champion";
     /// <summary>The tracking experiment the run is logged under; null or empty: the model's name.</summary>
@@ -92,4 +100,8 @@ public static class TrainingParameterNames
 
     /// <summary>Multiclass: a JSON array of the class values, in the order of the model's scores.</summary>
     public const string Classes = "classes";
+
+    /// <summary>A JSON array of the features the pipeline one-hot encodes (<see cref="TrainingRequest.Categorical"/>),
+    /// absent when none; serving splits its input by it.</summary>
+    public const string Categorical = "categorical";
 }

@@ -36,23 +36,24 @@ public sealed class MlNetModel : ServableModel
     private readonly ObjectPool<PredictionEngine<ModelInput, ScoresOutput>>? _multiclass;
     private readonly ObjectPool<PredictionEngine<ModelInput, ExplainedOutput>>? _explainers;
     private readonly ObjectPool<PredictionEngine<ModelInput, ExplainedScoreOutput>>? _regressionExplainers;
-    private readonly int _featureCount;
+    private readonly int[] _numeric;
+    private readonly int[] _categorical;
     private readonly double[] _classes;
 
     private MlNetModel(ModelVersion version, FeatureViewInfo view, ITransformer model, MLContext ml, DateTimeOffset loadedAt)
         : base(version, loadedAt)
     {
         Features = FeatureTransform.Compile(view);
-        _featureCount = version.FeatureNames.Count;
+        (_numeric, _categorical) = Layout(version);
         Task = version.Params.GetValueOrDefault(TrainingParameterNames.Task) ?? TaskNames.BinaryClassification;
-        var schema = ModelInput.Schema(_featureCount);
+        var schema = ModelInput.Schema(_numeric.Length, _categorical.Length);
         Inputs = [.. view.Inputs.Select(i => new TensorMetadata(i.Name, TensorDatatype.Fp64, [-1]))];
         switch (Task)
         {
             case TaskNames.Regression:
                 _classes = [];
                 _regression = Pool<ScoreOutput>(ml, model, schema);
-                if (Explainable(ml, model, schema, _featureCount) is { } explainingRegression)
+                if (Explainable(ml, model, schema) is { } explainingRegression)
                 {
                     _regressionExplainers = Pool<ExplainedScoreOutput>(ml, explainingRegression, schema);
                 }
@@ -67,7 +68,7 @@ public sealed class MlNetModel : ServableModel
             case TaskNames.BinaryClassification:
                 _classes = [];
                 _engines = Pool<ModelOutput>(ml, model, schema);
-                if (Explainable(ml, model, schema, _featureCount) is { } explaining)
+                if (Explainable(ml, model, schema) is { } explaining)
                 {
                     _explainers = Pool<ExplainedOutput>(ml, explaining, schema);
                 }
@@ -76,6 +77,18 @@ public sealed class MlNetModel : ServableModel
             default:
                 throw new InvalidDataException($"model {version.Model} v{version.Version} has task '{Task}', which this server does not serve");
         }
+    }
+
+    /// <summary>Which of the version's features (indices in its feature order) are the numeric vector and which the
+    /// categorical one: the <see cref="TrainingParameterNames.Categorical"/> param names the latter.</summary>
+    private static (int[] Numeric, int[] Categorical) Layout(ModelVersion version)
+    {
+        var names = version.Params.GetValueOrDefault(TrainingParameterNames.Categorical) is { } json
+            ? System.Text.Json.JsonSerializer.Deserialize<string[]>(json) ?? []
+            : [];
+        var categorical = names.Select(name => version.FeatureNames.ToList().IndexOf(name) is >= 0 and var index ? index
+            : throw new InvalidDataException($"model {version.Model} v{version.Version} encodes '{name}' as a category but has no such feature")).Order().ToArray();
+        return ([.. Enumerable.Range(0, version.FeatureNames.Count).Except(categorical)], categorical);
     }
 
     private static DefaultObjectPool<PredictionEngine<ModelInput, TOutput>> Pool<TOutput>(MLContext ml, ITransformer model, SchemaDefinition schema)
@@ -244,7 +257,19 @@ public sealed class MlNetModel : ServableModel
         var (prediction, score, weights) = _explainers is not null ? FromBinary(Predict(_explainers, input))
             : _regressionExplainers is not null ? FromRegression(Predict(_regressionExplainers, input))
             : throw new InvalidOperationException($"model {Name} v{VersionText} has no explainer");
-        var contributions = View.Features.Select((f, i) => new FeatureContribution(f.Name, features[i], weights[i]))
+        // The contributions are per slot of the pipeline's final vector: the numeric features, then one block of
+        // indicators per categorical feature; a categorical feature's contribution is its block's sum.
+        var block = _categorical.Length == 0 ? 0 : (weights.Length - _numeric.Length) / _categorical.Length;
+        var byFeature = new double[features.Length];
+        for (var i = 0; i < _numeric.Length; i++)
+        {
+            byFeature[_numeric[i]] = weights[i];
+        }
+        for (var c = 0; c < _categorical.Length; c++)
+        {
+            byFeature[_categorical[c]] = weights.AsSpan(_numeric.Length + (c * block), block).ToArray().Sum(w => (double)w);
+        }
+        var contributions = View.Features.Select((f, i) => new FeatureContribution(f.Name, features[i], byFeature[i]))
             .OrderByDescending(c => Math.Abs(c.Contribution)).ToList();
         return new Explanation(prediction, score, ExplainMethod, contributions);
 
@@ -283,10 +308,14 @@ public sealed class MlNetModel : ServableModel
 
     private ModelInput ToInput(double[] features)
     {
-        var input = new ModelInput { Features = new float[_featureCount] };
-        for (var i = 0; i < _featureCount; i++)
+        var input = new ModelInput { Features = new float[_numeric.Length], Categories = new float[_categorical.Length] };
+        for (var i = 0; i < _numeric.Length; i++)
         {
-            input.Features[i] = (float)features[i];
+            input.Features[i] = (float)features[_numeric[i]];
+        }
+        for (var i = 0; i < _categorical.Length; i++)
+        {
+            input.Categories[i] = (float)features[_categorical[i]];
         }
         return input;
     }
@@ -294,13 +323,15 @@ public sealed class MlNetModel : ServableModel
     /// <summary>The pipeline with ML.NET's feature-contribution transform after its predictor, when the predictor supports
     /// one (tree ensembles, linear models, and those calibrated by their trainer: FastTree, LightGBM, logistic
     /// regression); null otherwise. Contributions are to the raw score, before calibration.</summary>
-    private static TransformerChain<Microsoft.ML.Transforms.FeatureContributionCalculatingTransformer>? Explainable(MLContext ml, ITransformer model, SchemaDefinition schema, int features)
+    private static TransformerChain<Microsoft.ML.Transforms.FeatureContributionCalculatingTransformer>? Explainable(MLContext ml, ITransformer model, SchemaDefinition schema)
     {
         if (model is not TransformerChain<ITransformer> chain)
         {
             return null;
         }
         var empty = ml.Data.LoadFromEnumerable(Array.Empty<ModelInput>(), schema);
+        // Every slot of the vector the predictor reads (categorical features add their indicators) is reported.
+        var features = ((VectorDataViewType)model.Transform(empty).Schema["Features"].Type).Size;
         Microsoft.ML.Transforms.FeatureContributionCalculatingEstimator? estimator = null;
         foreach (var transformer in chain.Reverse())
         {

@@ -20,14 +20,16 @@ public static class BinaryTrainer
     public const string LabelColumn = "Label";
 
     /// <summary>Trains and evaluates on a seeded holdout of <paramref name="frame"/>; returns the saved model zip and the
-    /// holdout metrics.</summary>
-    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0)
+    /// holdout metrics. <paramref name="categorical"/>: features one-hot encoded by the pipeline (<see cref="FeatureLayout"/>).</summary>
+    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0,
+        IReadOnlyList<string>? categorical = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        var layout = FeatureLayout.Create(frame, categorical);
         var ml = new MLContext(seed);
-        var data = Load(ml, frame);
+        var data = Load(ml, frame, layout);
         var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
-        return Fit(ml, split.TrainSet, split.TestSet, frame.FeatureNames, trainer, trees, seed, folds, cancellationToken);
+        return Fit(ml, split.TrainSet, split.TestSet, layout, trainer, trees, seed, folds, cancellationToken);
     }
 
     /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="holdout"/>, a split made elsewhere
@@ -41,10 +43,11 @@ public static class BinaryTrainer
             throw new InputValidationException("features", "the holdout's features differ from the training rows' features");
         }
         var ml = new MLContext(seed);
-        return Fit(ml, Load(ml, train), Load(ml, holdout), train.FeatureNames, trainer, trees, seed, folds: 0, cancellationToken);
+        var layout = FeatureLayout.AllNumeric(train.FeatureNames);
+        return Fit(ml, Load(ml, train, layout), Load(ml, holdout, layout), layout, trainer, trees, seed, folds: 0, cancellationToken);
     }
 
-    private static IDataView Load(MLContext ml, TrainingFrame frame)
+    private static IDataView Load(MLContext ml, TrainingFrame frame, FeatureLayout layout)
     {
         var labels = frame.Label.Select((v, i) => v switch
         {
@@ -55,17 +58,13 @@ public static class BinaryTrainer
         var rows = new LabelledRow[frame.Rows];
         for (var r = 0; r < rows.Length; r++)
         {
-            var features = new float[frame.Features.Count];
-            for (var f = 0; f < features.Length; f++)
-            {
-                features[f] = (float)frame.Features[f][r];
-            }
-            rows[r] = new LabelledRow { Features = features, Label = labels[r] };
+            rows[r] = new LabelledRow { Label = labels[r] };
+            layout.Fill(rows[r], frame, r);
         }
-        return ml.Data.LoadFromEnumerable(rows, Schema<LabelledRow>(frame.Features.Count));
+        return ml.Data.LoadFromEnumerable(rows, layout.Schema<LabelledRow>());
     }
 
-    private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, IReadOnlyList<string> featureNames, string trainer, int trees, int seed,
+    private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, FeatureLayout layout, string trainer, int trees, int seed,
         int folds, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -74,7 +73,7 @@ public static class BinaryTrainer
         RequireBothClasses(ml, trainSet, "training split");
         RequireBothClasses(ml, testSet, "holdout split");
 
-        var normalize = ml.Transforms.NormalizeMeanVariance(FeaturesColumn);
+        var normalize = layout.Prepare(ml);
         // One thread per trainer: the machine's cores are the serving module's too (and results stay reproducible).
         IEstimator<ITransformer> pipeline = trainer switch
         {
@@ -132,42 +131,39 @@ public static class BinaryTrainer
             ["log_loss"] = metrics.LogLoss,
             ["f1"] = metrics.F1Score,
         };
-        var holdout = testSet.GetColumn<float[]>(FeaturesColumn).Zip(testSet.GetColumn<bool>(LabelColumn), (f, l) => new LabelledRow { Features = f, Label = l }).ToList();
+        var holdout = layout.Read(testSet);
+        var truth = testSet.GetColumn<bool>(LabelColumn).ToArray();
         var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], 0.5,
-            metrics.AreaUnderRocCurve, featureNames, f => AucWithShuffled(ml, model, holdout, f, seed));
+            metrics.AreaUnderRocCurve, layout.Names, f => AucWithShuffled(ml, model, layout, holdout, truth, f, seed));
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             report[key] = value;
         }
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, featureNames)) { FitTime = fitTime };
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, layout)) { FitTime = fitTime, Layout = layout };
     }
 
     /// <summary>Holdout AUC with feature <paramref name="feature"/> shuffled across the rows (seeded, so reproducible):
     /// what permutation importance subtracts from the holdout AUC.</summary>
-    private static double AucWithShuffled(MLContext ml, ITransformer model, List<LabelledRow> holdout, int feature, int seed)
+    private static double AucWithShuffled(MLContext ml, ITransformer model, FeatureLayout layout, List<FeatureRow> holdout, bool[] labels, int feature, int seed)
     {
-        var values = holdout.Select(r => r.Features[feature]).ToArray();
-        new Random(seed + feature).Shuffle(values);
-        var permuted = holdout.Select((r, i) =>
-        {
-            var features = (float[])r.Features.Clone();
-            features[feature] = values[i];
-            return new LabelledRow { Features = features, Label = r.Label };
-        });
-        var view = ml.Data.LoadFromEnumerable(permuted, Schema<LabelledRow>(holdout[0].Features.Length));
+        var permuted = layout.Shuffled(holdout, feature, seed)
+            .Select((r, i) => new LabelledRow { Features = r.Features, Categories = r.Categories, Label = labels[i] });
+        var view = ml.Data.LoadFromEnumerable(permuted, layout.Schema<LabelledRow>());
         return ml.BinaryClassification.Evaluate(model.Transform(view), LabelColumn).AreaUnderRocCurve;
     }
 
     /// <summary>The saved pipeline (an ML.NET zip) as ONNX, so it can be served by ONNX Runtime or outside .NET; the
     /// graph takes the features only (no label input), as serving binds them. When a part of the pipeline has no ONNX
     /// form, the converter's reason instead. Done once, for the version that is registered (not for every search trial).</summary>
-    public static (byte[]? Onnx, string? Error) ExportOnnx(byte[] artifact, int features)
+    public static (byte[]? Onnx, string? Error) ExportOnnx(byte[] artifact, FeatureLayout layout)
     {
         ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(layout);
         var ml = new MLContext(0);
         using var zip = new MemoryStream(artifact, writable: false);
         var model = ml.Model.Load(zip, out _);
-        var featuresOnly = ml.Data.LoadFromEnumerable([new FeatureRow { Features = new float[features] }], Schema<FeatureRow>(features));
+        var featuresOnly = ml.Data.LoadFromEnumerable([new FeatureRow { Features = new float[layout.Numeric.Count], Categories = new float[layout.Categorical.Count] }],
+            layout.Schema<FeatureRow>());
         try
         {
             using var onnx = new MemoryStream();
@@ -183,9 +179,9 @@ public static class BinaryTrainer
 
     /// <summary>The saved pipeline's inputs and outputs: what serving binds (the feature vector, its feature names in
     /// order) and what it answers (the output columns with their types).</summary>
-    internal static ModelSignature Signature(ITransformer model, IDataView data, IReadOnlyList<string> features) => new(
-        [new SignatureColumn(FeaturesColumn, "FP32", [-1, features.Count], features)],
-        [.. model.GetOutputSchema(data.Schema).Where(c => !c.IsHidden && c.Name is not (FeaturesColumn or LabelColumn))
+    internal static ModelSignature Signature(ITransformer model, IDataView data, FeatureLayout layout) => new(
+        layout.SignatureInputs(),
+        [.. model.GetOutputSchema(data.Schema).Where(c => !c.IsHidden && c.Name is not (FeaturesColumn or FeatureLayout.CategoriesColumn or LabelColumn))
             .Select(c => c.Type is VectorDataViewType vector
                 ? new SignatureColumn(c.Name, Datatype(vector.ItemType), [-1, vector.Size], null)
                 : new SignatureColumn(c.Name, Datatype(c.Type), [-1], null))]);
@@ -221,18 +217,6 @@ public static class BinaryTrainer
         {
             throw new InputValidationException("dataset_id", $"the {what} has {labels.Count} rows but only one class; a binary classifier needs both");
         }
-    }
-
-    internal static SchemaDefinition Schema<TRow>(int features)
-    {
-        var schema = SchemaDefinition.Create(typeof(TRow));
-        schema[FeaturesColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
-        return schema;
-    }
-
-    internal class FeatureRow
-    {
-        public float[] Features { get; set; } = [];
     }
 
     private sealed class LabelledRow : FeatureRow

@@ -7,6 +7,9 @@ public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, d
     /// <summary>Wall time of the pipeline's fit (normalisation, trees, calibration), without evaluation.</summary>
     public TimeSpan FitTime { get; init; }
 
+    /// <summary>How the features entered the pipeline (which ones are one-hot encoded).</summary>
+    public FeatureLayout Layout { get; init; } = FeatureLayout.AllNumeric([]);
+
     /// <summary>Multiclass: the class values in the order of the model's scores (empty for the other tasks).</summary>
     public IReadOnlyList<double> Classes { get; init; } = [];
 }

@@ -23,9 +23,10 @@ public static class ValueTrainer
 
     /// <summary>Trains <paramref name="task"/> (multiclass or regression) and evaluates it on the holdout.</summary>
     public static TrainedModel Train(TrainingFrame frame, string task, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken,
-        int folds = 0)
+        int folds = 0, IReadOnlyList<string>? categorical = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        var layout = FeatureLayout.Create(frame, categorical);
         var multiclass = task == TaskNames.MulticlassClassification;
         var rows = new ValueRow[frame.Rows];
         for (var r = 0; r < rows.Length; r++)
@@ -35,12 +36,8 @@ public static class ValueTrainer
             {
                 throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture, $"row {r} has label {label}; the label must be a finite number"));
             }
-            var features = new float[frame.Features.Count];
-            for (var f = 0; f < features.Length; f++)
-            {
-                features[f] = (float)frame.Features[f][r];
-            }
-            rows[r] = new ValueRow { Features = features, Label = (float)label };
+            rows[r] = new ValueRow { Label = (float)label };
+            layout.Fill(rows[r], frame, r);
         }
         var classes = multiclass ? rows.Select(r => r.Label).Distinct().Order().ToArray() : [];
         if (multiclass && classes.Length is < 2 or > MaxClasses)
@@ -51,7 +48,7 @@ public static class ValueTrainer
 
         var ml = new MLContext(seed);
         cancellationToken.ThrowIfCancellationRequested();
-        IDataView data = ml.Data.LoadFromEnumerable(rows, Schema<ValueRow>(frame.Features.Count));
+        IDataView data = ml.Data.LoadFromEnumerable(rows, layout.Schema<ValueRow>());
         if (multiclass)
         {
             // The label becomes a key (class i = the i-th smallest value) before the split, outside the saved pipeline:
@@ -70,7 +67,7 @@ public static class ValueTrainer
             throw new InputValidationException("dataset_id", "some class has no row in the training split; more rows of it are needed");
         }
 
-        var normalize = ml.Transforms.NormalizeMeanVariance(FeaturesColumn);
+        var normalize = layout.Prepare(ml);
         var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed));
         var fitStarted = Stopwatch.GetTimestamp();
         var model = pipeline.Fit(split.TrainSet);
@@ -97,7 +94,7 @@ public static class ValueTrainer
         }
 
         var scored = model.Transform(split.TestSet);
-        var holdout = split.TestSet.GetColumn<float[]>(FeaturesColumn).ToList();
+        var holdout = layout.Read(split.TestSet);
         Dictionary<string, double> metrics;
         EvaluationReport evaluation;
         if (multiclass)
@@ -113,7 +110,7 @@ public static class ValueTrainer
             };
             var truth = split.TestSet.GetColumn<uint>(LabelColumn).ToArray();
             evaluation = EvaluationReport.ForMulticlass(classes, m.ConfusionMatrix.Counts, m.MacroAccuracy, frame.FeatureNames,
-                f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
+                f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
         }
         else
         {
@@ -127,7 +124,7 @@ public static class ValueTrainer
             };
             var truth = split.TestSet.GetColumn<float>(LabelColumn).ToArray();
             evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, frame.FeatureNames,
-                f => ml.Regression.Evaluate(model.Transform(Permuted(ml, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
+                f => ml.Regression.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
         }
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
@@ -135,9 +132,10 @@ public static class ValueTrainer
         }
         using var zip = new MemoryStream();
         ml.Model.Save(model, split.TrainSet.Schema, zip);
-        return new TrainedModel(zip.ToArray(), metrics, trainRows, holdoutRows, evaluation, Signature(model, split.TrainSet, frame.FeatureNames))
+        return new TrainedModel(zip.ToArray(), metrics, trainRows, holdoutRows, evaluation, Signature(model, split.TrainSet, layout))
         {
             FitTime = fitTime,
+            Layout = layout,
             Classes = classes.Select(c => (double)c).ToArray(),
         };
     }
@@ -182,24 +180,18 @@ public static class ValueTrainer
 
     /// <summary>The holdout with feature <paramref name="feature"/> shuffled across rows (seeded), labels kept: float
     /// labels (regression), or class keys 1..<paramref name="classes"/> (multiclass).</summary>
-    private static IDataView Permuted<TLabel>(MLContext ml, List<float[]> holdout, TLabel[] labels, int feature, int seed, int classes = 0)
+    private static IDataView Permuted<TLabel>(MLContext ml, FeatureLayout layout, List<FeatureRow> holdout, TLabel[] labels, int feature, int seed, int classes = 0)
     {
-        var values = holdout.Select(r => r[feature]).ToArray();
-        new Random(seed + feature).Shuffle(values);
-        var features = holdout.Select((r, i) =>
-        {
-            var copy = (float[])r.Clone();
-            copy[feature] = values[i];
-            return copy;
-        }).ToArray();
+        var features = layout.Shuffled(holdout, feature, seed);
         if (labels is uint[] keys)
         {
-            var schema = Schema<KeyRow>(features[0].Length);
+            var schema = layout.Schema<KeyRow>();
             schema[LabelColumn].ColumnType = new KeyDataViewType(typeof(uint), classes);
-            return ml.Data.LoadFromEnumerable(features.Select((f, i) => new KeyRow { Features = f, Label = keys[i] }), schema);
+            return ml.Data.LoadFromEnumerable(features.Select((f, i) => new KeyRow { Features = f.Features, Categories = f.Categories, Label = keys[i] }), schema);
         }
         var floats = (float[])(object)labels;
-        return ml.Data.LoadFromEnumerable(features.Select((f, i) => new ValueRow { Features = f, Label = floats[i] }), Schema<ValueRow>(features[0].Length));
+        return ml.Data.LoadFromEnumerable(features.Select((f, i) => new ValueRow { Features = f.Features, Categories = f.Categories, Label = floats[i] }),
+            layout.Schema<ValueRow>());
     }
 
     private sealed class KeyRow : FeatureRow
