@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
@@ -78,9 +79,15 @@ public static class BinaryTrainer
         IEstimator<ITransformer> pipeline = trainer switch
         {
             TrainerNames.FastForest => normalize
-                .Append(ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees))
+                .Append(ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
+                {
+                    LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(trainRows),
+                }))
                 .Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn)),
-            TrainerNames.FastTree => normalize.Append(ml.BinaryClassification.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees)),
+            TrainerNames.FastTree => normalize.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(trainRows),
+            })),
             TrainerNames.LightGbm => normalize.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
                 LabelColumnName = LabelColumn,
@@ -141,6 +148,14 @@ public static class BinaryTrainer
         }
         return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, layout)) { FitTime = fitTime, Layout = layout };
     }
+
+    /// <summary>Histogram bins per feature for FastForest and FastTree: at least 8 training rows per bin on average,
+    /// between 32 and ML.NET's default 255 (reached from 2,040 rows). With few rows, 255 bins leave one or two rows each
+    /// -- finer than a split can use (a leaf needs 10 rows) -- while the split search scans every bin of every feature at
+    /// every node, most of a small fit's time. Measured on scikit-learn's breast-cancer data (455 training rows, 30
+    /// features, a 100-tree forest, medians of 25 fits, twice): 56 bins fit in 53 / 47 ms where 255 take 83 / 81 ms,
+    /// holdout AUC 0.9901 vs 0.9911. LightGBM bins by its own rule (at least 3 rows per bin).</summary>
+    internal static int TreeBins(int trainRows) => Math.Clamp(trainRows / 8, 32, 255);
 
     /// <summary>Holdout AUC with feature <paramref name="feature"/> shuffled across the rows (seeded, so reproducible):
     /// what permutation importance subtracts from the holdout AUC.</summary>

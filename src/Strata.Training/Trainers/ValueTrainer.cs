@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using Microsoft.ML.Transforms;
 using Strata.Contracts.Errors;
@@ -68,7 +69,7 @@ public static class ValueTrainer
         }
 
         var normalize = layout.Prepare(ml);
-        var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed));
+        var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed, trainRows)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed, trainRows));
         var fitStarted = Stopwatch.GetTimestamp();
         var model = pipeline.Fit(split.TrainSet);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
@@ -140,13 +141,19 @@ public static class ValueTrainer
         };
     }
 
-    private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed) => trainer switch
+    private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch
     {
         // Trees one-versus-all: one binary model per class, each calibrated so the class probabilities compare.
         TrainerNames.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(
-            ml.BinaryClassification.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees), LabelColumn),
+            ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
+            {
+                LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
+            }), LabelColumn),
         TrainerNames.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(
-            ml.BinaryClassification.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees), LabelColumn),
+            ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
+            }), LabelColumn),
         TrainerNames.LightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
         {
             LabelColumnName = LabelColumn,
@@ -161,10 +168,16 @@ public static class ValueTrainer
         _ => throw new InputValidationException("trainer", $"'{trainer}' does not classify; one of {string.Join(", ", TrainerNames.For(TaskNames.MulticlassClassification))}"),
     };
 
-    private static IEstimator<ITransformer> RegressionEstimator(MLContext ml, string trainer, int trees, int seed) => trainer switch
+    private static IEstimator<ITransformer> RegressionEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch
     {
-        TrainerNames.FastForest => ml.Regression.Trainers.FastForest(LabelColumn, FeaturesColumn, numberOfTrees: trees),
-        TrainerNames.FastTree => ml.Regression.Trainers.FastTree(LabelColumn, FeaturesColumn, numberOfTrees: trees),
+        TrainerNames.FastForest => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
+        {
+            LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
+        }),
+        TrainerNames.FastTree => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+        {
+            LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
+        }),
         TrainerNames.LightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
         {
             LabelColumnName = LabelColumn,
