@@ -43,7 +43,7 @@ public static class TrainingApi
             TypedResults.Ok(jobs.Get(id) ?? throw new ResourceNotFoundException("training job", id)))
             .WithSummary("A training job: state, progress, stage, log, result or error");
         api.MapDelete("/jobs/{id}", (string id, TrainingJobs jobs) => TypedResults.Accepted($"/api/training/jobs/{id}", jobs.Cancel(id)))
-            .WithSummary("Cancel a job: a queued one at once, a running one at its next stage (409 when it already ended)");
+            .WithSummary("Cancel a job: a queued one at once, a running one within a tree or iteration of its fit (409 when it already ended)");
 
         // The seed's monolith endpoint: train on the newest 'seed' dataset, register, move 'champion'.
         app.MapPost("/train", Seed).InModule(ModuleNames.Training).WithTags("Training")

@@ -91,17 +91,25 @@ public sealed class TrainingJobsTests(MonolithFixture fixture) : IClassFixture<M
         Assert.Equal(HttpStatusCode.NotFound, versions.StatusCode);
     }
 
+    /// <summary>A cancel during the fit interrupts the fit itself: a 2,000-tree forest on the seed data takes seconds,
+    /// the job ends cancelled well within one.</summary>
     [Fact]
-    public async Task RunningJob_Cancelled_EndsCancelled_AndRegistersNothing()
+    public async Task RunningJob_CancelledDuringTheFit_StopsTheFit_AndRegistersNothing()
     {
-        var job = await SubmitAsync(new { model = "jobs-cancelled", trees = 1500, alias = (string?)null });
-        await Eventually.ValueAsync(() => GetAsync(job.Id), j => j.State == TrainingJobStates.Running, TimeSpan.FromSeconds(30), "running");
+        var job = await SubmitAsync(new { model = "jobs-cancelled", trees = 2000, alias = (string?)null });
+        await Eventually.ValueAsync(() => GetAsync(job.Id), j => j.Log.Any(l => l.Contains("training FastForest(2000)", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the fit to start");
+        await Task.Delay(300);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var response = await Http.DeleteAsync(new Uri($"/api/training/jobs/{job.Id}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
 
         var done = await FinishedAsync(job.Id);
+        clock.Stop();
         Assert.Equal(TrainingJobStates.Cancelled, done.State);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"cancelled {clock.Elapsed.TotalMilliseconds:F0} ms after the DELETE:\n{string.Join('\n', done.Log)}");
+        Assert.DoesNotContain(done.Log, l => l.Contains("trained:", StringComparison.Ordinal));
         Assert.Null(done.Result);
         using var versions = await Http.GetAsync(new Uri("/api/registry/models/jobs-cancelled/versions", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, versions.StatusCode);

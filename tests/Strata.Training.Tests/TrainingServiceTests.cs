@@ -404,6 +404,32 @@ public sealed class TrainingServiceTests
         Assert.Empty(await modules.Get<IRegistryClient>().ListModelsAsync());
     }
 
+    /// <summary>Fits are interrupted through ML.NET's internal MLContext.CancelExecution (FitCancellation): an ML.NET
+    /// upgrade without it fails here, not silently in a job that no longer stops.</summary>
+    [Fact]
+    public void FitCancellation_MlNetStillOffersItsCancel()
+    {
+        Assert.True(Strata.Training.Trainers.FitCancellation.Supported);
+        // Noise: every tree grows to its full 20 leaves, so 2,000 of them take seconds.
+        var random = new Random(1);
+        var frame = new Strata.Contracts.Features.TrainingFrame("d", "v", "1", 20_000, ["a", "b", "c", "d"],
+            [.. Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 20_000).Select(_ => random.NextDouble()).ToArray())],
+            Enumerable.Range(0, 20_000).Select(_ => (double)random.Next(2)).ToArray());
+        // Warm (JIT, ML.NET's first use) with a small fit, so the cancel below lands in the big fit's trees.
+        Strata.Training.Trainers.BinaryTrainer.Train(frame, TrainerNames.FastForest, 2, 0.2, 0, CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        long cancelledAt = 0;
+        using var noted = cancel.Token.Register(() => cancelledAt = System.Diagnostics.Stopwatch.GetTimestamp());
+        cancel.CancelAfter(1000);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => Strata.Training.Trainers.BinaryTrainer.Train(frame, TrainerNames.FastForest, 2000, 0.2, 0, cancel.Token));
+
+        Assert.Equal(cancel.Token, error.CancellationToken);
+        var afterCancel = System.Diagnostics.Stopwatch.GetElapsedTime(cancelledAt);
+        Assert.True(afterCancel < TimeSpan.FromSeconds(0.5), $"stopped {afterCancel.TotalMilliseconds:F0} ms after the cancel ({clock.ElapsedMilliseconds} ms in all)");
+    }
+
     [Theory]
     [InlineData(0, 0.2, "trees")]
     [InlineData(5000, 0.2, "trees")]

@@ -10,8 +10,8 @@ namespace Strata.Training.Jobs;
 
 /// <summary>The background queue of training jobs: <see cref="Submit"/> validates and stores a job as queued; up to
 /// <see cref="TrainingOptions.MaxConcurrentJobs"/> workers run them in submission order, writing progress and a log
-/// line per stage; <see cref="Cancel"/> cancels a queued job at once and a running one at its next stage (ML.NET
-/// cannot interrupt a fit; nothing is registered after a cancel). On start, jobs the previous process left running
+/// line per stage; <see cref="Cancel"/> cancels a queued job at once and interrupts a running one (its fit stops
+/// within a tree or iteration, see FitCancellation; nothing is registered after a cancel). On start, jobs the previous process left running
 /// are marked failed (interrupted) and queued ones are queued again, so no job shows as running when nothing runs it.</summary>
 public sealed partial class TrainingJobs(TrainingJobStore store, TrainingService training, IOptions<TrainingOptions> options, TimeProvider time,
     ILogger<TrainingJobs> logger) : BackgroundService
@@ -43,7 +43,7 @@ public sealed partial class TrainingJobs(TrainingJobStore store, TrainingService
 
     public IReadOnlyList<TrainingJob> List(string? state, int limit) => store.List(state, limit);
 
-    /// <summary>The job after the cancel: cancelled if it was queued; still running (until its next stage) if it ran.</summary>
+    /// <summary>The job after the cancel: cancelled if it was queued; still running (until its fit or stage stops) if it ran.</summary>
     public TrainingJob Cancel(string id)
     {
         var job = store.Get(id) ?? throw new ResourceNotFoundException("training job", id);

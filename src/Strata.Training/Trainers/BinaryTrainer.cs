@@ -101,17 +101,16 @@ public static class BinaryTrainer
             TrainerNames.Sdca => normalize.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(LabelColumn, FeaturesColumn)),
             _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerNames.All)}"),
         };
-        // ML.NET's public API cannot interrupt a fit (its host's cancellation is internal): a job cancelled meanwhile
-        // stops when the fit returns, before anything is evaluated or registered.
+        // A job cancelled meanwhile interrupts the fit (FitCancellation), before anything is evaluated or registered.
         var fitStarted = Stopwatch.GetTimestamp();
-        var model = pipeline.Fit(trainSet);
+        var model = FitCancellation.Run(ml, () => pipeline.Fit(trainSet), cancellationToken);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
         var cv = new Dictionary<string, double>(StringComparer.Ordinal);
         if (folds >= 2)
         {
             // k-fold on the training split only: the holdout stays unseen by every fold.
-            var results = ml.BinaryClassification.CrossValidate(trainSet, pipeline, folds, LabelColumn, seed: seed);
+            var results = FitCancellation.Run(ml, () => ml.BinaryClassification.CrossValidate(trainSet, pipeline, folds, LabelColumn, seed: seed), cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var (name, values) in new[]
             {

@@ -71,18 +71,18 @@ public static class ValueTrainer
         var normalize = layout.Prepare(ml);
         var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed, trainRows)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed, trainRows));
         var fitStarted = Stopwatch.GetTimestamp();
-        var model = pipeline.Fit(split.TrainSet);
+        var model = FitCancellation.Run(ml, () => pipeline.Fit(split.TrainSet), cancellationToken);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
         // k-fold on the training split only (the holdout stays unseen): each fold's headline metrics, mean and spread.
         var cv = new Dictionary<string, double>(StringComparer.Ordinal);
         if (folds >= 2)
         {
-            var perFold = multiclass
+            var perFold = FitCancellation.Run(ml, () => multiclass
                 ? ml.MulticlassClassification.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
                     .Select(r => new[] { ("macro_accuracy", r.Metrics.MacroAccuracy), ("log_loss", r.Metrics.LogLoss) }).ToList()
                 : ml.Regression.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
-                    .Select(r => new[] { ("rmse", r.Metrics.RootMeanSquaredError), ("r2", r.Metrics.RSquared) }).ToList();
+                    .Select(r => new[] { ("rmse", r.Metrics.RootMeanSquaredError), ("r2", r.Metrics.RSquared) }).ToList(), cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var name in perFold[0].Select(m => m.Item1))
             {
