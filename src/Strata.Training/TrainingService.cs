@@ -93,6 +93,11 @@ public sealed partial class TrainingService(
         cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
+        if (request.Task == TaskNames.MulticlassClassification)
+        {
+            // What serving's multiclass explanations replace each feature with (ML.NET has no contributions for them).
+            parameters[TrainingParameterNames.FeatureBaseline] = System.Text.Json.JsonSerializer.Serialize(FeatureBaseline(frame, trained.Layout));
+        }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await tracking.LogBatchAsync(runId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
             [.. parameters.Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
@@ -218,6 +223,19 @@ public sealed partial class TrainingService(
         }
         return all;
     }
+
+    /// <summary>Each feature's typical value on the training frame: the mean of its finite values, or for a categorical
+    /// feature its most frequent code (a mean of codes is no category); 0 for a feature with no finite value.</summary>
+    internal static double[] FeatureBaseline(TrainingFrame frame, FeatureLayout layout) =>
+    [
+        .. frame.Features.Select((column, i) =>
+        {
+            var finite = column.Where(double.IsFinite).ToArray();
+            return finite.Length == 0 ? 0
+                : layout.Categorical.Contains(i) ? finite.GroupBy(v => v).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key
+                : Math.Round(finite.Average(), 6);
+        }),
+    ];
 
     private static Dictionary<string, string> TrainingParams(TrainingRequest request, TrainedModel trained)
     {

@@ -223,6 +223,10 @@ public sealed class TrainingServiceTests
         Assert.False(m.ContainsKey("auc"));
         var version = (await modules.Get<IRegistryClient>().GetVersionAsync("bands", result.Version))!;
         Assert.Equal(("multiclass_classification", "[0,1,2]", trainer), (version.Params["task"], version.Params["classes"], version.Params["trainer"]));
+        // What serving's multiclass explanations compare against: one typical value per feature (age 18-80: mean ~49).
+        var baseline = System.Text.Json.JsonSerializer.Deserialize<double[]>(version.Params["feature_baseline"])!;
+        Assert.Equal(4, baseline.Length);
+        Assert.InRange(baseline[0], 45, 53);
 
         var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
         using var report = System.Text.Json.JsonDocument.Parse(await modules.Get<IRegistryClient>().GetArtifactAsync(run.Data.Tags!.Single(t => t.Key == "strata.evaluation_sha256").Value));
@@ -428,6 +432,16 @@ public sealed class TrainingServiceTests
         Assert.Equal(cancel.Token, error.CancellationToken);
         var afterCancel = System.Diagnostics.Stopwatch.GetElapsedTime(cancelledAt);
         Assert.True(afterCancel < TimeSpan.FromSeconds(0.5), $"stopped {afterCancel.TotalMilliseconds:F0} ms after the cancel ({clock.ElapsedMilliseconds} ms in all)");
+    }
+
+    [Fact]
+    public void FeatureBaseline_MeanOfFiniteValues_ModeForACategory()
+    {
+        var frame = new Strata.Contracts.Features.TrainingFrame("d", "v", "1", 5, ["x", "code"],
+            [[1, 2, 3, double.NaN, 6], [7, 3, 7, 3, 7]], [0, 1, 0, 1, 0]);
+        var layout = Strata.Training.Trainers.FeatureLayout.Create(frame, ["code"]);
+
+        Assert.Equal([3.0, 7.0], TrainingService.FeatureBaseline(frame, layout));
     }
 
     [Theory]

@@ -104,4 +104,8 @@ public static class TrainingParameterNames
     /// <summary>A JSON array of the features the pipeline one-hot encodes (<see cref="TrainingRequest.Categorical"/>),
     /// absent when none; serving splits its input by it.</summary>
     public const string Categorical = "categorical";
+
+    /// <summary>Multiclass: a JSON array, per feature, of the value its explanations compare against (the training
+    /// frame's mean; a categorical feature's most frequent code).</summary>
+    public const string FeatureBaseline = "feature_baseline";
 }

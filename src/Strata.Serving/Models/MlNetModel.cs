@@ -27,6 +27,10 @@ public sealed class MlNetModel : ServableModel
     public const string ProbabilitiesOutput = "probabilities";
     public const string ExplainMethod = "mlnet-feature-contribution";
 
+    /// <summary>Multiclass explanations: the predicted class's probability minus its probability with the feature at
+    /// its training baseline (ML.NET computes no contributions for multiclass predictors).</summary>
+    public const string OcclusionMethod = "occlusion-vs-training-baseline";
+
     /// <summary>Engines kept per pool. Creating an engine compiles code (ML.NET emits its getters), so a pool smaller than
     /// the requests scoring at once under load keeps creating and dropping engines: measured, 12% of the CPU went to the
     /// JIT at 32 connections with 8 retained. An idle engine costs a few kilobytes.</summary>
@@ -39,6 +43,7 @@ public sealed class MlNetModel : ServableModel
     private readonly int[] _numeric;
     private readonly int[] _categorical;
     private readonly double[] _classes;
+    private readonly double[]? _baseline;
 
     private MlNetModel(ModelVersion version, FeatureViewInfo view, ITransformer model, MLContext ml, DateTimeOffset loadedAt)
         : base(version, loadedAt)
@@ -63,6 +68,10 @@ public sealed class MlNetModel : ServableModel
                 _classes = System.Text.Json.JsonSerializer.Deserialize<double[]>(version.Params.GetValueOrDefault(TrainingParameterNames.Classes) ?? "null")
                     ?? throw new InvalidDataException($"model {version.Model} v{version.Version} is multiclass but its params name no classes");
                 _multiclass = Pool<ScoresOutput>(ml, model, schema);
+                _baseline = version.Params.GetValueOrDefault(TrainingParameterNames.FeatureBaseline) is { } baseline
+                    ? System.Text.Json.JsonSerializer.Deserialize<double[]>(baseline) is { } values && values.Length == version.FeatureNames.Count ? values
+                        : throw new InvalidDataException($"model {version.Model} v{version.Version}: its feature_baseline does not have one value per feature")
+                    : null;
                 Outputs = [new(LabelOutput, TensorDatatype.Fp64, [-1]), new(ProbabilitiesOutput, TensorDatatype.Fp64, [-1, _classes.Length])];
                 break;
             case TaskNames.BinaryClassification:
@@ -109,7 +118,7 @@ public sealed class MlNetModel : ServableModel
 
     public override IReadOnlyList<TensorMetadata> Outputs { get; }
 
-    public override bool CanExplain => _explainers is not null || _regressionExplainers is not null;
+    public override bool CanExplain => _explainers is not null || _regressionExplainers is not null || (_multiclass is not null && _baseline is not null);
 
     public FeatureViewInfo View => Features.View;
 
@@ -253,6 +262,10 @@ public sealed class MlNetModel : ServableModel
     public Explanation ExplainFeatures(double[] features)
     {
         ArgumentNullException.ThrowIfNull(features);
+        if (_multiclass is not null && _baseline is not null)
+        {
+            return Occlusion(features, _multiclass, _baseline);
+        }
         var input = ToInput(features);
         var (prediction, score, weights) = _explainers is not null ? FromBinary(Predict(_explainers, input))
             : _regressionExplainers is not null ? FromRegression(Predict(_regressionExplainers, input))
@@ -275,6 +288,24 @@ public sealed class MlNetModel : ServableModel
 
         static (double, double, float[]) FromBinary(ExplainedOutput o) => (o.Probability, o.Score, o.FeatureContributions);
         static (double, double, float[]) FromRegression(ExplainedScoreOutput o) => (o.Score, o.Score, o.FeatureContributions);
+    }
+
+    /// <summary>A multiclass explanation: for each feature, how much the predicted class's probability drops when that
+    /// feature alone is set to its training baseline (negative: the value argues against the class); one scoring per
+    /// feature.</summary>
+    private Explanation Occlusion(double[] features, ObjectPool<PredictionEngine<ModelInput, ScoresOutput>> pool, double[] baseline)
+    {
+        var probabilities = Predict(pool, ToInput(features)).Score;
+        var k = ArgMax(probabilities);
+        var contributions = new List<FeatureContribution>(features.Length);
+        var occluded = (double[])features.Clone();
+        for (var i = 0; i < features.Length; i++)
+        {
+            occluded[i] = baseline[i];
+            contributions.Add(new FeatureContribution(View.Features[i].Name, features[i], probabilities[k] - Predict(pool, ToInput(occluded)).Score[k]));
+            occluded[i] = features[i];
+        }
+        return new Explanation(_classes[k], probabilities[k], OcclusionMethod, [.. contributions.OrderByDescending(c => Math.Abs(c.Contribution))]);
     }
 
     private double[] ComputeRow(double[] row, int r)
