@@ -194,7 +194,7 @@ public sealed partial class TrainingService(
     /// <summary>The task's trainer: binary classification, or multiclass and regression (numeric labels).</summary>
     private static TrainedModel Fit(TrainingFrame frame, TrainingRequest request, CancellationToken cancellationToken) =>
         request.Task == TaskNames.BinaryClassification
-            ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical)
+            ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical, request.Threshold)
             : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical);
 
     /// <summary>Whether a trial's headline holdout metric beats the best so far (higher AUC or accuracy, lower RMSE).</summary>
@@ -253,6 +253,10 @@ public sealed partial class TrainingService(
             ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
             ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
         };
+        if (request.Task == TaskNames.BinaryClassification)
+        {
+            parameters["threshold"] = request.Threshold.ToString("R", CultureInfo.InvariantCulture);
+        }
         if (trained.Layout.Parameter is { } categorical)
         {
             // Serving splits its input into the numeric and the categorical vector by this.
@@ -355,6 +359,14 @@ public sealed partial class TrainingService(
         if (!(request.HoldoutFraction is > 0 and < 1))
         {
             throw new InputValidationException("holdout_fraction", "must be between 0 and 1 (exclusive)");
+        }
+        if (!(request.Threshold is > 0 and < 1))
+        {
+            throw new InputValidationException("threshold", "must be between 0 and 1 (exclusive)");
+        }
+        if (request.Task != TaskNames.BinaryClassification && request.Threshold != TrainingRequest.DefaultThreshold)
+        {
+            throw new InputValidationException("threshold", $"is a binary classifier's decision threshold; {request.Task} has none");
         }
         if (string.IsNullOrEmpty(request.DatasetId) && string.IsNullOrEmpty(request.Dataset))
         {

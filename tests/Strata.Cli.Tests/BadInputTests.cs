@@ -83,6 +83,8 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/training/train", """{"task": "multiclass_classification", "folds": 11}""", "application/json", HttpStatusCode.BadRequest, "folds" },
         { "POST", "/api/training/jobs", """{"task": 7}""", "application/json", HttpStatusCode.BadRequest, "task" },
         { "POST", "/api/training/jobs", """{"categorical": [""]}""", "application/json", HttpStatusCode.BadRequest, "categorical" },
+        { "POST", "/api/training/jobs", """{"threshold": 1}""", "application/json", HttpStatusCode.BadRequest, "threshold" },
+        { "POST", "/api/training/jobs", """{"task": "regression", "trainer": "fast_tree", "threshold": 0.3}""", "application/json", HttpStatusCode.BadRequest, "threshold" },
         { "POST", "/api/training/jobs", """{"categorical": ["age", "age"]}""", "application/json", HttpStatusCode.BadRequest, "categorical" },
         { "POST", "/api/training/jobs", """{"categorical": "age"}""", "application/json", HttpStatusCode.BadRequest, "categorical" },
         { "POST", "/api/training/train", """{"search": {"strategy": "bayes"}}""", "application/json", HttpStatusCode.BadRequest, "search.strategy" },

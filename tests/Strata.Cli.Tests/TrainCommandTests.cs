@@ -113,6 +113,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     [InlineData(2, "--url", "ftp://x")]
     [InlineData(1, "--model", "../x")]
     [InlineData(1, "--alias", "latest")]
+    [InlineData(1, "--threshold", "1")]
     public async Task Train_BadInput_ExitsNonZero_AndQueuesNothing(int expected, string option, string value)
     {
         var before = await JobCountAsync();

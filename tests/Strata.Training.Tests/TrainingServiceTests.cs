@@ -444,6 +444,42 @@ public sealed class TrainingServiceTests
         Assert.Equal([3.0, 7.0], TrainingService.FeatureBaseline(frame, layout));
     }
 
+    [Fact]
+    public async Task TrainAsync_Threshold_ConfusionPrecisionRecallAndF1AreAtIt()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var dataset = await IngestSampleAsync(modules, 4000);
+        var training = modules.Get<ITrainingClient>();
+
+        var even = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 30, Model = "even", Alias = null });
+        var eager = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trees = 30, Model = "eager", Alias = null, Threshold = 0.2 });
+
+        // The same model (same seed and split): a lower threshold calls more rows positive.
+        Assert.Equal(even.Metrics["auc"], eager.Metrics["auc"], 9);
+        Assert.Equal((0.5, 0.2), (even.Metrics["threshold"], eager.Metrics["threshold"]));
+        Assert.True(eager.Metrics["recall"] > even.Metrics["recall"], $"recall {eager.Metrics["recall"]} vs {even.Metrics["recall"]}");
+        Assert.True(eager.Metrics["precision"] < even.Metrics["precision"], $"precision {eager.Metrics["precision"]} vs {even.Metrics["precision"]}");
+        var m = eager.Metrics;
+        Assert.Equal((m["true_positives"] + m["true_negatives"]) / eager.HoldoutRows, m["accuracy"], 9);
+        Assert.Equal(2 * m["precision"] * m["recall"] / (m["precision"] + m["recall"]), m["f1"], 9);
+        Assert.Equal("0.2", (await modules.Get<IRegistryClient>().GetVersionAsync("eager", eager.Version))!.Params["threshold"]);
+    }
+
+    [Theory]
+    [InlineData(TaskNames.BinaryClassification, 0.0)]
+    [InlineData(TaskNames.BinaryClassification, 1.0)]
+    [InlineData(TaskNames.BinaryClassification, double.NaN)]
+    [InlineData(TaskNames.Regression, 0.3)]
+    public async Task TrainAsync_BadThreshold_ThrowsNamingTheField(string task, double threshold)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var error = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
+        {
+            Task = task, Trainer = TrainerNames.FastTree, Threshold = threshold,
+        }));
+        Assert.Equal("threshold", error.Field);
+    }
+
     [Theory]
     [InlineData(0, 0.2, "trees")]
     [InlineData(5000, 0.2, "trees")]

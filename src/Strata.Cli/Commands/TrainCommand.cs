@@ -36,6 +36,11 @@ public static class TrainCommand
         var alias = new Option<string?>("--alias", "-a") { Description = "Alias to move to the new version (default champion; '' registers without one)" };
         var experiment = new Option<string?>("--experiment", "-e") { Description = "Tracking experiment; default: the model's name" };
         var noWait = new Option<bool>("--no-wait") { Description = "Submit the job and print it, without following it" };
+        var threshold = new Option<double>("--threshold")
+        {
+            Description = "Binary classification: the decision threshold the holdout's confusion matrix, precision, recall and F1 are computed at",
+            DefaultValueFactory = _ => TrainingRequest.DefaultThreshold,
+        };
         var categorical = new Option<string[]>("--categorical", "-c")
         {
             Description = "A feature coded as whole-number categories, one-hot encoded in the saved pipeline (repeat, or comma-separate)",
@@ -43,7 +48,7 @@ public static class TrainCommand
         };
         var command = new Command("train", "Train a model as a job on a running Strata and follow its progress")
         {
-            url, json, dataset, datasetId, view, label, model, task, trainer, trees, holdout, seed, folds, alias, experiment, categorical, noWait,
+            url, json, dataset, datasetId, view, label, model, task, trainer, trees, holdout, seed, folds, alias, experiment, categorical, threshold, noWait,
         };
         trees.Validators.Add(r =>
         {
@@ -84,6 +89,7 @@ public static class TrainCommand
                 Folds = parse.GetValue(folds),
                 Alias = parse.GetResult(alias) is null ? defaults.Alias : parse.GetValue(alias),
                 Experiment = parse.GetValue(experiment),
+                Threshold = parse.GetValue(threshold),
                 Categorical = parse.GetValue(categorical) is { Length: > 0 } names
                     ? [.. names.SelectMany(n => n.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))]
                     : null,

@@ -28,6 +28,13 @@ public sealed record TrainingRequest
     /// every feature is numeric.</summary>
     public IReadOnlyList<string>? Categorical { get; init; }
 
+    /// <summary>Binary classification: the decision threshold on the positive class's probability at which the holdout's
+    /// confusion matrix, precision, recall, F1 and accuracy are computed (and recorded as the version's <c>threshold</c>
+    /// param, for clients turning its probabilities into decisions). Between 0 and 1, exclusive.</summary>
+    public double Threshold { get; init; } = DefaultThreshold;
+
+    public const double DefaultThreshold = 0.5;
+
     /// <summary>Most distinct values the categorical features may have together.</summary>
     public const int MaxCategories = 1000;
     /// <summary>Alias to point at the new version; null or empty registers without moving any alias.</summary>

@@ -23,14 +23,14 @@ public static class BinaryTrainer
     /// <summary>Trains and evaluates on a seeded holdout of <paramref name="frame"/>; returns the saved model zip and the
     /// holdout metrics. <paramref name="categorical"/>: features one-hot encoded by the pipeline (<see cref="FeatureLayout"/>).</summary>
     public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0,
-        IReadOnlyList<string>? categorical = null)
+        IReadOnlyList<string>? categorical = null, double threshold = TrainingRequest.DefaultThreshold)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var layout = FeatureLayout.Create(frame, categorical);
         var ml = new MLContext(seed);
         var data = Load(ml, frame, layout);
         var split = ml.Data.TrainTestSplit(data, holdoutFraction, seed: seed);
-        return Fit(ml, split.TrainSet, split.TestSet, layout, trainer, trees, seed, folds, cancellationToken);
+        return Fit(ml, split.TrainSet, split.TestSet, layout, trainer, trees, seed, folds, cancellationToken, threshold);
     }
 
     /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="holdout"/>, a split made elsewhere
@@ -66,7 +66,7 @@ public static class BinaryTrainer
     }
 
     private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, FeatureLayout layout, string trainer, int trees, int seed,
-        int folds, CancellationToken cancellationToken)
+        int folds, CancellationToken cancellationToken, double threshold = TrainingRequest.DefaultThreshold)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var trainRows = Count(trainSet);
@@ -139,7 +139,7 @@ public static class BinaryTrainer
         };
         var holdout = layout.Read(testSet);
         var truth = testSet.GetColumn<bool>(LabelColumn).ToArray();
-        var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], 0.5,
+        var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], threshold,
             metrics.AreaUnderRocCurve, layout.Names, f => AucWithShuffled(ml, model, layout, holdout, truth, f, seed));
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {

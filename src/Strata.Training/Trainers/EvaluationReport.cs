@@ -39,6 +39,10 @@ public sealed record EvaluationReport(
             yield return new("false_negatives", confusion.FalseNegatives);
             yield return new("precision", confusion.Precision);
             yield return new("recall", confusion.Recall);
+            // At the decision threshold (replacing ML.NET's, which are at its own default).
+            yield return new("accuracy", confusion.Accuracy);
+            yield return new("f1", confusion.F1);
+            yield return new("threshold", Threshold);
             yield return new("calibration_error", CalibrationError);
         }
         foreach (var (name, value) in Residuals ?? new Dictionary<string, double>())
@@ -195,6 +199,11 @@ public sealed record ConfusionCounts(long TruePositives, long FalsePositives, lo
     public double Precision => TruePositives + FalsePositives == 0 ? 0 : TruePositives / (double)(TruePositives + FalsePositives);
 
     public double Recall => TruePositives + FalseNegatives == 0 ? 0 : TruePositives / (double)(TruePositives + FalseNegatives);
+
+    public double Accuracy => TruePositives + FalsePositives + TrueNegatives + FalseNegatives == 0 ? 0
+        : (TruePositives + TrueNegatives) / (double)(TruePositives + FalsePositives + TrueNegatives + FalseNegatives);
+
+    public double F1 => Precision + Recall == 0 ? 0 : 2 * Precision * Recall / (Precision + Recall);
 }
 
 /// <summary>Predictions with probability in [<see cref="From"/>, <see cref="To"/>): how many, their mean probability,
