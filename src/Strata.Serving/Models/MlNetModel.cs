@@ -339,7 +339,8 @@ public sealed class MlNetModel : ServableModel
 
     private ModelInput ToInput(double[] features)
     {
-        var input = new ModelInput { Features = new float[_numeric.Length], Categories = new float[_categorical.Length] };
+        // Most models have no categorical features: no array for them on the hot path.
+        var input = new ModelInput { Features = new float[_numeric.Length], Categories = _categorical.Length == 0 ? [] : new float[_categorical.Length] };
         for (var i = 0; i < _numeric.Length; i++)
         {
             input.Features[i] = (float)features[_numeric[i]];
