@@ -255,7 +255,7 @@ public sealed partial class TrainingService(
         };
         if (request.Task == TaskNames.BinaryClassification)
         {
-            parameters["threshold"] = request.Threshold.ToString("R", CultureInfo.InvariantCulture);
+            parameters[TrainingParameterNames.Threshold] = request.Threshold.ToString("R", CultureInfo.InvariantCulture);
         }
         if (trained.Layout.Parameter is { } categorical)
         {

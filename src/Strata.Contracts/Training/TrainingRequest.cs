@@ -115,4 +115,7 @@ public static class TrainingParameterNames
     /// <summary>Multiclass: a JSON array, per feature, of the value its explanations compare against (the training
     /// frame's mean; a categorical feature's most frequent code).</summary>
     public const string FeatureBaseline = "feature_baseline";
+
+    /// <summary>Binary: the decision threshold the holdout's confusion matrix was computed at (<see cref="TrainingRequest.Threshold"/>).</summary>
+    public const string Threshold = "threshold";
 }

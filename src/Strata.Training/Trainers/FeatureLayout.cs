@@ -127,8 +127,9 @@ public sealed class FeatureLayout
     /// <summary>Row <paramref name="r"/> of <paramref name="frame"/> into <paramref name="row"/>'s two vectors.</summary>
     internal void Fill(FeatureRow row, TrainingFrame frame, int r)
     {
-        row.Features = new float[Numeric.Count];
-        row.Categories = new float[Categorical.Count];
+        // A vector with no feature stays the shared empty array: no allocation per row (a frame may have millions).
+        row.Features = Numeric.Count == 0 ? [] : new float[Numeric.Count];
+        row.Categories = Categorical.Count == 0 ? [] : new float[Categorical.Count];
         for (var i = 0; i < row.Features.Length; i++)
         {
             row.Features[i] = (float)frame.Features[Numeric[i]][r];
@@ -193,7 +194,7 @@ public sealed class FeatureLayout
         new Random(seed + feature).Shuffle(values);
         return [.. rows.Select((r, i) =>
         {
-            var copy = new FeatureRow { Features = (float[])r.Features.Clone(), Categories = (float[])r.Categories.Clone() };
+            var copy = new FeatureRow { Features = categorical ? r.Features : (float[])r.Features.Clone(), Categories = categorical ? (float[])r.Categories.Clone() : r.Categories };
             (categorical ? copy.Categories : copy.Features)[slot] = values[i];
             return copy;
         })];

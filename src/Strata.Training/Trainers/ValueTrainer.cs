@@ -68,8 +68,8 @@ public static class ValueTrainer
             throw new InputValidationException("dataset_id", "some class has no row in the training split; more rows of it are needed");
         }
 
-        var normalize = layout.Prepare(ml);
-        var pipeline = multiclass ? normalize.Append(MulticlassEstimator(ml, trainer, trees, seed, trainRows)) : normalize.Append(RegressionEstimator(ml, trainer, trees, seed, trainRows));
+        var prepare = layout.Prepare(ml);
+        var pipeline = multiclass ? prepare.Append(MulticlassEstimator(ml, trainer, trees, seed, trainRows)) : prepare.Append(RegressionEstimator(ml, trainer, trees, seed, trainRows));
         var fitStarted = Stopwatch.GetTimestamp();
         var model = FitCancellation.Run(ml, () => pipeline.Fit(split.TrainSet), cancellationToken);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
@@ -144,16 +144,8 @@ public static class ValueTrainer
     private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch
     {
         // Trees one-versus-all: one binary model per class, each calibrated so the class probabilities compare.
-        TrainerNames.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(
-            ml.BinaryClassification.Trainers.FastForest(new FastForestBinaryTrainer.Options
-            {
-                LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
-            }), LabelColumn),
-        TrainerNames.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(
-            ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-            {
-                LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
-            }), LabelColumn),
+        TrainerNames.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(Forest(ml, trees, rows), LabelColumn),
+        TrainerNames.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(BoostedTrees(ml, trees, rows), LabelColumn),
         TrainerNames.LightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
         {
             LabelColumnName = LabelColumn,
