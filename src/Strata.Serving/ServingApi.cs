@@ -121,7 +121,7 @@ public static class ServingApi
         }
         if (!isBatch)
         {
-            return TypedResults.Ok(serving.Predict(model, rows[0], started, traceId));
+            return Answer(request.HttpContext.Response, serving.Predict(model, rows[0], started, traceId));
         }
         var predictions = new double[rows.Count];
         for (var r = 0; r < rows.Count; r++)
@@ -135,6 +135,41 @@ public static class ServingApi
                 throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
             }
         }
-        return TypedResults.Ok(new BatchPredictionResult(predictions, model.VersionText));
+        return JsonResponse.Write(request.HttpContext.Response, new BatchPredictionResult(predictions, model.VersionText), static (writer, result) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("predictions");
+            foreach (var p in result.Predictions)
+            {
+                WriteNumber(writer, p);
+            }
+            writer.WriteEndArray();
+            writer.WriteString("model_version", result.ModelVersion);
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary>A single prediction as <c>{"prediction": p, "model_version": "n"}</c>, with its Content-Length.</summary>
+    private static IResult Answer(HttpResponse response, PredictionResult result) =>
+        JsonResponse.Write(response, result, static (writer, r) =>
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("prediction");
+            WriteNumber(writer, r.Prediction);
+            writer.WriteString("model_version", r.ModelVersion);
+            writer.WriteEndObject();
+        });
+
+    /// <summary>As the platform's JSON options write a double: a number, or NaN and the infinities as strings.</summary>
+    private static void WriteNumber(System.Text.Json.Utf8JsonWriter writer, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumberValue(value);
+        }
+        else
+        {
+            writer.WriteStringValue(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 }

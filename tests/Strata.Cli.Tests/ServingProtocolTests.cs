@@ -138,6 +138,38 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task ScoringResponses_CarryTheirContentLength_AfterALargeBatchToo()
+    {
+        // The scoring endpoints build their body in a per-thread buffer: each answer is whole, not chunked, and a large
+        // batch (whose buffer the thread lets go) does not leak into the answers after it.
+        var rows = string.Join(", ", Enumerable.Range(0, 10_000).Select(r => $$"""{"age": {{20 + r % 50}}, "income": {{10000 + r}}}"""));
+        var requests = new (string Path, string Json)[]
+        {
+            ("/predict", """{"age": 35, "income": 50000}"""),
+            ("/predict", $"[{rows}]"),
+            ("/predict", """[{"age": 35, "income": 50000}]"""),
+            ("/v2/models/seed/infer", """{"id": "x", "inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}"""),
+            ("/v1/models/seed:predict", """{"instances": [[35, 50000]]}"""),
+        };
+        foreach (var (path, json) in requests)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            using var response = await Http.SendAsync(request);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+            Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+            using var body = JsonDocument.Parse(bytes);
+            Assert.Equal(JsonValueKind.String, body.RootElement.GetProperty("model_version").ValueKind);
+        }
+        var (_, single, _) = await SendAsync(HttpMethod.Post, "/predict", """{"age": 35, "income": 10015}""");
+        var (_, batch, _) = await SendAsync(HttpMethod.Post, "/predict", $"[{rows}]");
+        Assert.Equal(10_000, batch.GetProperty("predictions").GetArrayLength());
+        Assert.Equal(single.GetProperty("prediction").GetDouble(), batch.GetProperty("predictions")[15].GetDouble());
+    }
+
+    [Fact]
     public async Task Predict_BatchForm_ScoresEveryRowInOrder()
     {
         var (status, body, _) = await SendAsync(HttpMethod.Post, "/predict",

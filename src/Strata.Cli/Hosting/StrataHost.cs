@@ -84,6 +84,12 @@ public static class StrataHost
             }
             o.AddServerHeader = false;
         });
+        // Socket completions go straight to the thread pool instead of through Kestrel's own I/O queues (one per core by
+        // default): one hand-off less per read and write. Measured on 2 cores with wrk at 32 connections (bench/serving.sh):
+        // single-row infer p99 2.00-2.35 ms against 2.37-2.65 ms with the default, throughput unchanged within noise.
+        // Strata:Kestrel:IOQueueCount sets it back (e.g. to the core count).
+        var ioQueues = builder.Configuration.GetValue<int?>("Strata:Kestrel:IOQueueCount") ?? 0;
+        builder.WebHost.UseSockets(o => o.IOQueueCount = Math.Max(0, ioQueues));
 
         var services = builder.Services;
         services.AddServiceDefaults();

@@ -47,7 +47,7 @@ public static class InferenceRequestReader
                 throw ProtocolException.BadRequest("'inputs' must be a non-empty array of tensors");
             }
             var inputs = new List<Tensor>(tensors.GetArrayLength());
-            var leaves = new List<JsonElement>();
+            var leaves = new List<JsonElement>(16);
             var total = 0L;
             foreach (var tensor in tensors.EnumerateArray())
             {
@@ -75,9 +75,19 @@ public static class InferenceRequestReader
         {
             throw ProtocolException.BadRequest($"input '{name}' needs a string 'datatype'");
         }
-        var datatype = typeElement.GetString()!;
-        if (!TensorDatatype.All.Contains(datatype))
+        // The protocol's own string for a known datatype (no string allocated per request); the text only for the error.
+        string? datatype = null;
+        foreach (var known in TensorDatatype.All)
         {
+            if (typeElement.ValueEquals(known))
+            {
+                datatype = known;
+                break;
+            }
+        }
+        if (datatype is null)
+        {
+            datatype = typeElement.GetString()!;
             throw ProtocolException.BadRequest($"input '{name}' has unknown datatype '{datatype}' (the protocol's: {string.Join(", ", TensorDatatype.All)})");
         }
         var shape = ReadShape(tensor, name);
@@ -105,9 +115,14 @@ public static class InferenceRequestReader
         {
             throw ProtocolException.BadRequest($"input '{name}' has more than 8 dimensions");
         }
-        var shape = shapeElement.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) && v is >= 0 and <= JsonTensors.MaxElements
-            ? v
-            : throw ProtocolException.BadRequest($"input '{name}' has a shape dimension that is not a non-negative integer (at most {JsonTensors.MaxElements})")).ToArray();
+        var shape = new long[shapeElement.GetArrayLength()];
+        var at = 0;
+        foreach (var d in shapeElement.EnumerateArray())
+        {
+            shape[at++] = d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) && v is >= 0 and <= JsonTensors.MaxElements
+                ? v
+                : throw ProtocolException.BadRequest($"input '{name}' has a shape dimension that is not a non-negative integer (at most {JsonTensors.MaxElements})");
+        }
         if (shape.Length > 0 && shape[0] is < 1 or > MaxRows)
         {
             throw ProtocolException.BadRequest(string.Create(CultureInfo.InvariantCulture, $"input '{name}' has {shape[0]} rows; between 1 and {MaxRows} are accepted"));

@@ -39,16 +39,18 @@ public static class KServeV1Api
             var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
             var outputs = await serving.InferAsync(model, model.Bind(inputs), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
-            return Results.Bytes(Write(writer =>
+            return JsonResponse.Write(request.HttpContext.Response, (outputs[0], model.VersionText), static (writer, r) =>
             {
+                writer.WriteStartObject();
                 writer.WriteStartArray("predictions");
-                for (var r = 0L; r < outputs[0].Rows; r++)
+                for (var row = 0L; row < r.Item1.Rows; row++)
                 {
-                    JsonTensors.WriteRow(writer, outputs[0], r);
+                    JsonTensors.WriteRow(writer, r.Item1, row);
                 }
                 writer.WriteEndArray();
-                writer.WriteString("model_version", model.VersionText);
-            }), "application/json");
+                writer.WriteString("model_version", r.VersionText);
+                writer.WriteEndObject();
+            });
         });
 
     /// <summary><c>:explain</c>: per instance, the prediction, the raw score and each feature's value and contribution
@@ -66,18 +68,6 @@ public static class KServeV1Api
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return Results.Json(new { explanations, model_version = model.VersionText });
         });
-
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
 
     /// <summary>The instances as one tensor per model input, rows stacked in order.</summary>
     public static List<Tensor> ReadInstances(ReadOnlySequence<byte> body, ServableModel model)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -66,43 +65,38 @@ public static class OpenInferenceApi
             }
             var outputs = await serving.InferAsync(model, model.Bind(infer.Inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
-            return Results.Bytes(Response(model, infer.Id, outputs), "application/json");
+            return JsonResponse.Write(request.HttpContext.Response, (model, infer.Id, outputs), static (writer, r) => Response(writer, r.model, r.Id, r.outputs));
         });
 
     /// <summary>The infer response: <c>model_name</c>, <c>model_version</c>, <c>id</c> when the request had one, and each
     /// output's <c>name</c>, <c>datatype</c>, <c>shape</c> and flat <c>data</c>.</summary>
-    private static byte[] Response(ServableModel model, string? id, Tensor[] outputs)
+    private static void Response(Utf8JsonWriter writer, ServableModel model, string? id, Tensor[] outputs)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartObject();
+        writer.WriteString("model_name", model.Name);
+        writer.WriteString("model_version", model.VersionText);
+        if (id is not null)
+        {
+            writer.WriteString("id", id);
+        }
+        writer.WriteStartArray("outputs");
+        foreach (var output in outputs)
         {
             writer.WriteStartObject();
-            writer.WriteString("model_name", model.Name);
-            writer.WriteString("model_version", model.VersionText);
-            if (id is not null)
+            writer.WriteString("name", output.Name);
+            writer.WriteString("datatype", output.Datatype);
+            writer.WriteStartArray("shape");
+            foreach (var d in output.Shape)
             {
-                writer.WriteString("id", id);
-            }
-            writer.WriteStartArray("outputs");
-            foreach (var output in outputs)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", output.Name);
-                writer.WriteString("datatype", output.Datatype);
-                writer.WriteStartArray("shape");
-                foreach (var d in output.Shape)
-                {
-                    writer.WriteNumberValue(d);
-                }
-                writer.WriteEndArray();
-                writer.WritePropertyName("data");
-                JsonTensors.WriteData(writer, output.Data);
-                writer.WriteEndObject();
+                writer.WriteNumberValue(d);
             }
             writer.WriteEndArray();
+            writer.WritePropertyName("data");
+            JsonTensors.WriteData(writer, output.Data);
             writer.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary><c>GET /v2</c>.</summary>
