@@ -5,7 +5,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchreport import machine, publish, wrk  # noqa: E402
 
 work = sys.argv[1]
-runs = {n[:-4]: wrk(os.path.join(work, n)) for n in sorted(os.listdir(work)) if n.endswith(".wrk")}
+import statistics
+# A measurement run several times (name.wrk, name~2.wrk, ...) is reported as each figure's median over its rounds.
+rounds = {}
+for n in sorted(os.listdir(work)):
+    if n.endswith(".wrk"):
+        rounds.setdefault(n[:-4].split("~")[0], []).append(wrk(os.path.join(work, n)))
+COUNTS = ("requests", "non_2xx", "socket_errors")  # summed over the rounds; rates and latencies are medians
+runs = {name: ({k: (sum if k in COUNTS else statistics.median)([x[k] for x in rs]) for k in rs[0]} if len(rs) > 1 else rs[0])
+        for name, rs in rounds.items()}
+round_count = max(len(rs) for rs in rounds.values())
 inproc = json.load(open(os.path.join(work, "inprocess.json")))
 rss_one = float(open(os.path.join(work, "rss_one_model.txt")).read())
 rss_loaded = float(open(os.path.join(work, "rss_one_model_after_load.txt")).read())
@@ -53,6 +62,6 @@ rows = [
     (f"RSS serving {len(ten)} forest models, idle, each warmed ({rss_one:.0f} MB with one; {rss_loaded:.0f} MB with one after the load runs)",
      f"{rss_ten:.0f} MB", "<= 300 MB", rss_ten <= 300 and len(ten) == 10),
 ]
-publish("serving", f"Serving, wrk 2 threads (1 at c1), {os.environ.get('DURATION', '10s')} per run, loopback; model: {inproc['model']} "
+publish("serving", f"Serving, wrk 2 threads (1 at c1), {os.environ.get('DURATION', '10s')} per run, loopback; single-row c32 figures (Strata and bare Kestrel) are medians of {round_count} runs; model: {inproc['model']} "
         f"({inproc['trees']} trees); {machine()}.", rows,
-        {"runs": runs, "in_process": inproc, "rss_mb": {"one_model": rss_one, "one_model_after_load": rss_loaded, "ten_models": rss_ten}, "swaps": swaps, "swaps_logged": swaps_logged})
+        {"runs": runs, "rounds": {k: v for k, v in rounds.items() if len(v) > 1}, "in_process": inproc, "rss_mb": {"one_model": rss_one, "one_model_after_load": rss_loaded, "ten_models": rss_ten}, "swaps": swaps, "swaps_logged": swaps_logged})
