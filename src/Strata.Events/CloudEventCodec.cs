@@ -36,7 +36,11 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
             writer.WriteString("specversion"u8, "1.0"u8);
             writer.WriteString("id"u8, id);
             writer.WriteString("source"u8, Source);
-            writer.WriteString("type"u8, TypePrefix + topic);
+            if (!ReferenceEquals(t_typeOf.Topic, topic))
+            {
+                t_typeOf = (topic, TypePrefix + topic);
+            }
+            writer.WriteString("type"u8, t_typeOf.Type);
             writer.WriteString("time"u8, now);
             writer.WriteString("subject"u8, subject);
             writer.WriteString("datacontenttype"u8, "application/json"u8);
@@ -123,15 +127,16 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
                     reader.Skip();
                     continue;
                 }
+                // type, source and dataschema repeat from event to event: the string of the last one seen is reused.
                 switch (attribute)
                 {
                     case 1: id = reader.GetString(); break;
-                    case 2: type = reader.GetString(); break;
-                    case 3: source = reader.GetString(); break;
+                    case 2: type = Repeated(ref reader, ref t_type); break;
+                    case 3: source = Repeated(ref reader, ref t_source); break;
                     case 4: subject = reader.GetString(); break;
-                    case 5: specVersion = reader.GetString(); break;
+                    case 5: specVersion = reader.ValueTextEquals("1.0"u8) ? "1.0" : reader.GetString(); break;
                     case 6: traceParent = reader.GetString(); break;
-                    case 7: schema = reader.GetString(); break;
+                    case 7: schema = Repeated(ref reader, ref t_schema); break;
                     default:
                         timestamp = reader.TryGetDateTimeOffset(out var parsed) ? parsed : throw new InvalidDataException("time is not an RFC 3339 timestamp");
                         break;
@@ -157,7 +162,9 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
         {
             throw new InvalidDataException("binary (data_base64) events are not supported: Strata's events carry JSON data");
         }
-        var topic = type.StartsWith(TypePrefix, StringComparison.Ordinal) ? type[TypePrefix.Length..] : type;
+        var topic = ReferenceEquals(type, t_topicOf.Type) ? t_topicOf.Topic
+            : type.StartsWith(TypePrefix, StringComparison.Ordinal) ? type[TypePrefix.Length..] : type;
+        t_topicOf = (type, topic);
         return new ReceivedEvent(id, topic, type, source, subject, timestamp, data)
         {
             TraceParent = traceParent,
@@ -165,6 +172,36 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
             DeliveryCount = deliveryCount,
             Envelope = envelope,
         };
+    }
+
+    [ThreadStatic]
+    private static (byte[] Bytes, string Value)? t_type;
+
+    [ThreadStatic]
+    private static (byte[] Bytes, string Value)? t_source;
+
+    [ThreadStatic]
+    private static (byte[] Bytes, string Value)? t_schema;
+
+    [ThreadStatic]
+    private static (string? Type, string Topic) t_topicOf;
+
+    [ThreadStatic]
+    private static (string? Topic, string Type) t_typeOf;
+
+    /// <summary>The reader's string value; the same string as last time when the bytes are the same (unescaped, short).</summary>
+    private static string? Repeated(ref Utf8JsonReader reader, ref (byte[] Bytes, string Value)? last)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && last is { } seen && reader.ValueSpan.SequenceEqual(seen.Bytes))
+        {
+            return seen.Value;
+        }
+        var value = reader.GetString();
+        if (value is not null && !reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length <= 256)
+        {
+            last = (reader.ValueSpan.ToArray(), value);
+        }
+        return value;
     }
 
     private static string Required(string? value, string name) =>

@@ -79,6 +79,31 @@ public sealed class CloudEventCodecTests
     [InlineData("""{"specversion":"1.0","id":"a","source":"/s","type":"t","data_base64":"AAEC"}""")]
     public void Decode_NotAStrataCloudEvent_IsRefused(string envelope) =>
         Assert.Throws<InvalidDataException>(() => CloudEventCodec.Decode(Encoding.UTF8.GetBytes(envelope)));
+
+    [Fact]
+    public void Decode_InSequence_ReadsEachEnvelopesOwnAttributes()
+    {
+        // The decoder reuses the strings of repeated type/source/dataschema values: each envelope must still read as
+        // itself -- same length different bytes, escaped forms, a topic outside the prefix -- and in any order.
+        var envelopes = new[]
+        {
+            ("strata.data.ingested", "/strata/a", "urn:x:1", "data.ingested"),
+            ("strata.data.ingested", "/strata/a", "urn:x:1", "data.ingested"),
+            ("strata.data.ingestee", "/strata/b", "urn:x:2", "data.ingestee"),
+            ("strata.data.ingested", "/strata/\u0061", "urn:x:1", "data.ingested"),
+            ("other.kind", "/strata/a", "urn:x:1", "other.kind"),
+            ("strata.data.ingested", "/strata/a", "urn:x:\u0031", "data.ingested"),
+        };
+        foreach (var (type, source, schema, topic) in envelopes)
+        {
+            var json = $$$"""{"specversion":"1.0","id":"i","type":"{{{type}}}","source":"{{{source}}}","dataschema":"{{{schema}}}","data":{"n":1}}""";
+            var received = CloudEventCodec.Decode(Encoding.UTF8.GetBytes(json));
+            Assert.Equal(JsonDocument.Parse($"\"{type}\"").RootElement.GetString(), received.Type);
+            Assert.Equal(JsonDocument.Parse($"\"{source}\"").RootElement.GetString(), received.Source);
+            Assert.Equal(JsonDocument.Parse($"\"{schema}\"").RootElement.GetString(), received.DataSchema);
+            Assert.Equal(topic, received.Topic);
+        }
+    }
 }
 
 public sealed class EventIdsTests

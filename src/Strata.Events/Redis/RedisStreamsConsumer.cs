@@ -168,6 +168,28 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
 
     private async Task ReadAsync(List<int> partitions, int count, TimeSpan wait, List<Delivery> into, CancellationToken cancellationToken)
     {
+        // While entries are waiting (a consumer under load), the client's typed read takes them: its reply is parsed
+        // straight into stream entries, without the generic reply tree the blocking form needs (StackExchange.Redis has no
+        // blocking XREADGROUP of its own). Only when nothing is waiting does the consumer block, on its own connection.
+        var positions = new StreamPosition[partitions.Count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = new StreamPosition(_streams[partitions[i]], StreamPosition.NewMessages);
+        }
+        var waiting = await _blocking.StreamReadGroupAsync(positions, _group, _settings.ConsumerName, count).WaitAsync(cancellationToken);
+        var before = into.Count;
+        foreach (var stream in waiting)
+        {
+            var partition = _partitionOf[stream.Key!];
+            foreach (var entry in stream.Entries)
+            {
+                into.Add(ToDelivery(partition, entry, 1));
+            }
+        }
+        if (into.Count > before || wait <= TimeSpan.Zero)
+        {
+            return;
+        }
         var blockMs = (long)Math.Max(0, wait.TotalMilliseconds);
         var args = new List<object> { "GROUP", _group, _settings.ConsumerName, "COUNT", count };
         if (blockMs > 0)
