@@ -12,22 +12,32 @@ internal static class PackedMessage
 
     public static byte[] Pack(OutgoingMessage message)
     {
-        var id = Encoding.UTF8.GetByteCount(message.Id);
-        var key = Encoding.UTF8.GetByteCount(message.Key);
-        var target = message.TargetGroup is null ? 0 : Encoding.UTF8.GetByteCount(message.TargetGroup);
-        var packed = new byte[HeaderSize + id + key + target + message.Body.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(packed, checked((ushort)id));
-        BinaryPrimitives.WriteUInt16LittleEndian(packed.AsSpan(2), checked((ushort)key));
-        BinaryPrimitives.WriteUInt16LittleEndian(packed.AsSpan(4), checked((ushort)target));
-        var at = HeaderSize;
-        at += Encoding.UTF8.GetBytes(message.Id, packed.AsSpan(at));
-        at += Encoding.UTF8.GetBytes(message.Key, packed.AsSpan(at));
-        if (message.TargetGroup is not null)
-        {
-            at += Encoding.UTF8.GetBytes(message.TargetGroup, packed.AsSpan(at));
-        }
-        message.Body.Span.CopyTo(packed.AsSpan(at));
+        var packed = new byte[Size(message)];
+        Pack(message, packed);
         return packed;
+    }
+
+    /// <summary>The packed size of <paramref name="message"/>.</summary>
+    public static int Size(OutgoingMessage message) =>
+        HeaderSize + Encoding.UTF8.GetByteCount(message.Id) + Encoding.UTF8.GetByteCount(message.Key)
+        + (message.TargetGroup is null ? 0 : Encoding.UTF8.GetByteCount(message.TargetGroup)) + message.Body.Length;
+
+    /// <summary>Packs <paramref name="message"/> at the start of <paramref name="into"/> (at least <see cref="Size"/>
+    /// bytes); returns the bytes written.</summary>
+    public static int Pack(OutgoingMessage message, Span<byte> into)
+    {
+        var at = HeaderSize;
+        var id = Encoding.UTF8.GetBytes(message.Id, into[at..]);
+        at += id;
+        var key = Encoding.UTF8.GetBytes(message.Key, into[at..]);
+        at += key;
+        var target = message.TargetGroup is null ? 0 : Encoding.UTF8.GetBytes(message.TargetGroup, into[at..]);
+        at += target;
+        BinaryPrimitives.WriteUInt16LittleEndian(into, checked((ushort)id));
+        BinaryPrimitives.WriteUInt16LittleEndian(into[2..], checked((ushort)key));
+        BinaryPrimitives.WriteUInt16LittleEndian(into[4..], checked((ushort)target));
+        message.Body.Span.CopyTo(into[at..]);
+        return at + message.Body.Length;
     }
 
     /// <summary>The parts of a packed message; the body is a slice of <paramref name="packed"/>.</summary>

@@ -63,6 +63,8 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         return added
         """;
 
+    private const int IdHashBytes = 16;
+
     private readonly PartitionOptions _partitioning = Validated(partitioning ?? PartitionOptions.Default);
 
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(Options(configuration)));
@@ -133,12 +135,26 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         var keys = new RedisKey[2 + byStream.Count];
         keys[0] = $"{prefix}:dedup:{topic}:{bucket}";
         keys[1] = $"{prefix}:dedup:{topic}:{bucket - 1}";
-        var sent = byStream.Values.Sum(l => l.Count);
+        var sent = 0;
+        var bytes = 0;
+        foreach (var list in byStream.Values)
+        {
+            sent += list.Count;
+            foreach (var m in list)
+            {
+                bytes += IdHashBytes + PackedMessage.Size(m);
+            }
+        }
         var args = new RedisValue[2 + byStream.Count + (2 * sent)];
         args[0] = 2 * window;
         args[1] = minId;
+        // Every id hash and packed message of the batch goes into one pooled buffer (the arguments are slices of it):
+        // no array per message. It is returned once Redis has answered, i.e. once the command has been written; after a
+        // failure it is left to the collector, since the client may still hold the command.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes);
         var stream = 0;
         var at = 2 + byStream.Count;
+        var used = 0;
         Span<byte> idBytes = stackalloc byte[256];
         foreach (var (partition, list) in byStream)
         {
@@ -148,13 +164,19 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             foreach (var m in list)
             {
                 // The dedup field is the id's 128-bit hash: 16 bytes instead of a 36-character id keeps the buckets small.
-                args[at++] = System.Text.Encoding.UTF8.GetMaxByteCount(m.Id.Length) <= idBytes.Length
-                    ? System.IO.Hashing.XxHash128.Hash(idBytes[..System.Text.Encoding.UTF8.GetBytes(m.Id, idBytes)])
-                    : System.IO.Hashing.XxHash128.Hash(System.Text.Encoding.UTF8.GetBytes(m.Id));
-                args[at++] = PackedMessage.Pack(m);
+                var utf8 = System.Text.Encoding.UTF8.GetMaxByteCount(m.Id.Length) <= idBytes.Length
+                    ? idBytes[..System.Text.Encoding.UTF8.GetBytes(m.Id, idBytes)]
+                    : System.Text.Encoding.UTF8.GetBytes(m.Id);
+                System.IO.Hashing.XxHash128.Hash(utf8, buffer.AsSpan(used, IdHashBytes));
+                args[at++] = buffer.AsMemory(used, IdHashBytes);
+                used += IdHashBytes;
+                var length = PackedMessage.Pack(m, buffer.AsSpan(used));
+                args[at++] = buffer.AsMemory(used, length);
+                used += length;
             }
         }
         await database.ScriptEvaluateAsync(PublishScript, keys, args);
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
     }
 
     public async ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default)
