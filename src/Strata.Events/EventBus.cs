@@ -40,14 +40,54 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
         // Every event belongs to a trace: the caller's, a span of ours when something listens, else a new one.
         using var activity = EventMetrics.ActivitySource.StartActivity($"publish {topic}", System.Diagnostics.ActivityKind.Producer)
             ?? (System.Diagnostics.Activity.Current is null ? new System.Diagnostics.Activity($"publish {topic}").Start() : null);
-        var messages = new OutgoingMessage[events.Count];
-        for (var i = 0; i < messages.Length; i++)
+        if (events.Count <= PipelinedPart || !transport.KeepsOrderOfOverlappingPublishes)
         {
-            var body = codec.Encode(topic, events[i].Key, events[i].Value, out var id);
-            messages[i] = new OutgoingMessage(id, events[i].Key, body);
+            await transport.PublishAsync(topic, Encode(topic, events, 0, events.Count), cancellationToken);
         }
-        await transport.PublishAsync(topic, messages, cancellationToken);
-        EventMetrics.Published.Add(messages.Length, new KeyValuePair<string, object?>("topic", topic));
+        else
+        {
+            // A large batch goes in parts of PipelinedPart, each sent as soon as it is encoded: the next part is encoded
+            // while the broker stores the previous one (one part in flight). Order holds (the transport keeps the order
+            // of overlapping publishes), dedup holds across parts (a part is stored before the next is looked at), and
+            // the call still returns only when every part is stored; a failed part fails the call, whose retry is
+            // deduplicated like any other.
+            Task? inFlight = null;
+            try
+            {
+                for (var start = 0; start < events.Count; start += PipelinedPart)
+                {
+                    var part = transport.PublishAsync(topic, Encode(topic, events, start, Math.Min(PipelinedPart, events.Count - start)), cancellationToken).AsTask();
+                    var previous = inFlight;
+                    inFlight = part;
+                    if (previous is not null)
+                    {
+                        await previous;
+                    }
+                }
+                await inFlight!;
+            }
+            catch when (inFlight is not null)
+            {
+                // The part sent last is waited for (and its own failure observed) before the first failure surfaces.
+                await ((Task)inFlight).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+        }
+        EventMetrics.Published.Add(events.Count, new KeyValuePair<string, object?>("topic", topic));
+    }
+
+    /// <summary>Parts a large batch is published in when the transport allows overlapping them.</summary>
+    internal const int PipelinedPart = 100;
+
+    private OutgoingMessage[] Encode<T>(string topic, IReadOnlyList<KeyValuePair<string, T>> events, int start, int count)
+    {
+        var messages = new OutgoingMessage[count];
+        for (var i = 0; i < count; i++)
+        {
+            var body = codec.Encode(topic, events[start + i].Key, events[start + i].Value, out var id);
+            messages[i] = new OutgoingMessage(id, events[start + i].Key, body);
+        }
+        return messages;
     }
 
     /// <summary>Publishes already-encoded envelopes (an outbox relay, a re-driven dead letter, a replay), keeping

@@ -71,6 +71,10 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
 
     public string Name => "redis";
 
+    /// <summary>Publishes go out on one multiplexed connection in call order (the script call is written before
+    /// <see cref="PublishAsync"/> first yields, once connected) and Redis runs scripts one at a time in arrival order.</summary>
+    public bool KeepsOrderOfOverlappingPublishes => true;
+
     internal string Configuration => configuration;
 
     internal static ConfigurationOptions Options(string configuration)

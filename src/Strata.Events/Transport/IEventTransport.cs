@@ -14,6 +14,11 @@ public interface IEventTransport : IAsyncDisposable
     /// them. A message whose <see cref="OutgoingMessage.Id"/> was accepted within the dedup window is not stored twice.</summary>
     ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default);
 
+    /// <summary>True when a publish started before an earlier one to the same topic has completed is still stored after
+    /// it (the calls reach the broker in call order, over one ordered connection, and it applies them in that order).
+    /// The bus then overlaps encoding the next part of a large batch with the broker storing the previous one.</summary>
+    bool KeepsOrderOfOverlappingPublishes => false;
+
     /// <summary>Joins the consumer group as one member. A group created now starts at the end of the topic (it receives
     /// messages published from now on), or at the oldest retained message with <see cref="ConsumerSettings.FromStart"/>;
     /// an existing group resumes where it was.</summary>
