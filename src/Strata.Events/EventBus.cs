@@ -49,8 +49,9 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
             // A large batch goes in parts of PipelinedPart, each sent as soon as it is encoded: the next part is encoded
             // while the broker stores the previous one (one part in flight). Order holds (the transport keeps the order
             // of overlapping publishes), dedup holds across parts (a part is stored before the next is looked at), and
-            // the call still returns only when every part is stored; a failed part fails the call, whose retry is
-            // deduplicated like any other.
+            // the call still returns only when every part is stored. A failed part fails the call with the parts before
+            // it stored: a retry of the call publishes those again under new ids, as after any publish whose outcome was
+            // not acknowledged (at-least-once); the outbox, which keeps its events' ids, publishes envelopes whole.
             Task? inFlight = null;
             try
             {
