@@ -41,11 +41,12 @@ public sealed class ServingOptions : IValidatableObject
     public TimeSpan MaxBatchLatency { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Share of HTTP predictions published as <c>prediction.made</c> (0 turns the log off, 1 logs every one). The
-    /// default logs one in ten: logging every one costs about 40% of the server's throughput at full load on 2 cores (each
-    /// record is an event stored by the bus and the audit log; measured 20k vs 36k requests/s, one in ten 31k); answers to <c>prediction.requested</c> events are always
-    /// published.</summary>
+    /// default logs one in a hundred: each record is an event stored by the bus and the audit log, and at full load on
+    /// 2 cores one in ten cost the single-row infer tail most of a millisecond (wrk, 32 connections: p99 2.6-2.8 ms and
+    /// 60k requests/s at one in ten; 1.3-1.5 ms and 65-68k at one in a hundred, as with the log off; logging every one
+    /// cost about 40% of the throughput). Answers to <c>prediction.requested</c> events are always published.</summary>
     [Range(0.0, 1.0)]
-    public double PredictionLogSampleRate { get; set; } = 0.1;
+    public double PredictionLogSampleRate { get; set; } = 0.01;
 
     /// <summary>How long the prediction log waits after a record for others to join its batch (Kafka's <c>linger.ms</c>):
     /// one append and one audit commit for many records instead of one each; 0 publishes whatever has queued at once.</summary>
