@@ -86,7 +86,7 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
         for (var i = 0; i < count; i++)
         {
             var body = codec.Encode(topic, events[start + i].Key, events[start + i].Value, out var id);
-            messages[i] = new OutgoingMessage(id, events[start + i].Key, body);
+            messages[i] = new OutgoingMessage(id, events[start + i].Key, body) { FreshId = true };
         }
         return messages;
     }

@@ -140,6 +140,39 @@ public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransp
         Assert.All(letters.Select(l => l.DataAs<Strata.Contracts.Events.DeadLetterEvent>()!), l => Assert.Equal(Topic, l.Topic));
     }
 
+    /// <summary>A publish through the bus (fresh ids) is appended without touching the dedup buckets; envelopes (an outbox
+    /// relay, a forwarded publish) are looked up and remembered there.</summary>
+    [SkippableFact]
+    public async Task BusPublish_FreshIds_SkipTheDedupBuckets_EnvelopesUseThem()
+    {
+        var bus = await BusAsync();
+        var handled = new Collector();
+        await bus.SubscribeAsync(Topic, "g", handled.Handle);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server!.Configuration);
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        async Task<int> BucketsAsync()
+        {
+            var count = 0;
+            await foreach (var _ in server.KeysAsync(pattern: $"strata:dedup:{Topic}:*"))
+            {
+                count++;
+            }
+            return count;
+        }
+
+        await bus.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 150).Select(i => new KeyValuePair<string, object>($"k{i % 5}", new { n = i }))]);
+        Assert.Equal(150, (await handled.WaitForAsync(150)).Count);
+        Assert.Equal(0, await BucketsAsync());
+
+        var envelope = new CloudEventCodec(TimeProvider.System, "/t").Encode(Topic, "s", new { n = 150 }, out var id);
+        await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id, "s", envelope)]);
+        await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id, "s", envelope)]);
+        Assert.Equal(151, (await handled.WaitForAsync(151)).Count);
+        Assert.Equal(1, await BucketsAsync());
+        await Task.Delay(500);
+        Assert.Equal(151, handled.Events.Count);
+    }
+
     protected override async Task RestartBrokerAsync()
     {
         await redis.Server!.StopAsync(kill: true);
