@@ -10,13 +10,6 @@ internal static class PackedMessage
 {
     private const int HeaderSize = 6;
 
-    public static byte[] Pack(OutgoingMessage message)
-    {
-        var packed = new byte[Size(message)];
-        Pack(message, packed);
-        return packed;
-    }
-
     /// <summary>The packed size of <paramref name="message"/>.</summary>
     public static int Size(OutgoingMessage message) =>
         HeaderSize + Encoding.UTF8.GetByteCount(message.Id) + Encoding.UTF8.GetByteCount(message.Key)

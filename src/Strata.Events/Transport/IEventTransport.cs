@@ -11,7 +11,8 @@ public interface IEventTransport : IAsyncDisposable
     string Name { get; }
 
     /// <summary>Appends the messages to the topic in order and returns once the broker has accepted (stored) all of
-    /// them. A message whose <see cref="OutgoingMessage.Id"/> was accepted within the dedup window is not stored twice.</summary>
+    /// them. A message whose <see cref="OutgoingMessage.Id"/> was accepted within the dedup window is not stored twice
+    /// (a transport need not remember a <see cref="OutgoingMessage.FreshId"/> one: it cannot come again).</summary>
     ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default);
 
     /// <summary>True when a publish started before an earlier one to the same topic has completed is still stored after
