@@ -14,7 +14,9 @@ namespace Strata.Events.Transport.Partitioning;
 /// longer its share only after it stopped reading it and everything it handed out of it was acknowledged: a
 /// partition is never read by two members at once, so events of one key are handled in order across the group;</item>
 /// <item>a member holding unacknowledged messages that has not fetched for the ack wait is stuck (Kafka's max poll
-/// interval): it leaves the group, and its partitions, with what it held, go to the others.</item>
+/// interval): it leaves the group, and its partitions, with what it held, go to the others; it stays out until it
+/// fetches again (its count of unacknowledged messages is reset as it leaves, so without that it would rejoin on its
+/// next tick and could take back a partition before another member claimed what it held there).</item>
 /// </list></summary>
 internal sealed class PartitionAssignment : IAsyncDisposable
 {
@@ -32,6 +34,7 @@ internal sealed class PartitionAssignment : IAsyncDisposable
     private readonly SemaphoreSlim _tickGate = new(1, 1);
     private volatile int[] _readable = [];
     private long _lastPoll;
+    private long _leftStuck = long.MinValue;
     private long _lastWrite;
     private Task _loop = Task.CompletedTask;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -130,9 +133,22 @@ internal sealed class PartitionAssignment : IAsyncDisposable
 
     private bool Stuck => _inFlight.Any(n => n > 0) && _time.GetElapsedTime(Interlocked.Read(ref _lastPoll)) > _ackWait;
 
+    /// <summary>Out of the group: stuck now, or left stuck and has not fetched since.</summary>
+    private bool Out()
+    {
+        if (Stuck)
+        {
+            Interlocked.Exchange(ref _leftStuck, _time.GetTimestamp());
+            return true;
+        }
+        return Interlocked.Read(ref _lastPoll) <= Interlocked.Read(ref _leftStuck);
+    }
+
     private void Reset(int partition) => Interlocked.Exchange(ref _inFlight[partition], 0);
 
-    private async Task TickAsync(CancellationToken cancellationToken)
+    /// <summary>One round: renew this member's place, take what became its share, give up what is no longer (the
+    /// background loop runs it every <see cref="Interval"/>; tests call it directly).</summary>
+    internal async Task TickAsync(CancellationToken cancellationToken)
     {
         await _tickGate.WaitAsync(cancellationToken);
         try
@@ -143,7 +159,7 @@ internal sealed class PartitionAssignment : IAsyncDisposable
                 var (value, version) = await _store.ReadAsync(_key, cancellationToken);
                 var state = GroupState.Parse(value);
                 state.Expire(now);
-                var live = !Stuck;
+                var live = !Out();
                 if (live)
                 {
                     state.Members[_member] = now + (long)_options.MemberTimeout.TotalMilliseconds;
