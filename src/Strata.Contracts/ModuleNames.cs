@@ -1,6 +1,7 @@
 namespace Strata.Contracts;
 
-/// <summary>The modules (bounded contexts) a Strata process can host.</summary>
+/// <summary>The names of Strata's modules (bounded contexts), as clients and errors name them. Which modules make up
+/// Strata, and what each declares, is the list of module descriptors in <c>Strata.Hosting.StrataModules</c>.</summary>
 public static class ModuleNames
 {
     public const string Events = "events";
@@ -9,11 +10,4 @@ public static class ModuleNames
     public const string Training = "training";
     public const string Registry = "registry";
     public const string Serving = "serving";
-    public const string Gateway = "gateway";
-
-    /// <summary>Every module with an HTTP API, in dependency order (a module only calls those before it).</summary>
-    public static IReadOnlyList<string> Services { get; } = [Events, Data, Features, Registry, Training, Serving];
-
-    /// <summary>Services plus the gateway: what <c>strata serve --module</c> accepts.</summary>
-    public static IReadOnlyList<string> All { get; } = [.. Services, Gateway];
 }

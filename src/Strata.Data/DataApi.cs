@@ -17,16 +17,16 @@ public static class DataApi
 
     public static IEndpointRouteBuilder MapDataApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/data").InModule(ModuleNames.Data).WithTags("Data");
-        api.MapPost("/datasets/{name}", Ingest).Accepts<string>("text/csv", "text/plain", "application/octet-stream", ParquetMediaType)
+        var api = app.MapGroup(DataRoutes.Prefix).InModule(ModuleNames.Data).WithTags("Data");
+        api.MapPost(DataRoutes.Ingest, Ingest).Accepts<string>("text/csv", "text/plain", "application/octet-stream", ParquetMediaType)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxCsvBytes))
             .WithSummary("Ingest a CSV (or, with Content-Type application/vnd.apache.parquet, a Parquet) body as a dataset version; query: drop_missing=true|false, filter=<column><op><number> (repeatable)");
-        api.MapGet("/datasets/{id}/parquet", async (string id, IDataClient data, CancellationToken ct) =>
+        api.MapGet(DataRoutes.Parquet, async (string id, IDataClient data, CancellationToken ct) =>
             TypedResults.Stream(await data.OpenParquetAsync(id, ct), ParquetMediaType, $"{id}.parquet"))
             .WithSummary("Download a dataset version's rows as Parquet");
-        api.MapGet("/datasets", async (string? name, IDataClient data, CancellationToken ct) => TypedResults.Ok(await data.ListDatasetsAsync(name, ct)));
-        api.MapGet("/datasets/{id}", GetDataset);
-        api.MapGet("/datasets/{id}/columns", async (string id, string[]? column, IDataClient data, CancellationToken ct) =>
+        api.MapGet(DataRoutes.Datasets, async (string? name, IDataClient data, CancellationToken ct) => TypedResults.Ok(await data.ListDatasetsAsync(name, ct)));
+        api.MapGet(DataRoutes.Dataset, GetDataset);
+        api.MapGet(DataRoutes.Columns, async (string id, string[]? column, IDataClient data, CancellationToken ct) =>
             TypedResults.Ok(await data.ReadColumnsAsync(id, column, ct)));
         return app;
     }

@@ -6,12 +6,25 @@ using Strata.Contracts.Events;
 using Strata.Data.Ingestion;
 using Strata.Data.Storage;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Data;
 
 /// <summary>DI registration of the Data module (hosted in this process).</summary>
 public static class DataModule
 {
+    /// <summary>The Data module: datasets, their versions and the <c>data.ingested</c> event.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Data,
+        Calls = [ModuleNames.Events],
+        UrlPrefixes = [DataRoutes.Prefix],
+        AddServices = c => c.Services.AddDataModule(),
+        MapEndpoints = app => app.MapDataApi(),
+        // Ingestion is content-addressed: a resent dataset is the same version.
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IDataClient, HttpDataClient>(ModuleClients.RequireUrl(ModuleNames.Data, url), retryUnsafeMethods: true),
+    };
+
     public static IServiceCollection AddDataModule(this IServiceCollection services)
     {
         services.AddSingleton(sp => new DatasetCatalog(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Data),
@@ -20,7 +33,6 @@ public static class DataModule
         services.AddSingleton<CsvIngestion>();
         services.AddSingleton<DataService>();
         services.AddSingleton<IDataClient>(sp => sp.GetRequiredService<DataService>());
-        services.AddOpenApi(ModuleNames.Data);
         return services;
     }
 }

@@ -27,29 +27,28 @@ public static class EventsApi
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/events").InModule(ModuleNames.Events).WithTags("Events");
-        api.MapGet("/", Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id; oldest first, paged by `after` (or `order=desc`: newest first)");
-        api.MapGet("/dead-letters", (string? group, string? topic, string? status, string? limit, EventsAdmin admin) =>
+        var api = app.MapGroup(EventsRoutes.Prefix).InModule(ModuleNames.Events).WithTags("Events");
+        api.MapGet(EventsRoutes.Query, Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id; oldest first, paged by `after` (or `order=desc`: newest first)");
+        api.MapGet(EventsRoutes.DeadLetters, (string? group, string? topic, string? status, string? limit, EventsAdmin admin) =>
             TypedResults.Ok(admin.DeadLetters(group, topic, status, ParseInt("limit", limit, 100))))
             .WithSummary("Events a consumer group gave up on (status dead or redriven)");
-        api.MapPost("/dead-letters/{id}/redrive", async (string id, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.RedriveAsync(id, ct)))
+        api.MapPost(EventsRoutes.Redrive, async (string id, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.RedriveAsync(id, ct)))
             .WithSummary("Deliver a dead letter again, to the group that gave up on it only; 409 if already re-driven");
-        api.MapPost("/replay", async (ReplayRequest? request, EventsAdmin admin, CancellationToken ct) =>
+        api.MapPost(EventsRoutes.Replay, async (ReplayRequest? request, EventsAdmin admin, CancellationToken ct) =>
             TypedResults.Ok(await admin.ReplayAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Re-deliver a topic's events of [from, to) to one consumer group, in order");
-        api.MapGet("/consumers", async (string? topic, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.ConsumersAsync(topic, ct)))
+        api.MapGet(EventsRoutes.Consumers, async (string? topic, EventsAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.ConsumersAsync(topic, ct)))
             .WithSummary("Each consumer group's lag (pending), in-flight and redelivered counts");
 
         if (app.ServiceProvider.GetService<IOptions<EventsOptions>>()?.Value.Backend == "embedded" && app.ServiceProvider.GetService<BrokerSessions>() is not null)
         {
-            var broker = api.MapGroup("/topics/{topic}");
-            broker.MapPost("/messages", Publish).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            api.MapPost(EventsRoutes.Messages, Publish).WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
                 .WithSummary("Embedded broker: append messages (deduplicated by id)");
-            broker.MapPost("/groups/{group}/join", Join).WithSummary("Embedded broker: a member joins its group (a new group starts at the end of the topic)");
-            broker.MapPost("/groups/{group}/fetch", Fetch).WithSummary("Embedded broker: lease up to max messages for a group member (long poll)");
-            broker.MapPost("/groups/{group}/ack", Ack).WithSummary("Embedded broker: acknowledge leased messages");
-            broker.MapPost("/groups/{group}/release", Release).WithSummary("Embedded broker: a member leaves; its leases return to the group");
-            broker.MapGet("/groups", async (string topic, BrokerSessions sessions, CancellationToken ct) =>
+            api.MapPost(EventsRoutes.Join, Join).WithSummary("Embedded broker: a member joins its group (a new group starts at the end of the topic)");
+            api.MapPost(EventsRoutes.Fetch, Fetch).WithSummary("Embedded broker: lease up to max messages for a group member (long poll)");
+            api.MapPost(EventsRoutes.Ack, Ack).WithSummary("Embedded broker: acknowledge leased messages");
+            api.MapPost(EventsRoutes.Release, Release).WithSummary("Embedded broker: a member leaves; its leases return to the group");
+            api.MapGet(EventsRoutes.Groups, async (string topic, BrokerSessions sessions, CancellationToken ct) =>
                 TypedResults.Ok(await sessions.Log.DescribeAsync(Name("topic", topic), ct)));
         }
         return app;

@@ -12,6 +12,7 @@ using Strata.Events.Outbox;
 using Strata.Events.Redis;
 using Strata.Events.Transport;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Events;
 
@@ -22,6 +23,18 @@ namespace Strata.Events;
 public static class EventsModule
 {
     public const string EmbeddedLogClient = "strata-events-broker";
+
+    /// <summary>The Events module: the embedded broker, the audit log, dead letters, replay and consumer lag. Every
+    /// process that calls it gets the bus: over the configured broker, or over HTTP to this module's embedded log.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Events,
+        UrlPrefixes = [EventsRoutes.Prefix],
+        AddServices = c => c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: true),
+        MapEndpoints = app => app.MapEventsApi(),
+        // No URL is needed when the bus is a broker every process reaches (NATS, Redis).
+        AddHttpClient = (c, url) => c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: false, embeddedLogUrl: url),
+    };
 
     public static IServiceCollection AddEventsModule(this IServiceCollection services, string source, bool hostsModule = true, Uri? embeddedLogUrl = null)
     {
@@ -66,7 +79,6 @@ public static class EventsModule
         services.AddSingleton<IEventSubscriber>(sp => sp.GetRequiredService<EventBus>());
         if (hostsModule)
         {
-            services.AddOpenApi(ModuleNames.Events);
             services.AddSingleton(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<EventsOptions>>().Value;

@@ -20,34 +20,34 @@ public static class FeaturesApi
 
     public static IEndpointRouteBuilder MapFeaturesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/features").InModule(ModuleNames.Features).WithTags("Features");
-        api.MapGet("/views", async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListViewsAsync(ct)))
+        var api = app.MapGroup(FeaturesRoutes.Prefix).InModule(ModuleNames.Features).WithTags("Features");
+        api.MapGet(FeaturesRoutes.Views, async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListViewsAsync(ct)))
             .WithSummary("Every feature view (stored, aggregate, on-demand) with its schema");
-        api.MapGet("/views/{name}", GetView);
-        api.MapPost("/views/{name}/compute", Compute).Accepts<Dictionary<string, double>>("application/json")
+        api.MapGet(FeaturesRoutes.View, GetView);
+        api.MapPost(FeaturesRoutes.Compute, Compute).Accepts<Dictionary<string, double>>("application/json")
             .WithSummary("Apply an on-demand view to one row of named inputs");
-        api.MapGet("/entities", async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListEntitiesAsync(ct)));
-        api.MapGet("/push-sources", async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListPushSourcesAsync(ct)));
-        api.MapGet("/services", async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListFeatureServicesAsync(ct)))
+        api.MapGet(FeaturesRoutes.Entities, async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListEntitiesAsync(ct)));
+        api.MapGet(FeaturesRoutes.PushSources, async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListPushSourcesAsync(ct)));
+        api.MapGet(FeaturesRoutes.Services, async (IFeaturesClient features, CancellationToken ct) => TypedResults.Ok(await features.ListFeatureServicesAsync(ct)))
             .WithSummary("Every feature service: the features one model consumes");
-        api.MapGet("/services/{name}", GetService);
-        api.MapPost("/training-frame", async (TrainingFrameRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapGet(FeaturesRoutes.Service, GetService);
+        api.MapPost(FeaturesRoutes.TrainingFrame, async (TrainingFrameRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.BuildTrainingFrameAsync(request ?? throw new InputValidationException("body", "is required"), ct)));
-        api.MapPost("/get-online-features", async (OnlineFeaturesRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapPost(FeaturesRoutes.OnlineFeatures, async (OnlineFeaturesRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.GetOnlineFeaturesAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Online feature values for entity rows (Feast shape: one result per feature, across rows)");
-        api.MapPost("/push", async (PushRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapPost(FeaturesRoutes.Push, async (PushRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.PushAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
             .WithSummary("Write rows of a push source to the online and/or offline store (all or nothing)");
-        api.MapPost("/historical", async (HistoricalFeaturesRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapPost(FeaturesRoutes.Historical, async (HistoricalFeaturesRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.GetHistoricalFeaturesAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
             .WithSummary("Point-in-time correct features for entity rows, inline or written as a dataset version");
-        api.MapPost("/materialize", async (MaterializeRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapPost(FeaturesRoutes.Materialize, async (MaterializeRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.MaterializeAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Copy the latest values in [start_ts, end_ts] from the offline to the online store; 409 while the view is being materialised");
-        api.MapPost("/materialize-incremental", async (MaterializeIncrementalRequest? request, IFeaturesClient features, CancellationToken ct) =>
+        api.MapPost(FeaturesRoutes.MaterializeIncremental, async (MaterializeIncrementalRequest? request, IFeaturesClient features, CancellationToken ct) =>
             TypedResults.Ok(await features.MaterializeIncrementalAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Materialise from where the last run ended up to end_ts");
         return app;

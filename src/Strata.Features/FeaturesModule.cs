@@ -9,12 +9,25 @@ using Strata.Features.Online;
 using Strata.Features.Store;
 using Strata.Features.Views;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Features;
 
 /// <summary>DI registration of the Features module (hosted in this process): its definitions, stores and services.</summary>
 public static class FeaturesModule
 {
+    /// <summary>The Features module: the feature store's definitions, offline and online stores and their API.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Features,
+        Calls = [ModuleNames.Events, ModuleNames.Data],
+        UrlPrefixes = [FeaturesRoutes.Prefix],
+        AddServices = c => c.Services.AddFeaturesModule(),
+        MapEndpoints = app => app.MapFeaturesApi(),
+        // Reads and pushes keyed by entity and event time: a resent request changes nothing more.
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IFeaturesClient, HttpFeaturesClient>(ModuleClients.RequireUrl(ModuleNames.Features, url), retryUnsafeMethods: true),
+    };
+
     public static IServiceCollection AddFeaturesModule(this IServiceCollection services)
     {
         services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations()
@@ -65,7 +78,6 @@ public static class FeaturesModule
             sp.GetRequiredService<IOnlineStore>(), sp.GetRequiredService<IEventPublisher>(), Path.Combine(ModuleDirectory(sp), "materialized.json")));
         services.AddSingleton<FeaturesService>();
         services.AddSingleton<IFeaturesClient>(sp => sp.GetRequiredService<FeaturesService>());
-        services.AddOpenApi(ModuleNames.Features);
         return services;
     }
 

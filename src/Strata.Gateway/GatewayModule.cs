@@ -6,21 +6,17 @@ using Yarp.ReverseProxy.Configuration;
 
 namespace Strata.Gateway;
 
-/// <summary>The gateway of the microservices topology: YARP routes built from <see cref="GatewayRoutes"/>, one
-/// cluster per module, and a readiness check that is ready only when every module behind it is.</summary>
+/// <summary>The gateway of the microservices topology: one YARP cluster per module with a route per path pattern the
+/// module declares, and a readiness check that is ready only when every module behind it is.</summary>
 public static class GatewayModule
 {
-    public static IServiceCollection AddGatewayModule(this IServiceCollection services, IReadOnlyDictionary<string, Uri> moduleUrls)
+    public static IServiceCollection AddGatewayModule(this IServiceCollection services, IReadOnlyList<ProxiedModule> modules)
     {
-        ArgumentNullException.ThrowIfNull(moduleUrls);
+        ArgumentNullException.ThrowIfNull(modules);
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
-        foreach (var (module, patterns) in GatewayRoutes.ByModule)
+        foreach (var (module, patterns, url) in modules)
         {
-            if (!moduleUrls.TryGetValue(module, out var url))
-            {
-                throw new InvalidOperationException($"the gateway needs the URL of module '{module}' (Strata:Services:{module})");
-            }
             clusters.Add(new ClusterConfig
             {
                 ClusterId = module,
@@ -42,7 +38,7 @@ public static class GatewayModule
         }
         services.AddReverseProxy().LoadFromMemory(routes, clusters);
         services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2));
-        services.AddSingleton(new ModuleDirectory(moduleUrls));
+        services.AddSingleton(new ModuleDirectory(modules.ToDictionary(m => m.Name, m => m.Url)));
         services.AddReadinessCheck<ModulesReadyCheck>("modules-ready");
         return services;
     }

@@ -17,19 +17,19 @@ public static class RegistryApi
 
     public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/registry").InModule(ModuleNames.Registry).WithTags("Registry");
+        var api = app.MapGroup(RegistryRoutes.Prefix).InModule(ModuleNames.Registry).WithTags("Registry");
 
-        api.MapPost("/artifacts", PutArtifact).Accepts<Stream>("application/octet-stream")
+        api.MapPost(RegistryRoutes.Artifacts, PutArtifact).Accepts<Stream>("application/octet-stream")
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxArtifactBytes));
-        api.MapGet("/artifacts/{sha256}", GetArtifact).Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
-        api.MapGet("/models", async (IRegistryClient registry, CancellationToken ct) => TypedResults.Ok(await registry.ListModelsAsync(ct)));
-        api.MapGet("/models/{model}/versions", async (string model, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(RegistryRoutes.Artifact, GetArtifact).Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+        api.MapGet(RegistryRoutes.Models, async (IRegistryClient registry, CancellationToken ct) => TypedResults.Ok(await registry.ListModelsAsync(ct)));
+        api.MapGet(RegistryRoutes.Versions, async (string model, IRegistryClient registry, CancellationToken ct) =>
             TypedResults.Ok(await registry.ListVersionsAsync(model, ct)));
-        api.MapPost("/models/{model}/versions", CreateVersion);
-        api.MapGet("/models/{model}/versions/{version}", GetVersion);
-        api.MapGet("/models/{model}/aliases/{alias}", GetAlias);
-        api.MapPut("/models/{model}/aliases/{alias}", SetAlias);
-        api.MapDelete("/models/{model}/aliases/{alias}", async (string model, string alias, IRegistryClient registry, CancellationToken ct) =>
+        api.MapPost(RegistryRoutes.Versions, CreateVersion);
+        api.MapGet(RegistryRoutes.Version, GetVersion);
+        api.MapGet(RegistryRoutes.Alias, GetAlias);
+        api.MapPut(RegistryRoutes.Alias, SetAlias);
+        api.MapDelete(RegistryRoutes.Alias, async (string model, string alias, IRegistryClient registry, CancellationToken ct) =>
         {
             await registry.DeleteAliasAsync(model, alias, ct);
             return TypedResults.NoContent();

@@ -9,12 +9,35 @@ using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
 using Strata.Registry.Tracking;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Registry;
 
 /// <summary>DI registration of the Registry module (hosted in this process).</summary>
 public static class RegistryModule
 {
+    /// <summary>The Registry module: its REST API and the MLflow-compatible tracking and registry API.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Registry,
+        Calls = [ModuleNames.Events],
+        UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix],
+        AddServices = c => c.Services.AddRegistryModule(),
+        MapEndpoints = app =>
+        {
+            app.MapRegistryApi();
+            app.MapMlflowApi();
+        },
+        AddHttpClient = (c, url) =>
+        {
+            // Registering a version is not idempotent: a POST that may have landed is never resent.
+            var registry = ModuleClients.RequireUrl(ModuleNames.Registry, url);
+            c.Services.AddModuleHttpClient<IRegistryClient, HttpRegistryClient>(registry, retryUnsafeMethods: false);
+            // The tracking half of the Registry, on its MLflow-compatible API.
+            c.Services.AddModuleHttpClient<ITrackingClient, MlflowClient>(registry, retryUnsafeMethods: false);
+        },
+    };
+
     public static IServiceCollection AddRegistryModule(this IServiceCollection services)
     {
         services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations()
@@ -29,7 +52,6 @@ public static class RegistryModule
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
         services.AddHostedService<RegistryInitializer>();
-        services.AddOpenApi(ModuleNames.Registry);
         return services;
     }
 

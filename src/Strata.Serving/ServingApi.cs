@@ -17,14 +17,14 @@ public static class ServingApi
 {
     public static IEndpointRouteBuilder MapServingApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/predict", Predict).InModule(ModuleNames.Serving).WithTags("Serving")
+        app.MapPost(ServingRoutes.Predict, Predict).InModule(ModuleNames.Serving).WithTags("Serving")
             .Accepts<Dictionary<string, double>>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .Produces<PredictionResult>().Produces<BatchPredictionResult>()
             .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}; an array of such objects -> {\"predictions\": [...], \"model_version\": \"n\"}; or entity keys only ({\"user_id\": 7}): the features come from the feature store");
-        var api = app.MapGroup("/api/serving").InModule(ModuleNames.Serving).WithTags("Serving");
-        api.MapGet("/status", async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
+        var api = app.MapGroup(ServingRoutes.Prefix).InModule(ModuleNames.Serving).WithTags("Serving");
+        api.MapGet(ServingRoutes.Status, async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
         app.MapKServeV1Api();
         app.MapOpenInferenceApi();
         return app;

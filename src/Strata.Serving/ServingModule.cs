@@ -3,12 +3,26 @@ using Strata.Contracts;
 using Strata.Contracts.Serving;
 using Strata.Serving.Models;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Serving;
 
 /// <summary>DI registration of the Serving module (hosted in this process).</summary>
 public static class ServingModule
 {
+    /// <summary>The Serving module: models by alias, the seed's <c>/predict</c>, KServe V1 and the Open Inference
+    /// Protocol. Ready only once every served model has a version loaded.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Serving,
+        Calls = [ModuleNames.Events, ModuleNames.Registry, ModuleNames.Features],
+        UrlPrefixes = [ServingRoutes.Predict, ServingRoutes.Prefix, ServingRoutes.KServeV1Prefix, ServingRoutes.OpenInferencePrefix],
+        AddServices = c => c.Services.AddServingModule(),
+        MapEndpoints = app => app.MapServingApi(),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IServingClient, HttpServingClient>(ModuleClients.RequireUrl(ModuleNames.Serving, url), retryUnsafeMethods: true),
+        ReadyOnStart = false,
+    };
+
     public static IServiceCollection AddServingModule(this IServiceCollection services)
     {
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -22,7 +36,6 @@ public static class ServingModule
         services.AddSingleton<Protocols.ServedModels>();
         services.AddSingleton<IServingClient>(sp => sp.GetRequiredService<ServingService>());
         services.AddReadinessCheck<ModelLoadedCheck>("model-loaded");
-        services.AddOpenApi(ModuleNames.Serving);
         return services;
     }
 }

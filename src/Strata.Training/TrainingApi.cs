@@ -16,17 +16,17 @@ public static class TrainingApi
 {
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/training").InModule(ModuleNames.Training).WithTags("Training");
-        api.MapPost("/train", async (TrainingRequest? request, ITrainingClient training, CancellationToken ct) =>
+        var api = app.MapGroup(TrainingRoutes.Prefix).InModule(ModuleNames.Training).WithTags("Training");
+        api.MapPost(TrainingRoutes.Train, async (TrainingRequest? request, ITrainingClient training, CancellationToken ct) =>
             TypedResults.Ok(await training.TrainAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
             .WithSummary("Train on a dataset version through a feature view, register the version, move the alias");
 
-        api.MapPost("/jobs", (TrainingRequest? request, TrainingJobs jobs) =>
+        api.MapPost(TrainingRoutes.Jobs, (TrainingRequest? request, TrainingJobs jobs) =>
         {
             var job = jobs.Submit(request ?? throw new InputValidationException("body", "is required"));
             return TypedResults.Accepted($"/api/training/jobs/{job.Id}", job);
         }).WithSummary("Queue a training job: 202 with the job; poll it for state, progress and log");
-        api.MapGet("/jobs", (TrainingJobs jobs, string? state, string? limit) =>
+        api.MapGet(TrainingRoutes.Jobs, (TrainingJobs jobs, string? state, string? limit) =>
         {
             if (state is not null && !TrainingJobStates.All.Contains(state))
             {
@@ -39,14 +39,14 @@ public static class TrainingApi
             }
             return TypedResults.Ok(jobs.List(state, count));
         }).WithSummary("Training jobs, newest first (optionally in one state)");
-        api.MapGet("/jobs/{id}", (string id, TrainingJobs jobs) =>
+        api.MapGet(TrainingRoutes.Job, (string id, TrainingJobs jobs) =>
             TypedResults.Ok(jobs.Get(id) ?? throw new ResourceNotFoundException("training job", id)))
             .WithSummary("A training job: state, progress, stage, log, result or error");
-        api.MapDelete("/jobs/{id}", (string id, TrainingJobs jobs) => TypedResults.Accepted($"/api/training/jobs/{id}", jobs.Cancel(id)))
+        api.MapDelete(TrainingRoutes.Job, (string id, TrainingJobs jobs) => TypedResults.Accepted($"/api/training/jobs/{id}", jobs.Cancel(id)))
             .WithSummary("Cancel a job: a queued one at once, a running one within a tree or iteration of its fit (409 when it already ended)");
 
         // The seed's monolith endpoint: train on the newest 'seed' dataset, register, move 'champion'.
-        app.MapPost("/train", Seed).InModule(ModuleNames.Training).WithTags("Training")
+        app.MapPost(TrainingRoutes.SeedTrain, Seed).InModule(ModuleNames.Training).WithTags("Training")
             .WithSummary("The seed's /train: retrain on the current dataset and make the result champion");
         return app;
     }

@@ -3,6 +3,7 @@ using Strata.Contracts;
 using Microsoft.Extensions.Options;
 using Strata.Contracts.Training;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
 using Strata.Training.Jobs;
 
 namespace Strata.Training;
@@ -10,6 +11,25 @@ namespace Strata.Training;
 /// <summary>DI registration of the Training module (hosted in this process).</summary>
 public static class TrainingModule
 {
+    /// <summary>The Training module: training jobs, the seed's <c>/train</c>, and <c>training.requested</c> events.</summary>
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Training,
+        Calls = [ModuleNames.Events, ModuleNames.Data, ModuleNames.Features, ModuleNames.Registry],
+        UrlPrefixes = [TrainingRoutes.Prefix, TrainingRoutes.SeedTrain],
+        AddServices = c => c.Services.AddTrainingModule(),
+        MapEndpoints = app => app.MapTrainingApi(),
+        // A training call runs for as long as the training does, and is never resent (not idempotent).
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<ITrainingClient, HttpTrainingClient>(ModuleClients.RequireUrl(ModuleNames.Training, url),
+            retryUnsafeMethods: false, c => c.Timeout = Timeout.InfiniteTimeSpan, o =>
+            {
+                o.AttemptTimeout.Timeout = TimeSpan.FromMinutes(30);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(30);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(61);
+                o.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+            }),
+    };
+
     public static IServiceCollection AddTrainingModule(this IServiceCollection services)
     {
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -20,7 +40,6 @@ public static class TrainingModule
         services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
         services.AddSingleton<ITrainingClient>(sp => sp.GetRequiredService<TrainingService>());
         services.AddHostedService<TrainingRequests>();
-        services.AddOpenApi(ModuleNames.Training);
         return services;
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Contracts;
-using Strata.Gateway;
+using Strata.Hosting;
 
 namespace Strata.Cli.Tests;
 
@@ -20,7 +20,7 @@ public sealed class OpenApiTests(MonolithFixture fixture) : IClassFixture<Monoli
 
     [Fact]
     public void Modules_EveryServiceModule_HasEndpoints() =>
-        Assert.Equal(ModuleNames.Services.Order(), ModuleEndpoints().Select(e => e.Module).Distinct().Order());
+        Assert.Equal(StrataModules.All.Select(m => m.Name).Order(), ModuleEndpoints().Select(e => e.Module).Distinct().Order());
 
     [Theory]
     [InlineData(ModuleNames.Events)]
@@ -51,16 +51,16 @@ public sealed class OpenApiTests(MonolithFixture fixture) : IClassFixture<Monoli
     {
         foreach (var (module, pattern, _) in ModuleEndpoints())
         {
-            var routes = GatewayRoutes.ByModule[module];
+            var routes = StrataModules.All.Single(m => m.Name == module).GatewayPatterns;
             Assert.True(routes.Any(r => Covers(r, pattern)), $"{pattern} of {module} is not routed by the gateway");
-            foreach (var other in GatewayRoutes.ByModule.Where(p => p.Key != module))
+            foreach (var other in StrataModules.All.Where(m => m.Name != module))
             {
-                Assert.False(other.Value.Any(r => Covers(r, pattern)), $"{pattern} of {module} is also routed to {other.Key}");
+                Assert.False(other.GatewayPatterns.Any(r => Covers(r, pattern)), $"{pattern} of {module} is also routed to {other.Name}");
             }
         }
-        foreach (var (module, routes) in GatewayRoutes.ByModule)
+        foreach (var module in StrataModules.All)
         {
-            Assert.Contains($"/openapi/{module}.json", routes);
+            Assert.Contains($"/openapi/{module.Name}.json", module.GatewayPatterns);
         }
     }
 

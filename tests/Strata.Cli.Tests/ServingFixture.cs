@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.ML;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Cli.Commands;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 using Strata.Cli.Seed;
 using Strata.Contracts.Data;
 using Strata.Contracts.Registry;

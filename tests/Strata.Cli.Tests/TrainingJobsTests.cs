@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Strata.Cli.Commands;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 using Strata.Contracts;
 using Strata.Contracts.Training;
 using Strata.Testing;

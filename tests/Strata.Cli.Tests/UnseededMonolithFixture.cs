@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Strata.Cli.Commands;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 using Strata.Testing;
 
 namespace Strata.Cli.Tests;

@@ -68,7 +68,7 @@ public sealed class SupervisorTests
     {
         using var folder = new TempFolder();
         await using var up = await StrataUp.StartAsync("microservices", folder.Path);
-        Assert.Equal(Strata.Contracts.ModuleNames.All.Count, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
+        Assert.Equal(Strata.Hosting.StrataModules.All.Count + 1, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
 
         Assert.Equal(0, await up.StopAsync(TimeSpan.FromSeconds(30)));
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strata.Contracts;
+using Strata.Hosting;
 using Strata.ServiceDefaults;
 
 namespace Strata.Gateway.Tests;
@@ -22,7 +23,7 @@ public sealed class GatewayModuleTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        foreach (var module in ModuleNames.Services)
+        foreach (var module in StrataModules.All.Select(m => m.Name))
         {
             _ready[module] = true;
             var builder = WebApplication.CreateSlimBuilder();
@@ -39,7 +40,7 @@ public sealed class GatewayModuleTests : IAsyncLifetime
         gateway.Logging.ClearProviders();
         gateway.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         gateway.Services.AddServiceDefaults();
-        gateway.Services.AddGatewayModule(_modules.ToDictionary(p => p.Key, p => Address(p.Value)));
+        gateway.Services.AddGatewayModule([.. StrataModules.All.Select(m => new ProxiedModule(m.Name, [.. m.GatewayPatterns], Address(_modules[m.Name])))]);
         _gateway = gateway.Build();
         _gateway.MapDefaultEndpoints();
         _gateway.MapGateway();

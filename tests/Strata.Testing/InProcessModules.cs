@@ -2,18 +2,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Strata.Data;
-using Strata.Events;
-using Strata.Features;
-using Strata.Registry;
+using Strata.Contracts;
+using Strata.Hosting;
 using Strata.ServiceDefaults;
-using Strata.Serving;
-using Strata.Training;
+using Strata.ServiceDefaults.Modules;
 
 namespace Strata.Testing;
 
-/// <summary>The real modules composed in process over a temp data directory, as the monolith composes them,
-/// with their hosted services started (registry schema, model refresher).</summary>
+/// <summary>The real modules composed in process over a temp data directory from the one module list, as the monolith
+/// composes them (without HTTP), with their hosted services started (registry schema, model refresher).</summary>
 public sealed class InProcessModules : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -46,11 +43,17 @@ public sealed class InProcessModules : IAsyncDisposable
         }
         builder.Logging.ClearProviders();
         builder.Services.AddServiceDefaults();
-        builder.Services.AddEventsModule("/strata/test", hostsModule: eventsUrl is null, embeddedLogUrl: eventsUrl);
-        builder.Services.AddDataModule().AddFeaturesModule().AddRegistryModule().AddTrainingModule();
-        if (serving)
+        var context = new ModuleContext(builder.Services, builder.Configuration, "test");
+        foreach (var module in StrataModules.All.Where(m => serving || m.Name != ModuleNames.Serving))
         {
-            builder.Services.AddServingModule();
+            if (module.Name == ModuleNames.Events && eventsUrl is not null)
+            {
+                module.AddHttpClient(context, eventsUrl);
+            }
+            else
+            {
+                module.AddServices(context);
+            }
         }
         var host = builder.Build();
         await host.StartAsync();

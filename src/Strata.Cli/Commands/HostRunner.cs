@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 
 namespace Strata.Cli.Commands;
 

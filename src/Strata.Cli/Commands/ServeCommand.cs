@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 
 namespace Strata.Cli.Commands;
 

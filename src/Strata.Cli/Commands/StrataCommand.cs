@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Strata.Contracts;
+using Strata.Hosting;
 
 namespace Strata.Cli.Commands;
 
@@ -77,10 +78,10 @@ public static class StrataCommand
     {
         var module = new Option<string>("--module", "-m")
         {
-            Description = $"The module to run: {string.Join(", ", ModuleNames.All)}",
+            Description = $"The module to run: {string.Join(", ", HostSettings.ServeNames(StrataModules.All))}",
             Required = true,
         };
-        module.AcceptOnlyFromAmong([.. ModuleNames.All]);
+        module.AcceptOnlyFromAmong([.. HostSettings.ServeNames(StrataModules.All)]);
         return module;
     }
 }

@@ -95,7 +95,7 @@ public static class TrainCommand
                     : null,
             };
             var job = (await ModuleHttp.SendAsync<TrainingJob>(http, ModuleNames.Training,
-                () => new HttpRequestMessage(HttpMethod.Post, "api/training/jobs") { Content = JsonContent.Create(request, options: StrataJson.Options) }, ct))!;
+                () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(TrainingRoutes.Prefix, TrainingRoutes.Jobs)) { Content = JsonContent.Create(request, options: StrataJson.Options) }, ct))!;
             if (parse.GetValue(noWait))
             {
                 return parse.GetValue(json) ? CommonOptions.PrintJson(job) : Submitted(job);
@@ -132,10 +132,10 @@ public static class TrainCommand
                 {
                     cancelSent = true;
                     job = (await ModuleHttp.SendAsync<TrainingJob>(http, ModuleNames.Training,
-                        () => new HttpRequestMessage(HttpMethod.Delete, $"api/training/jobs/{job.Id}"), CancellationToken.None))!;
+                        () => new HttpRequestMessage(HttpMethod.Delete, RoutePath.Of(TrainingRoutes.Prefix, TrainingRoutes.Job, job.Id)), CancellationToken.None))!;
                 }
                 job = (await ModuleHttp.SendAsync<TrainingJob>(http, ModuleNames.Training,
-                    () => new HttpRequestMessage(HttpMethod.Get, $"api/training/jobs/{job.Id}"), CancellationToken.None))!;
+                    () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(TrainingRoutes.Prefix, TrainingRoutes.Job, job.Id)), CancellationToken.None))!;
                 update?.Invoke(job);
                 if (TrainingJobStates.IsFinished(job.State))
                 {

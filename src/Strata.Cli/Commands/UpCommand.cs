@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 using Strata.Cli.Seed;
 using Strata.Cli.Supervision;
 using Strata.Contracts;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Strata.Cli.Hosting;
+using Strata.Hosting;
 
 namespace Strata.Cli.Supervision;
 

@@ -5,6 +5,7 @@ using Strata.Contracts;
 using Strata.Contracts.Data;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;
+using Strata.Hosting;
 
 namespace Strata.Cli.Supervision;
 
@@ -27,10 +28,11 @@ internal static class Supervisor
             throw new StartupException($"port {port} on 127.0.0.1 is already in use", e);
         }
         // Every socket is bound before any child starts and held until the end: the ports are distinct and stay ours.
-        var listeners = ModuleNames.Services.ToDictionary(m => m, _ => InheritableListener.Bind(0));
+        var modules = StrataModules.All;
+        var listeners = modules.ToDictionary(m => m.Name, _ => InheritableListener.Bind(0));
         var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"http://127.0.0.1:{p.Value.Port}/");
-        var children = ModuleNames.Services.Select(m => new ModuleProcess(m, listeners[m], dataDirectory, environment))
-            .Append(new ModuleProcess(ModuleNames.Gateway, front, dataDirectory, environment))
+        var children = modules.Select(m => new ModuleProcess(m.Name, listeners[m.Name], dataDirectory, environment))
+            .Append(new ModuleProcess(HostSettings.Gateway, front, dataDirectory, environment))
             .ToList();
         var gateway = children[^1];
         try
@@ -65,8 +67,11 @@ internal static class Supervisor
 
     private static async Task StartupAsync(List<ModuleProcess> children, ModuleProcess gateway, string dataDirectory, CancellationToken ct)
     {
-        await WaitAsync(children.Where(c => c.Module != ModuleNames.Serving && c != gateway), "/health/ready", ct);
-        await WaitAsync(children.Where(c => c.Module == ModuleNames.Serving || c == gateway), "/health/live", ct);
+        // A module that is ready only after the seed (serving: once it has a model) and the gateway (ready when all
+        // behind it are) are waited for as live; every one is ready before the supervisor says so.
+        var readyOnStart = StrataModules.All.Where(m => m.ReadyOnStart).Select(m => m.Name).ToHashSet();
+        await WaitAsync(children.Where(c => readyOnStart.Contains(c.Module)), "/health/ready", ct);
+        await WaitAsync(children.Where(c => !readyOnStart.Contains(c.Module)), "/health/live", ct);
         using (var http = new HttpClient { BaseAddress = gateway.Url, Timeout = TimeSpan.FromMinutes(30) })
         {
             var seed = new SeedExample(new HttpDataClient(http), new HttpTrainingClient(http), new HttpRegistryClient(http));

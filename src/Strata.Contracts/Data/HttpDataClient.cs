@@ -11,7 +11,7 @@ public sealed class HttpDataClient(HttpClient http) : IDataClient
     public async Task<DatasetVersion> IngestCsvAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rules);
-        var query = new StringBuilder($"api/data/datasets/{Uri.EscapeDataString(name)}?drop_missing={(rules.DropMissing ? "true" : "false")}");
+        var query = new StringBuilder(RoutePath.Of(DataRoutes.Prefix, DataRoutes.Ingest, name)).Append($"?drop_missing={(rules.DropMissing ? "true" : "false")}");
         foreach (var filter in rules.Filters)
         {
             query.Append("&filter=").Append(Uri.EscapeDataString(filter.ToString()));
@@ -27,7 +27,7 @@ public sealed class HttpDataClient(HttpClient http) : IDataClient
 
     public async Task<DatasetVersion> IngestParquetAsync(string name, Stream parquet, CancellationToken cancellationToken = default)
     {
-        var url = $"api/data/datasets/{Uri.EscapeDataString(name)}";
+        var url = RoutePath.Of(DataRoutes.Prefix, DataRoutes.Ingest, name);
         return (await ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data, () =>
         {
             var content = new StreamContent(parquet);
@@ -39,7 +39,7 @@ public sealed class HttpDataClient(HttpClient http) : IDataClient
     public async Task<Stream> OpenParquetAsync(string id, CancellationToken cancellationToken = default)
     {
         var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Data,
-            () => new HttpRequestMessage(HttpMethod.Get, $"api/data/datasets/{Uri.EscapeDataString(id)}/parquet"), cancellationToken);
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(DataRoutes.Prefix, DataRoutes.Parquet, id)), cancellationToken);
         try
         {
             await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Data, cancellationToken);
@@ -81,18 +81,19 @@ public sealed class HttpDataClient(HttpClient http) : IDataClient
 
     public Task<DatasetVersion?> GetDatasetAsync(string id, CancellationToken cancellationToken = default) =>
         ModuleHttp.SendAsync<DatasetVersion>(http, ModuleNames.Data,
-            () => new HttpRequestMessage(HttpMethod.Get, $"api/data/datasets/{Uri.EscapeDataString(id)}"), cancellationToken, notFoundAsNull: true);
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(DataRoutes.Prefix, DataRoutes.Dataset, id)), cancellationToken, notFoundAsNull: true);
 
     public async Task<IReadOnlyList<DatasetVersion>> ListDatasetsAsync(string? name = null, CancellationToken cancellationToken = default)
     {
-        var url = name is null ? "api/data/datasets" : $"api/data/datasets?name={Uri.EscapeDataString(name)}";
+        var datasets = RoutePath.Of(DataRoutes.Prefix, DataRoutes.Datasets);
+        var url = name is null ? datasets : $"{datasets}?name={Uri.EscapeDataString(name)}";
         return await ModuleHttp.SendAsync<List<DatasetVersion>>(http, ModuleNames.Data,
             () => new HttpRequestMessage(HttpMethod.Get, url), cancellationToken) ?? [];
     }
 
     public async Task<ColumnFrame> ReadColumnsAsync(string id, IReadOnlyList<string>? columns = null, CancellationToken cancellationToken = default)
     {
-        var url = new StringBuilder($"api/data/datasets/{Uri.EscapeDataString(id)}/columns");
+        var url = new StringBuilder(RoutePath.Of(DataRoutes.Prefix, DataRoutes.Columns, id));
         if (columns is { Count: > 0 })
         {
             url.Append('?').AppendJoin('&', columns.Select(c => "column=" + Uri.EscapeDataString(c)));

@@ -11,7 +11,7 @@ public sealed class HttpEventsClient(HttpClient http)
     public async Task<EventPage> QueryAsync(string? topic, string? type, string? subject, DateTimeOffset? from, DateTimeOffset? to, string? traceId,
         int limit, long? after, bool newestFirst, CancellationToken cancellationToken)
     {
-        var query = new StringBuilder("api/events?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        var query = new StringBuilder(RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Query)).Append("?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
         void Add(string name, string? value)
         {
             if (value is not null)
@@ -32,7 +32,7 @@ public sealed class HttpEventsClient(HttpClient http)
 
     public async Task<IReadOnlyList<DeadLetterRecord>> DeadLettersAsync(string? group, string? topic, string? status, int limit, CancellationToken cancellationToken)
     {
-        var query = new StringBuilder("api/events/dead-letters?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        var query = new StringBuilder(RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.DeadLetters)).Append("?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
         if (group is not null) { query.Append("&group=").Append(Uri.EscapeDataString(group)); }
         if (topic is not null) { query.Append("&topic=").Append(Uri.EscapeDataString(topic)); }
         if (status is not null) { query.Append("&status=").Append(Uri.EscapeDataString(status)); }
@@ -41,15 +41,15 @@ public sealed class HttpEventsClient(HttpClient http)
 
     public async Task<RedriveResult> RedriveAsync(string id, CancellationToken cancellationToken) =>
         (await ModuleHttp.SendAsync<RedriveResult>(http, ModuleNames.Events,
-            () => new HttpRequestMessage(HttpMethod.Post, $"api/events/dead-letters/{Uri.EscapeDataString(id)}/redrive"), cancellationToken))!;
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Redrive, id)), cancellationToken))!;
 
     public async Task<ReplayResult> ReplayAsync(ReplayRequest request, CancellationToken cancellationToken) =>
-        (await ModuleHttp.SendAsync<ReplayResult>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, "api/events/replay")
+        (await ModuleHttp.SendAsync<ReplayResult>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Replay))
         {
             Content = JsonContent.Create(request, options: StrataJson.Options),
         }, cancellationToken))!;
 
     public async Task<IReadOnlyList<ConsumerGroupInfo>> ConsumersAsync(string? topic, CancellationToken cancellationToken) =>
         await ModuleHttp.SendAsync<List<ConsumerGroupInfo>>(http, ModuleNames.Events,
-            () => new HttpRequestMessage(HttpMethod.Get, topic is null ? "api/events/consumers" : $"api/events/consumers?topic={Uri.EscapeDataString(topic)}"), cancellationToken) ?? [];
+            () => new HttpRequestMessage(HttpMethod.Get, topic is null ? RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Consumers) : $"{RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Consumers)}?topic={Uri.EscapeDataString(topic)}"), cancellationToken) ?? [];
 }

@@ -13,7 +13,7 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
 
     public async Task<IReadOnlyList<FeatureViewInfo>> ListViewsAsync(CancellationToken cancellationToken = default) =>
         await ModuleHttp.SendAsync<List<FeatureViewInfo>>(http, ModuleNames.Features,
-            () => new HttpRequestMessage(HttpMethod.Get, "api/features/views"), cancellationToken) ?? [];
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Views)), cancellationToken) ?? [];
 
     public async Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -22,7 +22,7 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
             return cached;
         }
         var view = await ModuleHttp.SendAsync<FeatureViewInfo>(http, ModuleNames.Features,
-            () => new HttpRequestMessage(HttpMethod.Get, $"api/features/views/{Uri.EscapeDataString(name)}"), cancellationToken, notFoundAsNull: true);
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.View, name)), cancellationToken, notFoundAsNull: true);
         if (view is not null)
         {
             _views[name] = view;
@@ -32,7 +32,7 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
 
     public async Task<TrainingFrame> BuildTrainingFrameAsync(TrainingFrameRequest request, CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<TrainingFrame>(http, ModuleNames.Features,
-            () => new HttpRequestMessage(HttpMethod.Post, "api/features/training-frame") { Content = JsonContent.Create(request, options: StrataJson.Options) },
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.TrainingFrame)) { Content = JsonContent.Create(request, options: StrataJson.Options) },
             cancellationToken))!;
 
     public async ValueTask<double[]> ComputeAsync(string view, double[] inputs, CancellationToken cancellationToken = default)
@@ -49,34 +49,34 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
             body[info.Inputs[i].Name] = inputs[i];
         }
         var result = await ModuleHttp.SendAsync<ComputedFeatures>(http, ModuleNames.Features,
-            () => new HttpRequestMessage(HttpMethod.Post, $"api/features/views/{Uri.EscapeDataString(view)}/compute")
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Compute, view))
             { Content = JsonContent.Create(body, options: StrataJson.Options) }, cancellationToken);
         return result!.Values;
     }
 
     public async Task<IReadOnlyList<EntityInfo>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
-        await GetAsync<List<EntityInfo>>("api/features/entities", cancellationToken) ?? [];
+        await GetAsync<List<EntityInfo>>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Entities), cancellationToken) ?? [];
 
     public async Task<IReadOnlyList<PushSourceInfo>> ListPushSourcesAsync(CancellationToken cancellationToken = default) =>
-        await GetAsync<List<PushSourceInfo>>("api/features/push-sources", cancellationToken) ?? [];
+        await GetAsync<List<PushSourceInfo>>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.PushSources), cancellationToken) ?? [];
 
     public async Task<IReadOnlyList<FeatureServiceInfo>> ListFeatureServicesAsync(CancellationToken cancellationToken = default) =>
-        await GetAsync<List<FeatureServiceInfo>>("api/features/services", cancellationToken) ?? [];
+        await GetAsync<List<FeatureServiceInfo>>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Services), cancellationToken) ?? [];
 
     public Task<OnlineFeaturesResponse> GetOnlineFeaturesAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken = default) =>
-        PostAsync<OnlineFeaturesRequest, OnlineFeaturesResponse>("api/features/get-online-features", request, cancellationToken);
+        PostAsync<OnlineFeaturesRequest, OnlineFeaturesResponse>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.OnlineFeatures), request, cancellationToken);
 
     public Task<PushResult> PushAsync(PushRequest request, CancellationToken cancellationToken = default) =>
-        PostAsync<PushRequest, PushResult>("api/features/push", request, cancellationToken);
+        PostAsync<PushRequest, PushResult>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Push), request, cancellationToken);
 
     public Task<HistoricalFeaturesResponse> GetHistoricalFeaturesAsync(HistoricalFeaturesRequest request, CancellationToken cancellationToken = default) =>
-        PostAsync<HistoricalFeaturesRequest, HistoricalFeaturesResponse>("api/features/historical", request, cancellationToken);
+        PostAsync<HistoricalFeaturesRequest, HistoricalFeaturesResponse>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Historical), request, cancellationToken);
 
     public Task<MaterializeResult> MaterializeAsync(MaterializeRequest request, CancellationToken cancellationToken = default) =>
-        PostAsync<MaterializeRequest, MaterializeResult>("api/features/materialize", request, cancellationToken);
+        PostAsync<MaterializeRequest, MaterializeResult>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Materialize), request, cancellationToken);
 
     public Task<MaterializeResult> MaterializeIncrementalAsync(MaterializeIncrementalRequest request, CancellationToken cancellationToken = default) =>
-        PostAsync<MaterializeIncrementalRequest, MaterializeResult>("api/features/materialize-incremental", request, cancellationToken);
+        PostAsync<MaterializeIncrementalRequest, MaterializeResult>(RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.MaterializeIncremental), request, cancellationToken);
 
     private Task<T?> GetAsync<T>(string path, CancellationToken cancellationToken) =>
         ModuleHttp.SendAsync<T>(http, ModuleNames.Features, () => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);

@@ -8,10 +8,10 @@ public sealed class HttpServingClient(HttpClient http) : IServingClient
 {
     public async Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<PredictionResult>(http, ModuleNames.Serving,
-            () => new HttpRequestMessage(HttpMethod.Post, "predict") { Content = JsonContent.Create(inputs, options: StrataJson.Options) },
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of("", ServingRoutes.Predict)) { Content = JsonContent.Create(inputs, options: StrataJson.Options) },
             cancellationToken))!;
 
     public async Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<ServingStatus>(http, ModuleNames.Serving,
-            () => new HttpRequestMessage(HttpMethod.Get, "api/serving/status"), cancellationToken))!;
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(ServingRoutes.Prefix, ServingRoutes.Status)), cancellationToken))!;
 }

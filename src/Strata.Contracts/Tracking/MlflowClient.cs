@@ -11,17 +11,17 @@ namespace Strata.Contracts.Tracking;
 /// <see cref="InputValidationException"/>, 404 → <see cref="ResourceNotFoundException"/>.</summary>
 public sealed class MlflowClient(HttpClient http) : ITrackingClient
 {
-    private const string Api = "api/2.0/mlflow/";
+    private static readonly string Api = MlflowRoutes.Prefix.TrimStart('/');
 
     public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken = default)
     {
-        var body = await SendAsync(HttpMethod.Get, $"experiments/get-by-name?experiment_name={Uri.EscapeDataString(name)}", null, ("experiment", name), cancellationToken, notFoundAsNull: true);
+        var body = await SendAsync(HttpMethod.Get, $"{MlflowRoutes.ExperimentsGetByName}?experiment_name={Uri.EscapeDataString(name)}", null, ("experiment", name), cancellationToken, notFoundAsNull: true);
         return body?.GetProperty("experiment").Deserialize<Experiment>(StrataJson.Options);
     }
 
     public async Task<string> CreateExperimentAsync(string name, CancellationToken cancellationToken = default)
     {
-        var body = await SendAsync(HttpMethod.Post, "experiments/create", new { name }, ("experiment", name), cancellationToken);
+        var body = await SendAsync(HttpMethod.Post, MlflowRoutes.ExperimentsCreate, new { name }, ("experiment", name), cancellationToken);
         return body!.Value.GetProperty("experiment_id").GetString()!;
     }
 
@@ -49,29 +49,29 @@ public sealed class MlflowClient(HttpClient http) : ITrackingClient
 
     public async Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
-        var body = await SendAsync(HttpMethod.Get, $"runs/get?run_id={Uri.EscapeDataString(runId)}", null, ("run", runId), cancellationToken);
+        var body = await SendAsync(HttpMethod.Get, $"{MlflowRoutes.RunsGet}?run_id={Uri.EscapeDataString(runId)}", null, ("run", runId), cancellationToken);
         return body!.Value.GetProperty("run").Deserialize<Run>(StrataJson.Options)!;
     }
 
     public async Task<Run> CreateRunAsync(string experimentId, string runName, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken = default)
     {
-        var body = await SendAsync(HttpMethod.Post, "runs/create",
+        var body = await SendAsync(HttpMethod.Post, MlflowRoutes.RunsCreate,
             new { experiment_id = experimentId, run_name = runName, start_time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), tags }, ("experiment", experimentId), cancellationToken);
         return body!.Value.GetProperty("run").Deserialize<Run>(StrataJson.Options)!;
     }
 
     public async Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags,
         CancellationToken cancellationToken = default) =>
-        await SendAsync(HttpMethod.Post, "runs/log-batch", new { run_id = runId, metrics, @params = parameters, tags }, ("run", runId), cancellationToken);
+        await SendAsync(HttpMethod.Post, MlflowRoutes.RunsLogBatch, new { run_id = runId, metrics, @params = parameters, tags }, ("run", runId), cancellationToken);
 
     public async Task UpdateRunAsync(string runId, string status, long endTime, CancellationToken cancellationToken = default) =>
-        await SendAsync(HttpMethod.Post, "runs/update", new { run_id = runId, status, end_time = endTime }, ("run", runId), cancellationToken);
+        await SendAsync(HttpMethod.Post, MlflowRoutes.RunsUpdate, new { run_id = runId, status, end_time = endTime }, ("run", runId), cancellationToken);
 
     /// <summary>One page of <c>runs/search</c> and the token of the next (null at the end).</summary>
     public async Task<(IReadOnlyList<Run> Runs, string? NextPageToken)> SearchRunsAsync(IReadOnlyList<string> experimentIds, string? filter,
         IReadOnlyList<string> orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken = default)
     {
-        var body = (await SendAsync(HttpMethod.Post, "runs/search",
+        var body = (await SendAsync(HttpMethod.Post, MlflowRoutes.RunsSearch,
             new { experiment_ids = experimentIds, filter, order_by = orderBy, max_results = maxResults, page_token = pageToken }, ("experiment", string.Join(",", experimentIds)), cancellationToken))!.Value;
         var runs = body.TryGetProperty("runs", out var list) ? list.Deserialize<List<Run>>(StrataJson.Options)! : [];
         return (runs, body.TryGetProperty("next_page_token", out var next) ? next.GetString() : null);

@@ -8,6 +8,6 @@ public sealed class HttpTrainingClient(HttpClient http) : ITrainingClient
 {
     public async Task<TrainingResult> TrainAsync(TrainingRequest request, CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<TrainingResult>(http, ModuleNames.Training,
-            () => new HttpRequestMessage(HttpMethod.Post, "api/training/train") { Content = JsonContent.Create(request, options: StrataJson.Options) },
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(TrainingRoutes.Prefix, TrainingRoutes.Train)) { Content = JsonContent.Create(request, options: StrataJson.Options) },
             cancellationToken))!;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Strata.Contracts;
 using Strata.Contracts.Http;
 using Strata.Events.Transport;
+using Strata.Contracts.Events;
 
 namespace Strata.Events.Http;
 
@@ -15,7 +16,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
     public async ValueTask PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
     {
         var wire = messages.Select(m => new WireMessage(m.Id, m.Key, m.TargetGroup, JsonDocument.Parse(m.Body).RootElement)).ToList();
-        await ModuleHttp.SendAsync<PublishMessagesResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, $"api/events/topics/{Uri.EscapeDataString(topic)}/messages")
+        await ModuleHttp.SendAsync<PublishMessagesResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Messages, topic))
         {
             Content = JsonContent.Create(new PublishMessagesRequest(wire), options: StrataJson.Options),
         }, cancellationToken);
@@ -30,19 +31,22 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
 
     public async ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default) =>
         await ModuleHttp.SendAsync<List<ConsumerGroupState>>(http, ModuleNames.Events,
-            () => new HttpRequestMessage(HttpMethod.Get, $"api/events/topics/{Uri.EscapeDataString(topic)}/groups"), cancellationToken) ?? [];
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Groups, topic)), cancellationToken) ?? [];
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private sealed class HttpEventConsumer(HttpClient http, string topic, string group, ConsumerSettings settings) : IEventConsumer
     {
-        private readonly string _path = $"api/events/topics/{Uri.EscapeDataString(topic)}/groups/{Uri.EscapeDataString(group)}";
+        private readonly string _join = RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Join, topic, group);
+        private readonly string _fetch = RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Fetch, topic, group);
+        private readonly string _ack = RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Ack, topic, group);
+        private readonly string _release = RoutePath.Of(EventsRoutes.Prefix, EventsRoutes.Release, topic, group);
 
         /// <summary>Creates the group (at the end of the topic) and this member before anything is published to it.</summary>
         public async Task JoinAsync(CancellationToken cancellationToken)
         {
             var request = new FetchRequest(settings.ConsumerName, 1, 0, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending, settings.FromStart);
-            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/join")
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _join)
             {
                 Content = JsonContent.Create(request, options: StrataJson.Options),
             }, cancellationToken);
@@ -52,7 +56,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
         public async ValueTask<IReadOnlyList<Delivery>> FetchAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
         {
             var request = new FetchRequest(settings.ConsumerName, max, (int)wait.TotalMilliseconds, (int)settings.AckWait.TotalMilliseconds, settings.MaxAckPending, settings.FromStart);
-            var response = await ModuleHttp.SendAsync<FetchResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/fetch")
+            var response = await ModuleHttp.SendAsync<FetchResponse>(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _fetch)
             {
                 Content = JsonContent.Create(request, options: StrataJson.Options),
             }, cancellationToken);
@@ -62,7 +66,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
         public async ValueTask AckAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken = default)
         {
             var request = new AckRequest(settings.ConsumerName, deliveries.Select(d => d.Sequence).ToList());
-            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/ack")
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _ack)
             {
                 Content = JsonContent.Create(request, options: StrataJson.Options),
             }, cancellationToken);
@@ -73,7 +77,7 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
         {
             try
             {
-                using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _path + "/release")
+                using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _release)
                 {
                     Content = JsonContent.Create(new ReleaseRequest(settings.ConsumerName), options: StrataJson.Options),
                 }, CancellationToken.None);

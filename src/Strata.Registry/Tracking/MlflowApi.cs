@@ -19,7 +19,7 @@ namespace Strata.Registry.Tracking;
 /// <c>set-tag</c>, <c>delete-tag</c>, <c>search</c>) and <c>metrics/get-history</c>.</summary>
 public static partial class MlflowApi
 {
-    public const string Prefix = "/api/2.0/mlflow";
+    public const string Prefix = MlflowRoutes.Prefix;
     public const int MaxResultsLimit = 50_000;
     public const int MaxKeyLength = 250;
     public const int MaxParamValueLength = 6000;
@@ -44,7 +44,7 @@ public static partial class MlflowApi
                 }
             });
 
-        api.MapPost("/experiments/create", async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ExperimentsCreate, async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -56,19 +56,19 @@ public static partial class MlflowApi
             var id = await store.CreateExperimentAsync(name, OptionalString(body, "artifact_location"), tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
             return Ok(new { experiment_id = id });
         });
-        api.MapGet("/experiments/get", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.ExperimentsGet, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var id = RequiredQuery(request, "experiment_id");
             var experiment = await store.GetExperimentAsync(id, ct) ?? throw MlflowException.NotFound($"No Experiment with id={id} exists");
             return Ok(new { experiment });
         });
-        api.MapGet("/experiments/get-by-name", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.ExperimentsGetByName, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var name = RequiredQuery(request, "experiment_name");
             var experiment = await store.GetExperimentByNameAsync(name, ct) ?? throw MlflowException.NotFound($"Could not find experiment with name '{name}'");
             return Ok(new { experiment });
         });
-        api.MapPost("/experiments/search", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ExperimentsSearch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var max = MaxResults(body, 1000);
@@ -78,22 +78,22 @@ public static partial class MlflowApi
             return Ok(new { experiments = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
         });
 
-        api.MapPost("/experiments/delete", (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ExperimentsDelete, (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
             ExperimentLifecycleAsync(request, store, time, deleted: true, ct));
-        api.MapPost("/experiments/restore", (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ExperimentsRestore, (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
             ExperimentLifecycleAsync(request, store, time, deleted: false, ct));
-        api.MapPost("/runs/delete", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsDelete, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: true, ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/restore", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsRestore, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: false, ct);
             return Ok(new { });
         });
 
-        api.MapPost("/runs/create", async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsCreate, async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var experimentId = OptionalString(body, "experiment_id") ?? "0";
@@ -107,7 +107,7 @@ public static partial class MlflowApi
                 OptionalLong(body, "start_time") ?? time.GetUtcNow().ToUnixTimeMilliseconds(), tags, ct);
             return Ok(new { run });
         });
-        api.MapPost("/runs/update", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsUpdate, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RunId(body);
@@ -124,41 +124,41 @@ public static partial class MlflowApi
             var info = await store.UpdateRunAsync(runId, status, OptionalLong(body, "end_time"), string.IsNullOrEmpty(runName) ? null : runName, ct);
             return Ok(new { run_info = info });
         });
-        api.MapGet("/runs/get", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.RunsGet, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var runId = request.Query["run_id"].FirstOrDefault() is { Length: > 0 } id ? id : RequiredQuery(request, "run_uuid");
             var run = await store.GetRunAsync(runId, ct) ?? throw MlflowException.NotFound($"Run with id={runId} not found");
             return Ok(new { run });
         });
-        api.MapPost("/runs/log-metric", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsLogMetric, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RunId(body);
             await store.LogBatchAsync(runId, [MetricOf(body)], [], [], ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/log-parameter", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsLogParameter, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RunId(body);
             await store.LogBatchAsync(runId, [], [KeyValueOf(body, "param", MaxParamValueLength)], [], ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/set-tag", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsSetTag, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RunId(body);
             await store.LogBatchAsync(runId, [], [], [KeyValueOf(body, "tag", MaxTagValueLength)], ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/delete-tag", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsDeleteTag, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RequiredString(body, "run_id");
             await store.DeleteTagAsync(runId, RequiredString(body, "key"), ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/log-batch", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsLogBatch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var runId = RequiredString(body, "run_id");
@@ -178,7 +178,7 @@ public static partial class MlflowApi
             await store.LogBatchAsync(runId, metrics, [.. parameters.DistinctBy(p => p.Key)], tags, ct);
             return Ok(new { });
         });
-        api.MapPost("/runs/search", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RunsSearch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var max = MaxResults(body, 1000);
@@ -187,7 +187,7 @@ public static partial class MlflowApi
                 SearchFilter.ParseRunOrder(Strings(body, "order_by")), View(OptionalString(body, "run_view_type"), "run_view_type"), max, offset, ct);
             return Ok(new { runs = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
         });
-        api.MapGet("/metrics/get-history", async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.MetricsGetHistory, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
         {
             var runId = request.Query["run_id"].FirstOrDefault() is { Length: > 0 } id ? id : RequiredQuery(request, "run_uuid");
             var key = RequiredQuery(request, "metric_key");

@@ -19,7 +19,7 @@ public static partial class MlflowApi
 {
     private static void MapModelRegistry(RouteGroupBuilder api)
     {
-        api.MapPost("/registered-models/create", async (HttpRequest request, IRegistryStore store, IRegistryClient registry, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RegisteredModelsCreate, async (HttpRequest request, IRegistryStore store, IRegistryClient registry, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -35,12 +35,12 @@ public static partial class MlflowApi
             }
             return Ok(new { registered_model = await RegisteredModelAsync(registry, name, ct) });
         });
-        api.MapGet("/registered-models/get", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.RegisteredModelsGet, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var name = RequiredQuery(request, "name");
             return Ok(new { registered_model = await RegisteredModelAsync(registry, name, ct) });
         });
-        api.MapGet("/registered-models/search", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.RegisteredModelsSearch, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var (max, offset) = Paging(request, 100, 1000);
             var filter = SearchFilter.ParseModels(request.Query["filter"].FirstOrDefault());
@@ -62,7 +62,7 @@ public static partial class MlflowApi
             }
             return Ok(new { registered_models = models, next_page_token = page.Count > max ? Token(offset + max) : null });
         });
-        api.MapPost("/registered-models/alias", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RegisteredModelsAlias, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -72,7 +72,7 @@ public static partial class MlflowApi
             return Ok(new { });
         });
         // MLflow's clients send DELETE parameters as a JSON body; a query string is taken too.
-        api.MapDelete("/registered-models/alias", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapDelete(MlflowRoutes.RegisteredModelsAlias, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             string name, alias;
             if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
@@ -91,7 +91,7 @@ public static partial class MlflowApi
             });
             return Ok(new { });
         });
-        api.MapGet("/registered-models/alias", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.RegisteredModelsAlias, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var name = RequiredQuery(request, "name");
             var alias = RequiredQuery(request, "alias");
@@ -101,7 +101,7 @@ public static partial class MlflowApi
         });
 
         // Tags of registered models and of versions: set (POST, body) and delete (DELETE, body or query), as MLflow's.
-        api.MapPost("/registered-models/set-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RegisteredModelsSetTag, async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -109,13 +109,13 @@ public static partial class MlflowApi
             return await store.SetTagAsync(name, null, tag.Key, tag.Value, ct) ? Ok(new { })
                 : throw MlflowException.NotFound($"Registered Model with name={name} not found");
         });
-        api.MapDelete("/registered-models/delete-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        api.MapDelete(MlflowRoutes.RegisteredModelsDeleteTag, async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
         {
             var (name, _, key) = await TagTargetAsync(request, withVersion: false, ct);
             return await store.SetTagAsync(name, null, key, null, ct) ? Ok(new { })
                 : throw MlflowException.NotFound($"Registered model tag '{key}' of {name} not found");
         });
-        api.MapPost("/model-versions/set-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ModelVersionsSetTag, async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -124,14 +124,14 @@ public static partial class MlflowApi
             return await store.SetTagAsync(name, number, tag.Key, tag.Value, ct) ? Ok(new { })
                 : throw MlflowException.NotFound($"Model Version (name={name}, version={number}) not found");
         });
-        api.MapDelete("/model-versions/delete-tag", async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
+        api.MapDelete(MlflowRoutes.ModelVersionsDeleteTag, async (HttpRequest request, IRegistryStore store, CancellationToken ct) =>
         {
             var (name, number, key) = await TagTargetAsync(request, withVersion: true, ct);
             return await store.SetTagAsync(name, number, key, null, ct) ? Ok(new { })
                 : throw MlflowException.NotFound($"Model version tag '{key}' of {name} version {number} not found");
         });
 
-        api.MapPost("/model-versions/create", async (HttpRequest request, ITrackingStore tracking, IRegistryClient registry, IRegistryStore store, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.ModelVersionsCreate, async (HttpRequest request, ITrackingStore tracking, IRegistryClient registry, IRegistryStore store, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
@@ -179,7 +179,7 @@ public static partial class MlflowApi
             }
             return Ok(new { model_version = MlflowVersion(created) });
         });
-        api.MapGet("/model-versions/get", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.ModelVersionsGet, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var name = RequiredQuery(request, "name");
             var number = VersionNumber(RequiredQuery(request, "version"));
@@ -187,7 +187,7 @@ public static partial class MlflowApi
                 ?? throw MlflowException.NotFound($"Model Version (name={name}, version={number}) not found");
             return Ok(new { model_version = MlflowVersion(version) });
         });
-        api.MapGet("/model-versions/search", async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
+        api.MapGet(MlflowRoutes.ModelVersionsSearch, async (HttpRequest request, IRegistryClient registry, CancellationToken ct) =>
         {
             var (max, offset) = Paging(request, 200_000, 200_000);
             var filter = SearchFilter.ParseVersions(request.Query["filter"].FirstOrDefault());

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Strata.Contracts;
 using Strata.ServiceDefaults;
 using Strata.Serving.Models;
+using Strata.Contracts.Serving;
 
 namespace Strata.Serving.Protocols;
 
@@ -21,7 +22,7 @@ public static class KServeV1Api
 
     public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1/models").InModule(ModuleNames.Serving).WithTags("KServe V1");
+        var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1");
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
         v1.MapGet("/{name}", (string name, ServedModels models, ModelHost host) => models.IsKnown(name)
             ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Hosting;
 
-namespace Strata.Cli.Hosting;
+namespace Strata.Hosting;
 
 /// <summary>A module started by the supervisor exits when the supervisor is gone, even if the supervisor was
 /// killed without a chance to stop its children: no orphan processes. The parent is named by <c>STRATA_PARENT_PID</c>.</summary>
-internal sealed class ParentWatcher(IHostApplicationLifetime lifetime) : BackgroundService
+public sealed class ParentWatcher(IHostApplicationLifetime lifetime) : BackgroundService
 {
     public const string Variable = "STRATA_PARENT_PID";
 

@@ -1,0 +1,25 @@
+using Strata.Data;
+using Strata.Events;
+using Strata.Features;
+using Strata.Registry;
+using Strata.ServiceDefaults.Modules;
+using Strata.Serving;
+using Strata.Training;
+
+namespace Strata.Hosting;
+
+/// <summary>The modules of Strata, in dependency order (a module calls only modules before it). This is the one
+/// composition list: the host, the gateway's routes, the OpenAPI documents, the supervisor, <c>strata serve
+/// --module</c> and the test harness all loop over it. Adding a module is a project and a line here.</summary>
+public static class StrataModules
+{
+    public static IReadOnlyList<ModuleDescriptor> All { get; } =
+    [
+        EventsModule.Descriptor,
+        DataModule.Descriptor,
+        FeaturesModule.Descriptor,
+        RegistryModule.Descriptor,
+        TrainingModule.Descriptor,
+        ServingModule.Descriptor,
+    ];
+}
