@@ -16,7 +16,7 @@ def machine():
 
 
 def publish(kind, header, rows, payload):
-    """rows: (measurement, measured, target, met: True/False/None). Writes the results and the README block; prints the table."""
+    """rows: (measurement, measured, target, met: True/False/None). Writes the results and the block in bench/README.md; prints the table."""
     md = [header, "", "| measurement | measured | target | met |", "|---|---|---|:---:|"]
     for what, measured, target, met in rows:
         md.append(f"| {what} | {measured} | {target} | {'-' if met is None else ('yes' if met else 'no')} |")
@@ -26,7 +26,7 @@ def publish(kind, header, rows, payload):
     os.makedirs(results, exist_ok=True)
     json.dump(dict(payload, commit=commit()), open(os.path.join(results, f"{kind}-{stamp}.json"), "w"), indent=2)
     open(os.path.join(results, f"{kind}-{stamp}.md"), "w").write(table + "\n")
-    readme = os.path.join(ROOT, "README.md")
+    readme = os.path.join(ROOT, "bench", "README.md")
     text = open(readme).read()
     start, end = f"<!-- bench:{kind}:start -->", f"<!-- bench:{kind}:end -->"
     if start in text:

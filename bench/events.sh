@@ -4,7 +4,7 @@
 # CloudEvents envelopes, inbox, acks) and end-to-end latency p50/p99 at RATE events/s, for each backend; the raw
 # brokers measured in the same run as the limit (bare NATS.Net JetStream publish/consume; StackExchange.Redis
 # XADD/XREADGROUP/XACK; and redis-benchmark XADD, publish only).
-# Writes bench/results/events-<stamp>.{json,md} and the README table. Bounded: every load stops by itself.
+# Writes bench/results/events-<stamp>.{json,md} and the table in bench/README.md. Bounded: every load stops by itself.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

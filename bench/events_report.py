@@ -1,4 +1,4 @@
-"""Turns the outputs of bench/events.sh into bench/results/events-<stamp>.{json,md} and the README table."""
+"""Turns the outputs of bench/events.sh into bench/results/events-<stamp>.{json,md} and the table in bench/README.md."""
 import json, os, re, sys
 
 import benchreport

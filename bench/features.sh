@@ -8,7 +8,7 @@
 #   offline:    point-in-time retrieval of 1,000,000 entity rows against 10,000,000 feature rows (100,000 entities), with
 #               the raw DuckDB ASOF LEFT JOIN of the same files as the limit; materialisation of MATERIALIZE rows into
 #               the embedded store and into Redis (bench/Strata.Bench.FeatureStore).
-# Writes bench/results/features-<stamp>.{json,md} and the README table. Bounded: every load stops by itself.
+# Writes bench/results/features-<stamp>.{json,md} and the table in bench/README.md. Bounded: every load stops by itself.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

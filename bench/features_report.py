@@ -1,4 +1,4 @@
-"""Turns the outputs of bench/features.sh into bench/results/features-<stamp>.{json,md} and the README table."""
+"""Turns the outputs of bench/features.sh into bench/results/features-<stamp>.{json,md} and the table in bench/README.md."""
 import datetime, json, os, platform, re, subprocess, sys
 
 work, duration, connections, cards = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -56,7 +56,7 @@ md = [f"Feature store, {report['date']}, commit {commit}, {report['machine']}; w
 md += [f"| {w} | {m} | {t} | {'-' if ok is None else ('yes' if ok else 'no')} |" for w, m, t, ok in rows]
 text = "\n".join(md) + "\n"
 open(os.path.join(root, "bench", "results", f"features-{stamp}.md"), "w").write(text)
-readme = os.path.join(root, "README.md")
+readme = os.path.join(root, "bench", "README.md")
 content = open(readme).read()
 start, end = "<!-- bench:features:start -->", "<!-- bench:features:end -->"
 if start in content and end in content:

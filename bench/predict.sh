@@ -4,7 +4,7 @@
 #   (c) the seed's Flask + scikit-learn monolith (../shared/peers/seed-monolith/run.sh)
 #   (d) a bare Kestrel endpoint parsing the same JSON and answering a constant (the HTTP ceiling)
 # Each runs alone, gets a warm-up, then wrk (loopback, bounded: DURATION, CONNECTIONS) measures it.
-# Writes bench/results/predict-<stamp>.json and .md and refreshes the table in README.md.
+# Writes bench/results/predict-<stamp>.json and .md and refreshes the table in bench/README.md.
 # Usage: bench/predict.sh            (DURATION=15s CONNECTIONS=32 THREADS=2 by default)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

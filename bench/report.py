@@ -1,4 +1,4 @@
-"""Turns the wrk outputs of bench/predict.sh into bench/results/predict-<stamp>.{json,md} and the README table."""
+"""Turns the wrk outputs of bench/predict.sh into bench/results/predict-<stamp>.{json,md} and the table in bench/README.md."""
 import datetime, json, os, platform, subprocess, sys
 
 work, duration, connections, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -54,7 +54,7 @@ os.makedirs(out, exist_ok=True)
 stamp = now.strftime("%Y%m%d-%H%M")
 json.dump(report, open(os.path.join(out, f"predict-{stamp}.json"), "w"), indent=2)
 open(os.path.join(out, f"predict-{stamp}.md"), "w").write(table + "\n")
-readme = os.path.join(root, "README.md")
+readme = os.path.join(root, "bench", "README.md")
 if os.path.exists(readme):
     text = open(readme).read()
     start, end = "<!-- bench:predict:start -->", "<!-- bench:predict:end -->"

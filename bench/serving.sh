@@ -8,7 +8,7 @@
 #   5. hot swap under load: champion flipped between two versions every 2 s while wrk runs: failed requests, p99;
 #      (and 1 again with the prediction log at one in ten instead of the default one in a hundred);
 #   6. memory: RSS of a monolith serving 10 forest models (idle, each model warmed by a request), against one model.
-# Writes bench/results/serving-<stamp>.{json,md} and the README block <!-- bench:serving -->.
+# Writes bench/results/serving-<stamp>.{json,md} and the block in bench/README.md <!-- bench:serving -->.
 # Usage: bench/serving.sh   (DURATION=10s WARMUP=5s ROUNDS=3 by default)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

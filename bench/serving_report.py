@@ -1,4 +1,4 @@
-"""Turns the outputs of bench/serving.sh into bench/results/serving-<stamp>.{json,md} and the README block."""
+"""Turns the outputs of bench/serving.sh into bench/results/serving-<stamp>.{json,md} and the block in bench/README.md."""
 import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,7 @@
 #   STORE=sqlite (default) or STORE=postgres: the stores in a PostgreSQL server this script starts (Debian postgresql,
 #   default durability, on a free loopback port, its cluster in the work folder; loaded by PARALLEL=4 writers with
 #   synchronous_commit off for the load only) and stops by pid.
-# Writes bench/results/tracking-<stamp>.{json,md} and the README table. Bounded: the server is stopped by pid.
+# Writes bench/results/tracking-<stamp>.{json,md} and the table in bench/README.md. Bounded: the server is stopped by pid.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

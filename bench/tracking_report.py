@@ -1,4 +1,4 @@
-"""Turns the outputs of bench/tracking.sh into bench/results/tracking-<stamp>.{json,md} and the README table."""
+"""Turns the outputs of bench/tracking.sh into bench/results/tracking-<stamp>.{json,md} and the table in bench/README.md."""
 import json, os, sys
 
 import benchreport

@@ -7,7 +7,7 @@
 #   the train file and are scored on the test file. Fit time (Strata: the whole pipeline, standardisation and
 #   calibration included) and holdout AUC side by side. Targets: Strata's forest <= 0.5x scikit-learn's fit time with
 #   AUC no more than 0.005 below it.
-# Writes bench/results/training-<stamp>.{json,md} and the README table. Runs one side at a time.
+# Writes bench/results/training-<stamp>.{json,md} and the table in bench/README.md. Runs one side at a time.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

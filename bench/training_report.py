@@ -1,4 +1,4 @@
-"""Turns the outputs of bench/training.sh into bench/results/training-<stamp>.{json,md} and the README table."""
+"""Turns the outputs of bench/training.sh into bench/results/training-<stamp>.{json,md} and the table in bench/README.md."""
 import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -23,7 +23,7 @@ if (mode == "load")
 {
     // --db PATH (SQLite) or --postgres CONNECTION-STRING; --parallel N writers (PostgreSQL takes them concurrently).
     var postgres = Arg("--postgres", "");
-    await using var store = postgres.Length > 0 ? new SqlTrackingStore(SqlDialect.Postgres(postgres)) : SqlTrackingStore.Sqlite(Arg("--db"));
+    await using var store = postgres.Length > 0 ? new SqlTrackingStore(SqlDialect.Postgres(postgres), TimeProvider.System) : SqlTrackingStore.Sqlite(Arg("--db"));
     await store.InitializeAsync(CancellationToken.None);
     var runs = int.Parse(Arg("--runs", "100000"), CultureInfo.InvariantCulture);
     var parallel = int.Parse(Arg("--parallel", "1"), CultureInfo.InvariantCulture);
