@@ -13,6 +13,9 @@ namespace Strata.Events;
 /// events/s); its output and ours are checked to be interchangeable in both directions by the tests.</summary>
 public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEncoder
 {
+    /// <summary>The clock that stamps each event's time.</summary>
+    public TimeProvider Time => time;
+
     public const string TypePrefix = "strata.";
     public const string MediaType = "application/cloudevents+json";
 

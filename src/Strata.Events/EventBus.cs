@@ -25,6 +25,9 @@ public sealed partial class EventBus(IEventTransport transport, CloudEventCodec 
 
     internal CloudEventCodec Codec => codec;
 
+    /// <summary>The bus's clock (the codec's: event times, retry delays, dead letters' times).</summary>
+    internal TimeProvider Time => codec.Time;
+
     internal IInbox Inbox => inbox;
 
     public ValueTask PublishAsync<T>(string topic, string subject, T data, CancellationToken cancellationToken = default) =>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Polly;
+using Polly.Retry;
 using Strata.Contracts.Events;
 using Strata.Events.Transport;
 
@@ -22,6 +24,9 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
     private Task _pump = Task.CompletedTask;
     private long _handled, _retries, _dead, _duplicates, _redelivered;
     private int _disposed;
+    private ResiliencePipeline? _retryPipeline;
+
+    private ResiliencePipeline Retry => _retryPipeline ??= BuildRetry();
 
     public void Start() => _pump = Task.Run(PumpAsync);
 
@@ -55,7 +60,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
                 failures++;
                 try
                 {
-                    await Task.Delay(Backoff(Math.Min(failures, 6), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), token);
+                    await Task.Delay(Backoff(Math.Min(failures, 6), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), bus.Time, token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -185,77 +190,92 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
         {
             return await DeadLetterAsync(delivery, 0, $"delivered {delivery.DeliveryCount} times without being acknowledged", token);
         }
-        for (var attempt = 1; ; attempt++)
+        var attempt = new Attempt(this, received);
+        try
         {
-            using var activity = StartActivity(received);
-            try
+            await Retry.ExecuteAsync(static async (attempt, token) =>
             {
-                await handler(received, token);
-                Interlocked.Increment(ref _handled);
-                EventMetrics.Handled.Add(1, tags);
-                return true;
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return false;
-            }
-            catch (Exception e)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-                // Bad data does not get better with retries: it goes to the dead letters at once.
-                if (attempt >= options.MaxAttempts || e is Strata.Contracts.Errors.InputValidationException)
-                {
-                    EventBus.LogDead(bus.Logger, topic, group, delivery.Id, attempt, e);
-                    return await DeadLetterAsync(delivery, attempt, $"{e.GetType().Name}: {e.Message}", token);
-                }
-                Interlocked.Increment(ref _retries);
-                EventMetrics.Retries.Add(1, tags);
+                attempt.Count++;
+                using var activity = attempt.Subscription.StartActivity(attempt.Event);
                 try
                 {
-                    await Task.Delay(Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay), token);
+                    await attempt.Subscription.InvokeHandlerAsync(attempt.Event, token);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (!token.IsCancellationRequested)
                 {
-                    return false;
+                    activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                    throw;
                 }
-            }
+            }, attempt, token);
+            Interlocked.Increment(ref _handled);
+            EventMetrics.Handled.Add(1, tags);
+            return true;
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e)
+        {
+            EventBus.LogDead(bus.Logger, topic, group, delivery.Id, attempt.Count, e);
+            return await DeadLetterAsync(delivery, attempt.Count, $"{e.GetType().Name}: {e.Message}", token);
         }
     }
+
+    private Task InvokeHandlerAsync(ReceivedEvent received, CancellationToken token) => handler(received, token);
+
+    private Task InvokeBatchHandlerAsync(IReadOnlyList<ReceivedEvent> events, CancellationToken token) => batchHandler!(events, token);
 
     /// <summary>True when the batch handler succeeded, false when it kept failing, null when stopping interrupted it.</summary>
     private async Task<bool?> HandleBatchAsync(IReadOnlyList<ReceivedEvent> events, CancellationToken token)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await batchHandler!(events, token);
-                Interlocked.Add(ref _handled, events.Count);
-                EventMetrics.Handled.Add(events.Count, _tags);
-                return true;
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return null;
-            }
-            catch (Exception e) when (e is Strata.Contracts.Errors.InputValidationException || attempt >= options.MaxAttempts)
-            {
-                return false;
-            }
-            catch (Exception)
+            await Retry.ExecuteAsync(static (state, token) => new ValueTask(state.Subscription.InvokeBatchHandlerAsync(state.Events, token)),
+                (Subscription: this, Events: events), token);
+            Interlocked.Add(ref _handled, events.Count);
+            EventMetrics.Handled.Add(events.Count, _tags);
+            return true;
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Retries of a failing handler with exponential backoff and jitter (Polly), on the bus's clock, up to
+    /// <see cref="SubscriptionOptions.MaxAttempts"/> attempts in all. Bad data does not get better with retries: an
+    /// <see cref="Strata.Contracts.Errors.InputValidationException"/> goes to the dead letters at once.</summary>
+    private ResiliencePipeline BuildRetry() => new ResiliencePipelineBuilder { TimeProvider = bus.Time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryBaseDelay,
+            MaxDelay = options.MaxRetryDelay,
+            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } e
+                && e is not Strata.Contracts.Errors.InputValidationException
+                && !args.Context.CancellationToken.IsCancellationRequested),
+            OnRetry = _ =>
             {
                 Interlocked.Increment(ref _retries);
                 EventMetrics.Retries.Add(1, _tags);
-                try
-                {
-                    await Task.Delay(Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay), token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-            }
-        }
+                return default;
+            },
+        })
+        .Build();
+
+    /// <summary>One delivery's attempts: the state of its retries (no closure per event).</summary>
+    private sealed class Attempt(EventSubscription subscription, ReceivedEvent received)
+    {
+        public EventSubscription Subscription { get; } = subscription;
+        public ReceivedEvent Event { get; } = received;
+        public int Count { get; set; }
     }
 
     private async Task<bool> DeadLetterAsync(Delivery delivery, int attempts, string error, CancellationToken token)
@@ -269,7 +289,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
         {
             envelope = JsonSerializer.SerializeToElement(Encoding.UTF8.GetString(delivery.Body.Span));
         }
-        var letter = new DeadLetterEvent(group, topic, delivery.Id, attempts, error, DateTimeOffset.UtcNow, envelope);
+        var letter = new DeadLetterEvent(group, topic, delivery.Id, attempts, error, bus.Time.GetUtcNow(), envelope);
         try
         {
             await bus.PublishAsync(EventTopics.DeadLetter, group, letter, token);

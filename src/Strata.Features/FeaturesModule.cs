@@ -53,7 +53,7 @@ public static class FeaturesModule
         services.AddSingleton<FeatureRepository>();
         services.AddSingleton(sp =>
         {
-            var store = new OfflineStore(Path.Combine(ModuleDirectory(sp), "offline"), sp.GetRequiredService<FeatureRepository>());
+            var store = new OfflineStore(Path.Combine(ModuleDirectory(sp), "offline"), sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<TimeProvider>());
             store.CleanStaging();
             return store;
         });

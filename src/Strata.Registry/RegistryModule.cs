@@ -47,7 +47,7 @@ public static class RegistryModule
         services.AddSingleton<IRegistryStore>(sp => new SqlRegistryStore(Dialect(sp, "registry.db")));
         services.AddSingleton(sp =>
             new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
-        services.AddSingleton<ITrackingStore>(sp => new SqlTrackingStore(Dialect(sp, "tracking.db")));
+        services.AddSingleton<ITrackingStore>(sp => new SqlTrackingStore(Dialect(sp, "tracking.db"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ITrackingClient, TrackingClient>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());

@@ -19,7 +19,7 @@ namespace Strata.Training;
 /// (lineage both ways). Everything crosses module lines through client interfaces only.</summary>
 public sealed partial class TrainingService(
     IDataClient data, IFeaturesClient features, IRegistryClient registry, ITrackingClient tracking, IEventPublisher events,
-    Microsoft.Extensions.Options.IOptions<TrainingOptions> options, ILogger<TrainingService> logger)
+    Microsoft.Extensions.Options.IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingService> logger)
     : ITrainingClient, IDisposable
 {
     // As many trainings at once as jobs may run (default one: a forest uses every core, two at once only slow each other down).
@@ -45,11 +45,11 @@ public sealed partial class TrainingService(
             {
                 runTags.Add(new KeyValue("strata.request_id", request.RequestId));
             }
-            var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}", runTags, cancellationToken);
+            var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{time.GetUtcNow():yyyyMMdd-HHmmss}", runTags, cancellationToken);
             try
             {
                 var result = await TrainAndRegisterAsync(request, dataset, experimentId, run.Info.RunId, clock, progress, cancellationToken);
-                await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 return result;
             }
             catch
@@ -57,7 +57,7 @@ public sealed partial class TrainingService(
                 try
                 {
                     await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
-                        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                        time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -98,7 +98,7 @@ public sealed partial class TrainingService(
             // What serving's multiclass explanations replace each feature with (ML.NET has no contributions for them).
             parameters[TrainingParameterNames.FeatureBaseline] = System.Text.Json.JsonSerializer.Serialize(FeatureBaseline(frame, trained.Layout));
         }
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await tracking.LogBatchAsync(runId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
             [.. parameters.Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
 
@@ -170,10 +170,10 @@ public sealed partial class TrainingService(
             try
             {
                 var trained = await Task.Run(() => Fit(frame, trial, cancellationToken), cancellationToken);
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
                 await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
                     [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
-                await tracking.UpdateRunAsync(child.Info.RunId, "FINISHED", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken);
+                await tracking.UpdateRunAsync(child.Info.RunId, "FINISHED", time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
                 if (best is null || Better(request.Task, trained.Metrics, best.Value.Trained.Metrics))
                 {
                     best = (trial, trained);
@@ -182,11 +182,11 @@ public sealed partial class TrainingService(
             catch
             {
                 await tracking.UpdateRunAsync(child.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
-                    DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), CancellationToken.None);
+                    time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 throw;
             }
         }
-        await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0)],
+        await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, time.GetUtcNow().ToUnixTimeMilliseconds(), 0)],
             [new KeyValue("search_strategy", search.Strategy)], [], cancellationToken);
         return best!.Value;
     }

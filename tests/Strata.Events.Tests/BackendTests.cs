@@ -169,7 +169,7 @@ public sealed class RedisStreamsTransportTests(RedisFixture redis) : EventTransp
         await bus.PublishEnvelopesAsync(Topic, [new OutgoingMessage(id, "s", envelope)]);
         Assert.Equal(151, (await handled.WaitForAsync(151)).Count);
         Assert.Equal(1, await BucketsAsync());
-        await Task.Delay(500);
+        await handled.SettleAsync(bus, Topic, "s");
         Assert.Equal(151, handled.Events.Count);
     }
 

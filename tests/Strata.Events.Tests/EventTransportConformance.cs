@@ -50,6 +50,38 @@ public abstract class EventTransportConformance : IAsyncDisposable
 
     private static int N(ReceivedEvent e) => e.Data.GetProperty("n").GetInt32();
 
+    /// <summary>Publishes a sentinel message on each key and fetches (acknowledging) until all of them came: what was
+    /// published on those keys before (and any repeat of it) was delivered first. Returns the other deliveries.</summary>
+    private async Task<List<Delivery>> FetchUntilSentinelsAsync(IEventTransport transport, IEventConsumer consumer, params string[] keys)
+    {
+        var sentinels = keys.ToDictionary(k => $"sentinel-{Guid.NewGuid():N}", k => k);
+        await transport.PublishAsync(Topic, [.. sentinels.Select(p => Message(p.Key, p.Value))]);
+        var others = new List<Delivery>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!sentinels.Keys.All(seen.Contains))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{seen.Count} of {sentinels.Count} sentinels fetched");
+            }
+            var got = await consumer.FetchAsync(100, TimeSpan.FromMilliseconds(500));
+            foreach (var delivery in got)
+            {
+                if (sentinels.ContainsKey(delivery.Id))
+                {
+                    seen.Add(delivery.Id);
+                }
+                else
+                {
+                    others.Add(delivery);
+                }
+            }
+            await consumer.AckAsync([.. got.Where(d => sentinels.ContainsKey(d.Id))]);
+        }
+        return others;
+    }
+
     [SkippableFact]
     public async Task Publish_TwoGroups_EachGetsEveryEventInOrder()
     {
@@ -80,7 +112,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await bus.PublishAsync(Topic, "s", new { n = 1 });
 
         Assert.Equal([1], (await late.WaitForAsync(1)).Select(N));
-        await Task.Delay(300);
+        await late.SettleAsync(bus, Topic, "s");
         Assert.Single(late.Events);
     }
 
@@ -110,7 +142,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await one.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 300).Select(i => new KeyValuePair<string, object>($"key-{i % 30}", new { n = i }))]);
 
         var received = await all.WaitForAsync(300);
-        await Task.Delay(300);
+        await all.SettleAsync(one, Topic, [.. Enumerable.Range(0, 30).Select(k => $"key-{k}")]);
         Assert.Equal(Enumerable.Range(0, 300), all.Events.Select(N).Order());
     }
 
@@ -126,7 +158,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await bus.PublishBatchAsync(Topic, [.. Enumerable.Range(0, 1050).Select(i => new KeyValuePair<string, object>($"key-{i % 3}", new { n = i }))]);
 
         var events = await received.WaitForAsync(1050);
-        await Task.Delay(300);
+        await received.SettleAsync(bus, Topic, "key-0", "key-1", "key-2");
         Assert.Equal(Enumerable.Range(0, 1050), received.Events.Select(N).Order());
         foreach (var key in events.GroupBy(e => e.Subject))
         {
@@ -265,8 +297,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await transport.PublishAsync(Topic, [Message("same")]);
 
         var fetched = await FetchAtLeastAsync(consumer, 2);
-        await Task.Delay(300);
-        fetched.AddRange(await consumer.FetchAsync(10, TimeSpan.FromMilliseconds(500)));
+        fetched.AddRange(await FetchUntilSentinelsAsync(transport, consumer, "k"));
         Assert.Equal(["same", "other"], fetched.Select(d => d.Id));
     }
 
@@ -285,8 +316,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await transport.PublishAsync(Topic, [Message("again", "k0"), Message("f12", "k1") with { FreshId = true }]);
 
         var fetched = await FetchAtLeastAsync(consumer, 14);
-        await Task.Delay(300);
-        fetched.AddRange(await consumer.FetchAsync(10, TimeSpan.FromMilliseconds(500)));
+        fetched.AddRange(await FetchUntilSentinelsAsync(transport, consumer, "k0", "k1", "k2"));
         Assert.Equal(14, fetched.Count);
         Assert.Equal(fetched.Count, fetched.Select(d => d.Id).Distinct().Count());
         foreach (var key in new[] { "k0", "k1", "k2" })
@@ -318,8 +348,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
             fetched.AddRange(got);
             await consumer.AckAsync(got);
         }
-        await Task.Delay(300);
-        fetched.AddRange(await consumer.FetchAsync(100, TimeSpan.FromMilliseconds(300)));
+        fetched.AddRange(await FetchUntilSentinelsAsync(transport, consumer, "k0", "k1", "k2", "k3"));
         Assert.Equal(2001, fetched.Count);
         Assert.Equal(2001, fetched.Select(d => d.Id).Distinct().Count());
         foreach (var key in fetched.Where(d => d.Id != "early").GroupBy(d => d.Key))
@@ -376,8 +405,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         _owned.Add(resumed);
 
         var rest = await FetchAtLeastAsync(resumed, 5);
-        await Task.Delay(300);
-        rest.AddRange(await resumed.FetchAsync(10, TimeSpan.FromMilliseconds(300)));
+        rest.AddRange(await FetchUntilSentinelsAsync(reopened, resumed, "k"));
         Assert.Equal(Enumerable.Range(10, 5).Select(i => $"m{i}"), rest.Select(d => d.Id));
     }
 
@@ -428,7 +456,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
         await bus.PublishAsync(Topic, "s", new { n = 8 });
 
         var events = await received.WaitForAsync(2);
-        await Task.Delay(300);
+        await received.SettleAsync(bus, Topic, "s");
         Assert.Equal([7, 8], received.Events.Select(N));
         Assert.Equal(1, bus.Subscriptions().Single(s => s.Topic == Topic).Duplicates);
     }
@@ -448,7 +476,7 @@ public abstract class EventTransportConformance : IAsyncDisposable
 
         Assert.Equal([1, 2], (await b.WaitForAsync(2)).Select(N));
         Assert.Equal([2], (await a.WaitForAsync(1)).Select(N));
-        await Task.Delay(300);
+        await a.SettleAsync(bus, Topic, "s");
         Assert.Single(a.Events);
     }
 

@@ -150,7 +150,7 @@ public static class FeaturesCommand
         });
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async (features, _) =>
         {
-            var endTs = parse.GetValue(end) ?? DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+            var endTs = parse.GetValue(end) ?? TimeProvider.System.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
             var names = parse.GetValue(views)?.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             MaterializeResult result = null!;
             await WithStatusAsync(parse.GetValue(json), "materialising", async _ =>

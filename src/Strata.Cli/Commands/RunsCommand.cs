@@ -144,5 +144,5 @@ public static class RunsCommand
     private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     private static Task<int> RunAsync(Uri url, Func<MlflowClient, Task<int>> action) =>
-        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(1), http => action(new MlflowClient(http)));
+        CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(1), http => action(new MlflowClient(http, TimeProvider.System)));
 }

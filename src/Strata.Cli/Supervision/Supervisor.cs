@@ -86,7 +86,7 @@ internal static class Supervisor
     /// that each lived under 10 seconds (a crash loop is a bug to read in its log, not to hide).</summary>
     private static async Task MonitorAsync(List<ModuleProcess> children, CancellationToken ct)
     {
-        var startedAt = children.ToDictionary(c => c.Module, _ => DateTimeOffset.UtcNow);
+        var startedAt = children.ToDictionary(c => c.Module, _ => TimeProvider.System.GetUtcNow());
         var quickFailures = children.ToDictionary(c => c.Module, _ => 0);
         while (!ct.IsCancellationRequested)
         {
@@ -100,7 +100,7 @@ internal static class Supervisor
             }
             foreach (var child in children.Where(c => c.HasExited))
             {
-                var lived = DateTimeOffset.UtcNow - startedAt[child.Module];
+                var lived = TimeProvider.System.GetUtcNow() - startedAt[child.Module];
                 quickFailures[child.Module] = lived < TimeSpan.FromSeconds(10) ? quickFailures[child.Module] + 1 : 0;
                 if (quickFailures[child.Module] > 5)
                 {
@@ -109,7 +109,7 @@ internal static class Supervisor
                 AnsiConsole.MarkupLineInterpolated($"[yellow]{child.Module} exited (code {child.Process?.ExitCode}); restarting[/]");
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * quickFailures[child.Module]), ct);
                 child.Restart();
-                startedAt[child.Module] = DateTimeOffset.UtcNow;
+                startedAt[child.Module] = TimeProvider.System.GetUtcNow();
                 AnsiConsole.MarkupLineInterpolated($"{child.Module} restarted as pid {child.Process!.Id}");
             }
         }

@@ -9,7 +9,7 @@ namespace Strata.Contracts.Tracking;
 /// <summary>A client of the MLflow tracking REST API 2.0 (Strata's Registry module, or MLflow's own tracking server):
 /// the calls Strata's CLI and trainers use. MLflow's errors become the domain's exceptions: 400 →
 /// <see cref="InputValidationException"/>, 404 → <see cref="ResourceNotFoundException"/>.</summary>
-public sealed class MlflowClient(HttpClient http) : ITrackingClient
+public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITrackingClient
 {
     private static readonly string Api = MlflowRoutes.Prefix.TrimStart('/');
 
@@ -56,7 +56,7 @@ public sealed class MlflowClient(HttpClient http) : ITrackingClient
     public async Task<Run> CreateRunAsync(string experimentId, string runName, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken = default)
     {
         var body = await SendAsync(HttpMethod.Post, MlflowRoutes.RunsCreate,
-            new { experiment_id = experimentId, run_name = runName, start_time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), tags }, ("experiment", experimentId), cancellationToken);
+            new { experiment_id = experimentId, run_name = runName, start_time = time.GetUtcNow().ToUnixTimeMilliseconds(), tags }, ("experiment", experimentId), cancellationToken);
         return body!.Value.GetProperty("run").Deserialize<Run>(StrataJson.Options)!;
     }
 

@@ -242,7 +242,7 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
         // these are handled instead of after they are acknowledged.
         max = Math.Min(max, Math.Max(1, settings.MaxAckPending / 2));
         var result = new List<Delivery>();
-        var deadline = DateTime.UtcNow + wait;
+        var started = Assignment.Time.GetTimestamp();
         while (true)
         {
             lock (_gate)
@@ -274,7 +274,7 @@ internal sealed class NatsJetStreamConsumer(string topic, INatsJSConsumer[] part
             {
                 return result;
             }
-            var remaining = deadline - DateTime.UtcNow;
+            var remaining = wait - Assignment.Time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 return result;

@@ -28,9 +28,12 @@ public sealed class NatsJetStreamTransport : IEventTransport
     private readonly SemaphoreSlim _groupsGate = new(1, 1);
     private INatsKVStore? _groups;
 
-    public NatsJetStreamTransport(string url, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null)
+    private readonly TimeProvider _time;
+
+    public NatsJetStreamTransport(string url, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null, TimeProvider? time = null)
     {
         _partitioning = partitioning ?? PartitionOptions.Default;
+        _time = time ?? TimeProvider.System;
         _partitioning.Validate();
         _connection = new NatsConnection(new NatsOpts { Url = url, Name = "strata", ConnectTimeout = TimeSpan.FromSeconds(5), CommandTimeout = TimeSpan.FromSeconds(10) });
         _js = new NatsJSContext(_connection);
@@ -153,7 +156,7 @@ public sealed class NatsJetStreamTransport : IEventTransport
         var consumer = new NatsJetStreamConsumer(topic, partitions, settings);
         var groups = await GroupsAsync(cancellationToken);
         consumer.Assignment = new PartitionAssignment(new NatsGroupStateStore(groups), $"{topic}={group}", settings.ConsumerName, _partitioning,
-            settings.AckWait, consumer, TimeProvider.System);
+            settings.AckWait, consumer, _time);
         await consumer.Assignment.StartAsync(cancellationToken);
         return consumer;
     }

@@ -74,10 +74,11 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
         {
             // Read again under the lock: a partition given up meanwhile must not be read.
             readable = Assignment.Readable;
-            var reclaim = DateTimeOffset.UtcNow >= _nextClaim;
+            var now = Assignment.Time.GetUtcNow();
+            var reclaim = now >= _nextClaim;
             if (reclaim)
             {
-                _nextClaim = DateTimeOffset.UtcNow + (_settings.AckWait / 10);
+                _nextClaim = now + (_settings.AckWait / 10);
             }
             foreach (var p in readable)
             {

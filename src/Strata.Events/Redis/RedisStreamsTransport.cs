@@ -14,7 +14,8 @@ namespace Strata.Events.Redis;
 /// have stored them) is appended without the lookups. Consuming: each member reads the partitions it holds a lease on (<see cref="PartitionAssignment"/>,
 /// state in <c>{prefix}:group:{topic}:{group}</c>) with <c>XREADGROUP</c> (blocking, on the member's own connection),
 /// takes over a former holder's pending entries with <c>XAUTOCLAIM</c>, and acknowledges with <c>XACK</c>.</summary>
-public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null)
+public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null,
+    TimeProvider? time = null)
     : IEventTransport
 {
     // KEYS[1], KEYS[2]: the dedup buckets now and before; KEYS[3..]: the partition streams of the batch.
@@ -85,6 +86,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     private const int IdHashBytes = 16;
 
     private readonly PartitionOptions _partitioning = Validated(partitioning ?? PartitionOptions.Default);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(Options(configuration)));
 
@@ -130,10 +132,12 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     {
         CheckTopic(topic);
         var database = await DatabaseAsync();
-        var minId = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)retention.TotalMilliseconds);
+        // Stream ids are Redis's wall-clock milliseconds: retention and dedup buckets count on the same clock.
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var minId = Math.Max(0, now - (long)retention.TotalMilliseconds);
         // Dedup buckets of one window each: an id is remembered for one to two windows.
         var window = Math.Max(1, (long)dedupWindow.TotalMilliseconds);
-        var bucket = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / window;
+        var bucket = now / window;
         // Each id once (the first of a batch that repeats one), grouped by partition stream; a stable grouping, so the
         // order within a stream -- per key -- is the batch's. Fresh ids cannot repeat.
         var fresh = messages.All(m => m.FreshId);
@@ -244,7 +248,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
         var reader = await ConnectionMultiplexer.ConnectAsync(Options(configuration));
         var consumer = new RedisStreamsConsumer(topic, streams, group, settings, database, reader);
         consumer.Assignment = new PartitionAssignment(new RedisGroupStateStore(database), $"{prefix}:group:{topic}:{group}", settings.ConsumerName,
-            _partitioning, settings.AckWait, consumer, TimeProvider.System);
+            _partitioning, settings.AckWait, consumer, _time);
         try
         {
             await consumer.Assignment.StartAsync(cancellationToken);

@@ -23,12 +23,15 @@ public sealed class OfflineStore
     public const long SmallFileBytes = 32L << 20;
 
     private readonly FeatureRepository _repository;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ViewState> _states = new(StringComparer.Ordinal);
 
-    public OfflineStore(string root, FeatureRepository repository)
+    /// <param name="time">Names data files in the order they were written.</param>
+    public OfflineStore(string root, FeatureRepository repository, TimeProvider? time = null)
     {
         Root = root;
         _repository = repository;
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(root);
     }
 
@@ -104,7 +107,7 @@ public sealed class OfflineStore
                 return false;
             }
             var directory = ViewDirectory(view.Name);
-            var name = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}-compacted");
+            var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}-compacted");
             var staging = Path.Combine(directory, $".{name}.parquet.tmp");
             var final = Path.Combine(directory, $"{name}.parquet");
             var intent = Path.Combine(directory, $".{name}.compaction");
@@ -180,7 +183,7 @@ public sealed class OfflineStore
         ArgumentNullException.ThrowIfNull(rows);
         var directory = ViewDirectory(view.Name);
         Directory.CreateDirectory(directory);
-        var name = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}");
+        var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}");
         var staging = Path.Combine(directory, $".{name}.parquet.tmp");
         var final = Path.Combine(directory, $"{name}.parquet");
         using (var db = new DuckDBConnection("Data Source=:memory:"))

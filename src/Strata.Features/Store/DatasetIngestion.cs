@@ -15,7 +15,7 @@ namespace Strata.Features.Store;
 /// sources and are ignored. Rows go in chunks of <see cref="ChunkRows"/>; a dataset that does not fit the source's
 /// schema is logged and skipped (retrying cannot fix it).</summary>
 public sealed partial class DatasetIngestion(FeatureRepository repository, PushService push, IDataClient data, IEventSubscriber subscriber,
-    ILogger<DatasetIngestion> logger) : BackgroundService
+    TimeProvider time, ILogger<DatasetIngestion> logger) : BackgroundService
 {
     public const string ConsumerGroup = "features-datasets";
     public const int ChunkRows = 50_000;
@@ -53,7 +53,7 @@ public sealed partial class DatasetIngestion(FeatureRepository repository, PushS
                 }
                 // Row i of the version is created at the event's time + i µs: handling the event again (redelivered,
                 // replayed) writes rows both stores already hold, so it changes nothing.
-                var first = FeatureValues.Micros(e.Time ?? DateTimeOffset.UtcNow);
+                var first = FeatureValues.Micros(e.Time ?? time.GetUtcNow());
                 foreach (var chunk in ReadChunks(file))
                 {
                     var count = chunk.Values.First().Count;

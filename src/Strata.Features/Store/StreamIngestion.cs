@@ -13,7 +13,7 @@ namespace Strata.Features.Store;
 /// handled twice (redelivered after a crash between the writes and the inbox, or replayed) adds nothing: both stores
 /// identify a row by (key, event time, created time). When a batch fails validation, each event is tried alone and
 /// the bad ones go to the dead letters; the stream keeps flowing.</summary>
-public sealed class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber) : BackgroundService
+public sealed class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber, TimeProvider time) : BackgroundService
 {
     public const string ConsumerGroup = "features";
     public const int MaxBatchEvents = 1000;
@@ -50,7 +50,7 @@ public sealed class StreamIngestion(FeatureRepository repository, PushService pu
         {
             // A row's identity (its created time) comes from the event that carried it: the event's time plus the
             // row's place in it, so a redelivered or replayed event writes rows both stores already hold.
-            var first = e.Time is { } t ? FeatureValues.Micros(t) : FeatureValues.Micros(DateTimeOffset.UtcNow);
+            var first = e.Time is { } t ? FeatureValues.Micros(t) : FeatureValues.Micros(time.GetUtcNow());
             if (e.Data.ValueKind == JsonValueKind.Array)
             {
                 var index = 0;

@@ -19,13 +19,13 @@ public static partial class MlflowApi
 {
     private static void MapModelRegistry(RouteGroupBuilder api)
     {
-        api.MapPost(MlflowRoutes.RegisteredModelsCreate, async (HttpRequest request, IRegistryStore store, IRegistryClient registry, CancellationToken ct) =>
+        api.MapPost(MlflowRoutes.RegisteredModelsCreate, async (HttpRequest request, IRegistryStore store, IRegistryClient registry, TimeProvider time, CancellationToken ct) =>
         {
             var body = await BodyAsync(request, ct);
             var name = RequiredString(body, "name");
             Registry(() => AliasName.ValidateModelName(name));
             var tags = KeyValues(body, "tags", MaxRegistryTagValue); // checked before anything is written
-            if (!await store.CreateModelAsync(name, DateTimeOffset.UtcNow, ct))
+            if (!await store.CreateModelAsync(name, time.GetUtcNow(), ct))
             {
                 throw MlflowException.AlreadyExists($"Registered Model (name={name}) already exists.");
             }

@@ -12,13 +12,13 @@ namespace Strata.Registry.Tracking;
 /// <see cref="SqlDialect"/>. Besides each metric's full history, the latest value per run and key (by step, then
 /// timestamp, then value, as MLflow defines it) is kept in <c>latest_metrics</c>, indexed by key and value, so a search
 /// filtering or sorting on a metric reads an index instead of the history.</summary>
-public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyncDisposable
+public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : ITrackingStore, IAsyncDisposable
 {
     public const string DefaultExperimentName = "Default";
     private const int HistoryRowsPerStatement = 100;
 
     /// <summary>The embedded default: one SQLite file.</summary>
-    public static SqlTrackingStore Sqlite(string databasePath) => new(SqlDialect.Sqlite(databasePath));
+    public static SqlTrackingStore Sqlite(string databasePath) => new(SqlDialect.Sqlite(databasePath), TimeProvider.System);
 
     public SqlDialect Dialect => dialect;
 
@@ -87,7 +87,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect) : ITrackingStore, IAsyn
         // MLflow's default experiment: id 0, "Default".
         await using var seed = Command(connection, null,
             "INSERT INTO experiments VALUES (0, @name, 'strata-artifacts:/0', 'active', @now, @now) ON CONFLICT DO NOTHING",
-            ("@name", DefaultExperimentName), ("@now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            ("@name", DefaultExperimentName), ("@now", time.GetUtcNow().ToUnixTimeMilliseconds()));
         await seed.ExecuteNonQueryAsync(cancellationToken);
     }
 

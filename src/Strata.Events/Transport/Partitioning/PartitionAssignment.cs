@@ -27,6 +27,9 @@ internal sealed class PartitionAssignment : IAsyncDisposable
     private readonly TimeSpan _ackWait;
     private readonly IPartitionReader _reader;
     private readonly TimeProvider _time;
+
+    /// <summary>The clock of the group protocol (leases, heartbeats) and of the reader's own timing.</summary>
+    public TimeProvider Time => _time;
     private readonly int[] _inFlight;
     private readonly long[] _lastHandOut;
     private readonly HashSet<int> _held = [];
