@@ -26,6 +26,43 @@ public static class StrataHost
                 throw new ArgumentException($"unknown module '{module}' (known: {string.Join(", ", known)})");
             }
         }
+        var builder = CreateBuilder(settings);
+        var services = builder.Services;
+        services.AddServiceDefaults();
+        services.AddHostedService<ParentWatcher>();
+        var remote = RemoteUrls(builder.Configuration, settings);
+        AddModules(services, builder.Configuration, settings, remote);
+        var gatewayOnly = settings.Hosts(HostSettings.Gateway) && !settings.IsMonolith;
+        if (gatewayOnly)
+        {
+            var proxied = settings.Catalog.Where(d => !settings.Hosts(d.Name)).Select(d => new ProxiedModule(d.Name, [.. d.GatewayPatterns],
+                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"))).ToList();
+            services.AddGatewayModule(proxied);
+        }
+
+        var app = builder.Build();
+        app.UseServiceDefaults();
+        app.MapDefaultEndpoints();
+        foreach (var module in settings.Hosted)
+        {
+            // Whatever a module maps goes into its own OpenAPI document.
+            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name));
+        }
+        if (settings.Hosted.Any())
+        {
+            app.MapOpenApi("/openapi/{documentName}.json");
+        }
+        if (gatewayOnly)
+        {
+            app.MapGateway();
+        }
+        return app;
+    }
+
+    /// <summary>The process's configuration (data directory, quiet logging on hot paths, the settings' own), console
+    /// logging and Kestrel on the inherited socket or the configured address.</summary>
+    private static WebApplicationBuilder CreateBuilder(HostSettings settings)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "strata",
@@ -70,37 +107,7 @@ public static class StrataHost
         // Strata:Kestrel:IOQueueCount sets it back (e.g. to the core count).
         var ioQueues = builder.Configuration.GetValue<int?>("Strata:Kestrel:IOQueueCount") ?? 0;
         builder.WebHost.UseSockets(o => o.IOQueueCount = Math.Max(0, ioQueues));
-
-        var services = builder.Services;
-        services.AddServiceDefaults();
-        services.AddHostedService<ParentWatcher>();
-        var remote = RemoteUrls(builder.Configuration, settings);
-        AddModules(services, builder.Configuration, settings, remote);
-        var gatewayOnly = settings.Hosts(HostSettings.Gateway) && !settings.IsMonolith;
-        if (gatewayOnly)
-        {
-            var proxied = settings.Catalog.Where(d => !settings.Hosts(d.Name)).Select(d => new ProxiedModule(d.Name, [.. d.GatewayPatterns],
-                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"))).ToList();
-            services.AddGatewayModule(proxied);
-        }
-
-        var app = builder.Build();
-        app.UseServiceDefaults();
-        app.MapDefaultEndpoints();
-        foreach (var module in settings.Hosted)
-        {
-            // Whatever a module maps goes into its own OpenAPI document.
-            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name));
-        }
-        if (settings.Hosted.Any())
-        {
-            app.MapOpenApi("/openapi/{documentName}.json");
-        }
-        if (gatewayOnly)
-        {
-            app.MapGateway();
-        }
-        return app;
+        return builder;
     }
 
     /// <summary>The hosted modules' services, and an HTTP client for each module they call that is hosted elsewhere.</summary>
