@@ -190,12 +190,38 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
         {
             return await DeadLetterAsync(delivery, 0, $"delivered {delivery.DeliveryCount} times without being acknowledged", token);
         }
-        var attempt = new Attempt(this, received);
+        // The first attempt runs here, outside the retry pipeline: most events succeed at once, and the hot path
+        // stays a plain call (through Polly it cost ~6% of the embedded bus's events/s). A failure enters the pipeline,
+        // whose first "attempt" rethrows it, so Polly decides about it and waits before the second.
+        Exception first;
+        using (var activity = StartActivity(received))
+        {
+            try
+            {
+                await handler(received, token);
+                Interlocked.Increment(ref _handled);
+                EventMetrics.Handled.Add(1, tags);
+                return true;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception e)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                first = e;
+            }
+        }
+        var attempt = new Attempt(this, received, first);
         try
         {
             await Retry.ExecuteAsync(static async (attempt, token) =>
             {
-                attempt.Count++;
+                if (attempt.Count++ == 0)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(attempt.First);
+                }
                 using var activity = attempt.Subscription.StartActivity(attempt.Event);
                 try
                 {
@@ -270,11 +296,12 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
         })
         .Build();
 
-    /// <summary>One delivery's attempts: the state of its retries (no closure per event).</summary>
-    private sealed class Attempt(EventSubscription subscription, ReceivedEvent received)
+    /// <summary>A failed delivery's retries: the failure of its first attempt and the count so far (no closure).</summary>
+    private sealed class Attempt(EventSubscription subscription, ReceivedEvent received, Exception first)
     {
         public EventSubscription Subscription { get; } = subscription;
         public ReceivedEvent Event { get; } = received;
+        public Exception First { get; } = first;
         public int Count { get; set; }
     }
 
