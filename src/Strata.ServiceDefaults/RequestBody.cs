@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Strata.Contracts.Errors;
 
 namespace Strata.ServiceDefaults;
@@ -50,4 +51,10 @@ public static class RequestBody
 
     private static BadHttpRequestException TooLarge(long maxBytes) =>
         new($"the body is larger than {maxBytes} bytes", StatusCodes.Status413PayloadTooLarge);
+}
+
+/// <summary>Endpoint metadata bounding the request body (routing applies it before the body is read).</summary>
+public sealed class BodySizeLimit(long maxBytes) : IRequestSizeLimitMetadata
+{
+    public long? MaxRequestBodySize { get; } = maxBytes;
 }

@@ -11,7 +11,8 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        IResult result = exception switch
+        var shape = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IErrorShape>();
+        var result = shape?.Translate(exception, httpContext) ?? exception switch
         {
             InputValidationException v => Problems.Validation(v.Field, v.Reason),
             BadHttpRequestException { InnerException: System.Text.Json.JsonException j } => Problems.Validation(
@@ -25,7 +26,7 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => Results.Empty,
             _ => TypedResults.Problem(title: "Internal error", statusCode: StatusCodes.Status500InternalServerError),
         };
-        if (result is Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult { StatusCode: >= 500 } && exception is not DependencyUnavailableException)
+        if (result is IStatusCodeHttpResult { StatusCode: >= 500 } && exception is not DependencyUnavailableException)
         {
             LogUnhandled(logger, httpContext.Request.Path, exception);
         }

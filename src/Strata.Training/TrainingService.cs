@@ -49,14 +49,14 @@ public sealed partial class TrainingService(
             try
             {
                 var result = await TrainAndRegisterAsync(request, dataset, experimentId, run.Info.RunId, clock, progress, cancellationToken);
-                await tracking.UpdateRunAsync(run.Info.RunId, "FINISHED", time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+                await tracking.UpdateRunAsync(run.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 return result;
             }
             catch
             {
                 try
                 {
-                    await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
+                    await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed,
                         time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -173,7 +173,7 @@ public sealed partial class TrainingService(
                 var now = time.GetUtcNow().ToUnixTimeMilliseconds();
                 await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
                     [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
-                await tracking.UpdateRunAsync(child.Info.RunId, "FINISHED", time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+                await tracking.UpdateRunAsync(child.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
                 if (best is null || Better(request.Task, trained.Metrics, best.Value.Trained.Metrics))
                 {
                     best = (trial, trained);
@@ -181,7 +181,7 @@ public sealed partial class TrainingService(
             }
             catch
             {
-                await tracking.UpdateRunAsync(child.Info.RunId, cancellationToken.IsCancellationRequested ? "KILLED" : "FAILED",
+                await tracking.UpdateRunAsync(child.Info.RunId, cancellationToken.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed,
                     time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 throw;
             }

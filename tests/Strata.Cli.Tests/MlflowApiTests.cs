@@ -318,6 +318,13 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         { "runs/create", "{\"experiment_id\": \"0\", \"tags\": [{\"key\": \"../etc\", \"value\": \"x\"}]}" },
         { "runs/update", "{\"status\": \"FINISHED\"}" },
         { "runs/update", "{\"run_id\": \"RUN\", \"status\": \"DONE\"}" },
+        { "runs/update", "{\"run_id\": \"RUN\", \"status\": 7}" },
+        { "runs/update", "{\"run_id\": \"RUN\", \"status\": \"9\"}" },
+        { "runs/log-batch", "{\"run_id\": \"RUN\", \"metrics\": [null]}" },
+        { "runs/log-batch", "{\"run_id\": \"RUN\", \"tags\": [{\"key\": \"t\", \"value\": 5}]}" },
+        { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"value\": 1, \"timestamp\": {}}" },
+        { "runs/create", "null" },
+        { "runs/create", "" },
         { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"value\": 1}" },
         { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"timestamp\": 1}" },
         { "runs/log-metric", "{\"run_id\": \"RUN\", \"key\": \"m\", \"value\": \"high\", \"timestamp\": 1}" },
@@ -351,6 +358,38 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
 
         Assert.Equal(before, (await GetAsync($"runs/get?run_id={runId}")).GetRawText());
         Assert.Equal(experiments, (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength());
+    }
+
+    [SkippableFact]
+    public async Task UnknownPaths_AndBodiesNotDeclaredJson_AnswerInMlflowsShape()
+    {
+        foreach (var (method, path) in new[] { ("GET", "no/such/call"), ("POST", "runs/no-such-call"), ("POST", "runs/get"), ("DELETE", "experiments/create") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), Api + path);
+            using var response = await Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            AssertError(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement, "ENDPOINT_NOT_FOUND");
+        }
+        var before = (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength();
+        using var form = await Http.PostAsync(Api + "experiments/create", new StringContent("{\"name\": \"form-posted\"}", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.BadRequest, form.StatusCode);
+        AssertError(JsonDocument.Parse(await form.Content.ReadAsStringAsync()).RootElement, "INVALID_PARAMETER_VALUE");
+        Assert.Equal(before, (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength());
+    }
+
+    [SkippableFact]
+    public async Task OpenApi_DescribesTheCallsWithTypedBodies()
+    {
+        using var document = JsonDocument.Parse(await Http.GetStringAsync("/openapi/registry.json"));
+        var create = document.RootElement.GetProperty("paths").GetProperty("/api/2.0/mlflow/runs/log-batch").GetProperty("post");
+        Assert.Contains("LogBatchRequest", create.GetProperty("requestBody").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("EmptyResponse", create.GetProperty("responses").GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        var metric = schemas.GetProperty("MetricInput").GetProperty("properties");
+        Assert.True(metric.TryGetProperty("timestamp", out _));
+        var runs = schemas.GetProperty("RunsPage").GetProperty("properties");
+        Assert.True(runs.TryGetProperty("runs", out _) && runs.TryGetProperty("next_page_token", out _));
     }
 
     [SkippableFact]

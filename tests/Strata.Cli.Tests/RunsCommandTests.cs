@@ -81,7 +81,7 @@ public sealed class RunsCommandTests(UnseededMonolithFixture fixture) : IClassFi
     /// <summary>Usage errors exit 2; what the server refuses (bad filter, unknown run or experiment) exits 1 with its reason.</summary>
     [Theory]
     [InlineData(1, "does not exist", "runs", "ls", "--experiment", "no-such-experiment")]
-    [InlineData(1, "Invalid search expression", "runs", "ls", "--filter", "metrics.auc > 'high'")]
+    [InlineData(1, "invalid search expression", "runs", "ls", "--filter", "metrics.auc > 'high'")]
     [InlineData(1, "OR is not supported", "runs", "ls", "--filter", "metrics.auc > 1 OR metrics.auc < 0")]
     [InlineData(2, "--max", "runs", "ls", "--max", "0")]
     [InlineData(1, "does not exist", "runs", "compare", "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210")]

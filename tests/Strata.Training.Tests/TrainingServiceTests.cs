@@ -1,3 +1,4 @@
+using Strata.Contracts.Tracking;
 using System.Text;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
@@ -89,7 +90,7 @@ public sealed class TrainingServiceTests
         var children = (await store.SearchRunsAsync([parent.Info.ExperimentId], Strata.Registry.Tracking.SearchFilter.ParseRuns($"tags.mlflow.parentRunId = '{result.RunId}'"),
             [], Strata.Registry.Tracking.ViewType.ActiveOnly, 100, 0, CancellationToken.None)).Items;
         Assert.Equal(5, children.Count);
-        Assert.All(children, c => Assert.Equal("FINISHED", c.Info.Status));
+        Assert.All(children, c => Assert.Equal(RunStatus.Finished, c.Info.Status));
         var aucs = children.Select(c => (Trainer: c.Data.Params!.Single(p => p.Key == "trainer").Value, Trees: c.Data.Params!.Single(p => p.Key == "trees").Value,
             Auc: c.Data.Metrics!.Single(m => m.Key == "auc").Value)).ToList();
         Assert.Equal(5, aucs.Select(a => (a.Trainer, a.Trees)).Distinct().Count());

@@ -70,7 +70,7 @@ public static class RunsCommand
                 var metrics = (run.Data.Metrics ?? []).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
                 var cells = new List<string>
                 {
-                    run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], Markup.Escape(run.Info.RunName), Markup.Escape(run.Info.Status), Time(run.Info.StartTime),
+                    run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], Markup.Escape(run.Info.RunName), run.Info.Status.Name(), Time(run.Info.StartTime),
                     run.Info.EndTime is { } end ? $"{(end - run.Info.StartTime) / 1000.0:0.#} s" : "-",
                 };
                 cells.AddRange(metricKeys.Select(k => metrics.TryGetValue(k, out var v) ? Number(v) : "-"));
@@ -110,7 +110,7 @@ public static class RunsCommand
             {
                 return CommonOptions.PrintJson(new
                 {
-                    runs = runs.Select(r => new { run_id = r.Info.RunId, run_name = r.Info.RunName, status = r.Info.Status }),
+                    runs = runs.Select(r => new { run_id = r.Info.RunId, run_name = r.Info.RunName, status = r.Info.Status.Name() }),
                     @params = paramKeys.ToDictionary(k => k, k => runs.Select(r => Param(r, k)).ToList()),
                     metrics = metricKeys.ToDictionary(k => k, k => runs.Select(r => Metric(r, k)).ToList()),
                     differing_params = differing,

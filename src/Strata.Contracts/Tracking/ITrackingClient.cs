@@ -12,7 +12,7 @@ public interface ITrackingClient
     Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags,
         CancellationToken cancellationToken = default);
 
-    Task UpdateRunAsync(string runId, string status, long endTime, CancellationToken cancellationToken = default);
+    Task UpdateRunAsync(string runId, RunStatus status, long endTime, CancellationToken cancellationToken = default);
 
     Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default);
 }

@@ -8,7 +8,8 @@ namespace Strata.Contracts.Tracking;
 
 /// <summary>A client of the MLflow tracking REST API 2.0 (Strata's Registry module, or MLflow's own tracking server):
 /// the calls Strata's CLI and trainers use. MLflow's errors become the domain's exceptions: 400 →
-/// <see cref="InputValidationException"/>, 404 → <see cref="ResourceNotFoundException"/>.</summary>
+/// <see cref="InputValidationException"/> (RESOURCE_ALREADY_EXISTS → <see cref="ResourceConflictException"/>), 404 →
+/// <see cref="ResourceNotFoundException"/>.</summary>
 public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITrackingClient
 {
     private static readonly string Api = MlflowRoutes.Prefix.TrimStart('/');
@@ -36,9 +37,9 @@ public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITracking
         {
             return await CreateExperimentAsync(name, cancellationToken);
         }
-        catch (InputValidationException)
+        catch (ResourceConflictException)
         {
-            // Created meanwhile by someone else (RESOURCE_ALREADY_EXISTS), else the refusal stands.
+            // Created meanwhile by someone else (MLflow's RESOURCE_ALREADY_EXISTS).
             if (await GetExperimentByNameAsync(name, cancellationToken) is { } created)
             {
                 return created.ExperimentId;
@@ -64,7 +65,7 @@ public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITracking
         CancellationToken cancellationToken = default) =>
         await SendAsync(HttpMethod.Post, MlflowRoutes.RunsLogBatch, new { run_id = runId, metrics, @params = parameters, tags }, ("run", runId), cancellationToken);
 
-    public async Task UpdateRunAsync(string runId, string status, long endTime, CancellationToken cancellationToken = default) =>
+    public async Task UpdateRunAsync(string runId, RunStatus status, long endTime, CancellationToken cancellationToken = default) =>
         await SendAsync(HttpMethod.Post, MlflowRoutes.RunsUpdate, new { run_id = runId, status, end_time = endTime }, ("run", runId), cancellationToken);
 
     /// <summary>One page of <c>runs/search</c> and the token of the next (null at the end).</summary>
@@ -102,8 +103,10 @@ public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITracking
             return answer;
         }
         var message = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
+        var code = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("error_code", out var c) ? c.GetString() : null;
         throw response.StatusCode switch
         {
+            HttpStatusCode.BadRequest when code == "RESOURCE_ALREADY_EXISTS" => new ResourceConflictException(message ?? "already exists"),
             HttpStatusCode.BadRequest => new InputValidationException("request", message ?? "rejected"),
             HttpStatusCode.NotFound => new ResourceNotFoundException(subject.Kind, subject.Id),
             _ => new DependencyUnavailableException(ModuleNames.Registry, $"{path} answered {(int)response.StatusCode}: {message}"),

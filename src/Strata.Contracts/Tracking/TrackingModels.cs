@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Strata.Contracts.Tracking;
 
 // MLflow's tracking entities in its REST shape (snake_case on the wire through Strata's JSON options; empty lists and
@@ -10,7 +12,7 @@ public sealed record Metric(string Key, double Value, long Timestamp, long Step)
 public sealed record Experiment(string ExperimentId, string Name, string ArtifactLocation, string LifecycleStage, long CreationTime, long LastUpdateTime,
     IReadOnlyList<KeyValue>? Tags);
 
-public sealed record RunInfo(string RunId, string RunUuid, string RunName, string ExperimentId, string UserId, string Status, long StartTime, long? EndTime,
+public sealed record RunInfo(string RunId, string RunUuid, string RunName, string ExperimentId, string UserId, RunStatus Status, long StartTime, long? EndTime,
     string ArtifactUri, string LifecycleStage);
 
 public sealed record RunData(IReadOnlyList<Metric>? Metrics, IReadOnlyList<KeyValue>? Params, IReadOnlyList<KeyValue>? Tags);
@@ -19,7 +21,37 @@ public sealed record Run(RunInfo Info, RunData Data, RunInputs? Inputs);
 
 public sealed record RunInputs;
 
-public static class RunStatus
+/// <summary>A run's status, upper case on the wire as MLflow's protos name it.</summary>
+public enum RunStatus
 {
-    public static readonly string[] All = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
+    [JsonStringEnumMemberName("RUNNING")] Running,
+    [JsonStringEnumMemberName("SCHEDULED")] Scheduled,
+    [JsonStringEnumMemberName("FINISHED")] Finished,
+    [JsonStringEnumMemberName("FAILED")] Failed,
+    [JsonStringEnumMemberName("KILLED")] Killed,
+}
+
+public static class RunStatuses
+{
+    /// <summary>The wire (and stored) name of a status.</summary>
+    public static string Name(this RunStatus status) => status switch
+    {
+        RunStatus.Running => "RUNNING",
+        RunStatus.Scheduled => "SCHEDULED",
+        RunStatus.Finished => "FINISHED",
+        RunStatus.Failed => "FAILED",
+        RunStatus.Killed => "KILLED",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    /// <summary>The status a stored name stands for.</summary>
+    public static RunStatus Parse(string name) => name switch
+    {
+        "RUNNING" => RunStatus.Running,
+        "SCHEDULED" => RunStatus.Scheduled,
+        "FINISHED" => RunStatus.Finished,
+        "FAILED" => RunStatus.Failed,
+        "KILLED" => RunStatus.Killed,
+        _ => throw new FormatException($"'{name}' is not a run status"),
+    };
 }

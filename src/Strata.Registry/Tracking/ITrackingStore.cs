@@ -7,7 +7,7 @@ public interface ITrackingStore
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>A new experiment's id; RESOURCE_ALREADY_EXISTS when the name is taken.</summary>
+    /// <summary>A new experiment's id; <see cref="Strata.Contracts.Errors.ResourceConflictException"/> when the name is taken.</summary>
     Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, long now, CancellationToken cancellationToken);
 
     Task<Experiment?> GetExperimentAsync(string experimentId, CancellationToken cancellationToken);
@@ -25,7 +25,7 @@ public interface ITrackingStore
 
     Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);
 
-    Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken);
+    Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken);
 
     Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken);
 

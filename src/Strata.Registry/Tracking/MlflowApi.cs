@@ -1,22 +1,26 @@
-using Strata.Contracts.Tracking;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Strata.Contracts;
 using Strata.Contracts.Errors;
+using Strata.Contracts.Tracking;
 using Strata.ServiceDefaults;
 
 namespace Strata.Registry.Tracking;
 
 /// <summary>MLflow's tracking REST API 2.0 under <c>/api/2.0/mlflow/</c>, with MLflow's conventions: GET calls take
 /// query parameters, POST calls a JSON body; snake_case fields; errors as <c>{"error_code", "message"}</c> with
-/// MLflow's status codes. Experiments (<c>create</c>, <c>get</c>, <c>get-by-name</c>, <c>search</c>, <c>delete</c>,
-/// <c>restore</c>), runs (<c>create</c>, <c>update</c>, <c>get</c>, <c>delete</c>, <c>restore</c>, <c>log-metric</c>, <c>log-parameter</c>, <c>log-batch</c>,
-/// <c>set-tag</c>, <c>delete-tag</c>, <c>search</c>) and <c>metrics/get-history</c>.</summary>
+/// MLflow's status codes (<see cref="MlflowErrorShape"/>), unknown paths included. Experiments (<c>create</c>,
+/// <c>get</c>, <c>get-by-name</c>, <c>search</c>, <c>delete</c>, <c>restore</c>), runs (<c>create</c>, <c>update</c>,
+/// <c>get</c>, <c>delete</c>, <c>restore</c>, <c>log-metric</c>, <c>log-parameter</c>, <c>log-batch</c>,
+/// <c>set-tag</c>, <c>delete-tag</c>, <c>search</c>) and <c>metrics/get-history</c>; one named handler per call.</summary>
 public static partial class MlflowApi
 {
     public const string Prefix = MlflowRoutes.Prefix;
@@ -28,370 +32,304 @@ public static partial class MlflowApi
     public const int MaxBatchParams = 100;
     public const int MaxBatchTags = 100;
     public const int MaxBatchEntries = 1000;
+    public const int MaxMetricHistory = 25_000;
+
+    /// <summary>The largest request body the API reads (a full log-batch is far smaller).</summary>
+    public const long MaxBodyBytes = 16L << 20;
 
     public static IEndpointRouteBuilder MapMlflowApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).InModule(ModuleNames.Registry).WithTags("MLflow tracking")
-            .AddEndpointFilter(async (context, next) =>
-            {
-                try
-                {
-                    return await next(context);
-                }
-                catch (Exception e) when (Translate(e) is { } error)
-                {
-                    return Results.Json(new { error_code = error.ErrorCode, message = error.Message }, statusCode: error.StatusCode);
-                }
-            });
+            .WithErrorShape(MlflowErrorShape.Instance)
+            .WithMetadata(new BodySizeLimit(MaxBodyBytes));
 
-        api.MapPost(MlflowRoutes.ExperimentsCreate, async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var name = RequiredString(body, "name");
-            if (name.Trim().Length == 0)
-            {
-                throw MlflowException.InvalidParameter("Invalid experiment name: the name must not be empty.");
-            }
-            var tags = KeyValues(body, "tags", MaxTagValueLength);
-            var id = await store.CreateExperimentAsync(name, OptionalString(body, "artifact_location"), tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
-            return Ok(new { experiment_id = id });
-        });
-        api.MapGet(MlflowRoutes.ExperimentsGet, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var id = RequiredQuery(request, "experiment_id");
-            var experiment = await store.GetExperimentAsync(id, ct) ?? throw MlflowException.NotFound($"No Experiment with id={id} exists");
-            return Ok(new { experiment });
-        });
-        api.MapGet(MlflowRoutes.ExperimentsGetByName, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var name = RequiredQuery(request, "experiment_name");
-            var experiment = await store.GetExperimentByNameAsync(name, ct) ?? throw MlflowException.NotFound($"Could not find experiment with name '{name}'");
-            return Ok(new { experiment });
-        });
-        api.MapPost(MlflowRoutes.ExperimentsSearch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var max = MaxResults(body, 1000);
-            var offset = PageToken(OptionalString(body, "page_token"));
-            var page = await store.SearchExperimentsAsync(SearchFilter.ParseExperiments(OptionalString(body, "filter")),
-                SearchFilter.ParseExperimentOrder(Strings(body, "order_by")), View(OptionalString(body, "view_type"), "view_type"), max, offset, ct);
-            return Ok(new { experiments = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
-        });
+        api.MapPost(MlflowRoutes.ExperimentsCreate, CreateExperiment);
+        api.MapGet(MlflowRoutes.ExperimentsGet, GetExperiment);
+        api.MapGet(MlflowRoutes.ExperimentsGetByName, GetExperimentByName);
+        api.MapPost(MlflowRoutes.ExperimentsSearch, SearchExperiments);
+        api.MapPost(MlflowRoutes.ExperimentsDelete, DeleteExperiment);
+        api.MapPost(MlflowRoutes.ExperimentsRestore, RestoreExperiment);
 
-        api.MapPost(MlflowRoutes.ExperimentsDelete, (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
-            ExperimentLifecycleAsync(request, store, time, deleted: true, ct));
-        api.MapPost(MlflowRoutes.ExperimentsRestore, (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
-            ExperimentLifecycleAsync(request, store, time, deleted: false, ct));
-        api.MapPost(MlflowRoutes.RunsDelete, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: true, ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsRestore, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            await store.SetRunLifecycleAsync(RunId(await BodyAsync(request, ct)), deleted: false, ct);
-            return Ok(new { });
-        });
+        api.MapPost(MlflowRoutes.RunsCreate, CreateRun);
+        api.MapPost(MlflowRoutes.RunsUpdate, UpdateRun);
+        api.MapGet(MlflowRoutes.RunsGet, GetRun);
+        api.MapPost(MlflowRoutes.RunsDelete, DeleteRun);
+        api.MapPost(MlflowRoutes.RunsRestore, RestoreRun);
+        api.MapPost(MlflowRoutes.RunsLogMetric, LogMetric);
+        api.MapPost(MlflowRoutes.RunsLogParameter, LogParameter);
+        api.MapPost(MlflowRoutes.RunsSetTag, SetTag);
+        api.MapPost(MlflowRoutes.RunsDeleteTag, DeleteTag);
+        api.MapPost(MlflowRoutes.RunsLogBatch, LogBatch);
+        api.MapPost(MlflowRoutes.RunsSearch, SearchRuns);
+        api.MapGet(MlflowRoutes.MetricsGetHistory, GetMetricHistory);
 
-        api.MapPost(MlflowRoutes.RunsCreate, async (HttpRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var experimentId = OptionalString(body, "experiment_id") ?? "0";
-            var tags = KeyValues(body, "tags", MaxTagValueLength);
-            var runName = OptionalString(body, "run_name") ?? tags.FirstOrDefault(t => t.Key == SqlTrackingStore.RunNameTag)?.Value;
-            if (runName is { Length: > MaxKeyLength })
-            {
-                throw MlflowException.InvalidParameter($"Run name exceeds the maximum length of {MaxKeyLength} characters.");
-            }
-            var run = await store.CreateRunAsync(experimentId, OptionalString(body, "user_id") ?? string.Empty, string.IsNullOrEmpty(runName) ? RunName() : runName,
-                OptionalLong(body, "start_time") ?? time.GetUtcNow().ToUnixTimeMilliseconds(), tags, ct);
-            return Ok(new { run });
-        });
-        api.MapPost(MlflowRoutes.RunsUpdate, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RunId(body);
-            var status = OptionalString(body, "status");
-            if (status is not null && !RunStatus.All.Contains(status))
-            {
-                throw MlflowException.InvalidParameter($"Invalid value {status} for parameter 'status' supplied. It must be one of {string.Join(", ", RunStatus.All)}.");
-            }
-            var runName = OptionalString(body, "run_name");
-            if (runName is { Length: > MaxKeyLength })
-            {
-                throw MlflowException.InvalidParameter($"Run name exceeds the maximum length of {MaxKeyLength} characters.");
-            }
-            var info = await store.UpdateRunAsync(runId, status, OptionalLong(body, "end_time"), string.IsNullOrEmpty(runName) ? null : runName, ct);
-            return Ok(new { run_info = info });
-        });
-        api.MapGet(MlflowRoutes.RunsGet, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var runId = request.Query["run_id"].FirstOrDefault() is { Length: > 0 } id ? id : RequiredQuery(request, "run_uuid");
-            var run = await store.GetRunAsync(runId, ct) ?? throw MlflowException.NotFound($"Run with id={runId} not found");
-            return Ok(new { run });
-        });
-        api.MapPost(MlflowRoutes.RunsLogMetric, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RunId(body);
-            await store.LogBatchAsync(runId, [MetricOf(body)], [], [], ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsLogParameter, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RunId(body);
-            await store.LogBatchAsync(runId, [], [KeyValueOf(body, "param", MaxParamValueLength)], [], ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsSetTag, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RunId(body);
-            await store.LogBatchAsync(runId, [], [], [KeyValueOf(body, "tag", MaxTagValueLength)], ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsDeleteTag, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RequiredString(body, "run_id");
-            await store.DeleteTagAsync(runId, RequiredString(body, "key"), ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsLogBatch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var runId = RequiredString(body, "run_id");
-            var metrics = Objects(body, "metrics").Select(MetricOf).ToList();
-            var parameters = Objects(body, "params").Select(p => KeyValueOf(p, "param", MaxParamValueLength)).ToList();
-            var tags = Objects(body, "tags").Select(t => KeyValueOf(t, "tag", MaxTagValueLength)).ToList();
-            if (metrics.Count > MaxBatchMetrics || parameters.Count > MaxBatchParams || tags.Count > MaxBatchTags || metrics.Count + parameters.Count + tags.Count > MaxBatchEntries)
-            {
-                throw MlflowException.InvalidParameter(
-                    $"A batch logging request can contain at most {MaxBatchMetrics} metrics, {MaxBatchParams} params and {MaxBatchTags} tags, {MaxBatchEntries} in total; " +
-                    $"got {metrics.Count} metrics, {parameters.Count} params and {tags.Count} tags.");
-            }
-            foreach (var duplicate in parameters.GroupBy(p => p.Key, StringComparer.Ordinal).Where(g => g.Select(p => p.Value).Distinct(StringComparer.Ordinal).Count() > 1))
-            {
-                throw MlflowException.InvalidParameter($"Duplicate parameter keys have been submitted with different values: '{duplicate.Key}'.");
-            }
-            await store.LogBatchAsync(runId, metrics, [.. parameters.DistinctBy(p => p.Key)], tags, ct);
-            return Ok(new { });
-        });
-        api.MapPost(MlflowRoutes.RunsSearch, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var body = await BodyAsync(request, ct);
-            var max = MaxResults(body, 1000);
-            var offset = PageToken(OptionalString(body, "page_token"));
-            var page = await store.SearchRunsAsync(Strings(body, "experiment_ids"), SearchFilter.ParseRuns(OptionalString(body, "filter")),
-                SearchFilter.ParseRunOrder(Strings(body, "order_by")), View(OptionalString(body, "run_view_type"), "run_view_type"), max, offset, ct);
-            return Ok(new { runs = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
-        });
-        api.MapGet(MlflowRoutes.MetricsGetHistory, async (HttpRequest request, ITrackingStore store, CancellationToken ct) =>
-        {
-            var runId = request.Query["run_id"].FirstOrDefault() is { Length: > 0 } id ? id : RequiredQuery(request, "run_uuid");
-            var key = RequiredQuery(request, "metric_key");
-            var max = request.Query["max_results"].FirstOrDefault() is { } text
-                ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is > 0 and <= 25_000 ? m
-                    : throw MlflowException.InvalidParameter($"Invalid value {text} for parameter 'max_results': between 1 and 25000.")
-                : 25_000;
-            var offset = PageToken(request.Query["page_token"].FirstOrDefault());
-            var page = await store.GetMetricHistoryAsync(runId, key, max, offset, ct);
-            return Ok(new { metrics = page.Items, next_page_token = page.More ? Token(offset + page.Items.Count) : null });
-        });
         MapModelRegistry(api);
+
+        // Any other path under the prefix: MLflow's ENDPOINT_NOT_FOUND, not a problem document.
+        api.Map("/{**path}", NoEndpoint).ExcludeFromDescription();
         return app;
     }
 
-    private static async Task<IResult> ExperimentLifecycleAsync(HttpRequest request, ITrackingStore store, TimeProvider time, bool deleted, CancellationToken ct)
+    /// <summary>What routing matched nothing else for: a call this API answers with a body not declared JSON (MLflow's
+    /// server refuses those too), else an unknown endpoint.</summary>
+    private static JsonHttpResult<MlflowError> NoEndpoint(HttpRequest request, EndpointDataSource endpoints) =>
+        !request.HasJsonContentType() && endpoints.Endpoints.OfType<RouteEndpoint>().Any(e =>
+            string.Equals("/" + e.RoutePattern.RawText?.TrimStart('/'), request.Path.Value, StringComparison.Ordinal)
+            && e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) == true)
+            ? MlflowErrorShape.Error(StatusCodes.Status400BadRequest, "INVALID_PARAMETER_VALUE",
+                $"Bad Request. Content-Type must be application/json, not '{request.ContentType}'.")
+            : MlflowErrorShape.Error(StatusCodes.Status404NotFound, "ENDPOINT_NOT_FOUND",
+                $"No API endpoint {request.Method} {request.Path}: see MLflow's REST API 2.0 for the calls this server answers.");
+
+    // Experiments.
+
+    public static async Task<Ok<ExperimentIdResponse>> CreateExperiment(CreateExperimentRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct)
     {
-        var body = await BodyAsync(request, ct);
-        await store.SetExperimentLifecycleAsync(RequiredString(body, "experiment_id"), deleted, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
-        return Ok(new { });
+        var name = Required(request.Name, "name");
+        if (name.Trim().Length == 0)
+        {
+            throw new InputValidationException("name", "an experiment name must not be blank");
+        }
+        var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
+        var id = await store.CreateExperimentAsync(name, request.ArtifactLocation, tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return TypedResults.Ok(new ExperimentIdResponse(id));
     }
 
-    private static IResult Ok(object value) => Results.Json(value, StrataJson.Options);
-
-    /// <summary>MLflow's error for what went wrong, or null for a bug (left to the 500 handler).</summary>
-    private static MlflowException? Translate(Exception e) => e switch
+    public static async Task<Ok<ExperimentResponse>> GetExperiment([FromQuery(Name = "experiment_id")] string? experimentId, ITrackingStore store, CancellationToken ct)
     {
-        MlflowException m => m,
-        InputValidationException v => MlflowException.InvalidParameter($"Invalid value for parameter '{v.Field}': {v.Reason}"),
-        JsonException j => MlflowException.InvalidParameter($"The request body is not valid JSON: {j.Message}"),
-        BadHttpRequestException b => new MlflowException(b.StatusCode == 413 ? "REQUEST_LIMIT_EXCEEDED" : "BAD_REQUEST", b.Message, b.StatusCode),
-        _ => null,
-    };
-
-    private static async Task<JsonElement> BodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        var body = await RequestBody.ReadAllAsync(request, bytes =>
-        {
-            var reader = new Utf8JsonReader(bytes);
-            return JsonElement.ParseValue(ref reader);
-        }, ct, maxBytes: 16L << 20);
-        return body.ValueKind == JsonValueKind.Object ? body : throw MlflowException.InvalidParameter("The request body must be a JSON object.");
+        var id = Required(experimentId, "experiment_id");
+        var experiment = await store.GetExperimentAsync(id, ct) ?? throw new ResourceNotFoundException("experiment", id);
+        return TypedResults.Ok(new ExperimentResponse(experiment));
     }
 
-    private static string RequiredQuery(HttpRequest request, string name) =>
-        request.Query[name].FirstOrDefault() is { Length: > 0 } value ? value : throw MlflowException.Missing(name);
-
-    private static string? OptionalString(JsonElement body, string name)
+    public static async Task<Ok<ExperimentResponse>> GetExperimentByName([FromQuery(Name = "experiment_name")] string? experimentName, ITrackingStore store,
+        CancellationToken ct)
     {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            // Protobuf JSON writes int64 as strings and accepts numbers: an id may come either way.
-            JsonValueKind.Number when name.EndsWith("_id", StringComparison.Ordinal) => value.GetRawText(),
-            _ => throw MlflowException.InvalidParameter($"Invalid value {value.GetRawText()} for parameter '{name}' supplied: a string is expected."),
-        };
+        var name = Required(experimentName, "experiment_name");
+        var experiment = await store.GetExperimentByNameAsync(name, ct) ?? throw new ResourceNotFoundException("experiment", name);
+        return TypedResults.Ok(new ExperimentResponse(experiment));
     }
 
-    private static string RequiredString(JsonElement body, string name) =>
-        OptionalString(body, name) is { Length: > 0 } value ? value : throw MlflowException.Missing(name);
-
-    private static string RunId(JsonElement body) =>
-        OptionalString(body, "run_id") is { Length: > 0 } id ? id : OptionalString(body, "run_uuid") is { Length: > 0 } uuid ? uuid : throw MlflowException.Missing("run_id");
-
-    private static long? OptionalLong(JsonElement body, string name)
+    public static async Task<Ok<ExperimentsPage>> SearchExperiments(SearchExperimentsRequest request, ITrackingStore store, CancellationToken ct)
     {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number))
-        {
-            return number;
-        }
-        if (value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
-        {
-            return number;
-        }
-        throw MlflowException.InvalidParameter($"Invalid value {value.GetRawText()} for parameter '{name}' supplied: an integer is expected.");
+        var max = MaxResults(request.MaxResults, 1000, MaxResultsLimit);
+        var offset = PageToken(request.PageToken);
+        var page = await store.SearchExperimentsAsync(SearchFilter.ParseExperiments(request.Filter), SearchFilter.ParseExperimentOrder(request.OrderBy),
+            View(request.ViewType, "view_type"), max, offset, ct);
+        return TypedResults.Ok(new ExperimentsPage(page.Items, NextToken(page, offset)));
     }
 
-    private static double RequiredDouble(JsonElement body, string name)
+    public static Task<Ok<EmptyResponse>> DeleteExperiment(ExperimentIdRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        SetExperimentLifecycleAsync(request, store, time, deleted: true, ct);
+
+    public static Task<Ok<EmptyResponse>> RestoreExperiment(ExperimentIdRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct) =>
+        SetExperimentLifecycleAsync(request, store, time, deleted: false, ct);
+
+    private static async Task<Ok<EmptyResponse>> SetExperimentLifecycleAsync(ExperimentIdRequest request, ITrackingStore store, TimeProvider time, bool deleted,
+        CancellationToken ct)
     {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            throw MlflowException.Missing(name);
-        }
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number))
-        {
-            return number;
-        }
-        if (value.ValueKind == JsonValueKind.String)
-        {
-            var text = value.GetString();
-            if (text is "NaN" or "Infinity" or "-Infinity" or "inf" or "-inf" || double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-            {
-                return text switch
-                {
-                    "NaN" => double.NaN,
-                    "Infinity" or "inf" => double.PositiveInfinity,
-                    "-Infinity" or "-inf" => double.NegativeInfinity,
-                    _ => double.Parse(text!, NumberStyles.Float, CultureInfo.InvariantCulture),
-                };
-            }
-        }
-        throw MlflowException.InvalidParameter($"Invalid value {value.GetRawText()} for parameter '{name}' supplied: a number is expected.");
+        await store.SetExperimentLifecycleAsync(Required(request.ExperimentId, "experiment_id"), deleted, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return Empty;
     }
 
-    private static int MaxResults(JsonElement body, int fallback)
+    // Runs.
+
+    public static async Task<Ok<RunResponse>> CreateRun(CreateRunRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct)
     {
-        var max = OptionalLong(body, "max_results") ?? fallback;
-        return max is >= 1 and <= MaxResultsLimit
-            ? (int)max
-            : throw MlflowException.InvalidParameter($"Invalid value {max} for parameter 'max_results' supplied. It must be at most {MaxResultsLimit} and at least 1.");
+        var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
+        var runName = request.RunName ?? tags.FirstOrDefault(t => t.Key == SqlTrackingStore.RunNameTag)?.Value;
+        CheckRunName(runName);
+        var run = await store.CreateRunAsync(request.ExperimentId ?? "0", request.UserId ?? string.Empty, string.IsNullOrEmpty(runName) ? RunName() : runName,
+            request.StartTime ?? time.GetUtcNow().ToUnixTimeMilliseconds(), tags, ct);
+        return TypedResults.Ok(new RunResponse(run));
     }
 
-    private static List<string> Strings(JsonElement body, string name)
+    public static async Task<Ok<RunInfoResponse>> UpdateRun(UpdateRunRequest request, ITrackingStore store, CancellationToken ct)
     {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        var runId = RunId(request);
+        if (request.Status is { } status && !Enum.IsDefined(status))
         {
-            return [];
+            throw new InputValidationException("status", $"one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(s => s.Name()))} is expected");
         }
-        if (value.ValueKind == JsonValueKind.String)
-        {
-            return [value.GetString()!];
-        }
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            throw MlflowException.InvalidParameter($"Invalid value {value.GetRawText()} for parameter '{name}' supplied: a list of strings is expected.");
-        }
-        return [.. value.EnumerateArray().Select(v => v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString()!,
-            JsonValueKind.Number => v.GetRawText(),
-            _ => throw MlflowException.InvalidParameter($"Invalid value {v.GetRawText()} in '{name}': a string is expected."),
-        })];
+        CheckRunName(request.RunName);
+        var info = await store.UpdateRunAsync(runId, request.Status, request.EndTime, string.IsNullOrEmpty(request.RunName) ? null : request.RunName, ct);
+        return TypedResults.Ok(new RunInfoResponse(info));
     }
 
-    private static IEnumerable<JsonElement> Objects(JsonElement body, string name)
+    public static async Task<Ok<RunResponse>> GetRun([FromQuery(Name = "run_id")] string? runId, [FromQuery(Name = "run_uuid")] string? runUuid,
+        ITrackingStore store, CancellationToken ct)
     {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return [];
-        }
-        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Object))
-        {
-            throw MlflowException.InvalidParameter($"Invalid value for parameter '{name}' supplied: a list of objects is expected.");
-        }
-        return [.. value.EnumerateArray()];
+        var id = string.IsNullOrEmpty(runId) ? Required(runUuid, "run_id") : runId;
+        var run = await store.GetRunAsync(id, ct) ?? throw new ResourceNotFoundException("run", id);
+        return TypedResults.Ok(new RunResponse(run));
     }
 
-    private static List<KeyValue> KeyValues(JsonElement body, string name, int maxValue) =>
-        [.. Objects(body, name).Select(t => KeyValueOf(t, name.TrimEnd('s'), maxValue))];
-
-    private static KeyValue KeyValueOf(JsonElement item, string what, int maxValue)
+    public static async Task<Ok<EmptyResponse>> DeleteRun(RunIdRequest request, ITrackingStore store, CancellationToken ct)
     {
-        var key = RequiredString(item, "key");
-        ValidateKey(key, what);
-        var value = OptionalString(item, "value") ?? (what == "param" ? throw MlflowException.Missing("value") : string.Empty);
-        if (value.Length > maxValue)
-        {
-            throw MlflowException.InvalidParameter($"The {what} value for key '{key}' is {value.Length} characters long; at most {maxValue} are allowed.");
-        }
-        return new KeyValue(key, value);
+        await store.SetRunLifecycleAsync(RunId(request), deleted: true, ct);
+        return Empty;
     }
 
-    private static Metric MetricOf(JsonElement item)
+    public static async Task<Ok<EmptyResponse>> RestoreRun(RunIdRequest request, ITrackingStore store, CancellationToken ct)
     {
-        var key = RequiredString(item, "key");
-        ValidateKey(key, "metric");
-        var value = RequiredDouble(item, "value");
-        var timestamp = OptionalLong(item, "timestamp") ?? throw MlflowException.Missing("timestamp");
-        return new Metric(key, value, timestamp, OptionalLong(item, "step") ?? 0);
+        await store.SetRunLifecycleAsync(RunId(request), deleted: false, ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> LogMetric(LogMetricRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = RunId(request);
+        var metric = MetricOf(new MetricInput(request.Key, request.Value, request.Timestamp, request.Step), "");
+        await store.LogBatchAsync(runId, [metric], [], [], ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> LogParameter(KeyValueRunRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = RunId(request);
+        await store.LogBatchAsync(runId, [], [KeyValueOf(request.Key, request.Value, "param", MaxParamValueLength, "")], [], ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> SetTag(KeyValueRunRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = RunId(request);
+        await store.LogBatchAsync(runId, [], [], [KeyValueOf(request.Key, request.Value, "tag", MaxTagValueLength, "")], ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> DeleteTag(DeleteTagRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        await store.DeleteTagAsync(Required(request.RunId, "run_id"), Required(request.Key, "key"), ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> LogBatch(LogBatchRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = Required(request.RunId, "run_id");
+        var metrics = (request.Metrics ?? []).Select((m, i) => MetricOf(m, $"metrics[{i}].")).ToList();
+        var parameters = KeyValues(request.Params, "param", MaxParamValueLength, "params");
+        var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
+        if (metrics.Count > MaxBatchMetrics || parameters.Count > MaxBatchParams || tags.Count > MaxBatchTags || metrics.Count + parameters.Count + tags.Count > MaxBatchEntries)
+        {
+            throw new InputValidationException("body",
+                $"a batch holds at most {MaxBatchMetrics} metrics, {MaxBatchParams} params and {MaxBatchTags} tags, {MaxBatchEntries} in total; " +
+                $"got {metrics.Count} metrics, {parameters.Count} params and {tags.Count} tags");
+        }
+        foreach (var duplicate in parameters.GroupBy(p => p.Key, StringComparer.Ordinal).Where(g => g.Select(p => p.Value).Distinct(StringComparer.Ordinal).Count() > 1))
+        {
+            throw new InputValidationException("params", $"the key '{duplicate.Key}' comes twice with different values");
+        }
+        await store.LogBatchAsync(runId, metrics, [.. parameters.DistinctBy(p => p.Key)], tags, ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<RunsPage>> SearchRuns(SearchRunsRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var max = MaxResults(request.MaxResults, 1000, MaxResultsLimit);
+        var offset = PageToken(request.PageToken);
+        var page = await store.SearchRunsAsync(request.ExperimentIds ?? [], SearchFilter.ParseRuns(request.Filter), SearchFilter.ParseRunOrder(request.OrderBy),
+            View(request.RunViewType, "run_view_type"), max, offset, ct);
+        return TypedResults.Ok(new RunsPage(page.Items, NextToken(page, offset)));
+    }
+
+    public static async Task<Ok<MetricsPage>> GetMetricHistory([FromQuery(Name = "run_id")] string? runId, [FromQuery(Name = "run_uuid")] string? runUuid,
+        [FromQuery(Name = "metric_key")] string? metricKey, [FromQuery(Name = "max_results")] string? maxResults, [FromQuery(Name = "page_token")] string? pageToken,
+        ITrackingStore store, CancellationToken ct)
+    {
+        var id = string.IsNullOrEmpty(runId) ? Required(runUuid, "run_id") : runId;
+        var key = Required(metricKey, "metric_key");
+        var max = QueryMaxResults(maxResults, MaxMetricHistory, MaxMetricHistory);
+        var offset = PageToken(pageToken);
+        var page = await store.GetMetricHistoryAsync(id, key, max, offset, ct);
+        return TypedResults.Ok(new MetricsPage(page.Items, NextToken(page, offset)));
+    }
+
+    // Input rules shared by the handlers.
+
+    private static readonly Ok<EmptyResponse> Empty = TypedResults.Ok(new EmptyResponse());
+
+    private static string Required(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? throw new InputValidationException(field, "a value is required") : value;
+
+    private static string RunId(RunRequest request) =>
+        !string.IsNullOrEmpty(request.RunId) ? request.RunId : Required(request.RunUuid, "run_id");
+
+    private static void CheckRunName(string? runName)
+    {
+        if (runName is { Length: > MaxKeyLength })
+        {
+            throw new InputValidationException("run_name", $"is {runName.Length} characters long; at most {MaxKeyLength} are allowed");
+        }
+    }
+
+    private static int MaxResults(long? value, int fallback, int limit) => (value ?? fallback) is var max && max >= 1 && max <= limit
+        ? (int)max
+        : throw new InputValidationException("max_results", $"{value} is out of range: between 1 and {limit}");
+
+    private static int QueryMaxResults(string? text, int fallback, int limit) => text is null
+        ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max >= 1 && max <= limit
+            ? max
+            : throw new InputValidationException("max_results", $"'{text}' is not a number between 1 and {limit}");
+
+    private static List<KeyValue> KeyValues(IReadOnlyList<KeyValueInput>? items, string what, int maxValue, string field) =>
+        [.. (items ?? []).Select((item, i) => item is null
+            ? throw new InputValidationException($"{field}[{i}]", $"a {what} object is expected")
+            : KeyValueOf(item.Key, item.Value, what, maxValue, $"{field}[{i}]."))];
+
+    private static KeyValue KeyValueOf(string? key, string? value, string what, int maxValue, string path)
+    {
+        var checkedKey = Required(key, path + "key");
+        ValidateKey(checkedKey, what, path + "key");
+        var checkedValue = value ?? (what == "param" ? throw new InputValidationException(path + "value", "a value is required") : string.Empty);
+        if (checkedValue.Length > maxValue)
+        {
+            throw new InputValidationException(path + "value", $"the {what} value of '{checkedKey}' is {checkedValue.Length} characters long; at most {maxValue} are allowed");
+        }
+        return new KeyValue(checkedKey, checkedValue);
+    }
+
+    private static Metric MetricOf(MetricInput? item, string path)
+    {
+        if (item is null)
+        {
+            throw new InputValidationException(path.TrimEnd('.'), "a metric object is expected");
+        }
+        var key = Required(item.Key, path + "key");
+        ValidateKey(key, "metric", path + "key");
+        var value = item.Value ?? throw new InputValidationException(path + "value", "a value is required");
+        var timestamp = item.Timestamp ?? throw new InputValidationException(path + "timestamp", "a value is required");
+        return new Metric(key, value, timestamp, item.Step ?? 0);
     }
 
     /// <summary>MLflow's rule for metric, param and tag names: letters, digits, <c>_ - . / : space</c>, at most 250
     /// characters, no path traversal.</summary>
-    private static void ValidateKey(string key, string what)
+    private static void ValidateKey(string key, string what, string field)
     {
         if (key.Length > MaxKeyLength)
         {
-            throw MlflowException.InvalidParameter($"The {what} name '{key[..32]}...' is {key.Length} characters long; at most {MaxKeyLength} are allowed.");
+            throw new InputValidationException(field, $"the {what} name '{key[..32]}...' is {key.Length} characters long; at most {MaxKeyLength} are allowed");
         }
         if (!KeyPattern().IsMatch(key) || key.StartsWith('/') || key.Split('/').Contains(".."))
         {
-            throw MlflowException.InvalidParameter(
-                $"Invalid {what} name: '{key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/), and may not start with a slash or contain '..'.");
+            throw new InputValidationException(field,
+                $"'{key}' is not a valid {what} name: names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/), and may not start with a slash or contain '..'");
         }
     }
 
     [GeneratedRegex(@"^[/\w.\- :]+$")]
     private static partial Regex KeyPattern();
 
-    private static ViewType View(string? value, string name) => value switch
+    private static ViewType View(string? value, string field) => value switch
     {
         null or "" or "ACTIVE_ONLY" => ViewType.ActiveOnly,
         "DELETED_ONLY" => ViewType.DeletedOnly,
         "ALL" => ViewType.All,
-        _ => throw MlflowException.InvalidParameter($"Invalid value {value} for parameter '{name}' supplied: ACTIVE_ONLY, DELETED_ONLY or ALL."),
+        _ => throw new InputValidationException(field, $"'{value}' is not a view type: ACTIVE_ONLY, DELETED_ONLY or ALL"),
     };
+
+    private static string? NextToken<T>(Page<T> page, int offset) => page.More ? Token(offset + page.Items.Count) : null;
 
     private static string Token(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
 
@@ -412,7 +350,7 @@ public static partial class MlflowApi
         catch (Exception e) when (e is FormatException or JsonException)
         {
         }
-        throw MlflowException.InvalidParameter($"Invalid page token '{token}'.");
+        throw new InputValidationException("page_token", $"'{token}' is not a page token this server issued");
     }
 
     private static readonly string[] Adjectives = ["amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "merry", "noble", "quick", "sage", "swift", "vivid", "wise"];

@@ -1,3 +1,4 @@
+using Strata.Contracts.Errors;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -74,7 +75,7 @@ public static class SearchFilter
     public static IReadOnlyList<SearchClause> ParseVersions(string? filter) => AttributesOnly(Parse(filter, VersionAttributes, allowMetricsAndParams: false), "model versions");
 
     public static IReadOnlyList<SearchOrder> ParseModelOrder(IEnumerable<string>? orderBy) =>
-        [.. ParseOrder(orderBy, ModelOrderAttributes, false).Select(o => o.Entity == SearchEntity.Attribute ? o : throw Invalid("registered models are ordered by name or timestamp only"))];
+        [.. ParseOrder(orderBy, ModelOrderAttributes, false).Select(o => o.Entity == SearchEntity.Attribute ? o : throw InvalidOrder("registered models are ordered by name or timestamp only"))];
 
     private static List<SearchClause> AttributesOnly(List<SearchClause> clauses, string what) =>
         clauses.All(c => c.Entity == SearchEntity.Attribute) ? clauses : throw Invalid($"{what} are searched by attributes only (tags are not supported)");
@@ -150,7 +151,7 @@ public static class SearchFilter
         {
             if (string.IsNullOrWhiteSpace(text))
             {
-                throw Invalid("an order_by entry is empty");
+                throw InvalidOrder("an entry is empty");
             }
             var reader = new Reader(text);
             var (entity, key) = reader.Identifier(attributes, allowMetricsAndParams);
@@ -162,11 +163,11 @@ public static class SearchFilter
                 {
                     "DESC" => true,
                     "ASC" => false,
-                    _ => throw Invalid($"order_by '{text}': expected ASC or DESC after the column, found '{word}'"),
+                    _ => throw InvalidOrder($"'{text}': expected ASC or DESC after the column, found '{word}'"),
                 };
                 if (!reader.AtEnd)
                 {
-                    throw Invalid($"order_by '{text}': unexpected text after {(descending ? "DESC" : "ASC")}");
+                    throw InvalidOrder($"'{text}': unexpected text after {(descending ? "DESC" : "ASC")}");
                 }
             }
             orders.Add(new SearchOrder(entity, key, descending));
@@ -182,7 +183,9 @@ public static class SearchFilter
         _ => $"attribute '{key}'",
     };
 
-    private static MlflowException Invalid(string message) => MlflowException.InvalidParameter($"Invalid search expression: {message}");
+    private static InputValidationException Invalid(string message) => new("filter", $"invalid search expression: {message}");
+
+    private static InputValidationException InvalidOrder(string message) => new("order_by", message);
 
     /// <summary>A cursor over the filter text.</summary>
     private sealed class Reader(string text)
@@ -206,7 +209,7 @@ public static class SearchFilter
             }
         }
 
-        private MlflowException Error(string what) =>
+        private InputValidationException Error(string what) =>
             Invalid($"{what} at position {_at} of '{text}'");
 
         public (SearchEntity, string) Identifier(IReadOnlyDictionary<string, bool> attributes, bool allowMetricsAndParams)

@@ -1,3 +1,4 @@
+using Strata.Contracts.Errors;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
@@ -94,7 +95,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
     private static long ParseExperimentId(string experimentId) =>
         long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id
-            : throw MlflowException.NotFound($"Could not find experiment with ID {experimentId}");
+            : throw new ResourceNotFoundException("experiment", experimentId);
 
     public async Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<KeyValue> tags, long now, CancellationToken cancellationToken)
     {
@@ -105,7 +106,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
             {
-                throw MlflowException.AlreadyExists($"Experiment '{name}' already exists.");
+                throw new ResourceConflictException($"experiment '{name}' already exists");
             }
         }
         long id;
@@ -219,17 +220,17 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         var id = ParseExperimentId(experimentId);
         if (id == 0 && deleted)
         {
-            throw MlflowException.InvalidParameter("Cannot delete the default experiment '0'. This is an internally reserved experiment.");
+            throw new InputValidationException("experiment_id", "the default experiment '0' is reserved and cannot be deleted");
         }
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var (from, to) = deleted ? ("active", "deleted") : ("deleted", "active");
         await using (var stage = Command(connection, tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @id", ("@id", id)))
         {
-            var current = await stage.ExecuteScalarAsync(cancellationToken) as string ?? throw MlflowException.NotFound($"No Experiment with id={experimentId} exists");
+            var current = await stage.ExecuteScalarAsync(cancellationToken) as string ?? throw new ResourceNotFoundException("experiment", experimentId);
             if (current != from)
             {
-                throw MlflowException.InvalidParameter($"Cannot {(deleted ? "delete" : "restore")} experiment {experimentId}: it is {current}.");
+                throw new InputValidationException("experiment_id", $"experiment {experimentId} is {current}; it cannot be {(deleted ? "deleted" : "restored")}");
             }
         }
         await using (var update = Command(connection, tx, "UPDATE experiments SET lifecycle_stage = @to, last_update_time = @now WHERE experiment_id = @id",
@@ -256,11 +257,11 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         {
             if (!await reader.ReadAsync(cancellationToken))
             {
-                throw MlflowException.NotFound($"Run with id={runId} not found");
+                throw new ResourceNotFoundException("run", runId);
             }
             if (!deleted && reader.GetString(1) != "active")
             {
-                throw MlflowException.InvalidParameter($"Cannot restore run {runId}: its experiment is deleted; restore the experiment.");
+                throw new InputValidationException("run_id", $"run {runId} cannot be restored while its experiment is deleted; restore the experiment first");
             }
         }
         await using (var update = Command(connection, tx, "UPDATE runs SET lifecycle_stage = @to WHERE run_uuid = @id", ("@to", deleted ? "deleted" : "active"), ("@id", runId)))
@@ -273,10 +274,10 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
     public async Task<Run> CreateRunAsync(string experimentId, string userId, string runName, long startTime, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken)
     {
         var experiment = await GetExperimentAsync(experimentId, cancellationToken)
-            ?? throw MlflowException.NotFound($"Could not find experiment with ID {experimentId}");
+            ?? throw new ResourceNotFoundException("experiment", experimentId);
         if (experiment.LifecycleStage != "active")
         {
-            throw MlflowException.InvalidParameter($"The experiment {experimentId} must be in the 'active' state.");
+            throw new InputValidationException("experiment_id", $"experiment {experimentId} must be active to take new runs");
         }
         var runId = Guid.NewGuid().ToString("N");
         await using var connection = await OpenAsync(cancellationToken);
@@ -300,14 +301,14 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
 
     public const string RunNameTag = "mlflow.runName";
 
-    public async Task<RunInfo> UpdateRunAsync(string runId, string? status, long? endTime, string? runName, CancellationToken cancellationToken)
+    public async Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
         await using (var update = Command(connection, tx,
             "UPDATE runs SET status = COALESCE(@status, status), end_time = COALESCE(@end, end_time), name = COALESCE(@name, name) WHERE run_uuid = @id",
-            ("@status", (object?)status ?? DBNull.Value), ("@end", (object?)endTime ?? DBNull.Value), ("@name", (object?)runName ?? DBNull.Value), ("@id", runId)))
+            ("@status", (object?)status?.Name() ?? DBNull.Value), ("@end", (object?)endTime ?? DBNull.Value), ("@name", (object?)runName ?? DBNull.Value), ("@id", runId)))
         {
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -324,10 +325,10 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
     {
         await using var command = Command(connection, tx, "SELECT lifecycle_stage FROM runs WHERE run_uuid = @id", ("@id", runId));
         var stage = await command.ExecuteScalarAsync(cancellationToken) as string
-            ?? throw MlflowException.NotFound($"Run with id={runId} not found");
+            ?? throw new ResourceNotFoundException("run", runId);
         if (stage != "active")
         {
-            throw MlflowException.InvalidParameter($"The run {runId} must be in the 'active' state. Current state is {stage}.");
+            throw new InputValidationException("run_id", $"run {runId} must be active; it is {stage}");
         }
     }
 
@@ -380,8 +381,8 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
                 var old = await existing.ExecuteScalarAsync(cancellationToken) as string;
                 if (old != param.Value)
                 {
-                    throw MlflowException.InvalidParameter(
-                        $"Changing param values is not allowed. Param with key='{param.Key}' was already logged with value='{old}' for run ID='{runId}'. Attempted logging new value '{param.Value}'.");
+                    throw new InputValidationException("params",
+                        $"param '{param.Key}' of run {runId} was logged as '{old}'; params cannot change, so '{param.Value}' is refused");
                 }
             }
         }
@@ -514,7 +515,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         await using var delete = Command(connection, tx, "DELETE FROM tags WHERE run_uuid = @id AND key = @key", ("@id", runId), ("@key", key));
         if (await delete.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
-            throw MlflowException.NotFound($"No tag with name: {key} in run with id {runId}");
+            throw new ResourceNotFoundException("tag", $"{key}' of run '{runId}");
         }
         await tx.CommitAsync(cancellationToken);
     }
@@ -582,7 +583,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         "run_id" => "r.run_uuid",
         "run_name" => "r.name",
         "status" or "user_id" or "artifact_uri" or "lifecycle_stage" or "start_time" or "end_time" => "r." + attribute,
-        _ => throw MlflowException.InvalidParameter($"'{attribute}' is not a run attribute"),
+        _ => throw new InputValidationException("order_by", $"'{attribute}' is not a run attribute"),
     };
 
     private static string Lifecycle(string column, ViewType view) => view switch
@@ -613,7 +614,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetString(0);
-                infos.Add(new RunInfo(id, id, reader.GetString(1), reader.GetInt64(2).ToString(CultureInfo.InvariantCulture), reader.GetString(3), reader.GetString(4),
+                infos.Add(new RunInfo(id, id, reader.GetString(1), reader.GetInt64(2).ToString(CultureInfo.InvariantCulture), reader.GetString(3), RunStatuses.Parse(reader.GetString(4)),
                     reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.GetString(7), reader.GetString(8)));
             }
         }
@@ -665,7 +666,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is null)
             {
-                throw MlflowException.NotFound($"Run with id={runId} not found");
+                throw new ResourceNotFoundException("run", runId);
             }
         }
         var history = new List<Metric>();
