@@ -56,8 +56,10 @@ public static class EventsModule
             var options = sp.GetRequiredService<IOptions<EventsOptions>>().Value;
             return options.Backend switch
             {
-                "nats" => new NatsJetStreamTransport(options.Nats!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning),
-                "redis" => new RedisStreamsTransport(options.Redis!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning),
+                "nats" => new NatsJetStreamTransport(options.Nats!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning,
+                    sp.GetRequiredService<TimeProvider>()),
+                "redis" => new RedisStreamsTransport(options.Redis!, options.Prefix, options.Retention, options.DedupWindow, options.Partitioning,
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RedisConnections>().Get(options.Redis!)),
                 _ when hostsModule => sp.GetRequiredService<EmbeddedEventLog>(),
                 _ when embeddedLogUrl is not null => new HttpEventTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient(EmbeddedLogClient)),
                 _ => throw new InvalidOperationException("the embedded event log is hosted by the events module: set Strata:Services:events"),

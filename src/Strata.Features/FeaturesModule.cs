@@ -62,7 +62,7 @@ public static class FeaturesModule
             var options = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value;
             var repository = sp.GetRequiredService<FeatureRepository>();
             return options.OnlineStore == "redis"
-                ? new RedisOnlineStore(options.Redis!, options.RedisKeyPrefix, repository)
+                ? new RedisOnlineStore(sp.GetRequiredService<RedisConnections>().Get(options.Redis!), options.RedisKeyPrefix, repository)
                 : new EmbeddedOnlineStore(Path.Combine(ModuleDirectory(sp), "online.db"), repository);
         });
         services.AddSingleton<OnlineFeatureServer>();

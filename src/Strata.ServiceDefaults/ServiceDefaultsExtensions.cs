@@ -41,6 +41,7 @@ public static class ServiceDefaultsExtensions
         services.AddExceptionHandler<StrataExceptionHandler>();
         services.AddHealthChecks();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<RedisConnections>();
         services.AddOptions<StrataOptions>().BindConfiguration(StrataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }

@@ -19,7 +19,7 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
     private readonly string _group;
     private readonly ConsumerSettings _settings;
     private readonly IDatabase _database;
-    private readonly ConnectionMultiplexer _reader;
+    private readonly IConnectionMultiplexer _reader;
     private readonly IDatabase _blocking;
     private readonly ConcurrentDictionary<int, byte> _toClaim = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
@@ -28,7 +28,7 @@ internal sealed class RedisStreamsConsumer : IEventConsumer, IPartitionReader
     private Task _acking = Task.CompletedTask;
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
 
-    public RedisStreamsConsumer(string topic, string[] streams, string group, ConsumerSettings settings, IDatabase database, ConnectionMultiplexer reader)
+    public RedisStreamsConsumer(string topic, string[] streams, string group, ConsumerSettings settings, IDatabase database, IConnectionMultiplexer reader)
     {
         _topic = topic;
         _streams = streams;

@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Strata.ServiceDefaults;
 using Strata.Events.Embedded;
 using Strata.Events.Transport;
 using Strata.Events.Transport.Partitioning;
@@ -14,8 +15,10 @@ namespace Strata.Events.Redis;
 /// have stored them) is appended without the lookups. Consuming: each member reads the partitions it holds a lease on (<see cref="PartitionAssignment"/>,
 /// state in <c>{prefix}:group:{topic}:{group}</c>) with <c>XREADGROUP</c> (blocking, on the member's own connection),
 /// takes over a former holder's pending entries with <c>XAUTOCLAIM</c>, and acknowledges with <c>XACK</c>.</summary>
+/// <remarks>Publishes, acks and group state go over <paramref name="connection"/> when given (the process's shared
+/// multiplexer, <see cref="RedisConnections"/>, which the transport does not close), else over a connection of its own.</remarks>
 public sealed class RedisStreamsTransport(string configuration, string prefix, TimeSpan retention, TimeSpan dedupWindow, PartitionOptions? partitioning = null,
-    TimeProvider? time = null)
+    TimeProvider? time = null, Task<IConnectionMultiplexer>? connection = null)
     : IEventTransport
 {
     // KEYS[1], KEYS[2]: the dedup buckets now and before; KEYS[3..]: the partition streams of the batch.
@@ -88,7 +91,9 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     private readonly PartitionOptions _partitioning = Validated(partitioning ?? PartitionOptions.Default);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(Options(configuration)));
+    private readonly Lazy<Task<IConnectionMultiplexer>> _connection = new(() => connection ?? RedisConnections.ConnectAsync(configuration));
+
+    private readonly bool _ownsConnection = connection is null;
 
     public string Name => "redis";
 
@@ -97,16 +102,6 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     public bool KeepsOrderOfOverlappingPublishes => true;
 
     internal string Configuration => configuration;
-
-    internal static ConfigurationOptions Options(string configuration)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = 5000;
-        options.SyncTimeout = 10_000;
-        options.AsyncTimeout = 10_000;
-        return options;
-    }
 
     public string StreamKey(string topic, int partition) => $"{prefix}:{topic}:{partition}";
 
@@ -245,7 +240,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             }
         }
         // Blocking reads get a connection of their own so they never hold up publishes and acks.
-        var reader = await ConnectionMultiplexer.ConnectAsync(Options(configuration));
+        var reader = await RedisConnections.ConnectAsync(configuration, role: "reader");
         var consumer = new RedisStreamsConsumer(topic, streams, group, settings, database, reader);
         consumer.Assignment = new PartitionAssignment(new RedisGroupStateStore(database), $"{prefix}:group:{topic}:{group}", settings.ConsumerName,
             _partitioning, settings.AckWait, consumer, _time);
@@ -293,7 +288,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (_ownsConnection && _connection.IsValueCreated)
         {
             try
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using Strata.ServiceDefaults;
 using Strata.Features.Store;
 
 namespace Strata.Features.Online;
@@ -31,20 +32,28 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
         return n
         """;
 
-    private readonly ConnectionMultiplexer _redis;
-    private readonly IDatabase _db;
+    private readonly Task<IConnectionMultiplexer> _connection;
+    private readonly bool _ownsConnection;
     private readonly string _prefix;
     private readonly FeatureRepository _repository;
 
-    public RedisOnlineStore(string configuration, string prefix, FeatureRepository repository)
+    /// <summary>A store on the process's shared connection (<see cref="RedisConnections"/>), which it does not close.</summary>
+    public RedisOnlineStore(Task<IConnectionMultiplexer> connection, string prefix, FeatureRepository repository)
     {
+        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _repository = repository ?? throw new ArgumentNullException(nameof(repository));
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        _redis = ConnectionMultiplexer.Connect(options);
-        _db = _redis.GetDatabase();
         _prefix = prefix;
     }
+
+    /// <summary>A store with a connection of its own, closed with it.</summary>
+    public RedisOnlineStore(string configuration, string prefix, FeatureRepository repository)
+        : this(RedisConnections.ConnectAsync(configuration), prefix, repository) => _ownsConnection = true;
+
+    /// <summary>The database once connected (a completed task after the first call: no wait on the hot path).</summary>
+    private ValueTask<IDatabase> DatabaseAsync() =>
+        _connection.IsCompletedSuccessfully ? new(_connection.Result.GetDatabase()) : ConnectedAsync();
+
+    private async ValueTask<IDatabase> ConnectedAsync() => (await _connection).GetDatabase();
 
     public string Kind => "redis";
 
@@ -56,6 +65,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(rows);
+        var db = await DatabaseAsync();
         var pending = new List<Task<RedisResult>>();
         for (var start = 0; start < rows.Count; start += WriteChunk)
         {
@@ -69,7 +79,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
                 keys[i] = HashKey(view.Entity, row.EntityKey);
                 args[i + 1] = FeatureRowCodec.Encode(row);
             }
-            pending.Add(_db.ScriptEvaluateAsync(WriteLatestScript, keys, args));
+            pending.Add(db.ScriptEvaluateAsync(WriteLatestScript, keys, args));
             if (pending.Count >= 16)
             {
                 await Task.WhenAll(pending);
@@ -85,7 +95,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
         ArgumentNullException.ThrowIfNull(rows);
         var retention = FeatureValues.Micros(view.MaxWindow);
         var newest = new Dictionary<string, long>(StringComparer.Ordinal);
-        var batch = _db.CreateBatch();
+        var batch = (await DatabaseAsync()).CreateBatch();
         var pending = new List<Task>(rows.Count + 16);
         foreach (var row in rows)
         {
@@ -105,7 +115,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
     public async Task<OnlineReadResult[]> ReadAsync(IReadOnlyList<OnlineRead> reads, long asOf, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reads);
-        var batch = _db.CreateBatch();
+        var batch = (await DatabaseAsync()).CreateBatch();
         // Stored views of one entity share a hash: one HMGET per (entity, key) with every requested view as a field.
         var hashReads = new Dictionary<(string Entity, string Key), (List<(int Read, int Row)> Targets, List<RedisValue> Fields)>();
         var eventReads = new List<(int Read, int Row, Task<RedisValue[]> Task)>();
@@ -181,7 +191,13 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
         return results;
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis {_redis.Configuration} prefix '{_prefix}' ({_repository.Views.Count} views)");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis {(_connection.IsCompletedSuccessfully ? _connection.Result.Configuration : "(connecting)")} prefix '{_prefix}' ({_repository.Views.Count} views)");
 
-    public void Dispose() => _redis.Dispose();
+    public void Dispose()
+    {
+        if (_ownsConnection && _connection.IsCompletedSuccessfully)
+        {
+            _connection.Result.Dispose();
+        }
+    }
 }
