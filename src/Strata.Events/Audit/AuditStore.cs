@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Strata.ServiceDefaults.Sql;
 using Strata.Contracts.Events;
 
 namespace Strata.Events.Audit;
@@ -16,11 +17,13 @@ public sealed class AuditStore : IDisposable
 
     public AuditStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
+        _connection = SqliteDatabase.Open(path, "audit", Migrations);
+    }
+
+    /// <summary>The schema, oldest first (version 1 adopts a database created before migrations were recorded).</summary>
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "events and dead letters", """
             CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL, type TEXT NOT NULL,
               source TEXT NOT NULL, subject TEXT, time INTEGER NOT NULL, trace_id TEXT, data TEXT NOT NULL, envelope BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS events_topic_time ON events (topic, time);
@@ -29,8 +32,8 @@ public sealed class AuditStore : IDisposable
             CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
             CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL, event_id TEXT NOT NULL,
               attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_at INTEGER NOT NULL, status TEXT NOT NULL, redriven_at INTEGER, envelope TEXT NOT NULL);
-            """);
-    }
+            """),
+    ];
 
     public static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Strata.ServiceDefaults.Sql;
 
 namespace Strata.Events.Inbox;
 
@@ -27,20 +28,21 @@ public sealed class SqliteInbox : IInbox, IDisposable
 
     public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The schema, oldest first (version 1 adopts a database created before migrations were recorded).</summary>
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "processed ids per group", """
+            CREATE TABLE IF NOT EXISTS inbox (grp TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (grp, id)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS inbox_at ON inbox (at);
+            """),
+    ];
+
     public SqliteInbox(string path, TimeProvider time, TimeSpan retention)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _connection.Open();
+        // Checkpoints are this inbox's own (a timer, off the write path), not SQLite's automatic ones.
+        _connection = SqliteDatabase.Open(path, "inbox", Migrations, busyTimeoutMs: 10_000, pragmas: "PRAGMA wal_autocheckpoint=0;");
         _time = time;
         _retention = retention;
-        using (var setup = _connection.CreateCommand())
-        {
-            setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0; " +
-                "CREATE TABLE IF NOT EXISTS inbox (grp TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (grp, id)) WITHOUT ROWID; " +
-                "CREATE INDEX IF NOT EXISTS inbox_at ON inbox (at);";
-            setup.ExecuteNonQuery();
-        }
         _seen = [.. Widths.Select(w => Prepare(w, $"SELECT id FROM inbox WHERE grp = $g AND id IN ({string.Join(',', Enumerable.Range(0, w).Select(i => "$i" + i))})"))];
         _record = [.. Widths.Select(w => Prepare(w, "INSERT OR IGNORE INTO inbox (grp, id, at) VALUES " + string.Join(',', Enumerable.Range(0, w).Select(i => $"($g, $i{i}, $at)"))))];
         foreach (var record in _record)

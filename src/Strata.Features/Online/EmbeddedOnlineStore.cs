@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Strata.ServiceDefaults.Sql;
 using Strata.Features.Store;
 
 namespace Strata.Features.Online;
@@ -16,15 +17,21 @@ public sealed class EmbeddedOnlineStore : IOnlineStore, IDisposable
     public EmbeddedOnlineStore(string path, FeatureRepository repository)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _db.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" +
-            "CREATE TABLE IF NOT EXISTS latest (view TEXT NOT NULL, entity_key TEXT NOT NULL, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (view, entity_key)) WITHOUT ROWID;" +
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, view TEXT NOT NULL, entity_key TEXT NOT NULL, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, payload BLOB NOT NULL);" +
-            "CREATE UNIQUE INDEX IF NOT EXISTS events_by_key ON events (view, entity_key, event_ts, created_ts);");
+        _db = SqliteDatabase.Open(path, "online", Migrations);
         Load(repository);
     }
+
+    /// <summary>The schema, oldest first (version 1 adopts a database created before migrations were recorded).</summary>
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "latest rows and recent events", """
+            CREATE TABLE IF NOT EXISTS latest (view TEXT NOT NULL, entity_key TEXT NOT NULL, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL,
+              payload BLOB NOT NULL, PRIMARY KEY (view, entity_key)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, view TEXT NOT NULL, entity_key TEXT NOT NULL, event_ts INTEGER NOT NULL,
+              created_ts INTEGER NOT NULL, payload BLOB NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS events_by_key ON events (view, entity_key, event_ts, created_ts);
+            """),
+    ];
 
     public string Kind => "embedded";
 

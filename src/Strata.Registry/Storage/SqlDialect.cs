@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Strata.ServiceDefaults.Sql;
 using Npgsql;
 
 namespace Strata.Registry.Storage;
@@ -62,11 +63,14 @@ public abstract class SqlDialect : IAsyncDisposable
 
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
-    /// <summary>Runs schema statements once per database, safe when several processes start together.</summary>
-    public abstract Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken);
+    /// <summary>Applies the store's pending migrations (<see cref="SchemaMigrations"/>), safe when several processes
+    /// start together.</summary>
+    public abstract Task MigrateAsync(DbConnection connection, string store, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken);
 
-    /// <summary>Adds a column an older schema lacks.</summary>
-    public abstract Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken);
+    /// <summary>Adds a column an older schema lacks (for a baseline migration adopting databases created before
+    /// migrations were recorded; later changes are plain migrations).</summary>
+    public abstract Task AddColumnIfMissingAsync(DbConnection connection, DbTransaction transaction, string table, string column, string type,
+        CancellationToken cancellationToken);
 
     /// <summary>A transaction in which no other writer of <paramref name="table"/> interleaves (numbering, read-then-write).</summary>
     public abstract Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string table, CancellationToken cancellationToken);
@@ -115,13 +119,7 @@ public abstract class SqlDialect : IAsyncDisposable
 
     private sealed class SqliteDialect(string databasePath) : SqlDialect
     {
-        private readonly string _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        private readonly string _connectionString = SqliteDatabase.ConnectionString(databasePath, pooling: true);
 
         public override string Name => "sqlite";
         public override string BigInt => "INTEGER";
@@ -135,25 +133,29 @@ public abstract class SqlDialect : IAsyncDisposable
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
             var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
             return connection;
         }
 
-        public override async Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken)
+        public override async Task MigrateAsync(DbConnection connection, string store, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
             // WAL: readers never block the writer. Journal mode cannot change inside a transaction, so it goes first.
-            await using var command = Command(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;\n" + statements);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await using (var command = Command(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await SchemaMigrations.ApplyAsync(connection, store, migrations, cancellationToken);
         }
 
-        public override async Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken)
+        public override async Task AddColumnIfMissingAsync(DbConnection connection, DbTransaction transaction, string table, string column, string type,
+            CancellationToken cancellationToken)
         {
-            await using var exists = Command(connection, null, $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = @column", ("@column", column));
+            await using var exists = Command(connection, transaction, $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = @column", ("@column", column));
             if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
             {
-                await using var alter = Command(connection, null, $"ALTER TABLE {table} ADD COLUMN {column} {type}");
+                await using var alter = Command(connection, transaction, $"ALTER TABLE {table} ADD COLUMN {column} {type}");
                 await alter.ExecuteNonQueryAsync(cancellationToken);
             }
         }
@@ -209,18 +211,15 @@ public abstract class SqlDialect : IAsyncDisposable
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => await _source.OpenConnectionAsync(cancellationToken);
 
-        public override async Task ApplySchemaAsync(DbConnection connection, string statements, CancellationToken cancellationToken)
-        {
-            // Concurrent CREATE ... IF NOT EXISTS can still collide in PostgreSQL's catalog; one schema writer at a time.
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-            await using var command = Command(connection, tx, "SELECT pg_advisory_xact_lock(7216458301);\n" + statements);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-        }
+        // Concurrent CREATE ... IF NOT EXISTS can still collide in PostgreSQL's catalog, and two processes must not both
+        // apply a step: one schema writer at a time, under an advisory lock held to the end of the transaction.
+        public override Task MigrateAsync(DbConnection connection, string store, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
+            SchemaMigrations.ApplyAsync(connection, store, migrations, cancellationToken, lockSql: "SELECT pg_advisory_xact_lock(7216458301)");
 
-        public override async Task AddColumnIfMissingAsync(DbConnection connection, string table, string column, string type, CancellationToken cancellationToken)
+        public override async Task AddColumnIfMissingAsync(DbConnection connection, DbTransaction transaction, string table, string column, string type,
+            CancellationToken cancellationToken)
         {
-            await using var alter = Command(connection, null, $"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
+            await using var alter = Command(connection, transaction, $"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
             await alter.ExecuteNonQueryAsync(cancellationToken);
         }
 

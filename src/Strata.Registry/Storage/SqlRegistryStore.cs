@@ -4,6 +4,7 @@ using System.Data.Common;
 using Strata.Contracts;
 using Strata.Contracts.Events;
 using Strata.Contracts.Registry;
+using Strata.ServiceDefaults.Sql;
 
 namespace Strata.Registry.Storage;
 
@@ -26,51 +27,68 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var (text, bigint) = (dialect.Text, dialect.BigInt);
         await using var connection = await OpenAsync(cancellationToken);
-        await dialect.ApplySchemaAsync(connection, $"""
-            CREATE TABLE IF NOT EXISTS registered_models (
-                name {text} PRIMARY KEY,
-                created_at {text} NOT NULL);
-            CREATE TABLE IF NOT EXISTS model_versions (
-                model {text} NOT NULL REFERENCES registered_models(name),
-                version INTEGER NOT NULL,
-                created_at {text} NOT NULL,
-                artifact_sha256 {text} NOT NULL,
-                artifact_size {bigint} NOT NULL,
-                format {text} NOT NULL,
-                metrics {text} NOT NULL,
-                params {text} NOT NULL,
-                dataset_version {text},
-                feature_view {text},
-                feature_view_version {text},
-                feature_names {text} NOT NULL,
-                description {text},
-                PRIMARY KEY (model, version));
-            CREATE TABLE IF NOT EXISTS model_aliases (
-                model {text} NOT NULL,
-                alias {text} NOT NULL,
-                version INTEGER NOT NULL,
-                PRIMARY KEY (model, alias),
-                FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
-            CREATE TABLE IF NOT EXISTS model_tags (
-                model {text} NOT NULL REFERENCES registered_models(name),
-                version INTEGER NOT NULL,
-                key {text} NOT NULL,
-                value {text} NOT NULL,
-                PRIMARY KEY (model, version, key));
-            CREATE TABLE IF NOT EXISTS outbox (
-                seq {dialect.SequenceKey},
-                id {text} NOT NULL UNIQUE,
-                topic {text} NOT NULL,
-                key {text} NOT NULL,
-                envelope {dialect.Bytes} NOT NULL);
-            """, cancellationToken);
-        // Added after the first release: the idempotency key of a registration, and the run that produced the version (lineage).
-        await dialect.AddColumnIfMissingAsync(connection, "model_versions", "request_id", text, cancellationToken);
-        await dialect.AddColumnIfMissingAsync(connection, "model_versions", "run_id", text, cancellationToken);
-        await ExecuteAsync(connection, null,
-            "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", cancellationToken);
+        await dialect.MigrateAsync(connection, "registry", Migrations, cancellationToken);
+    }
+
+    /// <summary>The schema, oldest first. Version 1 adopts a database created before migrations were recorded (the
+    /// columns added since the first release are added when missing); each later change is a migration of its own.</summary>
+    private IReadOnlyList<Migration> Migrations
+    {
+        get
+        {
+            var (text, bigint) = (dialect.Text, dialect.BigInt);
+            return
+            [
+                new(1, "models, versions, aliases, tags, outbox", $"""
+                    CREATE TABLE IF NOT EXISTS registered_models (
+                        name {text} PRIMARY KEY,
+                        created_at {text} NOT NULL);
+                    CREATE TABLE IF NOT EXISTS model_versions (
+                        model {text} NOT NULL REFERENCES registered_models(name),
+                        version INTEGER NOT NULL,
+                        created_at {text} NOT NULL,
+                        artifact_sha256 {text} NOT NULL,
+                        artifact_size {bigint} NOT NULL,
+                        format {text} NOT NULL,
+                        metrics {text} NOT NULL,
+                        params {text} NOT NULL,
+                        dataset_version {text},
+                        feature_view {text},
+                        feature_view_version {text},
+                        feature_names {text} NOT NULL,
+                        description {text},
+                        request_id {text},
+                        run_id {text},
+                        PRIMARY KEY (model, version));
+                    CREATE TABLE IF NOT EXISTS model_aliases (
+                        model {text} NOT NULL,
+                        alias {text} NOT NULL,
+                        version INTEGER NOT NULL,
+                        PRIMARY KEY (model, alias),
+                        FOREIGN KEY (model, version) REFERENCES model_versions(model, version));
+                    CREATE TABLE IF NOT EXISTS model_tags (
+                        model {text} NOT NULL REFERENCES registered_models(name),
+                        version INTEGER NOT NULL,
+                        key {text} NOT NULL,
+                        value {text} NOT NULL,
+                        PRIMARY KEY (model, version, key));
+                    CREATE TABLE IF NOT EXISTS outbox (
+                        seq {dialect.SequenceKey},
+                        id {text} NOT NULL UNIQUE,
+                        topic {text} NOT NULL,
+                        key {text} NOT NULL,
+                        envelope {dialect.Bytes} NOT NULL);
+                    """, async (connection, tx, ct) =>
+                {
+                    // The idempotency key of a registration and the run that produced the version (lineage).
+                    await dialect.AddColumnIfMissingAsync(connection, tx, "model_versions", "request_id", text, ct);
+                    await dialect.AddColumnIfMissingAsync(connection, tx, "model_versions", "run_id", text, ct);
+                    await ExecuteAsync(connection, tx,
+                        "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", ct);
+                }),
+            ];
+        }
     }
 
     public async Task<ModelVersion> AddVersionAsync(string model, NewModelVersion version, long artifactSize, DateTimeOffset now,

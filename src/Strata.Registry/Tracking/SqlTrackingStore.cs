@@ -1,4 +1,5 @@
 using Strata.Contracts.Errors;
+using Strata.ServiceDefaults.Sql;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
@@ -31,7 +32,8 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
     {
         var (text, bigint, real, clustered) = (dialect.Text, dialect.BigInt, dialect.Real, dialect.Clustered);
         await using var connection = await OpenAsync(cancellationToken);
-        await dialect.ApplySchemaAsync(connection, $"""
+        // The schema, oldest first; version 1 adopts a database created before migrations were recorded.
+        await dialect.MigrateAsync(connection, "tracking", [new(1, "experiments, runs, params, tags, metrics", $"""
             CREATE TABLE IF NOT EXISTS experiments (
                 experiment_id {bigint} PRIMARY KEY,
                 name {text} NOT NULL UNIQUE,
@@ -84,7 +86,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
                 step {bigint} NOT NULL,
                 PRIMARY KEY (run_uuid, key)){clustered};
             CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value){dialect.Covering("run_uuid")};
-            """, cancellationToken);
+            """)], cancellationToken);
         // MLflow's default experiment: id 0, "Default".
         await using var seed = Command(connection, null,
             "INSERT INTO experiments VALUES (0, @name, 'strata-artifacts:/0', 'active', @now, @now) ON CONFLICT DO NOTHING",

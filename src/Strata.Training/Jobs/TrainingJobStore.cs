@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Strata.ServiceDefaults.Sql;
 using Strata.Contracts;
 using Strata.Contracts.Training;
 
@@ -15,17 +16,19 @@ public sealed class TrainingJobStore : IDisposable
 
     public TrainingJobStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
+        _connection = SqliteDatabase.Open(path, "training-jobs", Migrations);
+    }
+
+    /// <summary>The schema, oldest first (version 1 adopts a database created before migrations were recorded).</summary>
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "jobs", """
             CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,
               progress REAL NOT NULL, stage TEXT, request TEXT NOT NULL, created INTEGER NOT NULL, started INTEGER, finished INTEGER,
               result TEXT, error TEXT, log TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
-            """);
-    }
+            """),
+    ];
 
     public void Add(TrainingJob job)
     {
