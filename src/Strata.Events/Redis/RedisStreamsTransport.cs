@@ -127,15 +127,25 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
     {
         CheckTopic(topic);
         var database = await DatabaseAsync();
-        // Stream ids are Redis's wall-clock milliseconds: retention and dedup buckets count on the same clock.
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var minId = Math.Max(0, now - (long)retention.TotalMilliseconds);
-        // Dedup buckets of one window each: an id is remembered for one to two windows.
-        var window = Math.Max(1, (long)dedupWindow.TotalMilliseconds);
-        var bucket = now / window;
-        // Each id once (the first of a batch that repeats one), grouped by partition stream; a stable grouping, so the
-        // order within a stream -- per key -- is the batch's. Fresh ids cannot repeat.
+        // Fresh ids cannot repeat and have nothing to look up: the script without the dedup buckets takes them.
         var fresh = messages.All(m => m.FreshId);
+        var byStream = GroupByStream(messages, fresh);
+        if (byStream.Count == 0)
+        {
+            return;
+        }
+        // From here to the script call nothing yields: publishes overlapping on this connection are written in call order.
+        var (keys, args, buffer) = Arguments(topic, byStream, fresh);
+        await database.ScriptEvaluateAsync(fresh ? PublishFreshScript : PublishScript, keys, args);
+        // Returned once Redis has answered, i.e. once the command has been written; after a failure it is left to the
+        // collector, since the client may still hold the command.
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>Each id once (the first of a batch that repeats one), grouped by partition stream; a stable grouping, so
+    /// the order within a stream -- per key -- is the batch's.</summary>
+    private Dictionary<int, List<OutgoingMessage>> GroupByStream(IReadOnlyList<OutgoingMessage> messages, bool fresh)
+    {
         var byStream = new Dictionary<int, List<OutgoingMessage>>();
         var ids = messages.Count > 1 && !fresh ? new HashSet<string>(messages.Count, StringComparer.Ordinal) : null;
         foreach (var m in messages)
@@ -151,11 +161,20 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             }
             list.Add(m);
         }
-        if (byStream.Count == 0)
-        {
-            return;
-        }
-        // Without lookups the script has no bucket keys and no id hashes among its arguments.
+        return byStream;
+    }
+
+    /// <summary>The publish script's keys (dedup buckets unless <paramref name="fresh"/>, then the partition streams) and
+    /// arguments (see <see cref="PublishScript"/> and <see cref="PublishFreshScript"/>). Every id hash and packed message
+    /// goes into one pooled buffer, the arguments being slices of it: no array per message.</summary>
+    private (RedisKey[] Keys, RedisValue[] Args, byte[] Buffer) Arguments(string topic, Dictionary<int, List<OutgoingMessage>> byStream, bool fresh)
+    {
+        // Stream ids are Redis's wall-clock milliseconds: retention and dedup buckets count on the same clock.
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var minId = Math.Max(0, now - (long)retention.TotalMilliseconds);
+        // Dedup buckets of one window each: an id is remembered for one to two windows.
+        var window = Math.Max(1, (long)dedupWindow.TotalMilliseconds);
+        var bucket = now / window;
         var bucketKeys = fresh ? 0 : 2;
         var perMessage = fresh ? 1 : 2;
         var keys = new RedisKey[bucketKeys + byStream.Count];
@@ -185,9 +204,6 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
             args[0] = 2 * window;
             args[1] = minId;
         }
-        // Every id hash and packed message of the batch goes into one pooled buffer (the arguments are slices of it):
-        // no array per message. It is returned once Redis has answered, i.e. once the command has been written; after a
-        // failure it is left to the collector, since the client may still hold the command.
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes);
         var stream = 0;
         var at = head + byStream.Count;
@@ -215,8 +231,7 @@ public sealed class RedisStreamsTransport(string configuration, string prefix, T
                 used += length;
             }
         }
-        await database.ScriptEvaluateAsync(fresh ? PublishFreshScript : PublishScript, keys, args);
-        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        return (keys, args, buffer);
     }
 
     public async ValueTask<IEventConsumer> OpenConsumerAsync(string topic, string group, ConsumerSettings settings, CancellationToken cancellationToken = default)

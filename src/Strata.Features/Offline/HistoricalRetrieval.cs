@@ -59,64 +59,15 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             {
                 throw new InputValidationException("entity_rows", $"{rowCount} rows is more than {MaxInlineRows} to return inline; set output_dataset_name to write the result as a dataset version");
             }
-            var (storedColumns, joins) = StoredJoins(plan, snapshots);
-            var computed = plan.Selections.Any(s => s.View is AggregateFeatureView || s.OnDemand is not null);
-            string query;
-            if (computed)
-            {
-                // Stored values first (on-demand views may read them), then the computed ones, joined by row.
-                await ExecuteAsync(db, $"CREATE TEMP TABLE base AS SELECT {string.Join(", ", storedColumns.Select(c => c.Sql + " AS " + c.Name).Prepend("e.__row"))} FROM entity_df e {joins}", cancellationToken);
-                await BuildComputedAsync(db, plan, snapshots, checked((int)rowCount), cancellationToken);
-                var select = new List<string> { "e.* EXCLUDE (__row)" };
-                foreach (var s in plan.Selections)
-                {
-                    for (var i = 0; i < s.Features.Count; i++)
-                    {
-                        if (s.OutputColumns[i] >= 0)
-                        {
-                            select.Add($"{(IsStored(s) ? "b" : "x")}.{Internal(plan, s, i)} AS {DuckSql.Identifier(plan.FeatureNames[s.OutputColumns[i]])}");
-                        }
-                    }
-                }
-                query = $"SELECT {string.Join(", ", select)} FROM entity_df e JOIN base b USING (__row) JOIN extra x USING (__row) ORDER BY e.__row";
-            }
-            else
-            {
-                // Only stored views: one query, straight from the joins to the output.
-                var select = storedColumns.Where(c => c.Output is not null).Select(c => $"{c.Sql} AS {DuckSql.Identifier(c.Output!)}").Prepend("e.* EXCLUDE (__row)");
-                query = $"SELECT {string.Join(", ", select)} FROM entity_df e {joins} ORDER BY e.__row";
-            }
+            var query = await QueryAsync(db, plan, snapshots, rowCount, cancellationToken);
             IReadOnlyList<string> columns = [.. entityColumns, .. plan.FeatureNames];
             if (request.OutputDatasetName is { } output)
             {
-                var file = Path.Combine(work.FullName, "result.parquet");
-                await ExecuteAsync(db, $"COPY ({query}) TO {DuckSql.Literal(file)} (FORMAT parquet)", cancellationToken);
-                DatasetVersion version;
-                await using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
-                {
-                    version = await data.IngestParquetAsync(output, stream, cancellationToken);
-                }
+                var version = await WriteDatasetAsync(db, query, output, work.FullName, cancellationToken);
                 return new HistoricalFeaturesResponse(rowCount, columns, null, version, clock.Elapsed.TotalSeconds);
             }
-            var values = columns.Select(_ => new List<object?>((int)rowCount)).ToArray();
-            using (var command = db.CreateCommand())
-            {
-                command.CommandText = query;
-                using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    for (var c = 0; c < values.Length; c++)
-                    {
-                        values[c].Add(reader.IsDBNull(c) ? null : Wire(reader.GetValue(c)));
-                    }
-                }
-            }
-            var result = new Dictionary<string, IReadOnlyList<object?>>(StringComparer.Ordinal);
-            for (var c = 0; c < columns.Count; c++)
-            {
-                result[columns[c]] = values[c];
-            }
-            return new HistoricalFeaturesResponse(rowCount, columns, result, null, clock.Elapsed.TotalSeconds);
+            return new HistoricalFeaturesResponse(rowCount, columns, await ReadInlineAsync(db, query, columns, (int)rowCount, cancellationToken), null,
+                clock.Elapsed.TotalSeconds);
         }
         catch (DuckDBException e)
         {
@@ -130,6 +81,68 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             }
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The query of the result: the entity rows in order with every feature as of each row's time. Stored views
+    /// only: one query from the point-in-time joins. With aggregates or on-demand views: the stored values first (on-demand
+    /// views may read them, table <c>base</c>), then the computed ones (table <c>extra</c>), joined by row.</summary>
+    private async Task<string> QueryAsync(DuckDBConnection db, FeaturePlan plan, Dictionary<string, OfflineSnapshot> snapshots, long rowCount,
+        CancellationToken cancellationToken)
+    {
+        var (storedColumns, joins) = StoredJoins(plan, snapshots);
+        if (!plan.Selections.Any(s => s.View is AggregateFeatureView || s.OnDemand is not null))
+        {
+            var stored = storedColumns.Where(c => c.Output is not null).Select(c => $"{c.Sql} AS {DuckSql.Identifier(c.Output!)}").Prepend("e.* EXCLUDE (__row)");
+            return $"SELECT {string.Join(", ", stored)} FROM entity_df e {joins} ORDER BY e.__row";
+        }
+        await ExecuteAsync(db, $"CREATE TEMP TABLE base AS SELECT {string.Join(", ", storedColumns.Select(c => c.Sql + " AS " + c.Name).Prepend("e.__row"))} FROM entity_df e {joins}", cancellationToken);
+        await BuildComputedAsync(db, plan, snapshots, checked((int)rowCount), cancellationToken);
+        var select = new List<string> { "e.* EXCLUDE (__row)" };
+        foreach (var s in plan.Selections)
+        {
+            for (var i = 0; i < s.Features.Count; i++)
+            {
+                if (s.OutputColumns[i] >= 0)
+                {
+                    select.Add($"{(IsStored(s) ? "b" : "x")}.{Internal(plan, s, i)} AS {DuckSql.Identifier(plan.FeatureNames[s.OutputColumns[i]])}");
+                }
+            }
+        }
+        return $"SELECT {string.Join(", ", select)} FROM entity_df e JOIN base b USING (__row) JOIN extra x USING (__row) ORDER BY e.__row";
+    }
+
+    /// <summary>The result written as Parquet and ingested as a version of dataset <paramref name="output"/>.</summary>
+    private async Task<DatasetVersion> WriteDatasetAsync(DuckDBConnection db, string query, string output, string work, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(work, "result.parquet");
+        await ExecuteAsync(db, $"COPY ({query}) TO {DuckSql.Literal(file)} (FORMAT parquet)", cancellationToken);
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return await data.IngestParquetAsync(output, stream, cancellationToken);
+    }
+
+    /// <summary>The result as columns in the response (JSON values).</summary>
+    private static async Task<Dictionary<string, IReadOnlyList<object?>>> ReadInlineAsync(DuckDBConnection db, string query, IReadOnlyList<string> columns, int rowCount,
+        CancellationToken cancellationToken)
+    {
+        var values = columns.Select(_ => new List<object?>(rowCount)).ToArray();
+        using (var command = db.CreateCommand())
+        {
+            command.CommandText = query;
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                for (var c = 0; c < values.Length; c++)
+                {
+                    values[c].Add(reader.IsDBNull(c) ? null : Wire(reader.GetValue(c)));
+                }
+            }
+        }
+        var result = new Dictionary<string, IReadOnlyList<object?>>(StringComparer.Ordinal);
+        for (var c = 0; c < columns.Count; c++)
+        {
+            result[columns[c]] = values[c];
+        }
+        return result;
     }
 
     private static bool IsStored(ViewSelection s) => s.View is StoredFeatureView;

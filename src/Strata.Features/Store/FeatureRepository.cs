@@ -140,59 +140,88 @@ public sealed class FeatureRepository
 
     private FeaturePlan Build(IReadOnlyList<string>? features, string? featureService, bool fullFeatureNames, IReadOnlyCollection<string>? requestColumns)
     {
-        IReadOnlyList<string> refs;
-        if (featureService is not null)
-        {
-            if (features is { Count: > 0 })
-            {
-                throw new InputValidationException("features", "give either features or feature_service, not both");
-            }
-            refs = (_services.GetValueOrDefault(featureService) ?? throw new ResourceNotFoundException("feature service", featureService)).Features;
-        }
-        else
-        {
-            refs = features is { Count: > 0 } ? features : throw new InputValidationException("features", "is required (or feature_service): a list of 'view:feature' references");
-        }
         var selections = new List<ViewSelection>();
-        ViewSelection Selection(string viewName)
+        foreach (var reference in References(features, featureService))
         {
-            var existing = selections.Find(s => s.ViewName == viewName);
-            if (existing is not null)
-            {
-                return existing;
-            }
-            var selection = _views.TryGetValue(viewName, out var view) ? new ViewSelection(view, null)
-                : _onDemand.TryGetValue(viewName, out var odfv) ? new ViewSelection(null, odfv)
-                : throw new InputValidationException("features", $"unknown feature view '{viewName}' (views: {string.Join(", ", _views.Keys.Concat(_onDemand.Keys).Order(StringComparer.Ordinal))})");
-            selections.Add(selection);
-            return selection;
+            Select(selections, reference);
         }
-        foreach (var reference in refs)
+        AddOnDemandInputs(selections, requestColumns);
+        // Entity views first (they are read), then on-demand views (computed from them).
+        selections.Sort((a, b) => (a.OnDemand is null ? 0 : 1).CompareTo(b.OnDemand is null ? 0 : 1));
+        var (joinKeys, names) = AssignOutputColumns(selections, fullFeatureNames);
+        foreach (var odfv in selections.Where(s => s.OnDemand is not null))
         {
-            if (string.IsNullOrWhiteSpace(reference))
+            for (var i = 0; i < odfv.InputSources.Count; i++)
             {
-                throw new InputValidationException("features", "a feature reference is empty");
-            }
-            var colon = reference.IndexOf(':', StringComparison.Ordinal);
-            var viewName = colon < 0 ? reference : reference[..colon];
-            var selection = Selection(viewName);
-            if (colon < 0)
-            {
-                foreach (var f in selection.AllFeatures)
+                if (odfv.InputSources[i].From is { } from)
                 {
-                    selection.Add(f.Name, visible: true);
-                }
-            }
-            else
-            {
-                var featureName = reference[(colon + 1)..];
-                if (!selection.Add(featureName, visible: true))
-                {
-                    throw new InputValidationException("features", $"view '{viewName}' has no feature '{featureName}' (features: {string.Join(", ", selection.AllFeatures.Select(f => f.Name))})");
+                    odfv.InputSources[i] = odfv.InputSources[i] with { FeatureIndex = from.IndexOf(odfv.InputSources[i].Name) };
                 }
             }
         }
-        // On-demand inputs come from the request, or from a same-named feature of one of the view's source views.
+        var requestData = selections.Where(s => s.OnDemand is not null).SelectMany(s => s.InputSources).Where(i => i.From is null)
+            .Select(i => i.Name).Distinct(StringComparer.Ordinal).ToList();
+        return new FeaturePlan(joinKeys, selections, names, requestData);
+    }
+
+    /// <summary>The feature references asked for: the list given, or the feature service's (not both).</summary>
+    private IReadOnlyList<string> References(IReadOnlyList<string>? features, string? featureService)
+    {
+        if (featureService is null)
+        {
+            return features is { Count: > 0 } ? features : throw new InputValidationException("features", "is required (or feature_service): a list of 'view:feature' references");
+        }
+        if (features is { Count: > 0 })
+        {
+            throw new InputValidationException("features", "give either features or feature_service, not both");
+        }
+        return (_services.GetValueOrDefault(featureService) ?? throw new ResourceNotFoundException("feature service", featureService)).Features;
+    }
+
+    /// <summary>The selection of a view (added on first use).</summary>
+    private ViewSelection Selection(List<ViewSelection> selections, string viewName)
+    {
+        var existing = selections.Find(s => s.ViewName == viewName);
+        if (existing is not null)
+        {
+            return existing;
+        }
+        var selection = _views.TryGetValue(viewName, out var view) ? new ViewSelection(view, null)
+            : _onDemand.TryGetValue(viewName, out var odfv) ? new ViewSelection(null, odfv)
+            : throw new InputValidationException("features", $"unknown feature view '{viewName}' (views: {string.Join(", ", _views.Keys.Concat(_onDemand.Keys).Order(StringComparer.Ordinal))})");
+        selections.Add(selection);
+        return selection;
+    }
+
+    /// <summary>Selects what one reference names: <c>view:feature</c>, or every feature of <c>view</c>.</summary>
+    private void Select(List<ViewSelection> selections, string reference)
+    {
+        if (string.IsNullOrWhiteSpace(reference))
+        {
+            throw new InputValidationException("features", "a feature reference is empty");
+        }
+        var colon = reference.IndexOf(':', StringComparison.Ordinal);
+        var viewName = colon < 0 ? reference : reference[..colon];
+        var selection = Selection(selections, viewName);
+        if (colon < 0)
+        {
+            foreach (var f in selection.AllFeatures)
+            {
+                selection.Add(f.Name, visible: true);
+            }
+            return;
+        }
+        var featureName = reference[(colon + 1)..];
+        if (!selection.Add(featureName, visible: true))
+        {
+            throw new InputValidationException("features", $"view '{viewName}' has no feature '{featureName}' (features: {string.Join(", ", selection.AllFeatures.Select(f => f.Name))})");
+        }
+    }
+
+    /// <summary>On-demand inputs come from the request, or from a same-named feature of one of the view's source views
+    /// (selected, hidden from the output, when not asked for).</summary>
+    private void AddOnDemandInputs(List<ViewSelection> selections, IReadOnlyCollection<string>? requestColumns)
+    {
         foreach (var odfv in selections.Where(s => s.OnDemand is not null).ToList())
         {
             foreach (var input in odfv.OnDemand!.Inputs)
@@ -204,13 +233,17 @@ public sealed class FeatureRepository
                     odfv.InputSources.Add(new OnDemandInput(input.Name, null, -1));
                     continue;
                 }
-                var sourceSelection = Selection(source.Name);
+                var sourceSelection = Selection(selections, source.Name);
                 sourceSelection.Add(input.Name, visible: false);
                 odfv.InputSources.Add(new OnDemandInput(input.Name, sourceSelection, -1));
             }
         }
-        // Entity views first (they are read), then on-demand views (computed from them).
-        selections.Sort((a, b) => (a.OnDemand is null ? 0 : 1).CompareTo(b.OnDemand is null ? 0 : 1));
+    }
+
+    /// <summary>The join keys of the selected views (one type per name) and the output's feature names, numbering each
+    /// visible feature's output column in selection order.</summary>
+    private (List<FeatureField> JoinKeys, List<string> Names) AssignOutputColumns(List<ViewSelection> selections, bool fullFeatureNames)
+    {
         var joinKeys = new List<FeatureField>();
         var names = new List<string>();
         var column = 0;
@@ -247,19 +280,7 @@ public sealed class FeatureRepository
         {
             throw new InputValidationException("features", $"two features are named '{duplicate.Key}'; set full_feature_names to tell them apart");
         }
-        foreach (var odfv in selections.Where(s => s.OnDemand is not null))
-        {
-            for (var i = 0; i < odfv.InputSources.Count; i++)
-            {
-                if (odfv.InputSources[i].From is { } from)
-                {
-                    odfv.InputSources[i] = odfv.InputSources[i] with { FeatureIndex = from.IndexOf(odfv.InputSources[i].Name) };
-                }
-            }
-        }
-        var requestData = selections.Where(s => s.OnDemand is not null).SelectMany(s => s.InputSources).Where(i => i.From is null)
-            .Select(i => i.Name).Distinct(StringComparer.Ordinal).ToList();
-        return new FeaturePlan(joinKeys, selections, names, requestData);
+        return (joinKeys, names);
     }
 
     private void Validate()

@@ -21,6 +21,18 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         ArgumentNullException.ThrowIfNull(request);
         var entities = request.Entities ?? throw new InputValidationException("entities", "is required: join key name -> values");
         var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, entities.Keys);
+        var rows = CheckEntities(plan, entities);
+        var keyValues = TypedJoinKeys(plan, entities, rows);
+        var found = await store.ReadAsync(Reads(plan, keyValues, rows), asOf, cancellationToken);
+        var columns = new OutputColumns(plan.FeatureNames.Count, rows);
+        var selected = FillStoredViews(plan, found, asOf, rows, columns);
+        ComputeOnDemand(plan, entities, selected, rows, columns);
+        return Response(plan, keyValues, rows, columns);
+    }
+
+    /// <summary>The number of entity rows, once every column is a join key or request data and the count is in bounds.</summary>
+    private static int CheckEntities(FeaturePlan plan, FeatureColumns entities)
+    {
         var rows = FeatureValues.RowCount(entities, "entities");
         foreach (var name in entities.Keys)
         {
@@ -38,7 +50,12 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         {
             throw new InputValidationException("entities", $"{rows} rows is more than {MaxEntityRows} per request");
         }
-        // Join keys, typed as declared.
+        return rows;
+    }
+
+    /// <summary>Join keys, typed as declared (none may be null).</summary>
+    private static Dictionary<string, object?[]> TypedJoinKeys(FeaturePlan plan, FeatureColumns entities, int rows)
+    {
         var keyValues = new Dictionary<string, object?[]>(StringComparer.Ordinal);
         foreach (var key in plan.JoinKeys)
         {
@@ -52,8 +69,13 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
             }
             keyValues[key.Name] = typed;
         }
+        return keyValues;
+    }
+
+    /// <summary>One read per stored view, with the entity keys built once per entity and shared by all of its views.</summary>
+    private List<OnlineRead> Reads(FeaturePlan plan, Dictionary<string, object?[]> keyValues, int rows)
+    {
         var reads = new List<OnlineRead>();
-        // Entity keys once per entity, shared by all of its views.
         var keysByEntity = new Dictionary<string, string?[]>(StringComparer.Ordinal);
         foreach (var s in plan.EntityViews)
         {
@@ -74,19 +96,45 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
             }
             reads.Add(new OnlineRead(s.View, keys));
         }
-        var found = await store.ReadAsync(reads, asOf, cancellationToken);
+        return reads;
+    }
 
-        var width = plan.FeatureNames.Count;
-        var values = new object?[width][];
-        var statuses = new string[width][];
-        var timestamps = new string[width][];
-        for (var c = 0; c < width; c++)
+    /// <summary>The response's feature columns: value, status and event time per row.</summary>
+    private sealed class OutputColumns
+    {
+        public OutputColumns(int width, int rows)
         {
-            values[c] = new object?[rows];
-            statuses[c] = new string[rows];
-            timestamps[c] = new string[rows];
+            Values = new object?[width][];
+            Statuses = new string[width][];
+            Timestamps = new string[width][];
+            for (var c = 0; c < width; c++)
+            {
+                Values[c] = new object?[rows];
+                Statuses[c] = new string[rows];
+                Timestamps[c] = new string[rows];
+            }
         }
-        // Per selection, per row: values of every selected feature (visible or not) and their status, for on-demand inputs.
+
+        public object?[][] Values { get; }
+
+        public string[][] Statuses { get; }
+
+        public string[][] Timestamps { get; }
+
+        public void Set(int column, int row, object? value, string status, string timestamp)
+        {
+            Values[column][row] = value;
+            Statuses[column][row] = status;
+            Timestamps[column][row] = timestamp;
+        }
+    }
+
+    /// <summary>Stored and aggregate views into the output (ttl applied, aggregates computed as of <paramref name="asOf"/>);
+    /// returns, per selection and row, every selected feature's value and status (visible or not), which on-demand
+    /// views take as inputs.</summary>
+    private static Dictionary<ViewSelection, (object?[][] Values, string[][] Statuses)> FillStoredViews(FeaturePlan plan, OnlineReadResult[] found, long asOf,
+        int rows, OutputColumns columns)
+    {
         var selectionValues = new Dictionary<ViewSelection, (object?[][] Values, string[][] Statuses)>();
         var read = 0;
         foreach (var s in plan.EntityViews)
@@ -131,48 +179,27 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
                 {
                     if (s.OutputColumns[i] is var c and >= 0)
                     {
-                        values[c][r] = sv[r][i];
-                        statuses[c][r] = ss[r][i];
-                        timestamps[c][r] = stamp;
+                        columns.Set(c, r, sv[r][i], ss[r][i], stamp);
                     }
                 }
             }
             selectionValues[s] = (sv, ss);
         }
+        return selectionValues;
+    }
+
+    /// <summary>On-demand views, row by row, from stored features and request data. A missing or null input leaves the
+    /// features null with the input's status; bad request data is the caller's fault (400), a stored value outside the
+    /// view's domain is not (null).</summary>
+    private static void ComputeOnDemand(FeaturePlan plan, FeatureColumns entities,
+        Dictionary<ViewSelection, (object?[][] Values, string[][] Statuses)> selectionValues, int rows, OutputColumns columns)
+    {
         foreach (var s in plan.OnDemandViews)
         {
             var inputs = new double[s.InputSources.Count];
             for (var r = 0; r < rows; r++)
             {
-                string? missing = null;
-                for (var i = 0; i < inputs.Length && missing is null; i++)
-                {
-                    var input = s.InputSources[i];
-                    if (input.From is { } from)
-                    {
-                        var (sv, ss) = selectionValues[from];
-                        if (sv[r][input.FeatureIndex] is double d)
-                        {
-                            inputs[i] = d;
-                        }
-                        else
-                        {
-                            missing = ss[r][input.FeatureIndex] == FeatureStatus.Present ? FeatureStatus.NullValue : ss[r][input.FeatureIndex];
-                        }
-                    }
-                    else if (FeatureValues.ToValue(entities.GetValueOrDefault(input.Name)?[r], FeatureTypes.Float64, $"entities.{input.Name}", r) is double d)
-                    {
-                        inputs[i] = d;
-                    }
-                    else if (!entities.ContainsKey(input.Name))
-                    {
-                        throw new InputValidationException($"entities.{input.Name}", $"is required: request data of on-demand view '{s.ViewName}'");
-                    }
-                    else
-                    {
-                        missing = FeatureStatus.NullValue;
-                    }
-                }
+                var missing = GatherInputs(s, entities, selectionValues, r, inputs);
                 double[]? features = null;
                 if (missing is null)
                 {
@@ -194,13 +221,53 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
                 {
                     if (s.OutputColumns[i] is var c and >= 0)
                     {
-                        values[c][r] = features is null ? null : features[s.Indices[i]];
-                        statuses[c][r] = missing ?? FeatureStatus.Present;
-                        timestamps[c][r] = Epoch;
+                        columns.Set(c, r, features is null ? null : features[s.Indices[i]], missing ?? FeatureStatus.Present, Epoch);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Row <paramref name="r"/>'s inputs of an on-demand view into <paramref name="inputs"/>; the status that
+    /// makes its features null (an input not found, null, or outside its max age), or null when every input has a value.</summary>
+    private static string? GatherInputs(ViewSelection s, FeatureColumns entities,
+        Dictionary<ViewSelection, (object?[][] Values, string[][] Statuses)> selectionValues, int r, double[] inputs)
+    {
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            var input = s.InputSources[i];
+            if (input.From is { } from)
+            {
+                var (sv, ss) = selectionValues[from];
+                if (sv[r][input.FeatureIndex] is double d)
+                {
+                    inputs[i] = d;
+                }
+                else
+                {
+                    return ss[r][input.FeatureIndex] == FeatureStatus.Present ? FeatureStatus.NullValue : ss[r][input.FeatureIndex];
+                }
+            }
+            else if (FeatureValues.ToValue(entities.GetValueOrDefault(input.Name)?[r], FeatureTypes.Float64, $"entities.{input.Name}", r) is double d)
+            {
+                inputs[i] = d;
+            }
+            else if (!entities.ContainsKey(input.Name))
+            {
+                throw new InputValidationException($"entities.{input.Name}", $"is required: request data of on-demand view '{s.ViewName}'");
+            }
+            else
+            {
+                return FeatureStatus.NullValue;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Feast's column-major answer: the join keys first, then the features in request order.</summary>
+    private static OnlineFeaturesResponse Response(FeaturePlan plan, Dictionary<string, object?[]> keyValues, int rows, OutputColumns columns)
+    {
+        var width = plan.FeatureNames.Count;
         var names = new List<string>(plan.JoinKeys.Count + width);
         var results = new List<OnlineFeatureVector>(plan.JoinKeys.Count + width);
         var presentColumn = Enumerable.Repeat(FeatureStatus.Present, rows).ToArray();
@@ -213,7 +280,7 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         for (var c = 0; c < width; c++)
         {
             names.Add(plan.FeatureNames[c]);
-            results.Add(new OnlineFeatureVector(values[c], statuses[c], timestamps[c]));
+            results.Add(new OnlineFeatureVector(columns.Values[c], columns.Statuses[c], columns.Timestamps[c]));
         }
         return new OnlineFeaturesResponse(new OnlineFeaturesMetadata(names), results);
     }

@@ -29,23 +29,8 @@ public static class ValueTrainer
         ArgumentNullException.ThrowIfNull(frame);
         var layout = FeatureLayout.Create(frame, categorical);
         var multiclass = task == TaskNames.MulticlassClassification;
-        var rows = new ValueRow[frame.Rows];
-        for (var r = 0; r < rows.Length; r++)
-        {
-            var label = frame.Label[r];
-            if (!double.IsFinite(label))
-            {
-                throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture, $"row {r} has label {label}; the label must be a finite number"));
-            }
-            rows[r] = new ValueRow { Label = (float)label };
-            layout.Fill(rows[r], frame, r);
-        }
-        var classes = multiclass ? rows.Select(r => r.Label).Distinct().Order().ToArray() : [];
-        if (multiclass && classes.Length is < 2 or > MaxClasses)
-        {
-            throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture,
-                $"has {classes.Length} distinct values; multiclass classification needs 2 to {MaxClasses} classes"));
-        }
+        var rows = Rows(frame, layout);
+        var classes = multiclass ? Classes(rows) : [];
 
         var ml = new MLContext(seed);
         cancellationToken.ThrowIfCancellationRequested();
@@ -74,59 +59,10 @@ public static class ValueTrainer
         var model = FitCancellation.Run(ml, () => pipeline.Fit(split.TrainSet), cancellationToken);
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
-        // k-fold on the training split only (the holdout stays unseen): each fold's headline metrics, mean and spread.
-        var cv = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (folds >= 2)
-        {
-            var perFold = FitCancellation.Run(ml, () => multiclass
-                ? ml.MulticlassClassification.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
-                    .Select(r => new[] { ("macro_accuracy", r.Metrics.MacroAccuracy), ("log_loss", r.Metrics.LogLoss) }).ToList()
-                : ml.Regression.CrossValidate(split.TrainSet, pipeline, folds, LabelColumn, seed: seed)
-                    .Select(r => new[] { ("rmse", r.Metrics.RootMeanSquaredError), ("r2", r.Metrics.RSquared) }).ToList(), cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
-            foreach (var name in perFold[0].Select(m => m.Item1))
-            {
-                var values = perFold.Select(f => f.Single(m => m.Item1 == name).Item2).ToArray();
-                var mean = values.Average();
-                cv[$"cv_{name}_mean"] = mean;
-                cv[$"cv_{name}_std"] = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
-            }
-            cv["cv_folds"] = folds;
-        }
-
-        var scored = model.Transform(split.TestSet);
-        var holdout = layout.Read(split.TestSet);
-        Dictionary<string, double> metrics;
-        EvaluationReport evaluation;
-        if (multiclass)
-        {
-            var m = ml.MulticlassClassification.Evaluate(scored, LabelColumn);
-            metrics = new Dictionary<string, double>
-            {
-                ["accuracy"] = m.MicroAccuracy,
-                ["macro_accuracy"] = m.MacroAccuracy,
-                ["log_loss"] = m.LogLoss,
-                ["log_loss_reduction"] = m.LogLossReduction,
-                ["classes"] = classes.Length,
-            };
-            var truth = split.TestSet.GetColumn<uint>(LabelColumn).ToArray();
-            evaluation = EvaluationReport.ForMulticlass(classes, m.ConfusionMatrix.Counts, m.MacroAccuracy, frame.FeatureNames,
-                f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
-        }
-        else
-        {
-            var m = ml.Regression.Evaluate(scored, LabelColumn);
-            metrics = new Dictionary<string, double>
-            {
-                ["rmse"] = m.RootMeanSquaredError,
-                ["mae"] = m.MeanAbsoluteError,
-                ["r2"] = m.RSquared,
-                ["mse"] = m.MeanSquaredError,
-            };
-            var truth = split.TestSet.GetColumn<float>(LabelColumn).ToArray();
-            evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, frame.FeatureNames,
-                f => ml.Regression.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
-        }
+        var cv = folds >= 2 ? CrossValidate(ml, split.TrainSet, pipeline, multiclass, folds, seed, cancellationToken) : [];
+        var (metrics, evaluation) = multiclass
+            ? EvaluateMulticlass(ml, model, split.TestSet, layout, frame.FeatureNames, classes, seed)
+            : EvaluateRegression(ml, model, split.TestSet, layout, frame.FeatureNames, seed);
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             metrics[key] = value;
@@ -139,6 +75,95 @@ public static class ValueTrainer
             Layout = layout,
             Classes = classes.Select(c => (double)c).ToArray(),
         };
+    }
+
+    /// <summary>The frame as ML.NET rows; every label must be a finite number.</summary>
+    private static ValueRow[] Rows(TrainingFrame frame, FeatureLayout layout)
+    {
+        var rows = new ValueRow[frame.Rows];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var label = frame.Label[r];
+            if (!double.IsFinite(label))
+            {
+                throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture, $"row {r} has label {label}; the label must be a finite number"));
+            }
+            rows[r] = new ValueRow { Label = (float)label };
+            layout.Fill(rows[r], frame, r);
+        }
+        return rows;
+    }
+
+    /// <summary>The classes of a multiclass label: its distinct values, sorted (2 to <see cref="MaxClasses"/>).</summary>
+    private static float[] Classes(ValueRow[] rows)
+    {
+        var classes = rows.Select(r => r.Label).Distinct().Order().ToArray();
+        return classes.Length is < 2 or > MaxClasses
+            ? throw new InputValidationException("label", string.Create(CultureInfo.InvariantCulture,
+                $"has {classes.Length} distinct values; multiclass classification needs 2 to {MaxClasses} classes"))
+            : classes;
+    }
+
+    /// <summary>k-fold on the training split only (the holdout stays unseen): each fold's headline metrics, mean and spread.</summary>
+    private static Dictionary<string, double> CrossValidate(MLContext ml, IDataView train, IEstimator<ITransformer> pipeline, bool multiclass, int folds, int seed,
+        CancellationToken cancellationToken)
+    {
+        var perFold = FitCancellation.Run(ml, () => multiclass
+            ? ml.MulticlassClassification.CrossValidate(train, pipeline, folds, LabelColumn, seed: seed)
+                .Select(r => new[] { ("macro_accuracy", r.Metrics.MacroAccuracy), ("log_loss", r.Metrics.LogLoss) }).ToList()
+            : ml.Regression.CrossValidate(train, pipeline, folds, LabelColumn, seed: seed)
+                .Select(r => new[] { ("rmse", r.Metrics.RootMeanSquaredError), ("r2", r.Metrics.RSquared) }).ToList(), cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var cv = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var name in perFold[0].Select(m => m.Item1))
+        {
+            var values = perFold.Select(f => f.Single(m => m.Item1 == name).Item2).ToArray();
+            var mean = values.Average();
+            cv[$"cv_{name}_mean"] = mean;
+            cv[$"cv_{name}_std"] = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+        }
+        cv["cv_folds"] = folds;
+        return cv;
+    }
+
+    /// <summary>Accuracy, log loss, the confusion matrix and permutation importance (macro accuracy) on the holdout.</summary>
+    private static (Dictionary<string, double>, EvaluationReport) EvaluateMulticlass(MLContext ml, TransformerChain<ITransformer> model, IDataView test, FeatureLayout layout,
+        IReadOnlyList<string> featureNames, float[] classes, int seed)
+    {
+        var m = ml.MulticlassClassification.Evaluate(model.Transform(test), LabelColumn);
+        var metrics = new Dictionary<string, double>
+        {
+            ["accuracy"] = m.MicroAccuracy,
+            ["macro_accuracy"] = m.MacroAccuracy,
+            ["log_loss"] = m.LogLoss,
+            ["log_loss_reduction"] = m.LogLossReduction,
+            ["classes"] = classes.Length,
+        };
+        var holdout = layout.Read(test);
+        var truth = test.GetColumn<uint>(LabelColumn).ToArray();
+        var evaluation = EvaluationReport.ForMulticlass(classes, m.ConfusionMatrix.Counts, m.MacroAccuracy, featureNames,
+            f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
+        return (metrics, evaluation);
+    }
+
+    /// <summary>RMSE, MAE, R² and permutation importance (RMSE) on the holdout.</summary>
+    private static (Dictionary<string, double>, EvaluationReport) EvaluateRegression(MLContext ml, TransformerChain<ITransformer> model, IDataView test, FeatureLayout layout,
+        IReadOnlyList<string> featureNames, int seed)
+    {
+        var scored = model.Transform(test);
+        var m = ml.Regression.Evaluate(scored, LabelColumn);
+        var metrics = new Dictionary<string, double>
+        {
+            ["rmse"] = m.RootMeanSquaredError,
+            ["mae"] = m.MeanAbsoluteError,
+            ["r2"] = m.RSquared,
+            ["mse"] = m.MeanSquaredError,
+        };
+        var holdout = layout.Read(test);
+        var truth = test.GetColumn<float>(LabelColumn).ToArray();
+        var evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, featureNames,
+            f => ml.Regression.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
+        return (metrics, evaluation);
     }
 
     private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch

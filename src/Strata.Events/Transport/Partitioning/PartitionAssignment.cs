@@ -156,95 +156,121 @@ internal sealed class PartitionAssignment : IAsyncDisposable
         await _tickGate.WaitAsync(cancellationToken);
         try
         {
-            for (var attempt = 0; attempt < 8; attempt++)
+            // Optimistic: a round whose write loses to another member's reads the state again.
+            for (var attempt = 0; attempt < 8 && !await TryRoundAsync(cancellationToken); attempt++)
             {
-                var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-                var (value, version) = await _store.ReadAsync(_key, cancellationToken);
-                var state = GroupState.Parse(value);
-                state.Expire(now);
-                var live = !Out();
-                if (live)
-                {
-                    state.Members[_member] = now + (long)_options.MemberTimeout.TotalMilliseconds;
-                }
-                else
-                {
-                    state.Members.Remove(_member);
-                }
-                var share = Share(state, live);
-                var until = now + (long)_options.MemberTimeout.TotalMilliseconds;
-                var release = new List<int>();
-                var acquired = new List<int>();
-                for (var p = 0; p < _options.Partitions; p++)
-                {
-                    state.Leases.TryGetValue(p, out var lease);
-                    var mine = lease is not null && lease.Member == _member;
-                    if (share.Contains(p) && (lease is null || mine))
-                    {
-                        state.Leases[p] = new Lease(_member, until);
-                        if (!_held.Contains(p))
-                        {
-                            acquired.Add(p);
-                        }
-                    }
-                    else if (mine)
-                    {
-                        release.Add(p);
-                    }
-                    else if (_held.Contains(p))
-                    {
-                        // Lost while the broker could not be reached (expired and taken): stop reading it.
-                        release.Add(p);
-                    }
-                }
-                // Give up what is no longer this member's share: stop reading it first, then drop the lease once
-                // nothing handed out of it is unacknowledged (a stuck member gives everything up at once).
-                var stillHeld = new List<int>();
-                if (release.Count > 0)
-                {
-                    _readable = [.. _readable.Except(release)];
-                    await Task.WhenAll(release.Select(_reader.QuiesceAsync));
-                    foreach (var p in release)
-                    {
-                        if (live && Draining(p) && state.Leases.TryGetValue(p, out var l) && l.Member == _member)
-                        {
-                            state.Leases[p] = new Lease(_member, until);
-                            stillHeld.Add(p);
-                        }
-                        else if (state.Leases.TryGetValue(p, out var held) && held.Member == _member)
-                        {
-                            state.Leases.Remove(p);
-                        }
-                    }
-                }
-                if (!await _store.TryWriteAsync(_key, state.Format(), version, cancellationToken))
-                {
-                    continue; // another member wrote first: read again
-                }
-                Interlocked.Exchange(ref _lastWrite, _time.GetTimestamp());
-                foreach (var p in release.Except(stillHeld))
-                {
-                    _held.Remove(p);
-                    Reset(p);
-                }
-                foreach (var p in acquired)
-                {
-                    _held.Add(p);
-                    Reset(p);
-                    _reader.Acquired(p);
-                }
-                var readable = _held.Except(stillHeld).Where(share.Contains).Order().ToArray();
-                if (!readable.AsSpan().SequenceEqual(_readable))
-                {
-                    _readable = readable;
-                    Publish();
-                }
-                return;
             }
         }
         finally
         {
             _tickGate.Release();
+        }
+    }
+
+    /// <summary>Reads the group's state, renews or drops this member, settles its leases and writes the state back if
+    /// no one wrote meanwhile (false: read again).</summary>
+    private async Task<bool> TryRoundAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (value, version) = await _store.ReadAsync(_key, cancellationToken);
+        var state = GroupState.Parse(value);
+        state.Expire(now);
+        var live = !Out();
+        var until = now + (long)_options.MemberTimeout.TotalMilliseconds;
+        if (live)
+        {
+            state.Members[_member] = until;
+        }
+        else
+        {
+            state.Members.Remove(_member);
+        }
+        var share = Share(state, live);
+        var (acquired, release) = TakeShare(state, share, until);
+        var stillHeld = release.Count > 0 ? await ReleaseAsync(state, release, live, until) : [];
+        if (!await _store.TryWriteAsync(_key, state.Format(), version, cancellationToken))
+        {
+            return false;
+        }
+        Interlocked.Exchange(ref _lastWrite, _time.GetTimestamp());
+        Settle(acquired, release, stillHeld, share);
+        return true;
+    }
+
+    /// <summary>Takes (or renews) the leases of this member's share that are free or its own; returns the partitions newly
+    /// acquired and those to give up (out of its share, or lost while the broker could not be reached).</summary>
+    private (List<int> Acquired, List<int> Release) TakeShare(GroupState state, HashSet<int> share, long until)
+    {
+        var release = new List<int>();
+        var acquired = new List<int>();
+        for (var p = 0; p < _options.Partitions; p++)
+        {
+            state.Leases.TryGetValue(p, out var lease);
+            var mine = lease is not null && lease.Member == _member;
+            if (share.Contains(p) && (lease is null || mine))
+            {
+                state.Leases[p] = new Lease(_member, until);
+                if (!_held.Contains(p))
+                {
+                    acquired.Add(p);
+                }
+            }
+            else if (mine)
+            {
+                release.Add(p);
+            }
+            else if (_held.Contains(p))
+            {
+                // Lost while the broker could not be reached (expired and taken): stop reading it.
+                release.Add(p);
+            }
+        }
+        return (acquired, release);
+    }
+
+    /// <summary>Gives up what is no longer this member's share: stops reading it first, then drops the lease once nothing
+    /// handed out of it is unacknowledged (a stuck member gives everything up at once). Returns the partitions still
+    /// held to drain.</summary>
+    private async Task<List<int>> ReleaseAsync(GroupState state, List<int> release, bool live, long until)
+    {
+        var stillHeld = new List<int>();
+        _readable = [.. _readable.Except(release)];
+        await Task.WhenAll(release.Select(_reader.QuiesceAsync));
+        foreach (var p in release)
+        {
+            if (live && Draining(p) && state.Leases.TryGetValue(p, out var l) && l.Member == _member)
+            {
+                state.Leases[p] = new Lease(_member, until);
+                stillHeld.Add(p);
+            }
+            else if (state.Leases.TryGetValue(p, out var held) && held.Member == _member)
+            {
+                state.Leases.Remove(p);
+            }
+        }
+        return stillHeld;
+    }
+
+    /// <summary>Once the state is written: forgets what was given up, starts what was acquired, and announces the new
+    /// readable set when it changed.</summary>
+    private void Settle(List<int> acquired, List<int> release, List<int> stillHeld, HashSet<int> share)
+    {
+        foreach (var p in release.Except(stillHeld))
+        {
+            _held.Remove(p);
+            Reset(p);
+        }
+        foreach (var p in acquired)
+        {
+            _held.Add(p);
+            Reset(p);
+            _reader.Acquired(p);
+        }
+        var readable = _held.Except(stillHeld).Where(share.Contains).Order().ToArray();
+        if (!readable.AsSpan().SequenceEqual(_readable))
+        {
+            _readable = readable;
+            Publish();
         }
     }
 
