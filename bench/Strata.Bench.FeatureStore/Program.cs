@@ -14,6 +14,7 @@ using Strata.Contracts.Features;
 using Strata.Features.Offline;
 using Strata.Features.Views;
 using Strata.Testing;
+using Strata.Samples;
 
 if (args.Length > 0 && args[0] == "paced")
 {

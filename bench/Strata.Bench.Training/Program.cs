@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Strata.Contracts;
 using Strata.Contracts.Features;
 using Strata.Contracts.Training;
 using Strata.Training.Trainers;
@@ -14,7 +15,7 @@ foreach (var name in new[] { "seed", "breast_cancer" })
 {
     var train = Read(Path.Combine(folder, $"{name}-train.csv"));
     var holdout = Read(Path.Combine(folder, $"{name}-test.csv"));
-    foreach (var trainer in new[] { TrainerNames.FastForest, TrainerNames.LightGbm })
+    foreach (var trainer in new[] { Trainer.FastForest, Trainer.LightGbm })
     {
         // One unmeasured fit first on the small dataset warms the JIT for both (the big one needs none).
         if (name == "breast_cancer")
@@ -22,7 +23,7 @@ foreach (var name in new[] { "seed", "breast_cancer" })
             BinaryTrainer.Train(train, holdout, trainer, 100, 0, CancellationToken.None);
         }
         var model = BinaryTrainer.Train(train, holdout, trainer, 100, 0, CancellationToken.None);
-        results[$"{name}/strata_{trainer}"] = new
+        results[$"{name}/strata_{WireNames.Of(trainer)}"] = new
         {
             fit_seconds = model.FitTime.TotalSeconds,
             auc = model.Metrics["auc"],

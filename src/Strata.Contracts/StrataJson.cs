@@ -16,7 +16,8 @@ public static class StrataJson
         options.DictionaryKeyPolicy = null;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        // Enums by their snake_case names only (WireNames): a number or another spelling is refused.
+        options.Converters.Add(new WireEnumConverterFactory());
         options.Converters.Add(new ScalarListJsonConverter());
         return options;
     }

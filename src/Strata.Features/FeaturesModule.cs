@@ -33,23 +33,7 @@ public static class FeaturesModule
         services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.OnlineStore != "redis" || !string.IsNullOrWhiteSpace(o.Redis), "Strata:Features:Redis is required when the online store is redis")
             .ValidateOnStart();
-        services.AddSingleton<OnDemandFeatureView, SeedFeatureView>();
-        foreach (var entity in SampleFeatureRepository.Entities)
-        {
-            services.AddSingleton(entity);
-        }
-        foreach (var source in SampleFeatureRepository.Sources)
-        {
-            services.AddSingleton(source);
-        }
-        foreach (var view in SampleFeatureRepository.Views)
-        {
-            services.AddSingleton(view);
-        }
-        foreach (var service in SampleFeatureRepository.Services)
-        {
-            services.AddSingleton(service);
-        }
+        // The definitions (entities, sources, views, services) are the host's: registered beside the module.
         services.AddSingleton<FeatureRepository>();
         services.AddSingleton(sp =>
         {

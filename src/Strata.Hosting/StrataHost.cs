@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -114,6 +115,18 @@ public static class StrataHost
     private static void AddModules(IServiceCollection services, IConfiguration configuration, HostSettings settings, Dictionary<string, Uri> remote)
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
+        StrataModules.AddDefinitions(services);
+        services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(o => o.AddSchemaTransformer((schema, context, _) =>
+        {
+            // Enums travel as their wire names (StrataJson's WireEnumConverter): say so in every document's schemas.
+            var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+            if (type.IsEnum)
+            {
+                schema.Type = Microsoft.OpenApi.JsonSchemaType.String;
+                schema.Enum = [.. WireNames.All(type).Select(n => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(n))];
+            }
+            return Task.CompletedTask;
+        }));
         foreach (var module in settings.Hosted)
         {
             module.AddServices(context);

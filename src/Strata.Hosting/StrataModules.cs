@@ -1,7 +1,9 @@
 using Strata.Data;
 using Strata.Events;
 using Strata.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Strata.Registry;
+using Strata.Samples;
 using Strata.ServiceDefaults.Modules;
 using Strata.Serving;
 using Strata.Training;
@@ -22,4 +24,8 @@ public static class StrataModules
         TrainingModule.Descriptor,
         ServingModule.Descriptor,
     ];
+
+    /// <summary>The definitions a deployment runs with (feature views, training defaults): today the samples' (the seed
+    /// and the fraud example), registered in every process beside its modules.</summary>
+    public static IServiceCollection AddDefinitions(IServiceCollection services) => services.AddSampleDefinitions();
 }

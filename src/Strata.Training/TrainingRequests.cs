@@ -25,7 +25,7 @@ public sealed partial class TrainingRequests(Jobs.TrainingJobs jobs, IEventSubsc
                 {
                     throw new Strata.Contracts.Errors.InputValidationException("data", "a training.requested event needs request_id and request");
                 }
-                LogRequested(logger, requested.RequestId, requested.Request.Model);
+                LogRequested(logger, requested.RequestId, requested.Request.Model ?? "(default)");
                 var job = jobs.Submit(requested.Request with { RequestId = requested.RequestId });
                 var ended = await jobs.WaitAsync(job.Id, ct);
                 if (ended.State != TrainingJobStates.Succeeded)

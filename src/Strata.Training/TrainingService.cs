@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,7 @@ public sealed partial class TrainingService(
     /// training job runner shows them as the job's progress and log.</summary>
     public async Task<TrainingResult> TrainAsync(TrainingRequest request, Action<double, string>? progress, CancellationToken cancellationToken)
     {
+        request = Complete(request);
         Validate(request);
         await _gate.WaitAsync(cancellationToken);
         try
@@ -39,8 +41,8 @@ public sealed partial class TrainingService(
             var clock = Stopwatch.StartNew();
             progress?.Invoke(0.05, "resolving the dataset");
             var dataset = await ResolveDatasetAsync(request, cancellationToken);
-            var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model : request.Experiment, cancellationToken);
-            List<KeyValue> runTags = [new("strata.model", request.Model), new("strata.dataset_version", dataset.Id), new("strata.feature_view", request.View)];
+            var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model! : request.Experiment, cancellationToken);
+            List<KeyValue> runTags = [new("strata.model", request.Model!), new("strata.dataset_version", dataset.Id), new("strata.feature_view", request.View!)];
             if (!string.IsNullOrEmpty(request.RequestId))
             {
                 runTags.Add(new KeyValue("strata.request_id", request.RequestId));
@@ -76,7 +78,7 @@ public sealed partial class TrainingService(
         Action<double, string>? progress, CancellationToken cancellationToken)
     {
         progress?.Invoke(0.1, $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
-        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View, request.Label), cancellationToken);
+        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View!, request.Label!), cancellationToken);
         TrainedModel trained;
         if (request.Search is { } search)
         {
@@ -87,13 +89,13 @@ public sealed partial class TrainingService(
             progress?.Invoke(0.2, $"training {Describe(request)} on {frame.Rows} rows x {frame.FeatureNames.Count} features");
             trained = await Task.Run(() => Fit(frame, request, cancellationToken), cancellationToken);
         }
-        var primary = TaskNames.PrimaryMetric(request.Task);
+        var primary = request.Task.PrimaryMetric();
         var shown = primary switch { "auc" => "AUC", "rmse" => "RMSE", _ => primary.Replace('_', ' ') };
         progress?.Invoke(0.8, string.Create(CultureInfo.InvariantCulture, $"trained: holdout {shown} {trained.Metrics[primary]:F4} on {trained.HoldoutRows} rows"));
         cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
-        if (request.Task == TaskNames.MulticlassClassification)
+        if (request.Task == TrainingTask.MulticlassClassification)
         {
             // What serving's multiclass explanations replace each feature with (ML.NET has no contributions for them).
             parameters[TrainingParameterNames.FeatureBaseline] = System.Text.Json.JsonSerializer.Serialize(FeatureBaseline(frame, trained.Layout));
@@ -128,7 +130,7 @@ public sealed partial class TrainingService(
             new KeyValue("strata.evaluation_sha256", report.Sha256), new KeyValue("strata.signature_sha256", signed.Sha256), onnxTag,
             new KeyValue("strata.feature_view_version", frame.ViewVersion),
             new KeyValue("strata.feature_names", System.Text.Json.JsonSerializer.Serialize(frame.FeatureNames))], cancellationToken);
-        var version = await registry.CreateVersionAsync(request.Model, new NewModelVersion(
+        var version = await registry.CreateVersionAsync(request.Model!, new NewModelVersion(
             stored.Sha256,
             ModelFormats.MlNet,
             trained.Metrics,
@@ -144,13 +146,13 @@ public sealed partial class TrainingService(
         await tracking.LogBatchAsync(runId, [], [], [new KeyValue("strata.model_version", $"{request.Model}/{version.Version}")], cancellationToken);
         if (!string.IsNullOrEmpty(request.Alias))
         {
-            await registry.SetAliasAsync(request.Model, request.Alias, version.Version, cancellationToken);
+            await registry.SetAliasAsync(request.Model!, request.Alias, version.Version, cancellationToken);
         }
-        LogTrained(logger, request.Model, version.Version, primary, trained.Metrics[primary], clock.Elapsed.TotalSeconds);
+        LogTrained(logger, request.Model!, version.Version, primary, trained.Metrics[primary], clock.Elapsed.TotalSeconds);
         var alias = string.IsNullOrEmpty(request.Alias) ? null : request.Alias;
-        await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model, version.Version,
+        await events.PublishAsync(EventTopics.ModelTrained, $"{request.Model}/{version.Version}", new ModelTrainedEvent(request.Model!, version.Version,
             alias, dataset.Id, frame.View, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), request.RequestId), CancellationToken.None);
-        return new TrainingResult(request.Model, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
+        return new TrainingResult(request.Model!, version.Version, string.IsNullOrEmpty(request.Alias) ? null : request.Alias,
             dataset.Id, frame.View, trained.TrainRows, trained.HoldoutRows, trained.Metrics, Math.Round(clock.Elapsed.TotalSeconds, 3), runId);
     }
 
@@ -166,7 +168,7 @@ public sealed partial class TrainingService(
             var trial = trials[i];
             progress?.Invoke(0.2 + (0.6 * i / trials.Count), $"trial {i + 1} of {trials.Count}: {Describe(trial)}");
             var child = await tracking.CreateRunAsync(experimentId, $"{request.Model}-trial-{i + 1}",
-                [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
+                [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model!), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
             try
             {
                 var trained = await Task.Run(() => Fit(frame, trial, cancellationToken), cancellationToken);
@@ -187,21 +189,21 @@ public sealed partial class TrainingService(
             }
         }
         await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, time.GetUtcNow().ToUnixTimeMilliseconds(), 0)],
-            [new KeyValue("search_strategy", search.Strategy)], [], cancellationToken);
+            [new KeyValue("search_strategy", WireNames.Of(search.Strategy))], [], cancellationToken);
         return best!.Value;
     }
 
     /// <summary>The task's trainer: binary classification, or multiclass and regression (numeric labels).</summary>
     private static TrainedModel Fit(TrainingFrame frame, TrainingRequest request, CancellationToken cancellationToken) =>
-        request.Task == TaskNames.BinaryClassification
+        request.Task == TrainingTask.BinaryClassification
             ? BinaryTrainer.Train(frame, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical, request.Threshold)
             : ValueTrainer.Train(frame, request.Task, request.Trainer, request.Trees, request.HoldoutFraction, request.Seed, cancellationToken, request.Folds, request.Categorical);
 
     /// <summary>Whether a trial's headline holdout metric beats the best so far (higher AUC or accuracy, lower RMSE).</summary>
-    private static bool Better(string task, IReadOnlyDictionary<string, double> trial, IReadOnlyDictionary<string, double> best)
+    private static bool Better(TrainingTask task, IReadOnlyDictionary<string, double> trial, IReadOnlyDictionary<string, double> best)
     {
-        var metric = TaskNames.PrimaryMetric(task);
-        return TaskNames.HigherIsBetter(task) ? trial[metric] > best[metric] : trial[metric] < best[metric];
+        var metric = task.PrimaryMetric();
+        return task.HigherIsBetter() ? trial[metric] > best[metric] : trial[metric] < best[metric];
     }
 
     /// <summary>The search's trials: every (trainer, trees) combination (logistic regression once: it has no trees), in
@@ -210,11 +212,11 @@ public sealed partial class TrainingService(
     {
         var trainers = search.Trainers is { Count: > 0 } t ? t : [request.Trainer];
         var trees = search.Trees is { Count: > 0 } n ? n : [request.Trees];
-        var all = trainers.Distinct(StringComparer.Ordinal)
-            .SelectMany(trainer => TrainerNames.HasTrees(trainer) ? trees.Distinct() : [request.Trees],
+        var all = trainers.Distinct()
+            .SelectMany(trainer => trainer.HasTrees() ? trees.Distinct() : [request.Trees],
                 (trainer, count) => request with { Trainer = trainer, Trees = count, Search = null })
             .ToList();
-        if (search.Strategy == "random" && all.Count > search.MaxTrials)
+        if (search.Strategy == SearchStrategy.Random && all.Count > search.MaxTrials)
         {
             var random = new Random(request.Seed);
             var picked = all.ToArray();
@@ -241,19 +243,19 @@ public sealed partial class TrainingService(
     {
         var parameters = new Dictionary<string, string>
         {
-            ["task"] = request.Task,
-            ["trainer"] = request.Trainer,
-            ["trees"] = TrainerNames.HasTrees(request.Trainer) ? request.Trees.ToString(CultureInfo.InvariantCulture) : "0",
+            ["task"] = WireNames.Of(request.Task),
+            ["trainer"] = WireNames.Of(request.Trainer),
+            ["trees"] = request.Trainer.HasTrees() ? request.Trees.ToString(CultureInfo.InvariantCulture) : "0",
             ["normalization"] = "mean_variance",
             ["calibration"] = Calibration(request),
             ["holdout_fraction"] = request.HoldoutFraction.ToString("R", CultureInfo.InvariantCulture),
             ["seed"] = request.Seed.ToString(CultureInfo.InvariantCulture),
             ["folds"] = request.Folds.ToString(CultureInfo.InvariantCulture),
-            ["label"] = request.Label,
+            ["label"] = request.Label!,
             ["train_rows"] = trained.TrainRows.ToString(CultureInfo.InvariantCulture),
             ["holdout_rows"] = trained.HoldoutRows.ToString(CultureInfo.InvariantCulture),
         };
-        if (request.Task == TaskNames.BinaryClassification)
+        if (request.Task == TrainingTask.BinaryClassification)
         {
             parameters[TrainingParameterNames.Threshold] = request.Threshold.ToString("R", CultureInfo.InvariantCulture);
         }
@@ -272,19 +274,19 @@ public sealed partial class TrainingService(
 
     private static string Calibration(TrainingRequest request) => (request.Task, request.Trainer) switch
     {
-        (TaskNames.Regression, _) => "none",
-        (TaskNames.BinaryClassification, TrainerNames.FastForest) => "platt",
-        (TaskNames.MulticlassClassification, TrainerNames.FastForest or TrainerNames.FastTree) => "one_versus_all_platt",
+        (TrainingTask.Regression, _) => "none",
+        (TrainingTask.BinaryClassification, Trainer.FastForest) => "platt",
+        (TrainingTask.MulticlassClassification, Trainer.FastForest or Trainer.FastTree) => "one_versus_all_platt",
         _ => "trainer",
     };
 
-    private static string Describe(TrainingRequest request) => (request.Task == TaskNames.BinaryClassification ? "" : request.Task + " ") + request.Trainer switch
+    private static string Describe(TrainingRequest request) => (request.Task == TrainingTask.BinaryClassification ? "" : WireNames.Of(request.Task) + " ") + request.Trainer switch
     {
-        TrainerNames.FastForest => $"FastForest({request.Trees})",
-        TrainerNames.FastTree => $"FastTree({request.Trees})",
-        TrainerNames.LightGbm => $"LightGbm({request.Trees})",
-        TrainerNames.Sdca => "Sdca",
-        _ => request.Task == TaskNames.MulticlassClassification ? "LbfgsMaximumEntropy" : "LbfgsLogisticRegression",
+        Trainer.FastForest => $"FastForest({request.Trees})",
+        Trainer.FastTree => $"FastTree({request.Trees})",
+        Trainer.LightGbm => $"LightGbm({request.Trees})",
+        Trainer.Sdca => "Sdca",
+        _ => request.Task == TrainingTask.MulticlassClassification ? "LbfgsMaximumEntropy" : "LbfgsLogisticRegression",
     };
 
     public void Dispose() => _gate.Dispose();
@@ -297,9 +299,28 @@ public sealed partial class TrainingService(
                 ?? throw new ResourceNotFoundException("dataset", request.DatasetId);
         }
         var versions = await data.ListDatasetsAsync(request.Dataset, cancellationToken);
-        return versions.Count > 0 ? versions[0] : throw new ResourceNotFoundException("dataset", request.Dataset);
+        return versions.Count > 0 ? versions[0] : throw new ResourceNotFoundException("dataset", request.Dataset!);
     }
 
+    private static string Names(IEnumerable<Trainer> trainers) => string.Join(", ", trainers.Select(WireNames.Of));
+
+    /// <summary>The request with what it leaves out taken from the deployment's defaults (<see cref="TrainingOptions.Defaults"/>);
+    /// a dataset name only when no exact dataset version is given.</summary>
+    public TrainingRequest Complete(TrainingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var defaults = options.Value.Defaults;
+        return request with
+        {
+            Dataset = string.IsNullOrEmpty(request.DatasetId) ? request.Dataset ?? defaults.Dataset : request.Dataset,
+            View = request.View ?? defaults.View,
+            Label = request.Label ?? defaults.Label,
+            Model = request.Model ?? defaults.Model,
+        };
+    }
+
+    /// <summary>Refuses a request that cannot run. After <see cref="Complete"/> and this, its model, view and label are set
+    /// (and a dataset or dataset id): the code that follows relies on it.</summary>
     internal static void Validate(TrainingRequest request)
     {
         if (request is null)
@@ -315,14 +336,14 @@ public sealed partial class TrainingService(
         {
             throw new InputValidationException("experiment", "must be a non-blank name of at most 250 characters");
         }
-        if (request.Task is null || !TaskNames.All.Contains(request.Task))
+        if (!Enum.IsDefined(request.Task))
         {
-            throw new InputValidationException("task", $"must be one of {string.Join(", ", TaskNames.All)}");
+            throw new InputValidationException("task", $"must be one of {string.Join(", ", WireNames.All<TrainingTask>())}");
         }
-        var trainers = TrainerNames.For(request.Task);
-        if (request.Trainer is null || !trainers.Contains(request.Trainer))
+        var trainers = TrainerCatalog.For(request.Task);
+        if (!trainers.Contains(request.Trainer))
         {
-            throw new InputValidationException("trainer", $"must be one of {string.Join(", ", trainers)} for {request.Task}");
+            throw new InputValidationException("trainer", $"must be one of {Names(trainers)} for {WireNames.Of(request.Task)}");
         }
         if (request.Trees is < 1 or > 2000)
         {
@@ -330,7 +351,7 @@ public sealed partial class TrainingService(
         }
         if (request.Search is { } search)
         {
-            if (search.Strategy is not ("grid" or "random"))
+            if (!Enum.IsDefined(search.Strategy))
             {
                 throw new InputValidationException("search.strategy", "must be grid or random");
             }
@@ -338,16 +359,16 @@ public sealed partial class TrainingService(
             {
                 throw new InputValidationException("search.max_trials", "must be between 1 and 100");
             }
-            if (search.Trainers?.Any(t => t is null || !trainers.Contains(t)) == true)
+            if (search.Trainers?.Any(t => !trainers.Contains(t)) == true)
             {
-                throw new InputValidationException("search.trainers", $"must each be one of {string.Join(", ", trainers)} for {request.Task}");
+                throw new InputValidationException("search.trainers", $"must each be one of {Names(trainers)} for {WireNames.Of(request.Task)}");
             }
             if (search.Trees?.Any(t => t is < 1 or > 2000) == true)
             {
                 throw new InputValidationException("search.trees", "must each be between 1 and 2000");
             }
             var trials = Trials(request, search).Count;
-            if (search.Strategy == "grid" && trials > search.MaxTrials)
+            if (search.Strategy == SearchStrategy.Grid && trials > search.MaxTrials)
             {
                 throw new InputValidationException("search.max_trials", $"the grid has {trials} trials, more than max_trials ({search.MaxTrials}); raise it or search at random");
             }
@@ -364,9 +385,9 @@ public sealed partial class TrainingService(
         {
             throw new InputValidationException("threshold", "must be between 0 and 1 (exclusive)");
         }
-        if (request.Task != TaskNames.BinaryClassification && request.Threshold != TrainingRequest.DefaultThreshold)
+        if (request.Task != TrainingTask.BinaryClassification && request.Threshold != TrainingRequest.DefaultThreshold)
         {
-            throw new InputValidationException("threshold", $"is a binary classifier's decision threshold; {request.Task} has none");
+            throw new InputValidationException("threshold", $"is a binary classifier's decision threshold; {WireNames.Of(request.Task)} has none");
         }
         if (string.IsNullOrEmpty(request.DatasetId) && string.IsNullOrEmpty(request.Dataset))
         {

@@ -388,6 +388,9 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
         var metric = schemas.GetProperty("MetricInput").GetProperty("properties");
         Assert.True(metric.TryGetProperty("timestamp", out _));
+        var status = schemas.GetProperty("RunStatus");
+        Assert.Equal("string", status.GetProperty("type").GetString());
+        Assert.Contains("FINISHED", status.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         var runs = schemas.GetProperty("RunsPage").GetProperty("properties");
         Assert.True(runs.TryGetProperty("runs", out _) && runs.TryGetProperty("next_page_token", out _));
     }

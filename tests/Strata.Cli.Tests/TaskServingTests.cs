@@ -27,8 +27,8 @@ public sealed class TasksFixture : ServingFixture
         }
         var dataset = await Get<IDataClient>().IngestCsvAsync("values", new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())), CleaningRules.None);
         var training = Get<ITrainingClient>();
-        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "ratio", Label = "ratio", Task = TaskNames.Regression, Trainer = TrainerNames.LightGbm, Trees = 100 });
-        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "bands", Label = "band", Task = TaskNames.MulticlassClassification, Trainer = TrainerNames.LightGbm, Trees = 50 });
+        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "ratio", Label = "ratio", Task = TrainingTask.Regression, Trainer = Trainer.LightGbm, Trees = 100 });
+        await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "bands", Label = "band", Task = TrainingTask.MulticlassClassification, Trainer = Trainer.LightGbm, Trees = 50 });
 
         // target: age is a multiple of 7; a linear model learns it only with age one-hot encoded.
         var sevens = new StringBuilder("age,income,target\n");
@@ -38,7 +38,7 @@ public sealed class TasksFixture : ServingFixture
             sevens.Append(CultureInfo.InvariantCulture, $"{age},{random.Next(10_000, 200_001)},{(age % 7 == 0 ? 1 : 0)}\n");
         }
         var categories = await Get<IDataClient>().IngestCsvAsync("sevens", new MemoryStream(Encoding.UTF8.GetBytes(sevens.ToString())), CleaningRules.None);
-        await training.TrainAsync(new TrainingRequest { DatasetId = categories.Id, Model = "sevens", Trainer = TrainerNames.LogisticRegression, Categorical = ["age"] });
+        await training.TrainAsync(new TrainingRequest { DatasetId = categories.Id, Model = "sevens", Trainer = Trainer.LogisticRegression, Categorical = ["age"] });
     }
 }
 

@@ -29,7 +29,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
         var job = JsonSerializer.Deserialize<TrainingJob>(stdout, StrataJson.Options)!;
         Assert.Equal(TrainingJobStates.Succeeded, job.State);
         Assert.Equal(("cli-trained", (string?)null), (job.Result!.Model, job.Result.Alias));
-        Assert.Equal(TrainerNames.FastTree, job.Request.Trainer);
+        Assert.Equal(Trainer.FastTree, job.Request.Trainer);
         using var version = await fixture.Http.GetAsync(new Uri($"/api/registry/models/cli-trained/versions/{job.Result.Version}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, version.StatusCode);
     }
@@ -52,7 +52,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
         var (exit, stdout, stderr) = await CliAsync("--model", "cli-multiclass", "--task", "multiclass_classification", "--trainer", "lightgbm", "--trees", "5", "--alias", "", "--json");
         Assert.True(exit == 0, stderr);
         var job = JsonSerializer.Deserialize<TrainingJob>(stdout, StrataJson.Options)!;
-        Assert.Equal((TrainingJobStates.Succeeded, TaskNames.MulticlassClassification), (job.State, job.Request.Task));
+        Assert.Equal((TrainingJobStates.Succeeded, TrainingTask.MulticlassClassification), (job.State, job.Request.Task));
         Assert.True(job.Result!.Metrics.ContainsKey("macro_accuracy"));
 
         var before = await JobCountAsync();

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Testing;
 
 namespace Strata.EndToEnd.Tests;

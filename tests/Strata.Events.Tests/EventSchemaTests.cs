@@ -7,7 +7,7 @@ using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Contracts.Serving;
 using Strata.Contracts.Training;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Testing;
 
 namespace Strata.Events.Tests;

@@ -8,6 +8,7 @@ using Strata.Features.Offline;
 using Strata.Features.Store;
 using Strata.Features.Views;
 using Strata.Testing;
+using Strata.Samples;
 
 namespace Strata.Features.Tests;
 

@@ -4,6 +4,7 @@ using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Features.Views;
 using Strata.Testing;
+using Strata.Samples;
 
 namespace Strata.Features.Tests;
 

@@ -3,6 +3,7 @@ using Strata.Contracts.Features;
 using Strata.Features.Offline;
 using Strata.Features.Views;
 using Strata.Testing;
+using Strata.Samples;
 
 namespace Strata.Features.Tests;
 

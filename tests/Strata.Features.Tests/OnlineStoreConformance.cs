@@ -2,6 +2,7 @@ using Strata.Features.Online;
 using Strata.Features.Store;
 using Strata.Features.Views;
 using Strata.Testing;
+using Strata.Samples;
 
 namespace Strata.Features.Tests;
 

@@ -1,5 +1,6 @@
 using Strata.Contracts.Errors;
 using Strata.Features.Views;
+using Strata.Samples;
 
 namespace Strata.Features.Tests;
 

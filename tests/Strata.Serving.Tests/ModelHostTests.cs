@@ -4,7 +4,7 @@ using Strata.Contracts.Errors;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Serving;
 using Strata.Contracts.Training;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Serving.Models;
 using Strata.Testing;
 

@@ -4,7 +4,7 @@ using Strata.Contracts.Data;
 using Strata.Contracts.Events;
 using Strata.Contracts.Serving;
 using Strata.Contracts.Training;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Testing;
 
 namespace Strata.Serving.Tests;

@@ -1,10 +1,11 @@
+using Strata.Contracts;
 using System.Text;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Serving;
 using Strata.Contracts.Training;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Serving.Models;
 using Strata.Testing;
 
@@ -16,11 +17,11 @@ namespace Strata.Serving.Tests;
 public sealed class TrainerTests
 {
     [Theory]
-    [InlineData(TrainerNames.FastForest)]
-    [InlineData(TrainerNames.FastTree)]
-    [InlineData(TrainerNames.LightGbm)]
-    [InlineData(TrainerNames.LogisticRegression)]
-    public async Task Trainer_TrainsRegistersServesAndExplains(string trainer)
+    [InlineData(Trainer.FastForest)]
+    [InlineData(Trainer.FastTree)]
+    [InlineData(Trainer.LightGbm)]
+    [InlineData(Trainer.LogisticRegression)]
+    public async Task Trainer_TrainsRegistersServesAndExplains(Trainer trainer)
     {
         await using var modules = await InProcessModules.StartAsync(serving: true);
         var dataset = await modules.Get<IDataClient>().IngestCsvAsync(SampleDataset.Name, new MemoryStream(Encoding.UTF8.GetBytes(SampleDataset.Csv(4000))),
@@ -32,7 +33,7 @@ public sealed class TrainerTests
         Assert.InRange(trained.Metrics["auc"], 0.85, 1.0);
         Assert.InRange(trained.Metrics["log_loss"], 0.05, 0.7);
         var version = await modules.Get<IRegistryClient>().GetVersionByAliasAsync("seed", "champion");
-        Assert.Equal(trainer, version!.Params["trainer"]);
+        Assert.Equal(WireNames.Of(trainer), version!.Params["trainer"]);
 
         var host = modules.Get<ModelHost>();
         var model = await Eventually.ValueAsync(() => Task.FromResult(host.Current), m => m?.Version.Version == trained.Version, TimeSpan.FromSeconds(20), "loading");
@@ -75,10 +76,16 @@ public sealed class TrainerTests
     [InlineData("random_forest")]
     [InlineData("")]
     [InlineData("FastTree")]
+    [InlineData("3")]
     public async Task Trainer_Unknown_IsRefusedNamingTheField(string trainer)
     {
+        // On the wire an unknown name does not bind (the JSON error names the field); in process no value outside the
+        // enum gets through either.
+        var json = Assert.Throws<System.Text.Json.JsonException>(() =>
+            System.Text.Json.JsonSerializer.Deserialize<TrainingRequest>($"{{\"trainer\": \"{trainer}\"}}", StrataJson.Options));
+        Assert.Equal("$.trainer", json.Path);
         await using var modules = await InProcessModules.StartAsync();
-        var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Trainer = trainer }));
+        var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Trainer = (Trainer)99 }));
         Assert.Equal("trainer", e.Field);
     }
 }

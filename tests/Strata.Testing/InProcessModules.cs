@@ -44,6 +44,7 @@ public sealed class InProcessModules : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddServiceDefaults();
         var context = new ModuleContext(builder.Services, builder.Configuration, "test");
+        StrataModules.AddDefinitions(builder.Services);
         foreach (var module in StrataModules.All.Where(m => serving || m.Name != ModuleNames.Serving))
         {
             if (module.Name == ModuleNames.Events && eventsUrl is not null)

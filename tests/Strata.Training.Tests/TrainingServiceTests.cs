@@ -1,10 +1,11 @@
+using Strata.Contracts;
 using Strata.Contracts.Tracking;
 using System.Text;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Testing;
 
 namespace Strata.Training.Tests;
@@ -79,7 +80,7 @@ public sealed class TrainingServiceTests
     {
         await using var modules = await InProcessModules.StartAsync();
         var dataset = await IngestSampleAsync(modules, 3000);
-        var search = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.LightGbm, TrainerNames.LogisticRegression], Trees = [5, 40] };
+        var search = new SearchSpace { Trainers = [Trainer.FastForest, Trainer.LightGbm, Trainer.LogisticRegression], Trees = [5, 40] };
 
         var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Model = "searched", Search = search, Experiment = "search" });
 
@@ -101,13 +102,13 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData("grid", 2, "search.max_trials")]
-    [InlineData("bayes", 20, "search.strategy")]
-    [InlineData("random", 0, "search.max_trials")]
-    public async Task Search_BadSpace_ThrowsNamingTheField(string strategy, int maxTrials, string field)
+    [InlineData(SearchStrategy.Grid, 2, "search.max_trials")]
+    [InlineData((SearchStrategy)7, 20, "search.strategy")]
+    [InlineData(SearchStrategy.Random, 0, "search.max_trials")]
+    public async Task Search_BadSpace_ThrowsNamingTheField(SearchStrategy strategy, int maxTrials, string field)
     {
         await using var modules = await InProcessModules.StartAsync();
-        var search = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.FastTree], Trees = [10, 20], Strategy = strategy, MaxTrials = maxTrials };
+        var search = new SearchSpace { Trainers = [Trainer.FastForest, Trainer.FastTree], Trees = [10, 20], Strategy = strategy, MaxTrials = maxTrials };
         var e = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest { Search = search }));
         Assert.Equal(field, e.Field);
     }
@@ -116,12 +117,12 @@ public sealed class TrainingServiceTests
     public void Trials_Random_IsASeededSubsetOfTheGrid()
     {
         var request = new TrainingRequest { Seed = 7 };
-        var space = new SearchSpace { Trainers = [TrainerNames.FastForest, TrainerNames.FastTree, TrainerNames.LightGbm], Trees = [10, 20, 40, 80], Strategy = "random", MaxTrials = 5 };
+        var space = new SearchSpace { Trainers = [Trainer.FastForest, Trainer.FastTree, Trainer.LightGbm], Trees = [10, 20, 40, 80], Strategy = SearchStrategy.Random, MaxTrials = 5 };
         var a = TrainingService.Trials(request, space);
         var b = TrainingService.Trials(request, space);
         Assert.Equal(5, a.Count);
         Assert.Equal(a.Select(t => (t.Trainer, t.Trees)), b.Select(t => (t.Trainer, t.Trees)));
-        var grid = TrainingService.Trials(request, space with { Strategy = "grid", MaxTrials = 100 });
+        var grid = TrainingService.Trials(request, space with { Strategy = SearchStrategy.Grid, MaxTrials = 100 });
         Assert.Equal(12, grid.Count);
         Assert.All(a, t => Assert.Contains(grid, g => (g.Trainer, g.Trees) == (t.Trainer, t.Trees)));
     }
@@ -200,19 +201,19 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TrainerNames.FastForest)]
-    [InlineData(TrainerNames.FastTree)]
-    [InlineData(TrainerNames.LightGbm)]
-    [InlineData(TrainerNames.LogisticRegression)]
-    [InlineData(TrainerNames.Sdca)]
-    public async Task TrainAsync_Multiclass_ClassesConfusionAndAccuracy(string trainer)
+    [InlineData(Trainer.FastForest)]
+    [InlineData(Trainer.FastTree)]
+    [InlineData(Trainer.LightGbm)]
+    [InlineData(Trainer.LogisticRegression)]
+    [InlineData(Trainer.Sdca)]
+    public async Task TrainAsync_Multiclass_ClassesConfusionAndAccuracy(Trainer trainer)
     {
         await using var modules = await InProcessModules.StartAsync();
         var dataset = await IngestValuesAsync(modules);
 
         var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
         {
-            DatasetId = dataset.Id, Label = "band", Task = TaskNames.MulticlassClassification, Trainer = trainer, Trees = 30, Model = "bands",
+            DatasetId = dataset.Id, Label = "band", Task = TrainingTask.MulticlassClassification, Trainer = trainer, Trees = 30, Model = "bands",
         });
 
         var m = result.Metrics;
@@ -223,7 +224,7 @@ public sealed class TrainingServiceTests
         Assert.Equal(3, m["classes"]);
         Assert.False(m.ContainsKey("auc"));
         var version = (await modules.Get<IRegistryClient>().GetVersionAsync("bands", result.Version))!;
-        Assert.Equal(("multiclass_classification", "[0,1,2]", trainer), (version.Params["task"], version.Params["classes"], version.Params["trainer"]));
+        Assert.Equal(("multiclass_classification", "[0,1,2]", trainer), (version.Params["task"], version.Params["classes"], WireNames.TryParse<Trainer>(version.Params["trainer"], out var named) ? named : (Trainer)(-1)));
         // What serving's multiclass explanations compare against: one typical value per feature (age 18-80: mean ~49).
         var baseline = System.Text.Json.JsonSerializer.Deserialize<double[]>(version.Params["feature_baseline"])!;
         Assert.Equal(4, baseline.Length);
@@ -241,18 +242,18 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TrainerNames.FastForest)]
-    [InlineData(TrainerNames.FastTree)]
-    [InlineData(TrainerNames.LightGbm)]
-    [InlineData(TrainerNames.Sdca)]
-    public async Task TrainAsync_Regression_RmseMaeR2AndResiduals(string trainer)
+    [InlineData(Trainer.FastForest)]
+    [InlineData(Trainer.FastTree)]
+    [InlineData(Trainer.LightGbm)]
+    [InlineData(Trainer.Sdca)]
+    public async Task TrainAsync_Regression_RmseMaeR2AndResiduals(Trainer trainer)
     {
         await using var modules = await InProcessModules.StartAsync();
         var dataset = await IngestValuesAsync(modules);
 
         var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
         {
-            DatasetId = dataset.Id, Label = "ratio", Task = TaskNames.Regression, Trainer = trainer, Trees = 50, Model = "ratio",
+            DatasetId = dataset.Id, Label = "ratio", Task = TrainingTask.Regression, Trainer = trainer, Trees = 50, Model = "ratio",
         });
 
         var m = result.Metrics;
@@ -272,16 +273,16 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TaskNames.MulticlassClassification, "band", "macro_accuracy", "log_loss")]
-    [InlineData(TaskNames.Regression, "ratio", "rmse", "r2")]
-    public async Task TrainAsync_KFold_ForMulticlassAndRegression_LogsMeanAndSpread(string task, string label, string first, string second)
+    [InlineData(TrainingTask.MulticlassClassification, "band", "macro_accuracy", "log_loss")]
+    [InlineData(TrainingTask.Regression, "ratio", "rmse", "r2")]
+    public async Task TrainAsync_KFold_ForMulticlassAndRegression_LogsMeanAndSpread(TrainingTask task, string label, string first, string second)
     {
         await using var modules = await InProcessModules.StartAsync();
         var dataset = await IngestValuesAsync(modules, 1500);
 
         var result = await modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
         {
-            DatasetId = dataset.Id, Label = label, Task = task, Trainer = TrainerNames.LightGbm, Trees = 20, Folds = 3, Model = "folded", Alias = null,
+            DatasetId = dataset.Id, Label = label, Task = task, Trainer = Trainer.LightGbm, Trees = 20, Folds = 3, Model = "folded", Alias = null,
         });
 
         var m = result.Metrics;
@@ -295,13 +296,13 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TaskNames.Regression, TrainerNames.LogisticRegression, "band", 0, "trainer")]
-    [InlineData("clustering", TrainerNames.FastForest, "band", 0, "task")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "band", 1, "folds")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "ratio", 0, "label")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "income", 0, "label")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.LightGbm, "missing", 0, "label")]
-    public async Task TrainAsync_BadTaskRequests_ThrowNamingTheField_AndRegisterNothing(string task, string trainer, string label, int folds, string field)
+    [InlineData(TrainingTask.Regression, Trainer.LogisticRegression, "band", 0, "trainer")]
+    [InlineData((TrainingTask)42, Trainer.FastForest, "band", 0, "task")]
+    [InlineData(TrainingTask.MulticlassClassification, Trainer.LightGbm, "band", 1, "folds")]
+    [InlineData(TrainingTask.MulticlassClassification, Trainer.LightGbm, "ratio", 0, "label")]
+    [InlineData(TrainingTask.MulticlassClassification, Trainer.LightGbm, "income", 0, "label")]
+    [InlineData(TrainingTask.MulticlassClassification, Trainer.LightGbm, "missing", 0, "label")]
+    public async Task TrainAsync_BadTaskRequests_ThrowNamingTheField_AndRegisterNothing(TrainingTask task, Trainer trainer, string label, int folds, string field)
     {
         await using var modules = await InProcessModules.StartAsync();
         var dataset = await IngestValuesAsync(modules, 400);
@@ -336,10 +337,10 @@ public sealed class TrainingServiceTests
         var dataset = await IngestSevensAsync(modules);
         var training = modules.Get<ITrainingClient>();
 
-        var numeric = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trainer = TrainerNames.LogisticRegression, Model = "numeric", Alias = null });
+        var numeric = await training.TrainAsync(new TrainingRequest { DatasetId = dataset.Id, Trainer = Trainer.LogisticRegression, Model = "numeric", Alias = null });
         var encoded = await training.TrainAsync(new TrainingRequest
         {
-            DatasetId = dataset.Id, Trainer = TrainerNames.LogisticRegression, Model = "encoded", Alias = null, Categorical = ["age"],
+            DatasetId = dataset.Id, Trainer = Trainer.LogisticRegression, Model = "encoded", Alias = null, Categorical = ["age"],
         });
 
         // A weight per age value separates the multiples of 7 (2% of labels flipped cap the AUC near 0.95); one weight on
@@ -359,11 +360,11 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TaskNames.BinaryClassification, TrainerNames.FastForest, "target")]
-    [InlineData(TaskNames.BinaryClassification, TrainerNames.LightGbm, "target")]
-    [InlineData(TaskNames.MulticlassClassification, TrainerNames.Sdca, "age_band")]
-    [InlineData(TaskNames.Regression, TrainerNames.FastTree, "spend")]
-    public async Task TrainAsync_Categorical_EveryTask_TrainsExportsAndKeepsTheEncoding(string task, string trainer, string label)
+    [InlineData(TrainingTask.BinaryClassification, Trainer.FastForest, "target")]
+    [InlineData(TrainingTask.BinaryClassification, Trainer.LightGbm, "target")]
+    [InlineData(TrainingTask.MulticlassClassification, Trainer.Sdca, "age_band")]
+    [InlineData(TrainingTask.Regression, Trainer.FastTree, "spend")]
+    public async Task TrainAsync_Categorical_EveryTask_TrainsExportsAndKeepsTheEncoding(TrainingTask task, Trainer trainer, string label)
     {
         await using var modules = await InProcessModules.StartAsync();
         var random = new Random(3);
@@ -381,9 +382,9 @@ public sealed class TrainingServiceTests
             DatasetId = dataset.Id, Task = task, Trainer = trainer, Label = label, Trees = 20, Model = "mixed", Categorical = ["age"],
         });
 
-        var headline = result.Metrics[TaskNames.PrimaryMetric(task)];
+        var headline = result.Metrics[task.PrimaryMetric()];
         // Each label is a function of the age category: with it one-hot encoded every task fits it closely.
-        Assert.True(task == TaskNames.Regression ? result.Metrics["r2"] > 0.9 : headline > 0.9, $"{TaskNames.PrimaryMetric(task)} {headline}");
+        Assert.True(task == TrainingTask.Regression ? result.Metrics["r2"] > 0.9 : headline > 0.9, $"{task.PrimaryMetric()} {headline}");
         var version = (await modules.Get<IRegistryClient>().GetVersionAsync("mixed", result.Version))!;
         Assert.Equal("[\"age\"]", version.Params["categorical"]);
         var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
@@ -421,14 +422,14 @@ public sealed class TrainingServiceTests
             [.. Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 20_000).Select(_ => random.NextDouble()).ToArray())],
             Enumerable.Range(0, 20_000).Select(_ => (double)random.Next(2)).ToArray());
         // Warm (JIT, ML.NET's first use) with a small fit, so the cancel below lands in the big fit's trees.
-        Strata.Training.Trainers.BinaryTrainer.Train(frame, TrainerNames.FastForest, 2, 0.2, 0, CancellationToken.None);
+        Strata.Training.Trainers.BinaryTrainer.Train(frame, Trainer.FastForest, 2, 0.2, 0, CancellationToken.None);
         using var cancel = new CancellationTokenSource();
         long cancelledAt = 0;
         using var noted = cancel.Token.Register(() => cancelledAt = System.Diagnostics.Stopwatch.GetTimestamp());
         cancel.CancelAfter(1000);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var error = Assert.ThrowsAny<OperationCanceledException>(() => Strata.Training.Trainers.BinaryTrainer.Train(frame, TrainerNames.FastForest, 2000, 0.2, 0, cancel.Token));
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => Strata.Training.Trainers.BinaryTrainer.Train(frame, Trainer.FastForest, 2000, 0.2, 0, cancel.Token));
 
         Assert.Equal(cancel.Token, error.CancellationToken);
         var afterCancel = System.Diagnostics.Stopwatch.GetElapsedTime(cancelledAt);
@@ -467,16 +468,16 @@ public sealed class TrainingServiceTests
     }
 
     [Theory]
-    [InlineData(TaskNames.BinaryClassification, 0.0)]
-    [InlineData(TaskNames.BinaryClassification, 1.0)]
-    [InlineData(TaskNames.BinaryClassification, double.NaN)]
-    [InlineData(TaskNames.Regression, 0.3)]
-    public async Task TrainAsync_BadThreshold_ThrowsNamingTheField(string task, double threshold)
+    [InlineData(TrainingTask.BinaryClassification, 0.0)]
+    [InlineData(TrainingTask.BinaryClassification, 1.0)]
+    [InlineData(TrainingTask.BinaryClassification, double.NaN)]
+    [InlineData(TrainingTask.Regression, 0.3)]
+    public async Task TrainAsync_BadThreshold_ThrowsNamingTheField(TrainingTask task, double threshold)
     {
         await using var modules = await InProcessModules.StartAsync();
         var error = await Assert.ThrowsAsync<InputValidationException>(() => modules.Get<ITrainingClient>().TrainAsync(new TrainingRequest
         {
-            Task = task, Trainer = TrainerNames.FastTree, Threshold = threshold,
+            Task = task, Trainer = Trainer.FastTree, Threshold = threshold,
         }));
         Assert.Equal("threshold", error.Field);
     }

@@ -109,7 +109,7 @@ public static class TrainCommand
         if (job.Result is { } result)
         {
             table.AddRow("version", Markup.Escape($"{result.Model} v{result.Version}" + (result.Alias is null ? string.Empty : $" (@{result.Alias})")));
-            table.AddRow("trainer", Markup.Escape(job.Request.Trainer));
+            table.AddRow("trainer", WireNames.Of(job.Request.Trainer));
             table.AddRow("rows (train / holdout)", string.Create(CultureInfo.InvariantCulture, $"{result.TrainRows} / {result.HoldoutRows}"));
             foreach (var (name, value) in result.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
             {

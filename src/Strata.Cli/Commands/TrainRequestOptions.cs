@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Strata.Contracts;
 using Strata.Contracts.Training;
 
 namespace Strata.Cli.Commands;
@@ -12,8 +13,14 @@ internal sealed class TrainRequestOptions
     private readonly Option<string?> _view = new("--view") { Description = "Feature view the training frame is built through; default: seed_features" };
     private readonly Option<string?> _label = new("--label") { Description = "Label column; default: target" };
     private readonly Option<string?> _model = new("--model", "-m") { Description = "Model to register the version under; default: seed" };
-    private readonly Option<string> _task = new("--task") { Description = $"One of {string.Join(", ", TaskNames.All)}", DefaultValueFactory = _ => TaskNames.BinaryClassification };
-    private readonly Option<string> _trainer = new("--trainer", "-t") { Description = $"One of {string.Join(", ", TrainerNames.All)}", DefaultValueFactory = _ => TrainerNames.FastForest };
+    private readonly Option<string> _task = new("--task")
+    {
+        Description = $"One of {string.Join(", ", WireNames.All<TrainingTask>())}", DefaultValueFactory = _ => WireNames.Of(TrainingTask.BinaryClassification),
+    };
+    private readonly Option<string> _trainer = new("--trainer", "-t")
+    {
+        Description = $"One of {string.Join(", ", WireNames.All<Trainer>())}", DefaultValueFactory = _ => WireNames.Of(Trainer.FastForest),
+    };
     private readonly Option<int> _trees = new("--trees") { Description = "Trees / boosting iterations", DefaultValueFactory = _ => 100 };
     private readonly Option<double> _holdout = new("--holdout") { Description = "Holdout fraction", DefaultValueFactory = _ => 0.2 };
     private readonly Option<int> _seed = new("--seed") { Description = "Split and trainer seed" };
@@ -33,8 +40,8 @@ internal sealed class TrainRequestOptions
 
     public TrainRequestOptions()
     {
-        _task.AcceptOnlyFromAmong([.. TaskNames.All]);
-        _trainer.AcceptOnlyFromAmong([.. TrainerNames.All]);
+        _task.AcceptOnlyFromAmong([.. WireNames.All<TrainingTask>()]);
+        _trainer.AcceptOnlyFromAmong([.. WireNames.All<Trainer>()]);
         _trees.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 2000)
@@ -76,8 +83,8 @@ internal sealed class TrainRequestOptions
             View = parse.GetValue(_view) ?? defaults.View,
             Label = parse.GetValue(_label) ?? defaults.Label,
             Model = parse.GetValue(_model) ?? defaults.Model,
-            Task = parse.GetValue(_task)!,
-            Trainer = parse.GetValue(_trainer)!,
+            Task = Parse<TrainingTask>(parse.GetValue(_task)),
+            Trainer = Parse<Trainer>(parse.GetValue(_trainer)),
             Trees = parse.GetValue(_trees),
             HoldoutFraction = parse.GetValue(_holdout),
             Seed = parse.GetValue(_seed),
@@ -90,4 +97,8 @@ internal sealed class TrainRequestOptions
                 : null,
         };
     }
+
+    /// <summary>An option's value, already one of the accepted names.</summary>
+    private static T Parse<T>(string? name) where T : struct, Enum =>
+        WireNames.TryParse<T>(name, out var value) ? value : throw new InvalidOperationException($"'{name}' passed AcceptOnlyFromAmong but names no {typeof(T).Name}");
 }

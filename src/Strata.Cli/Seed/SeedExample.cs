@@ -1,5 +1,5 @@
 using System.Text;
-using Strata.Data.Samples;
+using Strata.Samples;
 using Strata.Contracts.Data;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;

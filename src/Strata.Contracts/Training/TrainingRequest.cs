@@ -1,20 +1,23 @@
+using System.Text.Json.Serialization;
+
 namespace Strata.Contracts.Training;
 
 /// <summary>What to train: a dataset version (or the newest version of <see cref="Dataset"/>), a feature view, a label,
-/// the trainer (<see cref="TrainerNames"/>) and its size, the holdout fraction and seed, the model to register under and the
-/// alias to move to the new version.</summary>
+/// the trainer (<see cref="Trainer"/>) and its size, the holdout fraction and seed, the model to register under and the
+/// alias to move to the new version. Dataset, view, label and model left out take the deployment's defaults
+/// (<c>Strata:Training:Defaults</c>); without them they are required.</summary>
 public sealed record TrainingRequest
 {
     public string? DatasetId { get; init; }
-    public string Dataset { get; init; } = "seed";
-    public string View { get; init; } = "seed_features";
-    public string Label { get; init; } = "target";
-    public string Model { get; init; } = "seed";
-    /// <summary>One of <see cref="TaskNames.All"/>: binary classification (label 0/1, the default), multiclass
-    /// classification (each distinct label value a class) or regression (a numeric label).</summary>
-    public string Task { get; init; } = TaskNames.BinaryClassification;
-    /// <summary>One of <see cref="TrainerNames.All"/> that fits the task (<see cref="TrainerNames.For"/>).</summary>
-    public string Trainer { get; init; } = TrainerNames.FastForest;
+    public string? Dataset { get; init; }
+    public string? View { get; init; }
+    public string? Label { get; init; }
+    public string? Model { get; init; }
+    /// <summary>Binary classification (label 0/1, the default), multiclass classification (each distinct label value a
+    /// class) or regression (a numeric label).</summary>
+    public TrainingTask Task { get; init; } = TrainingTask.BinaryClassification;
+    /// <summary>A trainer that fits the task (<see cref="TrainerCatalog.For"/>).</summary>
+    public Trainer Trainer { get; init; } = Trainer.FastForest;
     /// <summary>Trees of a forest, boosting iterations of FastTree and LightGBM; not used by logistic regression.</summary>
     public int Trees { get; init; } = 100;
     public double HoldoutFraction { get; init; } = 0.2;
@@ -49,43 +52,59 @@ public sealed record TrainingRequest
 
 /// <summary>The trainers Strata runs (ML.NET): a random forest (FastForest), gradient-boosted trees (FastTree, LightGBM),
 /// and linear models: L-BFGS logistic regression (maximum entropy for multiclass) and SDCA. Every pipeline standardises
-/// its inputs first, so serving applies exactly what training fitted.</summary>
-public static class TrainerNames
+/// its inputs first, so serving applies exactly what training fitted. On the wire: <c>fast_forest</c>, <c>fast_tree</c>,
+/// <c>lightgbm</c>, <c>logistic_regression</c>, <c>sdca</c>.</summary>
+public enum Trainer
 {
-    public const string FastForest = "fast_forest";
-    public const string FastTree = "fast_tree";
-    public const string LightGbm = "lightgbm";
-    public const string LogisticRegression = "logistic_regression";
-    public const string Sdca = "sdca";
-
-    public static IReadOnlyList<string> All { get; } = [FastForest, FastTree, LightGbm, LogisticRegression, Sdca];
-
-    /// <summary>The trainers of a task: every one classifies; logistic regression does not regress.</summary>
-    public static IReadOnlyList<string> For(string task) => task == TaskNames.Regression ? [FastForest, FastTree, LightGbm, Sdca] : All;
-
-    /// <summary>Whether the trainer grows trees (its size is the request's <c>trees</c>).</summary>
-    public static bool HasTrees(string trainer) => trainer is FastForest or FastTree or LightGbm;
+    FastForest,
+    FastTree,
+    [JsonStringEnumMemberName("lightgbm")] LightGbm,
+    LogisticRegression,
+    Sdca,
 }
 
-/// <summary>The learning tasks, each with its headline holdout metric (what a search maximises or minimises).</summary>
-public static class TaskNames
+/// <summary>The learning tasks (<c>binary_classification</c>, <c>multiclass_classification</c>, <c>regression</c>),
+/// each with its headline holdout metric (what a search maximises or minimises).</summary>
+public enum TrainingTask
 {
-    public const string BinaryClassification = "binary_classification";
-    public const string MulticlassClassification = "multiclass_classification";
-    public const string Regression = "regression";
+    BinaryClassification,
+    MulticlassClassification,
+    Regression,
+}
 
-    public static IReadOnlyList<string> All { get; } = [BinaryClassification, MulticlassClassification, Regression];
+/// <summary>How a search picks its trials: every combination (<c>grid</c>) or a seeded random sample (<c>random</c>).</summary>
+public enum SearchStrategy
+{
+    Grid,
+    Random,
+}
+
+public static class TrainerCatalog
+{
+    public static IReadOnlyList<Trainer> All { get; } = Enum.GetValues<Trainer>();
+
+    /// <summary>The trainers of a task: every one classifies; logistic regression does not regress.</summary>
+    public static IReadOnlyList<Trainer> For(TrainingTask task) =>
+        task == TrainingTask.Regression ? [Trainer.FastForest, Trainer.FastTree, Trainer.LightGbm, Trainer.Sdca] : All;
+
+    /// <summary>Whether the trainer grows trees (its size is the request's <c>trees</c>).</summary>
+    public static bool HasTrees(this Trainer trainer) => trainer is Trainer.FastForest or Trainer.FastTree or Trainer.LightGbm;
+}
+
+public static class TrainingTasks
+{
+    public static IReadOnlyList<TrainingTask> All { get; } = Enum.GetValues<TrainingTask>();
 
     /// <summary>AUC (binary), macro-averaged accuracy (multiclass), RMSE (regression).</summary>
-    public static string PrimaryMetric(string task) => task switch
+    public static string PrimaryMetric(this TrainingTask task) => task switch
     {
-        MulticlassClassification => "macro_accuracy",
-        Regression => "rmse",
+        TrainingTask.MulticlassClassification => "macro_accuracy",
+        TrainingTask.Regression => "rmse",
         _ => "auc",
     };
 
     /// <summary>Whether a higher primary metric is better (RMSE is an error).</summary>
-    public static bool HigherIsBetter(string task) => task != Regression;
+    public static bool HigherIsBetter(this TrainingTask task) => task != TrainingTask.Regression;
 }
 
 /// <summary>A hyperparameter search over trainers and tree counts (the request's own when a list is left out):
@@ -94,9 +113,9 @@ public static class TaskNames
 /// tag); the trial with the best holdout AUC is registered.</summary>
 public sealed record SearchSpace
 {
-    public IReadOnlyList<string>? Trainers { get; init; }
+    public IReadOnlyList<Trainer>? Trainers { get; init; }
     public IReadOnlyList<int>? Trees { get; init; }
-    public string Strategy { get; init; } = "grid";
+    public SearchStrategy Strategy { get; init; } = SearchStrategy.Grid;
     public int MaxTrials { get; init; } = 20;
 }
 

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Globalization;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
@@ -50,12 +51,14 @@ public sealed class MlNetModel : ServableModel
     {
         Features = FeatureTransform.Compile(view);
         (_numeric, _categorical) = Layout(version);
-        Task = version.Params.GetValueOrDefault(TrainingParameterNames.Task) ?? TaskNames.BinaryClassification;
+        var task = version.Params.GetValueOrDefault(TrainingParameterNames.Task) ?? WireNames.Of(TrainingTask.BinaryClassification);
+        Task = WireNames.TryParse<TrainingTask>(task, out var known) ? known
+            : throw new InvalidDataException($"model {version.Model} v{version.Version} has task '{task}', which this server does not serve");
         var schema = ModelInput.Schema(_numeric.Length, _categorical.Length);
         Inputs = [.. view.Inputs.Select(i => new TensorMetadata(i.Name, TensorDatatype.Fp64, [-1]))];
         switch (Task)
         {
-            case TaskNames.Regression:
+            case TrainingTask.Regression:
                 _classes = [];
                 _regression = Pool<ScoreOutput>(ml, model, schema);
                 if (Explainable(ml, model, schema) is { } explainingRegression)
@@ -64,7 +67,7 @@ public sealed class MlNetModel : ServableModel
                 }
                 Outputs = [new(PredictionOutput, TensorDatatype.Fp64, [-1])];
                 break;
-            case TaskNames.MulticlassClassification:
+            case TrainingTask.MulticlassClassification:
                 _classes = System.Text.Json.JsonSerializer.Deserialize<double[]>(version.Params.GetValueOrDefault(TrainingParameterNames.Classes) ?? "null")
                     ?? throw new InvalidDataException($"model {version.Model} v{version.Version} is multiclass but its params name no classes");
                 _multiclass = Pool<ScoresOutput>(ml, model, schema);
@@ -74,7 +77,7 @@ public sealed class MlNetModel : ServableModel
                     : null;
                 Outputs = [new(LabelOutput, TensorDatatype.Fp64, [-1]), new(ProbabilitiesOutput, TensorDatatype.Fp64, [-1, _classes.Length])];
                 break;
-            case TaskNames.BinaryClassification:
+            case TrainingTask.BinaryClassification:
                 _classes = [];
                 _engines = Pool<ModelOutput>(ml, model, schema);
                 if (Explainable(ml, model, schema) is { } explaining)
@@ -104,8 +107,8 @@ public sealed class MlNetModel : ServableModel
         where TOutput : class, new() =>
         new(new EnginePolicy<TOutput>(() => ml.Model.CreatePredictionEngine<ModelInput, TOutput>(model, inputSchemaDefinition: schema)), EnginesRetained);
 
-    /// <summary>The version's learning task (<see cref="TaskNames"/>): what <see cref="Score"/> answers.</summary>
-    public string Task { get; }
+    /// <summary>The version's learning task: what <see cref="Score"/> answers.</summary>
+    public TrainingTask Task { get; }
 
     /// <summary>Multiclass: the class values, in the order of <see cref="Probabilities"/>.</summary>
     public IReadOnlyList<double> Classes => _classes;

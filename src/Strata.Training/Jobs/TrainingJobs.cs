@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -26,10 +27,12 @@ public sealed partial class TrainingJobs(TrainingJobStore store, TrainingService
 
     public TrainingJob Submit(TrainingRequest request)
     {
+        // The job records the request as it will run: the deployment's defaults filled in.
+        request = training.Complete(request);
         TrainingService.Validate(request);
         var now = time.GetUtcNow();
         var job = new TrainingJob($"job-{Guid.CreateVersion7():N}", TrainingJobStates.Queued, 0, "queued", request, now, null, null, null, null,
-            [$"{TrainingJobStore.Stamp(now)} queued: {request.Trainer} for model {request.Model}"]);
+            [$"{TrainingJobStore.Stamp(now)} queued: {WireNames.Of(request.Trainer)} for model {request.Model}"]);
         store.Add(job);
         if (System.Diagnostics.Activity.Current?.Id is { } trace)
         {

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Training;
@@ -11,7 +12,7 @@ using Strata.Contracts.Training;
 namespace Strata.Training.Trainers;
 
 /// <summary>Binary classification in ML.NET: standardise (mean/variance), then the requested trainer
-/// (<see cref="TrainerNames"/>): a FastForest random forest (Platt-calibrated on the training split: a forest's score is not
+/// (<see cref="Trainer"/>): a FastForest random forest (Platt-calibrated on the training split: a forest's score is not
 /// a probability), FastTree or LightGBM gradient-boosted trees, or L-BFGS logistic regression; evaluated on a seeded
 /// holdout. The saved pipeline includes the normalisation, so serving applies exactly what training fitted.
 /// Input: a float vector column <c>Features</c>; output: <c>Probability</c>.</summary>
@@ -22,7 +23,7 @@ public static class BinaryTrainer
 
     /// <summary>Trains and evaluates on a seeded holdout of <paramref name="frame"/>; returns the saved model zip and the
     /// holdout metrics. <paramref name="categorical"/>: features one-hot encoded by the pipeline (<see cref="FeatureLayout"/>).</summary>
-    public static TrainedModel Train(TrainingFrame frame, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0,
+    public static TrainedModel Train(TrainingFrame frame, Trainer trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken, int folds = 0,
         IReadOnlyList<string>? categorical = null, double threshold = TrainingRequest.DefaultThreshold)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -35,7 +36,7 @@ public static class BinaryTrainer
 
     /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="holdout"/>, a split made elsewhere
     /// (e.g. the rows another library is compared on). Both frames have the same features in the same order.</summary>
-    public static TrainedModel Train(TrainingFrame train, TrainingFrame holdout, string trainer, int trees, int seed, CancellationToken cancellationToken)
+    public static TrainedModel Train(TrainingFrame train, TrainingFrame holdout, Trainer trainer, int trees, int seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
@@ -65,7 +66,7 @@ public static class BinaryTrainer
         return ml.Data.LoadFromEnumerable(rows, layout.Schema<LabelledRow>());
     }
 
-    private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, FeatureLayout layout, string trainer, int trees, int seed,
+    private static TrainedModel Fit(MLContext ml, IDataView trainSet, IDataView testSet, FeatureLayout layout, Trainer trainer, int trees, int seed,
         int folds, CancellationToken cancellationToken, double threshold = TrainingRequest.DefaultThreshold)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -78,9 +79,9 @@ public static class BinaryTrainer
         // One thread per trainer: the machine's cores are the serving module's too (and results stay reproducible).
         IEstimator<ITransformer> pipeline = trainer switch
         {
-            TrainerNames.FastForest => prepare.Append(Forest(ml, trees, trainRows)).Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn)),
-            TrainerNames.FastTree => prepare.Append(BoostedTrees(ml, trees, trainRows)),
-            TrainerNames.LightGbm => prepare.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            Trainer.FastForest => prepare.Append(Forest(ml, trees, trainRows)).Append(ml.BinaryClassification.Calibrators.Platt(LabelColumn)),
+            Trainer.FastTree => prepare.Append(BoostedTrees(ml, trees, trainRows)),
+            Trainer.LightGbm => prepare.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
                 LabelColumnName = LabelColumn,
                 FeatureColumnName = FeaturesColumn,
@@ -89,9 +90,9 @@ public static class BinaryTrainer
                 NumberOfThreads = 1,
                 Silent = true,
             })),
-            TrainerNames.LogisticRegression => prepare.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(LabelColumn, FeaturesColumn)),
-            TrainerNames.Sdca => prepare.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(LabelColumn, FeaturesColumn)),
-            _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerNames.All)}"),
+            Trainer.LogisticRegression => prepare.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(LabelColumn, FeaturesColumn)),
+            Trainer.Sdca => prepare.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(LabelColumn, FeaturesColumn)),
+            _ => throw new InputValidationException("trainer", $"'{trainer}' is not a trainer; one of {string.Join(", ", TrainerCatalog.All.Select(WireNames.Of))}"),
         };
         // A job cancelled meanwhile interrupts the fit (FitCancellation), before anything is evaluated or registered.
         var fitStarted = Stopwatch.GetTimestamp();

@@ -17,7 +17,7 @@ public sealed record EvaluationReport(
 {
     public const int Bins = 10;
 
-    public string Task { get; init; } = Contracts.Training.TaskNames.BinaryClassification;
+    public Contracts.Training.TrainingTask Task { get; init; } = Contracts.Training.TrainingTask.BinaryClassification;
 
     /// <summary>Multiclass: the class values, in the order of <see cref="ClassConfusion"/> and of the model's scores.</summary>
     public IReadOnlyList<double>? Classes { get; init; }
@@ -65,7 +65,7 @@ public sealed record EvaluationReport(
         ArgumentNullException.ThrowIfNull(accuracyWithout);
         return new EvaluationReport(0, null, [], 0, null, null, Importance(features, f => macroAccuracy - accuracyWithout(f)))
         {
-            Task = Contracts.Training.TaskNames.MulticlassClassification,
+            Task = Contracts.Training.TrainingTask.MulticlassClassification,
             Classes = [.. classes.Select(c => (double)c)],
             ClassConfusion = counts,
         };
@@ -96,7 +96,7 @@ public sealed record EvaluationReport(
         var error = predicted.Length == 0 ? 0 : bins.Sum(b => b.Count / (double)predicted.Length * Math.Abs(b.MeanPredicted - b.Observed));
         return new EvaluationReport(0, null, bins, error, null, null, Importance(features, f => rmseWithout(f) - rmse))
         {
-            Task = Contracts.Training.TaskNames.Regression,
+            Task = Contracts.Training.TrainingTask.Regression,
             Residuals = new Dictionary<string, double>
             {
                 ["p05"] = Quantile(0.05), ["p25"] = Quantile(0.25), ["p50"] = Quantile(0.5), ["p75"] = Quantile(0.75), ["p95"] = Quantile(0.95),

@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using Microsoft.ML.Transforms;
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Training;
@@ -23,12 +24,12 @@ public static class ValueTrainer
     public const int MaxClasses = 100;
 
     /// <summary>Trains <paramref name="task"/> (multiclass or regression) and evaluates it on the holdout.</summary>
-    public static TrainedModel Train(TrainingFrame frame, string task, string trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken,
+    public static TrainedModel Train(TrainingFrame frame, TrainingTask task, Trainer trainer, int trees, double holdoutFraction, int seed, CancellationToken cancellationToken,
         int folds = 0, IReadOnlyList<string>? categorical = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var layout = FeatureLayout.Create(frame, categorical);
-        var multiclass = task == TaskNames.MulticlassClassification;
+        var multiclass = task == TrainingTask.MulticlassClassification;
         var rows = Rows(frame, layout);
         var classes = multiclass ? Classes(rows) : [];
 
@@ -166,12 +167,12 @@ public static class ValueTrainer
         return (metrics, evaluation);
     }
 
-    private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch
+    private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, Trainer trainer, int trees, int seed, int rows) => trainer switch
     {
         // Trees one-versus-all: one binary model per class, each calibrated so the class probabilities compare.
-        TrainerNames.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(Forest(ml, trees, rows), LabelColumn),
-        TrainerNames.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(BoostedTrees(ml, trees, rows), LabelColumn),
-        TrainerNames.LightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+        Trainer.FastForest => ml.MulticlassClassification.Trainers.OneVersusAll(Forest(ml, trees, rows), LabelColumn),
+        Trainer.FastTree => ml.MulticlassClassification.Trainers.OneVersusAll(BoostedTrees(ml, trees, rows), LabelColumn),
+        Trainer.LightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
         {
             LabelColumnName = LabelColumn,
             FeatureColumnName = FeaturesColumn,
@@ -180,22 +181,22 @@ public static class ValueTrainer
             NumberOfThreads = 1,
             Silent = true,
         }),
-        TrainerNames.LogisticRegression => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(LabelColumn, FeaturesColumn),
-        TrainerNames.Sdca => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(LabelColumn, FeaturesColumn),
-        _ => throw new InputValidationException("trainer", $"'{trainer}' does not classify; one of {string.Join(", ", TrainerNames.For(TaskNames.MulticlassClassification))}"),
+        Trainer.LogisticRegression => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(LabelColumn, FeaturesColumn),
+        Trainer.Sdca => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(LabelColumn, FeaturesColumn),
+        _ => throw new InputValidationException("trainer", $"'{WireNames.Of(trainer)}' does not classify; one of {string.Join(", ", TrainerCatalog.For(TrainingTask.MulticlassClassification).Select(WireNames.Of))}"),
     };
 
-    private static IEstimator<ITransformer> RegressionEstimator(MLContext ml, string trainer, int trees, int seed, int rows) => trainer switch
+    private static IEstimator<ITransformer> RegressionEstimator(MLContext ml, Trainer trainer, int trees, int seed, int rows) => trainer switch
     {
-        TrainerNames.FastForest => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
+        Trainer.FastForest => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
         {
             LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
         }),
-        TrainerNames.FastTree => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+        Trainer.FastTree => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
         {
             LabelColumnName = LabelColumn, FeatureColumnName = FeaturesColumn, NumberOfTrees = trees, MaximumBinCountPerFeature = TreeBins(rows),
         }),
-        TrainerNames.LightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+        Trainer.LightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
         {
             LabelColumnName = LabelColumn,
             FeatureColumnName = FeaturesColumn,
@@ -204,8 +205,8 @@ public static class ValueTrainer
             NumberOfThreads = 1,
             Silent = true,
         }),
-        TrainerNames.Sdca => ml.Regression.Trainers.Sdca(LabelColumn, FeaturesColumn),
-        _ => throw new InputValidationException("trainer", $"'{trainer}' does not regress; one of {string.Join(", ", TrainerNames.For(TaskNames.Regression))}"),
+        Trainer.Sdca => ml.Regression.Trainers.Sdca(LabelColumn, FeaturesColumn),
+        _ => throw new InputValidationException("trainer", $"'{WireNames.Of(trainer)}' does not regress; one of {string.Join(", ", TrainerCatalog.For(TrainingTask.Regression).Select(WireNames.Of))}"),
     };
 
     /// <summary>The holdout with feature <paramref name="feature"/> shuffled across rows (seeded), labels kept: float

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Strata.Data.Samples;
+namespace Strata.Samples;
 
 /// <summary>The seed example's training data: <c>age, income, target</c>, where the target follows
 /// <c>income / age &gt; 2500</c> with 10% label noise, plus the seed's dirty rows (every 500th row misses its age,

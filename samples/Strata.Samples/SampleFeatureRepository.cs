@@ -1,7 +1,8 @@
 using Strata.Contracts.Features;
 using Strata.Features.Store;
+using Strata.Features.Views;
 
-namespace Strata.Features.Views;
+namespace Strata.Samples;
 
 /// <summary>The feature store's definitions shipped with Strata: the seed's users and the fraud-detection reference
 /// system's cards (a streaming aggregate view over transactions, a profile, and a 32-dimension behaviour embedding).</summary>

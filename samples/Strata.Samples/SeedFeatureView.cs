@@ -1,6 +1,7 @@
 using Strata.Contracts.Features;
+using Strata.Features.Views;
 
-namespace Strata.Features.Views;
+namespace Strata.Samples;
 
 /// <summary>The seed's feature engineering: <c>age</c>, <c>income</c>, <c>age_squared = age²</c> and
 /// <c>income_per_age = income / age</c>. This is the only place those formulas exist.</summary>
