@@ -12,27 +12,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done;
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # The bodies of bench/features.sh (10,000 cards).
-python3 - "$WORK" <<'PY'
-import datetime, json, random, sys
-work, cards = sys.argv[1], 10000
-random.seed(1)
-now = datetime.datetime.now(datetime.timezone.utc)
-ts = lambda d: (now - d).isoformat()
-ids = [f"card{i}" for i in range(cards)]
-json.dump({"push_source_name": "card_profiles", "df": {"card_id": ids, "event_timestamp": [ts(datetime.timedelta(days=1))] * cards,
-    "credit_limit": [float(random.randint(500, 20000)) for _ in ids], "account_age_days": [random.randint(1, 4000) for _ in ids],
-    "country": [random.choice(["DE", "FR", "US"]) for _ in ids], "is_business": [random.random() < 0.1 for _ in ids]}}, open(f"{work}/profiles.json", "w"))
-emb = {"card_id": ids, "event_timestamp": [ts(datetime.timedelta(hours=3))] * cards}
-for d in range(32):
-    emb[f"emb_{d:02d}"] = [random.gauss(0, 1) for _ in ids]
-json.dump({"push_source_name": "card_embeddings", "df": emb}, open(f"{work}/embeddings.json", "w"))
-tx = [(c, ts(datetime.timedelta(seconds=random.randint(1, 3600))), round(random.uniform(1, 500), 2)) for c in ids for _ in range(10)]
-json.dump({"push_source_name": "card_transactions", "df": {"card_id": [t[0] for t in tx], "event_timestamp": [t[1] for t in tx],
-    "amount": [t[2] for t in tx], "merchant_category": ["5411"] * len(tx)}}, open(f"{work}/transactions.json", "w"))
-for n in (1, 100):
-    body = json.dumps({"entities": {"card_id": random.sample(ids, n)}, "feature_service": "fraud_detection"})
-    open(f"{work}/online_{n}.lua", "w").write(f"wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")
-PY
+python3 "$(cd "$(dirname "$0")" && pwd)/features_bodies.py" "$WORK" 10000
 RP=$(free_port); mkdir -p "$WORK/redis"
 redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis" --daemonize no --loglevel warning > "$WORK/redis.log" 2>&1 & PIDS+=("$!")
 until redis-cli -p "$RP" ping >/dev/null 2>&1; do sleep 0.1; done

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.Contracts.Features;
 using Strata.Features.Store;
 using Strata.Features.Views;
@@ -8,30 +9,30 @@ namespace Strata.Samples;
 /// system's cards (a streaming aggregate view over transactions, a profile, and a 32-dimension behaviour embedding).</summary>
 public static class SampleFeatureRepository
 {
-    public static readonly Entity User = new("user", [new FeatureField("user_id", FeatureTypes.Int64, "User id")], "A user of the seed example");
+    public static readonly Entity User = new("user", [new FeatureField("user_id", LogicalType.Int64, "User id")], "A user of the seed example");
 
-    public static readonly Entity Card = new("card", [new FeatureField("card_id", FeatureTypes.String, "Card id")], "A payment card");
+    public static readonly Entity Card = new("card", [new FeatureField("card_id", LogicalType.String, "Card id")], "A payment card");
 
     public static readonly PushSource UserProfiles = new("user_profiles", User.Name,
-        [new("age", FeatureTypes.Float64, "Age in years"), new("income", FeatureTypes.Float64, "Yearly income")],
+        [new("age", LogicalType.Float64, "Age in years"), new("income", LogicalType.Float64, "Yearly income")],
         "User profile updates");
 
     public static readonly PushSource CardTransactions = new("card_transactions", Card.Name,
-        [new("amount", FeatureTypes.Float64, "Transaction amount"), new("merchant_category", FeatureTypes.String, "Merchant category code")],
+        [new("amount", LogicalType.Float64, "Transaction amount"), new("merchant_category", LogicalType.String, "Merchant category code")],
         "Card transactions as they happen (also streamed on the 'card.transactions' topic)")
     { Topic = "card.transactions" };
 
     public static readonly PushSource CardProfiles = new("card_profiles", Card.Name,
         [
-            new("credit_limit", FeatureTypes.Float64, "Credit limit"),
-            new("account_age_days", FeatureTypes.Int64, "Days since the account was opened"),
-            new("country", FeatureTypes.String, "Issuing country"),
-            new("is_business", FeatureTypes.Bool, "Business card"),
+            new("credit_limit", LogicalType.Float64, "Credit limit"),
+            new("account_age_days", LogicalType.Int64, "Days since the account was opened"),
+            new("country", LogicalType.String, "Issuing country"),
+            new("is_business", LogicalType.Bool, "Business card"),
         ],
         "Card profile snapshots");
 
     public static readonly PushSource CardEmbeddings = new("card_embeddings", Card.Name,
-        [.. Enumerable.Range(0, 32).Select(i => new FeatureField($"emb_{i:00}", FeatureTypes.Float64))],
+        [.. Enumerable.Range(0, 32).Select(i => new FeatureField($"emb_{i:00}", LogicalType.Float64))],
         "Nightly behaviour embeddings of cards");
 
     public static readonly StoredFeatureView UserProfile = new("user_profile", User.Name, UserProfiles.Name, UserProfiles.Columns,

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.Contracts.Features;
 using Strata.Features.Views;
 
@@ -11,8 +12,8 @@ public sealed class SeedFeatureView : OnDemandFeatureView
 
     private static readonly FeatureField[] InputFields =
     [
-        new("age", "float64", "Applicant age in years", ExclusiveMinimum: 0),
-        new("income", "float64", "Yearly income"),
+        new("age", LogicalType.Float64, "Applicant age in years", ExclusiveMinimum: 0),
+        new("income", LogicalType.Float64, "Yearly income"),
     ];
 
     private static readonly FeatureDefinition[] Definitions =

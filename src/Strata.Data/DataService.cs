@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.ServiceDefaults;
 using System.Globalization;
 using DuckDB.NET.Data;
@@ -51,7 +52,7 @@ public sealed class DataService(DatasetCatalog catalog, CsvIngestion ingestion, 
                 ?? throw new InputValidationException("column", $"'{column}' is not a column of dataset {id}");
             if (!DuckSql.IsNumeric(schema.Type))
             {
-                throw new InputValidationException("column", $"'{column}' is {schema.Type}; only numeric columns can be read as a frame");
+                throw new InputValidationException("column", $"'{column}' is {WireNames.Of(schema.Type)}; only numeric columns can be read as a frame");
             }
         }
         var values = wanted.Select(_ => new double[version.Rows]).ToArray();

@@ -1,3 +1,5 @@
+using Strata.Contracts;
+
 namespace Strata.ServiceDefaults;
 
 /// <summary>Quoting for the identifiers and paths Strata puts into DuckDB SQL (both come from outside: CSV headers, data dirs).</summary>
@@ -8,16 +10,16 @@ public static class DuckSql
     public static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>Maps a DuckDB column type onto Strata's logical types.</summary>
-    public static string LogicalType(string duckType) => duckType.ToUpperInvariant() switch
+    public static LogicalType LogicalType(string duckType) => duckType.ToUpperInvariant() switch
     {
-        "BIGINT" or "INTEGER" or "SMALLINT" or "TINYINT" or "HUGEINT" or "UBIGINT" or "UINTEGER" or "USMALLINT" or "UTINYINT" => "int64",
-        "DOUBLE" or "FLOAT" or "REAL" => "float64",
-        var t when t.StartsWith("DECIMAL", StringComparison.Ordinal) => "float64",
-        "BOOLEAN" => "bool",
-        "DATE" => "date",
-        var t when t.StartsWith("TIMESTAMP", StringComparison.Ordinal) => "timestamp",
-        _ => "string",
+        "BIGINT" or "INTEGER" or "SMALLINT" or "TINYINT" or "HUGEINT" or "UBIGINT" or "UINTEGER" or "USMALLINT" or "UTINYINT" => Contracts.LogicalType.Int64,
+        "DOUBLE" or "FLOAT" or "REAL" => Contracts.LogicalType.Float64,
+        var t when t.StartsWith("DECIMAL", StringComparison.Ordinal) => Contracts.LogicalType.Float64,
+        "BOOLEAN" => Contracts.LogicalType.Bool,
+        "DATE" => Contracts.LogicalType.Date,
+        var t when t.StartsWith("TIMESTAMP", StringComparison.Ordinal) => Contracts.LogicalType.Timestamp,
+        _ => Contracts.LogicalType.String,
     };
 
-    public static bool IsNumeric(string logicalType) => logicalType is "int64" or "float64";
+    public static bool IsNumeric(LogicalType logicalType) => logicalType.IsNumeric();
 }

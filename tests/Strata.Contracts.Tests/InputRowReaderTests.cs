@@ -5,7 +5,7 @@ namespace Strata.Contracts.Tests;
 
 public class InputRowReaderTests
 {
-    private static readonly FeatureField[] Inputs = [new("age", "float64"), new("income", "float64")];
+    private static readonly FeatureField[] Inputs = [new("age", LogicalType.Float64), new("income", LogicalType.Float64)];
 
     [Fact]
     public void Read_ObjectInAnyOrder_ReturnsValuesInViewOrder()

@@ -14,6 +14,8 @@ public sealed class WireNamesTests
     [InlineData(TrainingTask.MulticlassClassification, "multiclass_classification")]
     [InlineData(SearchStrategy.Random, "random")]
     [InlineData(RunStatus.Finished, "FINISHED")]
+    [InlineData(LogicalType.Float64, "float64")]
+    [InlineData(LogicalType.Timestamp, "timestamp")]
     public void Value_IsWrittenAndReadByItsWireName(object value, string name)
     {
         var json = JsonSerializer.Serialize(value, value.GetType(), StrataJson.Options);

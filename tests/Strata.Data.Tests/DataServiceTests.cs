@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Text;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
@@ -40,7 +41,7 @@ public sealed class DataServiceTests : IDisposable
         Assert.Equal(6, version.SourceRows);
         Assert.Equal(3, version.Rows);
         Assert.Equal([new DropReport("missing_values", 1), new DropReport("age > 0", 2)], version.Dropped);
-        Assert.Equal(["int64", "float64", "int64"], version.Schema.Select(c => c.Type));
+        Assert.Equal([LogicalType.Int64, LogicalType.Float64, LogicalType.Int64], version.Schema.Select(c => c.Type));
         Assert.Equal(["age", "income", "target"], version.Schema.Select(c => c.Name));
         Assert.Matches("^[0-9a-f]{64}$", version.Id);
     }

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Features.Views;
 using Strata.Samples;
@@ -69,7 +70,7 @@ public class SeedFeatureViewTests
         public override string Description => "test view";
 
         public override IReadOnlyList<Strata.Contracts.Features.FeatureField> Inputs { get; } =
-            [new("age", "float64", ExclusiveMinimum: 0), new("income", "float64")];
+            [new("age", LogicalType.Float64, ExclusiveMinimum: 0), new("income", LogicalType.Float64)];
 
         public override IReadOnlyList<FeatureDefinition> Features { get; } =
         [

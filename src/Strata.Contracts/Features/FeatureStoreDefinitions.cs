@@ -2,16 +2,6 @@ namespace Strata.Contracts.Features;
 
 /// <summary>The value types a stored feature or a join key can have (Feast's <c>Float64</c>, <c>Int64</c>, <c>String</c>, <c>Bool</c>).</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "The names are the wire names of the types.")]
-public static class FeatureTypes
-{
-    public const string Float64 = "float64";
-    public const string Int64 = "int64";
-    public const string String = "string";
-    public const string Bool = "bool";
-
-    public static bool IsKnown(string type) => type is Float64 or Int64 or String or Bool;
-}
-
 /// <summary>An entity as published: the join keys (name and value type) that identify one of it.</summary>
 public sealed record EntityInfo(string Name, IReadOnlyList<FeatureField> JoinKeys, string? Description = null);
 

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -53,7 +54,7 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
                     ?? throw new InputValidationException("filter", $"column '{filter.Column}' is not in the CSV (columns: {string.Join(", ", schema.Select(c => c.Name))})");
                 if (!DuckSql.IsNumeric(column.Type))
                 {
-                    throw new InputValidationException("filter", $"column '{filter.Column}' is {column.Type}, not numeric");
+                    throw new InputValidationException("filter", $"column '{filter.Column}' is {WireNames.Of(column.Type)}, not numeric");
                 }
             }
 

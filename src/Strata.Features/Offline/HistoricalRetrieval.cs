@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -387,7 +388,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         {
             if (!rows.ContainsKey(key.Name))
             {
-                throw new InputValidationException($"entity_rows.{key.Name}", $"is required: join key of the requested features ({key.Type})");
+                throw new InputValidationException($"entity_rows.{key.Name}", $"is required: join key of the requested features ({WireNames.Of(key.Type)})");
             }
         }
         foreach (var required in plan.RequestColumns)
@@ -399,7 +400,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         }
         // Columns keep the request's order; join keys and request data are typed as declared, others inferred.
         var names = new List<string>();
-        var types = new List<string>();
+        var types = new List<LogicalType>();
         var converted = new List<object?[]>();
         foreach (var (name, column) in rows)
         {
@@ -410,12 +411,12 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             if (name == OfflineStore.EventTimestamp)
             {
                 names.Add(name);
-                types.Add("timestamp");
+                types.Add(LogicalType.Timestamp);
                 converted.Add([.. times.Select(t => (object?)t)]);
                 continue;
             }
             var key = plan.JoinKeys.FirstOrDefault(k => k.Name == name);
-            var type = key?.Type ?? (plan.RequestColumns.Contains(name) ? FeatureTypes.Float64 : InferType(name, column));
+            var type = key?.Type ?? (plan.RequestColumns.Contains(name) ? LogicalType.Float64 : InferType(name, column));
             var values = new object?[rowCount];
             for (var r = 0; r < rowCount; r++)
             {
@@ -429,7 +430,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             types.Add(type);
             converted.Add(values);
         }
-        var definitions = names.Select((n, i) => $"{DuckSql.Identifier(n)} {(types[i] == "timestamp" ? "TIMESTAMP" : OfflineStore.SqlType(types[i]))}")
+        var definitions = names.Select((n, i) => $"{DuckSql.Identifier(n)} {(types[i] == LogicalType.Timestamp ? "TIMESTAMP" : OfflineStore.SqlType(types[i]))}")
             .Prepend("__row BIGINT");
         using (var create = db.CreateCommand())
         {
@@ -446,7 +447,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
                     switch (converted[c][r])
                     {
                         case null: row.AppendNullValue(); break;
-                        case long t when types[c] == "timestamp": row.AppendValue(FeatureValues.ToDateTimeOffset(t).UtcDateTime); break;
+                        case long t when types[c] == LogicalType.Timestamp: row.AppendValue(FeatureValues.ToDateTimeOffset(t).UtcDateTime); break;
                         case double d: row.AppendValue(d); break;
                         case long l: row.AppendValue(l); break;
                         case string s: row.AppendValue(s); break;
@@ -459,22 +460,22 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         return names;
     }
 
-    private static string InferType(string name, List<object?> column)
+    private static LogicalType InferType(string name, List<object?> column)
     {
-        string? type = null;
+        LogicalType? type = null;
         for (var r = 0; r < column.Count; r++)
         {
             var value = column[r];
-            string? kind = value switch
+            LogicalType? kind = value switch
             {
                 null or JsonElement { ValueKind: JsonValueKind.Null } => null,
-                JsonElement { ValueKind: JsonValueKind.Number } e => e.TryGetInt64(out _) ? FeatureTypes.Int64 : FeatureTypes.Float64,
-                JsonElement { ValueKind: JsonValueKind.String } => FeatureTypes.String,
-                JsonElement { ValueKind: JsonValueKind.True or JsonValueKind.False } => FeatureTypes.Bool,
-                double or float => FeatureTypes.Float64,
-                long or int => FeatureTypes.Int64,
-                string => FeatureTypes.String,
-                bool => FeatureTypes.Bool,
+                JsonElement { ValueKind: JsonValueKind.Number } e => e.TryGetInt64(out _) ? LogicalType.Int64 : LogicalType.Float64,
+                JsonElement { ValueKind: JsonValueKind.String } => LogicalType.String,
+                JsonElement { ValueKind: JsonValueKind.True or JsonValueKind.False } => LogicalType.Bool,
+                double or float => LogicalType.Float64,
+                long or int => LogicalType.Int64,
+                string => LogicalType.String,
+                bool => LogicalType.Bool,
                 _ => throw new InputValidationException($"entity_rows.{name}", $"row {r}: values must be numbers, strings, bools or null"),
             };
             if (kind is null)
@@ -485,11 +486,11 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             {
                 (null, _) => kind,
                 _ when type == kind => type,
-                (FeatureTypes.Int64, FeatureTypes.Float64) or (FeatureTypes.Float64, FeatureTypes.Int64) => FeatureTypes.Float64,
-                _ => throw new InputValidationException($"entity_rows.{name}", $"row {r}: mixes {type} and {kind} values"),
+                (LogicalType.Int64, LogicalType.Float64) or (LogicalType.Float64, LogicalType.Int64) => LogicalType.Float64,
+                _ => throw new InputValidationException($"entity_rows.{name}", $"row {r}: mixes {WireNames.Of(type.Value)} and {WireNames.Of(kind.Value)} values"),
             };
         }
-        return type ?? FeatureTypes.String;
+        return type ?? LogicalType.String;
     }
 
     /// <summary>Loads a dataset version's rows into <c>entity_df</c>, join keys cast to their declared types.</summary>

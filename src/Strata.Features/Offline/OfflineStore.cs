@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Collections.Concurrent;
 using System.Globalization;
 using DuckDB.NET.Data;
@@ -165,12 +166,12 @@ public sealed class OfflineStore
         ];
     }
 
-    public static string SqlType(string featureType) => featureType switch
+    public static string SqlType(LogicalType featureType) => featureType switch
     {
-        FeatureTypes.Float64 => "DOUBLE",
-        FeatureTypes.Int64 => "BIGINT",
-        FeatureTypes.Bool => "BOOLEAN",
-        FeatureTypes.String => "VARCHAR",
+        LogicalType.Float64 => "DOUBLE",
+        LogicalType.Int64 => "BIGINT",
+        LogicalType.Bool => "BOOLEAN",
+        LogicalType.String => "VARCHAR",
         _ => throw new ArgumentOutOfRangeException(nameof(featureType), featureType, "unknown feature type"),
     };
 

@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Globalization;
 using Strata.Contracts.Features;
 
@@ -34,7 +35,7 @@ public sealed record Aggregation(string Column, AggregationFunction Function, Ti
 {
     public string Feature => $"{Column}_{Function.ToString().ToLowerInvariant()}_{WindowLabel(Window)}";
 
-    public string Type => Function == AggregationFunction.Count ? FeatureTypes.Int64 : FeatureTypes.Float64;
+    public LogicalType Type => Function == AggregationFunction.Count ? LogicalType.Int64 : LogicalType.Float64;
 
     public static string WindowLabel(TimeSpan window) =>
         window.Ticks % TimeSpan.TicksPerHour == 0 ? ((long)window.TotalHours).ToString(CultureInfo.InvariantCulture) + "h"
@@ -81,7 +82,7 @@ public sealed record AggregateFeatureView(string Name, string Entity, string Sou
 {
     private readonly Lazy<(FeatureField[] Features, FeatureField[] Columns)> _fields = new(() => (
         [.. Aggregations.Select(a => new FeatureField(a.Feature, a.Type, $"{a.Function.ToString().ToLowerInvariant()} of {a.Column} over the last {Aggregation.WindowLabel(a.Window)}")) ],
-        [.. Aggregations.Select(a => a.Column).Distinct(StringComparer.Ordinal).Select(c => new FeatureField(c, FeatureTypes.Float64))]));
+        [.. Aggregations.Select(a => a.Column).Distinct(StringComparer.Ordinal).Select(c => new FeatureField(c, LogicalType.Float64))]));
 
     public override IReadOnlyList<FeatureField> Features => _fields.Value.Features;
 

@@ -87,7 +87,7 @@ public sealed class FeatureRepository
     {
         ArgumentNullException.ThrowIfNull(source);
         var entity = _entities[source.Entity];
-        IReadOnlyList<FeatureField> schema = [.. entity.JoinKeys, new FeatureField("event_timestamp", "timestamp", "When the event happened (RFC 3339 or epoch seconds)"), .. source.Columns];
+        IReadOnlyList<FeatureField> schema = [.. entity.JoinKeys, new FeatureField("event_timestamp", LogicalType.Timestamp, "When the event happened (RFC 3339 or epoch seconds)"), .. source.Columns];
         return new PushSourceInfo(source.Name, source.Entity, schema, [.. ViewsOf(source).Select(v => v.Name)], source.Description, source.Topic);
     }
 
@@ -255,7 +255,7 @@ public sealed class FeatureRepository
                 {
                     if (joinKeys.Find(k => k.Name == key.Name) is { } existing && existing.Type != key.Type)
                     {
-                        throw new InputValidationException("features", $"join key '{key.Name}' is {existing.Type} in one view and {key.Type} in another");
+                        throw new InputValidationException("features", $"join key '{key.Name}' is {WireNames.Of(existing.Type)} in one view and {WireNames.Of(key.Type)} in another");
                     }
                     if (!joinKeys.Exists(k => k.Name == key.Name))
                     {
@@ -287,7 +287,7 @@ public sealed class FeatureRepository
     {
         foreach (var entity in _entities.Values)
         {
-            if (entity.JoinKeys.Count == 0 || entity.JoinKeys.Any(k => !FeatureTypes.IsKnown(k.Type) || k.Type == FeatureTypes.Float64))
+            if (entity.JoinKeys.Count == 0 || entity.JoinKeys.Any(k => !k.Type.IsFeatureType() || k.Type == LogicalType.Float64))
             {
                 throw new InvalidOperationException($"entity '{entity.Name}' needs join keys of type int64, string or bool");
             }
@@ -316,7 +316,7 @@ public sealed class FeatureRepository
                     ?? throw new InvalidOperationException($"view '{view.Name}' stores '{column.Name}', which source '{source.Name}' does not carry");
                 if (sourceColumn.Type != column.Type)
                 {
-                    throw new InvalidOperationException($"view '{view.Name}' types '{column.Name}' as {column.Type}, its source as {sourceColumn.Type}");
+                    throw new InvalidOperationException($"view '{view.Name}' types '{column.Name}' as {WireNames.Of(column.Type)}, its source as {WireNames.Of(sourceColumn.Type)}");
                 }
             }
             if (view is AggregateFeatureView { Aggregations.Count: 0 })

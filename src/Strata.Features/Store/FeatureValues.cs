@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Globalization;
 using System.Text.Json;
 using Strata.Contracts.Errors;
@@ -15,36 +16,36 @@ public static class FeatureValues
 
     /// <summary>Converts one value to <paramref name="type"/>; null stays null. Numbers are not coerced across kinds
     /// except that an integral JSON number is a valid float64.</summary>
-    public static object? ToValue(object? raw, string type, string field, int row)
+    public static object? ToValue(object? raw, LogicalType type, string field, int row)
     {
         if (raw is null || raw is JsonElement { ValueKind: JsonValueKind.Null })
         {
             return null;
         }
         var value = raw is JsonElement e ? FromJson(e, type) : FromClr(raw, type);
-        return value ?? throw new InputValidationException(field, $"row {row}: expected {type}, got {Describe(raw)}");
+        return value ?? throw new InputValidationException(field, $"row {row}: expected {WireNames.Of(type)}, got {Describe(raw)}");
     }
 
-    private static object? FromJson(JsonElement e, string type) => (type, e.ValueKind) switch
+    private static object? FromJson(JsonElement e, LogicalType type) => (type, e.ValueKind) switch
     {
-        (FeatureTypes.Float64, JsonValueKind.Number) when e.TryGetDouble(out var d) && double.IsFinite(d) => d,
-        (FeatureTypes.Int64, JsonValueKind.Number) when e.TryGetInt64(out var l) => l,
-        (FeatureTypes.String, JsonValueKind.String) => e.GetString(),
-        (FeatureTypes.Bool, JsonValueKind.True) => true,
-        (FeatureTypes.Bool, JsonValueKind.False) => false,
+        (LogicalType.Float64, JsonValueKind.Number) when e.TryGetDouble(out var d) && double.IsFinite(d) => d,
+        (LogicalType.Int64, JsonValueKind.Number) when e.TryGetInt64(out var l) => l,
+        (LogicalType.String, JsonValueKind.String) => e.GetString(),
+        (LogicalType.Bool, JsonValueKind.True) => true,
+        (LogicalType.Bool, JsonValueKind.False) => false,
         _ => null,
     };
 
-    private static object? FromClr(object raw, string type) => (type, raw) switch
+    private static object? FromClr(object raw, LogicalType type) => (type, raw) switch
     {
-        (FeatureTypes.Float64, double d) when double.IsFinite(d) => d,
-        (FeatureTypes.Float64, float f) when float.IsFinite(f) => (double)f,
-        (FeatureTypes.Float64, int i) => (double)i,
-        (FeatureTypes.Float64, long l) => (double)l,
-        (FeatureTypes.Int64, long l) => l,
-        (FeatureTypes.Int64, int i) => (long)i,
-        (FeatureTypes.String, string s) => s,
-        (FeatureTypes.Bool, bool b) => b,
+        (LogicalType.Float64, double d) when double.IsFinite(d) => d,
+        (LogicalType.Float64, float f) when float.IsFinite(f) => (double)f,
+        (LogicalType.Float64, int i) => (double)i,
+        (LogicalType.Float64, long l) => (double)l,
+        (LogicalType.Int64, long l) => l,
+        (LogicalType.Int64, int i) => (long)i,
+        (LogicalType.String, string s) => s,
+        (LogicalType.Bool, bool b) => b,
         _ => null,
     };
 

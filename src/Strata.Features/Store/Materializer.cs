@@ -162,9 +162,9 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
                 var ordinal = keyCount + 2 + c;
                 values[c] = reader.IsDBNull(ordinal) ? null : types[c] switch
                 {
-                    FeatureTypes.Float64 => reader.GetDouble(ordinal),
-                    FeatureTypes.Int64 => reader.GetInt64(ordinal),
-                    FeatureTypes.Bool => reader.GetBoolean(ordinal),
+                    LogicalType.Float64 => reader.GetDouble(ordinal),
+                    LogicalType.Int64 => reader.GetInt64(ordinal),
+                    LogicalType.Bool => reader.GetBoolean(ordinal),
                     _ => reader.GetString(ordinal),
                 };
             }

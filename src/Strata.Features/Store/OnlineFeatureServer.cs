@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Features.Online;
@@ -60,7 +61,7 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         foreach (var key in plan.JoinKeys)
         {
             var column = entities.GetValueOrDefault(key.Name)
-                ?? throw new InputValidationException($"entities.{key.Name}", $"is required: join key of the requested features ({key.Type})");
+                ?? throw new InputValidationException($"entities.{key.Name}", $"is required: join key of the requested features ({WireNames.Of(key.Type)})");
             var typed = new object?[rows];
             for (var r = 0; r < rows; r++)
             {
@@ -248,7 +249,7 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
                     return ss[r][input.FeatureIndex] == FeatureStatus.Present ? FeatureStatus.NullValue : ss[r][input.FeatureIndex];
                 }
             }
-            else if (FeatureValues.ToValue(entities.GetValueOrDefault(input.Name)?[r], FeatureTypes.Float64, $"entities.{input.Name}", r) is double d)
+            else if (FeatureValues.ToValue(entities.GetValueOrDefault(input.Name)?[r], LogicalType.Float64, $"entities.{input.Name}", r) is double d)
             {
                 inputs[i] = d;
             }

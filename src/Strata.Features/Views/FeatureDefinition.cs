@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using System.Linq.Expressions;
 using Strata.Contracts.Features;
 
@@ -17,5 +18,5 @@ public sealed record FeatureDefinition(string Name, LambdaExpression Formula, st
         new(name, formula, description);
 
     /// <summary>The published field: name, type and the formula as a <see cref="FeatureExpression"/> tree.</summary>
-    public FeatureField ToField() => new(Name, "float64", Description, Expression: FeatureExpressionWriter.Write(Formula));
+    public FeatureField ToField() => new(Name, LogicalType.Float64, Description, Expression: FeatureExpressionWriter.Write(Formula));
 }
