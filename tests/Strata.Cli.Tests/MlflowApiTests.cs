@@ -360,6 +360,24 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         Assert.Equal(experiments, (await PostAsync("experiments/search", new { view_type = "ALL", max_results = 50_000 })).GetProperty("experiments").GetArrayLength());
     }
 
+    /// <summary>Tokens that are valid base64 of JSON but not of a page position (found by a hostile test: each was a 500).</summary>
+    [SkippableTheory]
+    [InlineData("-1")]
+    [InlineData("{\"offset\": \"a\"}")]
+    [InlineData("{\"offset\": -5}")]
+    [InlineData("[]")]
+    [InlineData("null")]
+    [InlineData("{\"offset\": 1e99}")]
+    public async Task PageToken_NotAPosition_Is400_OnEverySearch(string json)
+    {
+        var token = Uri.EscapeDataString(Convert.ToBase64String(Encoding.UTF8.GetBytes(json)));
+        AssertError(await PostAsync("experiments/search", new { page_token = Uri.UnescapeDataString(token) }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/search", new { page_token = Uri.UnescapeDataString(token) }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync($"metrics/get-history?run_id=abc&metric_key=m&page_token={token}", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync($"registered-models/search?page_token={token}", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await GetAsync($"model-versions/search?page_token={token}", HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+    }
+
     [SkippableFact]
     public async Task UnknownPaths_AndBodiesNotDeclaredJson_AnswerInMlflowsShape()
     {

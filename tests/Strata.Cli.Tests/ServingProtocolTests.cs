@@ -61,6 +61,28 @@ public sealed class ServingProtocolTests(MonolithFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/v2/models/seed/ready")).Status);
     }
 
+    /// <summary>A body the JSON REST binding cannot read (the binary tensor extension, a form) and paths the protocol does
+    /// not have: the protocol's <c>{"error": ...}</c>, not a problem document.</summary>
+    [Theory]
+    [InlineData("POST", "/v2/models/seed/infer", "application/octet-stream", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("POST", "/v2/models/seed/versions/1/infer", "text/plain", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("GET", "/v2/no/such/thing", null, HttpStatusCode.NotFound)]
+    [InlineData("POST", "/v2/models/seed", "application/json", HttpStatusCode.NotFound)]
+    public async Task V2_UnreadableBodyOrUnknownPath_AnswersInTheProtocolsShape(string method, string path, string? contentType, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (contentType is not null)
+        {
+            request.Content = new ByteArrayContent([0, 0, 128, 63]);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()));
+    }
+
     [Theory]
     [InlineData("GET", "/v2/models/nope")]
     [InlineData("GET", "/v2/models/nope/ready")]

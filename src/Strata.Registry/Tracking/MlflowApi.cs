@@ -342,7 +342,8 @@ public static partial class MlflowApi
         try
         {
             using var document = JsonDocument.Parse(Convert.FromBase64String(token));
-            if (document.RootElement.TryGetProperty("offset", out var offset) && offset.TryGetInt32(out var value) && value >= 0)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("offset", out var offset)
+                && offset.ValueKind == JsonValueKind.Number && offset.TryGetInt32(out var value) && value >= 0)
             {
                 return value;
             }

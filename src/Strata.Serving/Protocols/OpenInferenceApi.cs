@@ -40,6 +40,14 @@ public static class OpenInferenceApi
                 InferAsync(name, version, request, models, serving, ct))
                 .Accepts<object>("application/json");
         }
+        // What routing matched nothing else for answers in the protocol's shape too, not as a problem document: an infer
+        // call whose body is not JSON (the binary tensor extension is not supported), or an unknown path.
+        v2.Map("/{**path}", (HttpRequest request) => HttpMethods.IsPost(request.Method) && request.Path.Value?.EndsWith("/infer", StringComparison.Ordinal) == true
+                && !request.HasJsonContentType()
+                ? Results.Json(new ProtocolException.ErrorBody($"Content-Type must be application/json, not '{request.ContentType}' (the binary tensor extension is not supported)"),
+                    statusCode: StatusCodes.Status415UnsupportedMediaType)
+                : Results.Json(new ProtocolException.ErrorBody($"no endpoint {request.Method} {request.Path}"), statusCode: StatusCodes.Status404NotFound))
+            .ExcludeFromDescription();
         return app;
     }
 
