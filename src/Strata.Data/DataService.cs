@@ -46,6 +46,10 @@ public sealed class DataService(DatasetCatalog catalog, CsvIngestion ingestion, 
         IReadOnlyList<string> wanted = columns is { Count: > 0 }
             ? columns
             : [.. version.Schema.Where(c => DuckSql.IsNumeric(c.Type)).Select(c => c.Name)];
+        if (wanted.Count == 0)
+        {
+            throw new InputValidationException("column", $"dataset {id} has no numeric column; a frame is read from numeric columns only");
+        }
         foreach (var column in wanted)
         {
             var schema = version.Schema.FirstOrDefault(c => c.Name == column)

@@ -18,7 +18,12 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
             BadHttpRequestException { InnerException: System.Text.Json.JsonException j } => Problems.Validation(
                 string.IsNullOrEmpty(j.Path) || j.Path == "$" ? "body" : j.Path.TrimStart('$', '.'), "is not valid JSON of the expected shape" + (j.LineNumber is null ? "" : $" (line {j.LineNumber + 1}, byte {j.BytePositionInLine})")),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } b => Problems.Validation("body", b.Message),
-            BadHttpRequestException b => TypedResults.Problem(title: "Invalid request", detail: b.Message, statusCode: b.StatusCode,
+            BadHttpRequestException b => TypedResults.Problem(title: b.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "Payload too large",
+                    StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+                    _ => "Invalid request",
+                }, detail: b.Message, statusCode: b.StatusCode,
                 extensions: new Dictionary<string, object?> { ["field"] = "body", ["reason"] = b.Message }),
             ResourceNotFoundException n => Problems.NotFound(n.Resource, n.Id),
             ResourceConflictException c => Problems.Conflict(c.Message),

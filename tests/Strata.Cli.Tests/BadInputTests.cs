@@ -108,6 +108,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "PUT", "/api/registry/models/seed/aliases/champion", """{"version": -1}""", "application/json", HttpStatusCode.BadRequest, "version" },
         { "PUT", "/api/registry/models/seed/aliases/champion", """{}""", "application/json", HttpStatusCode.BadRequest, "version" },
         { "PUT", "/api/registry/models/seed/aliases/v2", """{"version": 1}""", "application/json", HttpStatusCode.BadRequest, "alias" },
+        { "PUT", "/api/registry/models/seed/aliases/1", """{"version": 1}""", "application/json", HttpStatusCode.BadRequest, "alias" },
         { "GET", "/api/events?limit=0", null, "", HttpStatusCode.BadRequest, "limit" },
         { "GET", "/api/events?limit=many", null, "", HttpStatusCode.BadRequest, "limit" },
         { "GET", "/api/events?from=yesterday", null, "", HttpStatusCode.BadRequest, "from" },
@@ -171,6 +172,17 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
             Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
         }
         Assert.Equal(before, await StateAsync());
+    }
+
+    /// <summary>A body over the limit is a 413 titled as such (it was titled "Invalid request").</summary>
+    [Fact]
+    public async Task OversizedBody_Is413_TitledPayloadTooLarge()
+    {
+        using var response = await Http.PostAsync(new Uri("/predict", UriKind.Relative),
+            new StringContent("{\"age\": 1, \"pad\": \"" + new string('x', 17 << 20) + "\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Payload too large", problem.GetProperty("title").GetString());
     }
 
     /// <summary>What a bad request must not change: datasets, models, versions, aliases, online features, dead letters,

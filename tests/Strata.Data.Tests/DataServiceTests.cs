@@ -33,6 +33,17 @@ public sealed class DataServiceTests : IDisposable
 
     private static readonly CleaningRules SeedRules = new(true, [RowFilter.Parse("age > 0")]);
 
+    /// <summary>A dataset of text columns only has no frame to read (DuckDB was handed an empty SELECT: a 500).</summary>
+    [Fact]
+    public async Task ReadColumnsAsync_NoNumericColumn_IsRefusedNamingTheField()
+    {
+        var service = NewService();
+        var version = await service.IngestCsvAsync("words", Text("a,b\nx,y\n"), CleaningRules.None);
+
+        var error = await Assert.ThrowsAsync<InputValidationException>(() => service.ReadColumnsAsync(version.Id));
+        Assert.Equal("column", error.Field);
+    }
+
     [Fact]
     public async Task IngestCsvAsync_DirtyRows_DropsAndReportsEachRule()
     {

@@ -18,9 +18,9 @@ public static partial class AliasName
         {
             throw new InputValidationException(field, "must be 1-64 characters of letters, digits, '_' or '-'");
         }
-        if (alias.Equals("latest", StringComparison.OrdinalIgnoreCase) || ReservedVersionPattern().IsMatch(alias))
+        if (alias.Equals("latest", StringComparison.OrdinalIgnoreCase) || ReservedVersionPattern().IsMatch(alias) || alias.All(char.IsAsciiDigit))
         {
-            throw new InputValidationException(field, $"'{alias}' is reserved ('latest' and 'v<digits>' name versions)");
+            throw new InputValidationException(field, $"'{alias}' is reserved ('latest', 'v<digits>' and digits name versions)");
         }
     }
 

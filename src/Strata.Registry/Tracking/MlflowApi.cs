@@ -33,6 +33,8 @@ public static partial class MlflowApi
     public const int MaxBatchTags = 100;
     public const int MaxBatchEntries = 1000;
     public const int MaxMetricHistory = 25_000;
+    public const int MaxExperimentNameLength = 256;
+    public const string ParentRunTag = "mlflow.parentRunId";
 
     /// <summary>The largest request body the API reads (a full log-batch is far smaller).</summary>
     public const long MaxBodyBytes = 16L << 20;
@@ -85,13 +87,13 @@ public static partial class MlflowApi
 
     public static async Task<Ok<ExperimentIdResponse>> CreateExperiment(CreateExperimentRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct)
     {
-        var name = Required(request.Name, "name");
-        if (name.Trim().Length == 0)
+        var name = Text(Required(request.Name, "name"), "name");
+        if (name.Trim().Length == 0 || name.Length > MaxExperimentNameLength)
         {
-            throw new InputValidationException("name", "an experiment name must not be blank");
+            throw new InputValidationException("name", $"an experiment name must not be blank and has at most {MaxExperimentNameLength} characters");
         }
         var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
-        var id = await store.CreateExperimentAsync(name, request.ArtifactLocation, tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        var id = await store.CreateExperimentAsync(name, Text(request.ArtifactLocation, "artifact_location"), tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
         return TypedResults.Ok(new ExperimentIdResponse(id));
     }
 
@@ -137,10 +139,11 @@ public static partial class MlflowApi
     public static async Task<Ok<RunResponse>> CreateRun(CreateRunRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct)
     {
         var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
+        await CheckParentRunAsync(tags, store, ct);
         var runName = request.RunName ?? tags.FirstOrDefault(t => t.Key == SqlTrackingStore.RunNameTag)?.Value;
         CheckRunName(runName);
-        var run = await store.CreateRunAsync(request.ExperimentId ?? "0", request.UserId ?? string.Empty, string.IsNullOrEmpty(runName) ? RunName() : runName,
-            request.StartTime ?? time.GetUtcNow().ToUnixTimeMilliseconds(), tags, ct);
+        var run = await store.CreateRunAsync(request.ExperimentId ?? "0", Text(request.UserId, "user_id") ?? string.Empty,
+            string.IsNullOrEmpty(runName) ? RunName() : runName, Time(request.StartTime, "start_time") ?? time.GetUtcNow().ToUnixTimeMilliseconds(), tags, ct);
         return TypedResults.Ok(new RunResponse(run));
     }
 
@@ -152,7 +155,7 @@ public static partial class MlflowApi
             throw new InputValidationException("status", $"one of {string.Join(", ", Enum.GetValues<RunStatus>().Select(s => s.Name()))} is expected");
         }
         CheckRunName(request.RunName);
-        var info = await store.UpdateRunAsync(runId, request.Status, request.EndTime, string.IsNullOrEmpty(request.RunName) ? null : request.RunName, ct);
+        var info = await store.UpdateRunAsync(runId, request.Status, Time(request.EndTime, "end_time"), string.IsNullOrEmpty(request.RunName) ? null : request.RunName, ct);
         return TypedResults.Ok(new RunInfoResponse(info));
     }
 
@@ -194,7 +197,9 @@ public static partial class MlflowApi
     public static async Task<Ok<EmptyResponse>> SetTag(KeyValueRunRequest request, ITrackingStore store, CancellationToken ct)
     {
         var runId = RunId(request);
-        await store.LogBatchAsync(runId, [], [], [KeyValueOf(request.Key, request.Value, "tag", MaxTagValueLength, "")], ct);
+        var tag = KeyValueOf(request.Key, request.Value, "tag", MaxTagValueLength, "");
+        await CheckParentRunAsync([tag], store, ct);
+        await store.LogBatchAsync(runId, [], [], [tag], ct);
         return Empty;
     }
 
@@ -216,6 +221,7 @@ public static partial class MlflowApi
                 $"a batch holds at most {MaxBatchMetrics} metrics, {MaxBatchParams} params and {MaxBatchTags} tags, {MaxBatchEntries} in total; " +
                 $"got {metrics.Count} metrics, {parameters.Count} params and {tags.Count} tags");
         }
+        await CheckParentRunAsync(tags, store, ct);
         foreach (var duplicate in parameters.GroupBy(p => p.Key, StringComparer.Ordinal).Where(g => g.Select(p => p.Value).Distinct(StringComparer.Ordinal).Count() > 1))
         {
             throw new InputValidationException("params", $"the key '{duplicate.Key}' comes twice with different values");
@@ -261,6 +267,28 @@ public static partial class MlflowApi
         {
             throw new InputValidationException("run_name", $"is {runName.Length} characters long; at most {MaxKeyLength} are allowed");
         }
+        Text(runName, "run_name");
+    }
+
+    /// <summary>Text as stored: no NUL character (PostgreSQL's text cannot hold one, and no name or value needs it).</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    private static string? Text(string? value, string field) =>
+        value?.Contains('\0', StringComparison.Ordinal) == true ? throw new InputValidationException(field, "must not contain a NUL character") : value;
+
+    /// <summary>A time in milliseconds since the epoch: never before it.</summary>
+    private static long? Time(long? millis, string field) =>
+        millis is < 0 ? throw new InputValidationException(field, $"{millis} is before the epoch; times are milliseconds since 1970-01-01") : millis;
+
+    /// <summary>A <c>mlflow.parentRunId</c> tag names a run that exists (MLflow's UI nests the child under it).</summary>
+    private static async Task CheckParentRunAsync(IEnumerable<KeyValue> tags, ITrackingStore store, CancellationToken ct)
+    {
+        foreach (var parent in tags.Where(t => t.Key == ParentRunTag))
+        {
+            if (await store.GetRunAsync(parent.Value, ct) is null)
+            {
+                throw new InputValidationException("tags", $"{ParentRunTag} names run '{parent.Value}', which does not exist");
+            }
+        }
     }
 
     private static int MaxResults(long? value, int fallback, int limit) => (value ?? fallback) is var max && max >= 1 && max <= limit
@@ -282,7 +310,7 @@ public static partial class MlflowApi
     {
         var checkedKey = Required(key, path + "key");
         ValidateKey(checkedKey, what, path + "key");
-        var checkedValue = value ?? (what == "param" ? throw new InputValidationException(path + "value", "a value is required") : string.Empty);
+        var checkedValue = Text(value, path + "value") ?? (what == "param" ? throw new InputValidationException(path + "value", "a value is required") : string.Empty);
         if (checkedValue.Length > maxValue)
         {
             throw new InputValidationException(path + "value", $"the {what} value of '{checkedKey}' is {checkedValue.Length} characters long; at most {maxValue} are allowed");
@@ -299,7 +327,7 @@ public static partial class MlflowApi
         var key = Required(item.Key, path + "key");
         ValidateKey(key, "metric", path + "key");
         var value = item.Value ?? throw new InputValidationException(path + "value", "a value is required");
-        var timestamp = item.Timestamp ?? throw new InputValidationException(path + "timestamp", "a value is required");
+        var timestamp = Time(item.Timestamp, path + "timestamp") ?? throw new InputValidationException(path + "timestamp", "a value is required");
         return new Metric(key, value, timestamp, item.Step ?? 0);
     }
 
