@@ -18,3 +18,20 @@ public static class ErrorShapeExtensions
         where TBuilder : IEndpointConventionBuilder
         => builder.WithMetadata(shape);
 }
+
+/// <summary>What a JSON binding failure says, in every error shape: the field (the JSON path, <c>body</c> for the
+/// document itself) and the reason with the position.</summary>
+public static class JsonErrors
+{
+    public static string Field(System.Text.Json.JsonException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? "body" : exception.Path.TrimStart('$', '.');
+    }
+
+    public static string Reason(System.Text.Json.JsonException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return "is not valid JSON of the expected shape" + (exception.LineNumber is null ? "" : $" (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine})");
+    }
+}

@@ -15,8 +15,7 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
         var result = shape?.Translate(exception, httpContext) ?? exception switch
         {
             InputValidationException v => Problems.Validation(v.Field, v.Reason),
-            BadHttpRequestException { InnerException: System.Text.Json.JsonException j } => Problems.Validation(
-                string.IsNullOrEmpty(j.Path) || j.Path == "$" ? "body" : j.Path.TrimStart('$', '.'), "is not valid JSON of the expected shape" + (j.LineNumber is null ? "" : $" (line {j.LineNumber + 1}, byte {j.BytePositionInLine})")),
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException j } => Problems.Validation(JsonErrors.Field(j), JsonErrors.Reason(j)),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } b => Problems.Validation("body", b.Message),
             BadHttpRequestException b => TypedResults.Problem(title: b.StatusCode switch
                 {

@@ -35,8 +35,7 @@ public sealed class MlflowErrorShape : IErrorShape
         TypedResults.Json(new MlflowError(errorCode, message), statusCode: statusCode);
 
     private static JsonHttpResult<MlflowError> NotJson(JsonException j) => Invalid(
-        $"Invalid value for parameter '{(string.IsNullOrEmpty(j.Path) || j.Path == "$" ? "body" : j.Path.TrimStart('$', '.'))}' supplied: not valid JSON of the expected shape" +
-        (j.LineNumber is null ? "" : $" (line {j.LineNumber + 1}, byte {j.BytePositionInLine})"));
+        $"Invalid value for parameter '{JsonErrors.Field(j)}' supplied: {JsonErrors.Reason(j)}");
 
     private static JsonHttpResult<MlflowError> Invalid(string message) => Error(StatusCodes.Status400BadRequest, "INVALID_PARAMETER_VALUE", message);
 }
