@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
-using Strata.Features.Views;
+using Strata.Features.Definitions;
 using Strata.Training;
 
 namespace Strata.Samples;
 
-/// <summary>What the samples give a Strata deployment: the seed's and the fraud example's feature definitions (entities,
-/// sources, views, services, the seed's on-demand view) and the training defaults that make a bare
+/// <summary>What the samples give a Strata deployment: the seed's and the fraud example's feature definitions (the YAML
+/// files under <c>definitions/</c>, applied as version 1 to a fresh data directory) and the training defaults that make a bare
 /// <c>POST /api/training/train</c> (or <c>strata train</c>) train the seed. Configuration
 /// (<c>Strata:Training:Defaults:*</c>) still wins over these.</summary>
 public static class SampleDefinitions
@@ -14,27 +14,11 @@ public static class SampleDefinitions
 
     public static IServiceCollection AddSampleDefinitions(this IServiceCollection services)
     {
-        services.AddSingleton<OnDemandFeatureView, SeedFeatureView>();
-        foreach (var entity in SampleFeatureRepository.Entities)
-        {
-            services.AddSingleton(entity);
-        }
-        foreach (var source in SampleFeatureRepository.Sources)
-        {
-            services.AddSingleton(source);
-        }
-        foreach (var view in SampleFeatureRepository.Views)
-        {
-            services.AddSingleton(view);
-        }
-        foreach (var service in SampleFeatureRepository.Services)
-        {
-            services.AddSingleton(service);
-        }
+        services.AddSingleton(new InitialFeatureDefinitions(SampleFeatureRepository.Files, "the shipped examples (seed, fraud)"));
         services.PostConfigure<TrainingOptions>(o =>
         {
             o.Defaults.Dataset ??= SampleDataset.Name;
-            o.Defaults.View ??= SeedFeatureView.ViewName;
+            o.Defaults.View ??= SampleFeatureRepository.SeedFeaturesName;
             o.Defaults.Label ??= Label;
             o.Defaults.Model ??= SampleDataset.Name;
         });

@@ -4,6 +4,9 @@ using Strata.Contracts;
 using Strata.Contracts.Data;
 using Strata.Contracts.Events;
 using Strata.Contracts.Features;
+using Microsoft.Extensions.Logging;
+using Strata.Contracts.Registry;
+using Strata.Features.Definitions;
 using Strata.Features.Offline;
 using Strata.Features.Online;
 using Strata.Features.Store;
@@ -20,7 +23,8 @@ public static class FeaturesModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Features,
-        Calls = [ModuleNames.Events, ModuleNames.Data],
+        // The registry answers which model versions read a view that an apply would change.
+        Calls = [ModuleNames.Events, ModuleNames.Data, ModuleNames.Registry],
         UrlPrefixes = [FeaturesRoutes.Prefix],
         AddServices = c => c.Services.AddFeaturesModule(),
         MapEndpoints = app => app.MapFeaturesApi(),
@@ -33,18 +37,23 @@ public static class FeaturesModule
         services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.OnlineStore != "redis" || !string.IsNullOrWhiteSpace(o.Redis), "Strata:Features:Redis is required when the online store is redis")
             .ValidateOnStart();
-        // The definitions (entities, sources, views, services) are the host's: registered beside the module.
-        services.AddSingleton<FeatureRepository>();
+        // The definitions are data: applied versions under the module's folder; a fresh folder starts with the host's
+        // InitialFeatureDefinitions (the shipped examples, registered beside the module).
+        services.AddSingleton(sp => new FeatureDefinitions(Path.Combine(ModuleDirectory(sp), "definitions"),
+            sp.GetServices<InitialFeatureDefinitions>(), sp.GetRequiredService<IEventPublisher>(), sp.GetService<IRegistryClient>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FeatureDefinitions>>()));
+        services.AddSingleton<IFeatureRepositorySource>(sp => sp.GetRequiredService<FeatureDefinitions>());
+        services.AddHostedService<DefinitionsWatcher>();
         services.AddSingleton(sp =>
         {
-            var store = new OfflineStore(Path.Combine(ModuleDirectory(sp), "offline"), sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<TimeProvider>());
+            var store = new OfflineStore(Path.Combine(ModuleDirectory(sp), "offline"), sp.GetRequiredService<IFeatureRepositorySource>(), sp.GetRequiredService<TimeProvider>());
             store.CleanStaging();
             return store;
         });
         services.AddSingleton<IOnlineStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value;
-            var repository = sp.GetRequiredService<FeatureRepository>();
+            var repository = sp.GetRequiredService<IFeatureRepositorySource>();
             return options.OnlineStore == "redis"
                 ? new RedisOnlineStore(sp.GetRequiredService<RedisConnections>().Get(options.Redis!), options.RedisKeyPrefix, repository)
                 : new EmbeddedOnlineStore(Path.Combine(ModuleDirectory(sp), "online.db"), repository);
@@ -55,10 +64,10 @@ public static class FeaturesModule
         services.AddHostedService(sp => sp.GetRequiredService<StreamIngestion>());
         services.AddSingleton<DatasetIngestion>();
         services.AddHostedService(sp => sp.GetRequiredService<DatasetIngestion>());
-        services.AddSingleton(sp => new HistoricalRetrieval(sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<OfflineStore>(),
+        services.AddSingleton(sp => new HistoricalRetrieval(sp.GetRequiredService<IFeatureRepositorySource>(), sp.GetRequiredService<OfflineStore>(),
             sp.GetRequiredService<IDataClient>())
         { MaxInlineRows = sp.GetRequiredService<IOptions<FeatureStoreOptions>>().Value.MaxInlineRows });
-        services.AddSingleton(sp => new Materializer(sp.GetRequiredService<FeatureRepository>(), sp.GetRequiredService<OfflineStore>(),
+        services.AddSingleton(sp => new Materializer(sp.GetRequiredService<IFeatureRepositorySource>(), sp.GetRequiredService<OfflineStore>(),
             sp.GetRequiredService<IOnlineStore>(), sp.GetRequiredService<IEventPublisher>(), Path.Combine(ModuleDirectory(sp), "materialized.json")));
         services.AddSingleton<FeaturesService>();
         services.AddSingleton<IFeaturesClient>(sp => sp.GetRequiredService<FeaturesService>());

@@ -1,6 +1,7 @@
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
+using Strata.Features.Definitions;
 using Strata.Features.Offline;
 using Strata.Features.Store;
 using Strata.Features.Views;
@@ -11,32 +12,38 @@ namespace Strata.Features;
 /// reads, pushes, point-in-time retrieval and materialisation, and on-demand views applied to dataset versions
 /// (training frames) and to single request rows.</summary>
 public sealed class FeaturesService(
-    FeatureRepository repository,
+    IFeatureRepositorySource definitions,
     IDataClient data,
     OnlineFeatureServer online,
     PushService push,
     HistoricalRetrieval historical,
     Materializer materializer) : IFeaturesClient
 {
+    private FeatureRepository Repository => definitions.Current;
+
     public Task<IReadOnlyList<FeatureViewInfo>> ListViewsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(repository.ViewInfos());
+        Task.FromResult(Repository.ViewInfos());
 
     public Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default) =>
-        Task.FromResult(repository.ViewInfo(name));
+        Task.FromResult(Repository.ViewInfo(name));
+
+    public Task<FeatureViewInfo?> GetViewVersionAsync(string name, string version, CancellationToken cancellationToken = default) =>
+        Task.FromResult(definitions is FeatureDefinitions applied ? applied.FindView(name, version)
+            : Repository.ViewInfo(name) is { } view && view.Version == version ? view : null);
 
     public OnDemandFeatureView View(string name) =>
-        repository.FindOnDemand(name) ?? throw (repository.FindView(name) is null
+        Repository.FindOnDemand(name) ?? throw (Repository.FindView(name) is null
             ? new ResourceNotFoundException("feature view", name)
             : new InputValidationException("view", $"'{name}' is a stored view; only on-demand views compute from inputs"));
 
     public Task<IReadOnlyList<EntityInfo>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<EntityInfo>>([.. repository.Entities.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.Info)]);
+        Task.FromResult<IReadOnlyList<EntityInfo>>([.. Repository.Entities.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.Info)]);
 
     public Task<IReadOnlyList<PushSourceInfo>> ListPushSourcesAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<PushSourceInfo>>([.. repository.Sources.OrderBy(s => s.Name, StringComparer.Ordinal).Select(repository.SourceInfo)]);
+        Task.FromResult<IReadOnlyList<PushSourceInfo>>([.. Repository.Sources.OrderBy(s => s.Name, StringComparer.Ordinal).Select(Repository.SourceInfo)]);
 
     public Task<IReadOnlyList<FeatureServiceInfo>> ListFeatureServicesAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<FeatureServiceInfo>>([.. repository.Services.OrderBy(s => s.Name, StringComparer.Ordinal).Select(repository.ServiceInfo)]);
+        Task.FromResult<IReadOnlyList<FeatureServiceInfo>>([.. Repository.Services.OrderBy(s => s.Name, StringComparer.Ordinal).Select(Repository.ServiceInfo)]);
 
     public Task<OnlineFeaturesResponse> GetOnlineFeaturesAsync(OnlineFeaturesRequest request, CancellationToken cancellationToken = default) =>
         online.GetAsync(request, cancellationToken);

@@ -20,14 +20,14 @@ public sealed class FeaturesServiceTests
         var features = modules.Get<IFeaturesClient>();
         var dataset = await data.IngestCsvAsync("d", Text("age,income,target\n20,40000,1\n50,30000,0\n"), CleaningRules.None);
 
-        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, SeedFeatureView.ViewName, "target"));
+        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, SampleFeatureRepository.SeedFeaturesName, "target"));
 
         Assert.Equal(2, frame.Rows);
         Assert.Equal(["age", "income", "age_squared", "income_per_age"], frame.FeatureNames);
         Assert.Equal([1.0, 0.0], frame.Label);
         for (var r = 0; r < frame.Rows; r++)
         {
-            var online = await features.ComputeAsync(SeedFeatureView.ViewName, [frame.Features[0][r], frame.Features[1][r]]);
+            var online = await features.ComputeAsync(SampleFeatureRepository.SeedFeaturesName, [frame.Features[0][r], frame.Features[1][r]]);
             Assert.Equal(online, frame.Features.Select(column => column[r]));
         }
     }
@@ -39,7 +39,7 @@ public sealed class FeaturesServiceTests
         var dataset = await modules.Get<IDataClient>().IngestCsvAsync("d", Text("age,income,target\n20,1,1\n0,1,0\n"), CleaningRules.None);
 
         var error = await Assert.ThrowsAsync<InputValidationException>(() =>
-            modules.Get<IFeaturesClient>().BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, SeedFeatureView.ViewName, "target")));
+            modules.Get<IFeaturesClient>().BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, SampleFeatureRepository.SeedFeaturesName, "target")));
         Assert.Equal("dataset_id", error.Field);
         Assert.Contains("row 1", error.Reason, StringComparison.Ordinal);
     }
@@ -52,10 +52,10 @@ public sealed class FeaturesServiceTests
         var dataset = await modules.Get<IDataClient>().IngestCsvAsync("d", Text("age,income,y\n20,1,1\n"), CleaningRules.None);
 
         await Assert.ThrowsAsync<ResourceNotFoundException>(() => features.BuildTrainingFrameAsync(new(dataset.Id, "nope", "y")));
-        await Assert.ThrowsAsync<ResourceNotFoundException>(() => features.BuildTrainingFrameAsync(new(new string('a', 64), SeedFeatureView.ViewName, "y")));
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => features.BuildTrainingFrameAsync(new(new string('a', 64), SampleFeatureRepository.SeedFeaturesName, "y")));
         Assert.Equal("label", (await Assert.ThrowsAsync<InputValidationException>(() =>
-            features.BuildTrainingFrameAsync(new(dataset.Id, SeedFeatureView.ViewName, "target")))).Field);
+            features.BuildTrainingFrameAsync(new(dataset.Id, SampleFeatureRepository.SeedFeaturesName, "target")))).Field);
         Assert.Equal("label", (await Assert.ThrowsAsync<InputValidationException>(() =>
-            features.BuildTrainingFrameAsync(new(dataset.Id, SeedFeatureView.ViewName, "age")))).Field);
+            features.BuildTrainingFrameAsync(new(dataset.Id, SampleFeatureRepository.SeedFeaturesName, "age")))).Field);
     }
 }

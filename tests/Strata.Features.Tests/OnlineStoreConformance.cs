@@ -10,7 +10,7 @@ namespace Strata.Features.Tests;
 public abstract class OnlineStoreConformance
 {
     protected static readonly FeatureRepository Repository = new(SampleFeatureRepository.Entities, SampleFeatureRepository.Sources,
-        SampleFeatureRepository.Views, [new SeedFeatureView()], SampleFeatureRepository.Services);
+        SampleFeatureRepository.Views, SampleFeatureRepository.Definitions.OnDemandViews, SampleFeatureRepository.Services);
 
     private static readonly long T0 = FeatureValues.Micros(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
     private static readonly long Minute = 60_000_000;

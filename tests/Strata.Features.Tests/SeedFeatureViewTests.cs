@@ -7,7 +7,7 @@ namespace Strata.Features.Tests;
 
 public class SeedFeatureViewTests
 {
-    private readonly SeedFeatureView _view = new();
+    private readonly OnDemandFeatureView _view = SampleFeatureRepository.SeedFeatures;
 
     [Fact]
     public void Compute_SeedRow_YieldsSeedFeatures()
@@ -44,7 +44,7 @@ public class SeedFeatureViewTests
     [Fact]
     public void Info_Version_ChangesWhenAFormulaChanges()
     {
-        Assert.Equal(new SeedFeatureView().Info.Version, _view.Info.Version);
+        Assert.Equal(SampleFeatureRepository.Repository().FindOnDemand("seed_features")!.Info.Version, _view.Info.Version);
         Assert.NotEqual(_view.Info.Version, new AlteredView().Info.Version);
     }
 

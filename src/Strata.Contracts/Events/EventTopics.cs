@@ -5,6 +5,8 @@ public static class EventTopics
 {
     public const string DataIngested = "data.ingested";
     public const string FeaturesComputed = "features.computed";
+    /// <summary>A new version of the feature definitions was applied (<c>DefinitionsAppliedEvent</c>).</summary>
+    public const string FeatureDefinitionsApplied = "features.definitions_applied";
     public const string TrainingRequested = "training.requested";
     public const string ModelTrained = "model.trained";
     public const string ModelRegistered = "model.registered";
@@ -19,7 +21,7 @@ public static class EventTopics
     /// <summary>Every platform topic: the audit log records all of them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        DataIngested, FeaturesComputed, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged,
+        DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged,
         PredictionRequested, PredictionMade, CardTransactions, DeadLetter,
     ];
 }

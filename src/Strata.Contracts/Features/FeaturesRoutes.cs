@@ -18,4 +18,8 @@ public static class FeaturesRoutes
     public const string Historical = "/historical";
     public const string Materialize = "/materialize";
     public const string MaterializeIncremental = "/materialize-incremental";
+    public const string Definitions = "/definitions";
+    public const string DefinitionVersions = "/definitions/versions";
+    public const string Plan = "/plan";
+    public const string Apply = "/apply";
 }

@@ -5,8 +5,8 @@ using Strata.Contracts.Http;
 
 namespace Strata.Contracts.Features;
 
-/// <summary><see cref="IFeaturesClient"/> over the Features module's HTTP API. View definitions are cached:
-/// a view's version changes its name's meaning only through a redeploy of the features service.</summary>
+/// <summary><see cref="IFeaturesClient"/> over the Features module's HTTP API. A view at a given version never changes,
+/// so those are cached; a view by name alone follows the applied definitions and is asked for each time.</summary>
 public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
 {
     private readonly ConcurrentDictionary<string, FeatureViewInfo> _views = new(StringComparer.Ordinal);
@@ -15,17 +15,23 @@ public sealed class HttpFeaturesClient(HttpClient http) : IFeaturesClient
         await ModuleHttp.SendAsync<List<FeatureViewInfo>>(http, ModuleNames.Features,
             () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Views)), cancellationToken) ?? [];
 
-    public async Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default) =>
+        await ModuleHttp.SendAsync<FeatureViewInfo>(http, ModuleNames.Features,
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.View, name)), cancellationToken, notFoundAsNull: true);
+
+    public async Task<FeatureViewInfo?> GetViewVersionAsync(string name, string version, CancellationToken cancellationToken = default)
     {
-        if (_views.TryGetValue(name, out var cached))
+        var key = name + "@" + version;
+        if (_views.TryGetValue(key, out var cached))
         {
             return cached;
         }
         var view = await ModuleHttp.SendAsync<FeatureViewInfo>(http, ModuleNames.Features,
-            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.View, name)), cancellationToken, notFoundAsNull: true);
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.View, name) + "?version=" + Uri.EscapeDataString(version)),
+            cancellationToken, notFoundAsNull: true);
         if (view is not null)
         {
-            _views[name] = view;
+            _views[key] = view;
         }
         return view;
     }

@@ -6,7 +6,12 @@ public interface IFeaturesClient
 {
     Task<IReadOnlyList<FeatureViewInfo>> ListViewsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The view as the definitions in force declare it.</summary>
     Task<FeatureViewInfo?> GetViewAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The view at version <paramref name="version"/> (its hash), from any applied definitions version: a model
+    /// keeps the features it was trained with after the definitions move on.</summary>
+    Task<FeatureViewInfo?> GetViewVersionAsync(string name, string version, CancellationToken cancellationToken = default);
 
     /// <summary>Offline: applies a view to a dataset version and returns its features and the label, row-aligned.</summary>
     Task<TrainingFrame> BuildTrainingFrameAsync(TrainingFrameRequest request, CancellationToken cancellationToken = default);

@@ -8,6 +8,7 @@ using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Features.Store;
 using Strata.ServiceDefaults;
+using Strata.Features.Definitions;
 
 namespace Strata.Features.Offline;
 
@@ -16,8 +17,10 @@ namespace Strata.Features.Offline;
 /// by the latest created time (DuckDB ASOF LEFT JOIN; every entity row comes back, in order). Aggregates are computed
 /// from the events in each window by <see cref="WindowAggregator"/>, and on-demand features by the view's compiled
 /// transform: the same code online serving runs.</summary>
-public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineStore offline, IDataClient data)
+public sealed class HistoricalRetrieval(IFeatureRepositorySource definitions, OfflineStore offline, IDataClient data)
 {
+    private FeatureRepository Repository => definitions.Current;
+
     public const int DefaultMaxInlineRows = 100_000;
 
     public int MaxInlineRows { get; init; } = DefaultMaxInlineRows;
@@ -34,7 +37,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
             ? await data.GetDatasetAsync(datasetId, cancellationToken) ?? throw new ResourceNotFoundException("dataset", datasetId)
             : null;
         IReadOnlyCollection<string> requestColumns = dataset is not null ? [.. dataset.Schema.Select(c => c.Name)] : request.EntityRows!.Keys;
-        var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, requestColumns);
+        var plan = Repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, requestColumns);
         if (request.OutputDatasetName is not null && string.IsNullOrWhiteSpace(request.OutputDatasetName))
         {
             throw new InputValidationException("output_dataset_name", "must not be blank");
@@ -184,7 +187,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
         {
             var view = (StoredFeatureView)s.View!;
             var alias = $"v{IndexOf(plan, s)}";
-            var keys = repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
+            var keys = Repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
             var columns = s.Features.Select(f => DuckSql.Identifier(f.Name)).ToList();
             // ASOF on (event time, created time): the greatest pair <= (entity time, +infinity) is the latest row at or
             // before the entity time and, among rows with that event time, the one created last (the tie-break).
@@ -246,7 +249,7 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
     private async Task<object?[][]> AggregateAsync(DuckDBConnection db, ViewSelection s, OfflineSnapshot snapshot, int rowCount, CancellationToken cancellationToken)
     {
         var view = (AggregateFeatureView)s.View!;
-        var keys = repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
+        var keys = Repository.Entity(view.Entity).JoinKeys.Select(k => DuckSql.Identifier(k.Name)).ToList();
         var columns = view.StoredColumns.Select(c => DuckSql.Identifier(c.Name)).ToList();
         var window = FeatureValues.Micros(view.MaxWindow);
         var on = string.Join(" AND ", keys.Select(k => $"e.{k} = f.{k}"));
@@ -339,22 +342,32 @@ public sealed class HistoricalRetrieval(FeatureRepository repository, OfflineSto
                 }
                 continue;
             }
-            var sql = input.From is { } stored
-                ? $"SELECT __row, CAST({Internal(plan, stored, input.FeatureIndex)} AS DOUBLE) FROM base"
-                : $"SELECT __row, CAST({DuckSql.Identifier(input.Name)} AS DOUBLE) FROM entity_df";
+            var column = input.From is { } stored ? Internal(plan, stored, input.FeatureIndex) : DuckSql.Identifier(input.Name);
+            var type = s.OnDemand.Inputs[i].Type;
+            // Strings travel as their code in the view's table (FeatureTransform.Encode), timestamps as epoch seconds.
+            var value = type switch
+            {
+                LogicalType.String => $"CAST({column} AS VARCHAR)",
+                LogicalType.Timestamp => $"COALESCE(TRY_CAST({column} AS DOUBLE), epoch(TRY_CAST({column} AS TIMESTAMPTZ)))",
+                _ => $"CAST({column} AS DOUBLE)",
+            };
             using var command = db.CreateCommand();
-            command.CommandText = sql;
+            command.CommandText = $"SELECT __row, {value} FROM {(input.From is null ? "entity_df" : "base")}";
             using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                inputs[reader.GetInt64(0)][i] = reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1);
+                inputs[reader.GetInt64(0)][i] = reader.IsDBNull(1) ? double.NaN
+                    : type == LogicalType.String ? transform.Encode(i, reader.GetString(1))
+                    : reader.GetDouble(1);
             }
         }
+        var nullable = s.OnDemand.Inputs.Select(f => f.Nullable == true).ToArray();
         var result = new object?[rowCount][];
         for (var r = 0; r < rowCount; r++)
         {
-            // A missing input (no stored value, or null in the request) gives null features, as online.
-            if (inputs[r].Any(double.IsNaN))
+            // A missing input (no stored value, or null in the request) gives null features, as online, unless the
+            // input is declared nullable (then the formula sees null).
+            if (inputs[r].Where((v, i) => double.IsNaN(v) && !nullable[i]).Any())
             {
                 result[r] = new object?[s.Features.Count];
                 continue;

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Strata.Contracts.Features;
+using Strata.Features.Definitions;
 using Strata.Features.Store;
 using Strata.ServiceDefaults;
 
@@ -23,12 +24,12 @@ public sealed class OfflineStore
     /// <summary>Files at least this large are left as they are by compaction.</summary>
     public const long SmallFileBytes = 32L << 20;
 
-    private readonly FeatureRepository _repository;
+    private readonly IFeatureRepositorySource _repository;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ViewState> _states = new(StringComparer.Ordinal);
 
     /// <param name="time">Names data files in the order they were written.</param>
-    public OfflineStore(string root, FeatureRepository repository, TimeProvider? time = null)
+    public OfflineStore(string root, IFeatureRepositorySource repository, TimeProvider? time = null)
     {
         Root = root;
         _repository = repository;
@@ -156,7 +157,7 @@ public sealed class OfflineStore
     public IReadOnlyList<(string Name, string Sql)> Columns(EntityFeatureView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        var entity = _repository.Entity(view.Entity);
+        var entity = _repository.Current.Entity(view.Entity);
         return
         [
             .. entity.JoinKeys.Select(k => (k.Name, SqlType(k.Type))),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Strata.ServiceDefaults.Sql;
+using Strata.Features.Definitions;
 using Strata.Features.Store;
 
 namespace Strata.Features.Online;
@@ -14,11 +15,11 @@ public sealed class EmbeddedOnlineStore : IOnlineStore, IDisposable
     private readonly SqliteConnection _db;
     private readonly Lock _writeLock = new();
 
-    public EmbeddedOnlineStore(string path, FeatureRepository repository)
+    public EmbeddedOnlineStore(string path, IFeatureRepositorySource repository)
     {
         ArgumentNullException.ThrowIfNull(repository);
         _db = SqliteDatabase.Open(path, "online", Migrations);
-        Load(repository);
+        Load(repository.Current);
     }
 
     /// <summary>The schema, oldest first (version 1 adopts a database created before migrations were recorded).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
 using Strata.ServiceDefaults;
+using Strata.Features.Definitions;
 using Strata.Features.Store;
 
 namespace Strata.Features.Online;
@@ -35,10 +36,10 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
     private readonly Task<IConnectionMultiplexer> _connection;
     private readonly bool _ownsConnection;
     private readonly string _prefix;
-    private readonly FeatureRepository _repository;
+    private readonly IFeatureRepositorySource _repository;
 
     /// <summary>A store on the process's shared connection (<see cref="RedisConnections"/>), which it does not close.</summary>
-    public RedisOnlineStore(Task<IConnectionMultiplexer> connection, string prefix, FeatureRepository repository)
+    public RedisOnlineStore(Task<IConnectionMultiplexer> connection, string prefix, IFeatureRepositorySource repository)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _repository = repository ?? throw new ArgumentNullException(nameof(repository));
@@ -46,7 +47,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
     }
 
     /// <summary>A store with a connection of its own, closed with it.</summary>
-    public RedisOnlineStore(string configuration, string prefix, FeatureRepository repository)
+    public RedisOnlineStore(string configuration, string prefix, IFeatureRepositorySource repository)
         : this(RedisConnections.ConnectAsync(configuration), prefix, repository) => _ownsConnection = true;
 
     /// <summary>The database once connected (a completed task after the first call: no wait on the hot path).</summary>
@@ -191,7 +192,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IDisposable
         return results;
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis {(_connection.IsCompletedSuccessfully ? _connection.Result.Configuration : "(connecting)")} prefix '{_prefix}' ({_repository.Views.Count} views)");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"redis {(_connection.IsCompletedSuccessfully ? _connection.Result.Configuration : "(connecting)")} prefix '{_prefix}' ({_repository.Current.Views.Count} views)");
 
     public void Dispose()
     {

@@ -10,13 +10,25 @@ public sealed record Entity(string Name, IReadOnlyList<FeatureField> JoinKeys, s
     public EntityInfo Info => new(Name, JoinKeys, Description);
 }
 
-/// <summary>A push source: rows of one entity with an <c>event_timestamp</c> and typed value columns, sent by
-/// <c>POST /api/features/push</c> or, when <see cref="Topic"/> is set, published as events on that topic (each event's
-/// data one row object, or an array of them). Each view fed by it stores the columns it declares.</summary>
+/// <summary>A source: rows of one entity with an <c>event_timestamp</c> and typed value columns, sent by
+/// <c>POST /api/features/push</c>; when <see cref="Topic"/> is set, also published as events on that topic (each event's
+/// data one row object, or an array of them); when <see cref="Dataset"/> is set, also read from that Data-module
+/// dataset (its newest version, or <see cref="DatasetVersion"/>). Each view fed by it stores the columns it declares.</summary>
 public sealed record PushSource(string Name, string Entity, IReadOnlyList<FeatureField> Columns, string? Description = null)
 {
     /// <summary>An event topic whose events are rows of this source (the streaming path).</summary>
     public string? Topic { get; init; }
+
+    /// <summary>A Data-module dataset whose rows are this source's (a dataset source).</summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>For a dataset source: the one version to read (otherwise each new version, as it is ingested).</summary>
+    public string? DatasetVersion { get; init; }
+
+    /// <summary>For a dataset source: the dataset's column holding each row's event time.</summary>
+    public string TimestampColumn { get; init; } = "event_timestamp";
+
+    public string Kind => Dataset is null ? "push" : "dataset";
 }
 
 /// <summary>How a sliding-window aggregate combines the values in its window.</summary>

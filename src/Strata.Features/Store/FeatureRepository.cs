@@ -3,14 +3,17 @@ using System.Text.Json;
 using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
+using Strata.Features.Definitions;
 using Strata.Features.Views;
 
 namespace Strata.Features.Store;
 
 /// <summary>Every definition of the feature store (entities, push sources, views, feature services), checked for
 /// consistency when the module starts, and the resolution of feature references into a <see cref="FeaturePlan"/>.</summary>
-public sealed class FeatureRepository
+public sealed class FeatureRepository : IFeatureRepositorySource
 {
+    FeatureRepository IFeatureRepositorySource.Current => this;
+
     private readonly Dictionary<string, Entity> _entities;
     private readonly Dictionary<string, PushSource> _sources;
     private readonly Dictionary<string, EntityFeatureView> _views;
@@ -24,16 +27,37 @@ public sealed class FeatureRepository
         IEnumerable<EntityFeatureView> views,
         IEnumerable<OnDemandFeatureView> onDemand,
         IEnumerable<FeatureServiceDefinition> services)
+        : this(new FeatureDefinitionSet([.. entities], [.. sources], [.. views], [.. onDemand], [.. services]), 0)
     {
-        _entities = Unique(entities, e => e.Name, "entity");
-        _sources = Unique(sources, s => s.Name, "push source");
-        _views = Unique(views, v => v.Name, "feature view");
-        _onDemand = Unique(onDemand, v => v.Name, "feature view");
-        _services = Unique(services, s => s.Name, "feature service");
-        Validate();
-        // Definitions never change while the process runs: publish each view once.
+    }
+
+    /// <summary>Checks the definitions (every error collected, each naming its file, definition and field) and
+    /// resolves them; throws <see cref="InvalidDefinitionsException"/> when any is wrong.</summary>
+    public FeatureRepository(FeatureDefinitionSet definitions, long version)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        Definitions = definitions;
+        Version = version;
+        var errors = new List<DefinitionError>();
+        _entities = Unique(definitions.Entities, e => e.Name, "entity", definitions, errors);
+        _sources = Unique(definitions.Sources, s => s.Name, "source", definitions, errors);
+        _views = Unique(definitions.Views, v => v.Name, "feature_view", definitions, errors);
+        _onDemand = Unique(definitions.OnDemandViews, v => v.Name, "feature_view", definitions, errors);
+        _services = Unique(definitions.Services, s => s.Name, "feature_service", definitions, errors);
+        Validate(new Reporter(definitions, errors));
+        if (errors.Count > 0)
+        {
+            throw new InvalidDefinitionsException(errors);
+        }
+        // Definitions never change within one repository: publish each view once.
         _infos = _views.Values.ToDictionary(v => v.Name, Describe, StringComparer.Ordinal);
     }
+
+    /// <summary>The definitions this repository resolves, as declared.</summary>
+    public FeatureDefinitionSet Definitions { get; }
+
+    /// <summary>The applied definitions' version (1, 2, ...; 0 for definitions built in code and never applied).</summary>
+    public long Version { get; }
 
     public IReadOnlyCollection<Entity> Entities => _entities.Values;
 
@@ -283,71 +307,164 @@ public sealed class FeatureRepository
         return (joinKeys, names);
     }
 
-    private void Validate()
+    /// <summary>Records an error against a definition, naming the file it came from.</summary>
+    private sealed class Reporter(FeatureDefinitionSet definitions, List<DefinitionError> errors)
+    {
+        public int Count => errors.Count;
+
+        public void Add(string kind, string name, string? field, string reason)
+        {
+            var label = FeatureDefinitionSet.Label(kind, name);
+            errors.Add(new DefinitionError(definitions.Origins.GetValueOrDefault(label), label, field, reason));
+        }
+    }
+
+    private void Validate(Reporter report)
     {
         foreach (var entity in _entities.Values)
         {
             if (entity.JoinKeys.Count == 0 || entity.JoinKeys.Any(k => !k.Type.IsFeatureType() || k.Type == LogicalType.Float64))
             {
-                throw new InvalidOperationException($"entity '{entity.Name}' needs join keys of type int64, string or bool");
+                report.Add("entity", entity.Name, "join_keys", "join keys are int64, string or bool");
             }
         }
         foreach (var source in _sources.Values)
         {
             if (!_entities.ContainsKey(source.Entity))
             {
-                throw new InvalidOperationException($"push source '{source.Name}' names unknown entity '{source.Entity}'");
+                report.Add("source", source.Name, "entity", $"names unknown entity '{source.Entity}'{Known(_entities.Keys)}");
+            }
+            if (source.Columns.Any(c => c.Name == "event_timestamp" || _entities.GetValueOrDefault(source.Entity)?.JoinKeys.Any(k => k.Name == c.Name) == true))
+            {
+                report.Add("source", source.Name, "columns", "lists a join key or event_timestamp, which every row carries anyway");
             }
         }
         foreach (var view in _views.Values)
         {
-            if (_onDemand.ContainsKey(view.Name))
-            {
-                throw new InvalidOperationException($"feature view '{view.Name}' is defined twice");
-            }
-            var source = _sources.GetValueOrDefault(view.Source) ?? throw new InvalidOperationException($"view '{view.Name}' names unknown push source '{view.Source}'");
-            if (source.Entity != view.Entity)
-            {
-                throw new InvalidOperationException($"view '{view.Name}' is about '{view.Entity}' but its source '{source.Name}' is about '{source.Entity}'");
-            }
-            foreach (var column in view.StoredColumns)
-            {
-                var sourceColumn = source.Columns.FirstOrDefault(c => c.Name == column.Name)
-                    ?? throw new InvalidOperationException($"view '{view.Name}' stores '{column.Name}', which source '{source.Name}' does not carry");
-                if (sourceColumn.Type != column.Type)
-                {
-                    throw new InvalidOperationException($"view '{view.Name}' types '{column.Name}' as {WireNames.Of(column.Type)}, its source as {WireNames.Of(sourceColumn.Type)}");
-                }
-            }
-            if (view is AggregateFeatureView { Aggregations.Count: 0 })
-            {
-                throw new InvalidOperationException($"aggregate view '{view.Name}' has no aggregations");
-            }
+            ValidateView(view, report);
         }
         foreach (var odfv in _onDemand.Values)
         {
-            foreach (var source in odfv.Sources)
-            {
-                if (!_views.ContainsKey(source))
-                {
-                    throw new InvalidOperationException($"on-demand view '{odfv.Name}' reads unknown view '{source}'");
-                }
-            }
+            ValidateOnDemand(odfv, report);
+        }
+        if (report.Count > 0)
+        {
+            return; // services resolve against views that must be sound first
         }
         foreach (var service in _services.Values)
         {
-            _ = Resolve(service.Features, null, fullFeatureNames: true);
+            try
+            {
+                _ = Resolve(service.Features, null, fullFeatureNames: true);
+            }
+            catch (Exception e) when (e is InputValidationException or ResourceNotFoundException)
+            {
+                report.Add("feature_service", service.Name, "features", e is InputValidationException v ? v.Reason : e.Message);
+            }
         }
     }
 
-    private static Dictionary<string, T> Unique<T>(IEnumerable<T> items, Func<T, string> name, string what)
+    private void ValidateView(EntityFeatureView view, Reporter report)
+    {
+        if (_onDemand.ContainsKey(view.Name))
+        {
+            report.Add("feature_view", view.Name, "name", "is declared twice");
+        }
+        if (!_sources.TryGetValue(view.Source, out var source))
+        {
+            report.Add("feature_view", view.Name, "source", $"names unknown source '{view.Source}'{Known(_sources.Keys)}");
+            return;
+        }
+        if (source.Entity != view.Entity)
+        {
+            report.Add("feature_view", view.Name, "entity", $"is '{view.Entity}' but its source '{source.Name}' is about '{source.Entity}'");
+        }
+        foreach (var column in view.StoredColumns)
+        {
+            var sourceColumn = source.Columns.FirstOrDefault(c => c.Name == column.Name);
+            if (sourceColumn is null)
+            {
+                report.Add("feature_view", view.Name, view is AggregateFeatureView ? "aggregations" : "features",
+                    $"'{column.Name}' is not a column of source '{source.Name}'{Known(source.Columns.Select(c => c.Name))}");
+            }
+            else if (view is AggregateFeatureView ? !sourceColumn.Type.IsNumeric() : sourceColumn.Type != column.Type)
+            {
+                report.Add("feature_view", view.Name, view is AggregateFeatureView ? "aggregations" : "features", view is AggregateFeatureView
+                    ? $"'{column.Name}' is {WireNames.Of(sourceColumn.Type)} in source '{source.Name}'; aggregates need a number"
+                    : $"types '{column.Name}' as {WireNames.Of(column.Type)}, its source as {WireNames.Of(sourceColumn.Type)}");
+            }
+        }
+        if (view is AggregateFeatureView { Aggregations.Count: 0 })
+        {
+            report.Add("feature_view", view.Name, "aggregations", "needs at least one aggregation");
+        }
+        else if (view is AggregateFeatureView a && a.Features.GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            report.Add("feature_view", view.Name, "aggregations", $"computes '{twice.Key}' twice");
+        }
+        if (view.Features.Count == 0)
+        {
+            report.Add("feature_view", view.Name, "features", "the view has no features");
+        }
+    }
+
+    private void ValidateOnDemand(OnDemandFeatureView odfv, Reporter report)
+    {
+        foreach (var source in odfv.Sources)
+        {
+            if (_onDemand.ContainsKey(source))
+            {
+                report.Add("feature_view", odfv.Name, "sources", $"'{source}' is an on-demand view; sources are stored or aggregate views (on-demand views do not feed each other, so they cannot form a cycle)");
+            }
+            else if (!_views.ContainsKey(source))
+            {
+                report.Add("feature_view", odfv.Name, "sources", $"names unknown view '{source}'{Known(_views.Keys)}");
+            }
+        }
+        foreach (var input in odfv.Inputs)
+        {
+            var feeding = odfv.Sources.Select(n => _views.GetValueOrDefault(n)).OfType<EntityFeatureView>()
+                .Select(v => v.Features.FirstOrDefault(f => f.Name == input.Name)).OfType<FeatureField>().FirstOrDefault();
+            if (feeding is not null && (feeding.Type == LogicalType.String) != (input.Type == LogicalType.String))
+            {
+                report.Add("feature_view", odfv.Name, "inputs", $"input '{input.Name}' is {WireNames.Of(input.Type)} but the feature feeding it is {WireNames.Of(feeding.Type)}");
+            }
+            if (!input.Type.IsFeatureType() && input.Type != LogicalType.Timestamp)
+            {
+                report.Add("feature_view", odfv.Name, "inputs", $"input '{input.Name}' is {WireNames.Of(input.Type)}; inputs are int64, float64, bool, string or timestamp");
+            }
+        }
+        var inputs = odfv.Inputs.Select(i => i.Name).ToList();
+        if (inputs.Distinct(StringComparer.Ordinal).Count() != inputs.Count || odfv.Features.Select(f => f.Name).Distinct(StringComparer.Ordinal).Count() != odfv.Features.Count)
+        {
+            report.Add("feature_view", odfv.Name, "features", "names an input or a feature twice");
+            return;
+        }
+        try
+        {
+            _ = odfv.Transform;
+        }
+        catch (InvalidDataException e)
+        {
+            report.Add("feature_view", odfv.Name, "features", e.Message);
+        }
+    }
+
+    private static string Known(IEnumerable<string> names)
+    {
+        var list = names.Order(StringComparer.Ordinal).Take(20).ToList();
+        return list.Count == 0 ? " (none is declared)" : $" (declared: {string.Join(", ", list)})";
+    }
+
+    private static Dictionary<string, T> Unique<T>(IEnumerable<T> items, Func<T, string> name, string kind, FeatureDefinitionSet definitions, List<DefinitionError> errors)
     {
         var map = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var item in items)
         {
             if (!map.TryAdd(name(item), item))
             {
-                throw new InvalidOperationException($"{what} '{name(item)}' is defined twice");
+                var label = FeatureDefinitionSet.Label(kind, name(item));
+                errors.Add(new DefinitionError(definitions.Origins.GetValueOrDefault(label), label, "name", "is declared twice"));
             }
         }
         return map;

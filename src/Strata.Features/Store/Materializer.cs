@@ -9,6 +9,7 @@ using Strata.Contracts.Features;
 using Strata.Features.Offline;
 using Strata.Features.Online;
 using Strata.ServiceDefaults;
+using Strata.Features.Definitions;
 
 namespace Strata.Features.Store;
 
@@ -16,8 +17,10 @@ namespace Strata.Features.Store;
 /// aggregate view, the events of its longest window before <c>end</c>) copied from the offline store into the online
 /// store. Writes keep the newer row, so materialising an old interval never overwrites fresher pushed values. One
 /// materialisation per view at a time (another answers 409); incremental runs continue where the last one ended.</summary>
-public sealed class Materializer(FeatureRepository repository, OfflineStore offline, IOnlineStore online, IEventPublisher events, string statePath)
+public sealed class Materializer(IFeatureRepositorySource definitions, OfflineStore offline, IOnlineStore online, IEventPublisher events, string statePath)
 {
+    private FeatureRepository Repository => definitions.Current;
+
     private const int Chunk = 10_000;
     private static readonly long Beginning = FeatureValues.Micros(new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
@@ -53,10 +56,10 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
     {
         if (names is null || names.Count == 0)
         {
-            return [.. repository.Views.OrderBy(v => v.Name, StringComparer.Ordinal)];
+            return [.. Repository.Views.OrderBy(v => v.Name, StringComparer.Ordinal)];
         }
-        return [.. names.Distinct(StringComparer.Ordinal).Select(n => repository.FindView(n ?? string.Empty)
-            ?? throw new InputValidationException("feature_views", repository.FindOnDemand(n ?? string.Empty) is null
+        return [.. names.Distinct(StringComparer.Ordinal).Select(n => Repository.FindView(n ?? string.Empty)
+            ?? throw new InputValidationException("feature_views", Repository.FindOnDemand(n ?? string.Empty) is null
                 ? $"unknown feature view '{n}'"
                 : $"'{n}' is an on-demand view; it is computed per request, not materialised"))];
     }
@@ -113,7 +116,7 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
 
     private async Task<long> CopyLatestAsync(EntityFeatureView view, long start, long end, CancellationToken cancellationToken)
     {
-        var keys = repository.Entity(view.Entity).JoinKeys;
+        var keys = Repository.Entity(view.Entity).JoinKeys;
         var keyList = string.Join(", ", keys.Select(k => DuckSql.Identifier(k.Name)));
         var columns = view.StoredColumns.Select(c => DuckSql.Identifier(c.Name)).ToList();
         using var snapshot = offline.Read(view);
@@ -125,7 +128,7 @@ public sealed class Materializer(FeatureRepository repository, OfflineStore offl
 
     private async Task<long> CopyEventsAsync(AggregateFeatureView view, long startExclusive, long end, CancellationToken cancellationToken)
     {
-        var keys = repository.Entity(view.Entity).JoinKeys;
+        var keys = Repository.Entity(view.Entity).JoinKeys;
         var columns = view.StoredColumns.Select(c => DuckSql.Identifier(c.Name)).ToList();
         using var snapshot = offline.Read(view);
         var sql = $"SELECT {string.Join(", ", keys.Select(k => DuckSql.Identifier(k.Name)))}, epoch_us(event_timestamp), epoch_us(created_timestamp){string.Concat(columns.Select(c => ", " + c))} " +

@@ -2,13 +2,14 @@ using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Features.Online;
+using Strata.Features.Definitions;
 
 namespace Strata.Features.Store;
 
 /// <summary><c>get-online-features</c>: resolves the features, reads every view for every entity row from the online
 /// store in one round trip, enforces each view's ttl (<c>OUTSIDE_MAX_AGE</c>), computes aggregates as of now and
 /// on-demand features, and answers in Feast's column-major shape.</summary>
-public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineStore store, TimeProvider time)
+public sealed class OnlineFeatureServer(IFeatureRepositorySource definitions, IOnlineStore store, TimeProvider time)
 {
     public const int MaxEntityRows = 10_000;
     private static readonly string Epoch = FeatureValues.FormatTimestamp(0);
@@ -21,10 +22,11 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
     {
         ArgumentNullException.ThrowIfNull(request);
         var entities = request.Entities ?? throw new InputValidationException("entities", "is required: join key name -> values");
+        var repository = definitions.Current;
         var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, entities.Keys);
         var rows = CheckEntities(plan, entities);
         var keyValues = TypedJoinKeys(plan, entities, rows);
-        var found = await store.ReadAsync(Reads(plan, keyValues, rows), asOf, cancellationToken);
+        var found = await store.ReadAsync(Reads(repository, plan, keyValues, rows), asOf, cancellationToken);
         var columns = new OutputColumns(plan.FeatureNames.Count, rows);
         var selected = FillStoredViews(plan, found, asOf, rows, columns);
         ComputeOnDemand(plan, entities, selected, rows, columns);
@@ -74,7 +76,7 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
     }
 
     /// <summary>One read per stored view, with the entity keys built once per entity and shared by all of its views.</summary>
-    private List<OnlineRead> Reads(FeaturePlan plan, Dictionary<string, object?[]> keyValues, int rows)
+    private static List<OnlineRead> Reads(FeatureRepository repository, FeaturePlan plan, Dictionary<string, object?[]> keyValues, int rows)
     {
         var reads = new List<OnlineRead>();
         var keysByEntity = new Dictionary<string, string?[]>(StringComparer.Ordinal);
@@ -234,28 +236,38 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
     private static string? GatherInputs(ViewSelection s, FeatureColumns entities,
         Dictionary<ViewSelection, (object?[][] Values, string[][] Statuses)> selectionValues, int r, double[] inputs)
     {
+        var transform = s.OnDemand!.Transform;
         for (var i = 0; i < inputs.Length; i++)
         {
             var input = s.InputSources[i];
+            var field = s.OnDemand.Inputs[i];
             if (input.From is { } from)
             {
                 var (sv, ss) = selectionValues[from];
-                if (sv[r][input.FeatureIndex] is double d)
+                if (sv[r][input.FeatureIndex] is { } stored)
                 {
-                    inputs[i] = d;
+                    inputs[i] = transform.Encode(i, stored);
+                }
+                else if (field.Nullable == true && ss[r][input.FeatureIndex] is FeatureStatus.Present or FeatureStatus.NullValue or FeatureStatus.NotFound)
+                {
+                    inputs[i] = double.NaN;
                 }
                 else
                 {
                     return ss[r][input.FeatureIndex] == FeatureStatus.Present ? FeatureStatus.NullValue : ss[r][input.FeatureIndex];
                 }
             }
-            else if (FeatureValues.ToValue(entities.GetValueOrDefault(input.Name)?[r], LogicalType.Float64, $"entities.{input.Name}", r) is double d)
-            {
-                inputs[i] = d;
-            }
-            else if (!entities.ContainsKey(input.Name))
+            else if (!entities.TryGetValue(input.Name, out var column))
             {
                 throw new InputValidationException($"entities.{input.Name}", $"is required: request data of on-demand view '{s.ViewName}'");
+            }
+            else if (RequestValue(column[r], field, r) is { } value)
+            {
+                inputs[i] = transform.Encode(i, value);
+            }
+            else if (field.Nullable == true)
+            {
+                inputs[i] = double.NaN;
             }
             else
             {
@@ -264,6 +276,16 @@ public sealed class OnlineFeatureServer(FeatureRepository repository, IOnlineSto
         }
         return null;
     }
+
+    /// <summary>A request value of an on-demand input, typed by the input's declaration (a timestamp as RFC 3339 or
+    /// epoch seconds); null when the request sends null.</summary>
+    private static object? RequestValue(object? raw, FeatureField field, int row) => field.Type switch
+    {
+        _ when raw is null or System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Null } => null,
+        LogicalType.Timestamp => FeatureValues.ToDateTimeOffset(FeatureValues.ToTimestamp(raw, $"entities.{field.Name}", row)),
+        LogicalType.Int64 or LogicalType.Bool or LogicalType.String => FeatureValues.ToValue(raw, field.Type, $"entities.{field.Name}", row),
+        _ => FeatureValues.ToValue(raw, LogicalType.Float64, $"entities.{field.Name}", row),
+    };
 
     /// <summary>Feast's column-major answer: the join keys first, then the features in request order.</summary>
     private static OnlineFeaturesResponse Response(FeaturePlan plan, Dictionary<string, object?[]> keyValues, int rows, OutputColumns columns)

@@ -3,13 +3,14 @@ using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Features.Offline;
 using Strata.Features.Online;
+using Strata.Features.Definitions;
 
 namespace Strata.Features.Store;
 
 /// <summary><c>push</c>: validates every column and row of a push before anything is written, then writes each view
 /// fed by the source to the offline store, the online store, or both. A push is all-or-nothing: any bad value rejects
 /// the whole push, and offline files already written are removed if a later write fails.</summary>
-public sealed class PushService(FeatureRepository repository, OfflineStore offline, IOnlineStore online, IEventPublisher events, TimeProvider time)
+public sealed class PushService(IFeatureRepositorySource definitions, OfflineStore offline, IOnlineStore online, IEventPublisher events, TimeProvider time)
 {
     public const int MaxRows = 1_000_000;
 
@@ -27,6 +28,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
     public async Task<PushResult> PushAsync(PushRequest request, bool announce, IReadOnlyList<long>? createdTs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var repository = definitions.Current;
         var source = repository.FindSource(request.PushSourceName ?? throw new InputValidationException("push_source_name", "is required"))
             ?? throw new InputValidationException("push_source_name",
                 $"unknown push source '{request.PushSourceName}' (sources: {string.Join(", ", repository.Sources.Select(s => s.Name).Order(StringComparer.Ordinal))})");
@@ -35,7 +37,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
         {
             throw new InputValidationException("to", $"'{to}' is not one of online, offline, online_and_offline");
         }
-        var batch = Parse(source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"), createdTs);
+        var batch = Parse(repository, source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"), createdTs);
         var views = repository.ViewsOf(source).ToList();
         var written = new List<string>();
         try
@@ -85,7 +87,7 @@ public sealed class PushService(FeatureRepository repository, OfflineStore offli
 
     /// <summary>Every column typed and checked; the created time of row i is the push time plus i µs, so each pushed
     /// row has a distinct identity and, within a push, a later row wins a tie.</summary>
-    private PushBatch Parse(PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
+    private PushBatch Parse(FeatureRepository repository, PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
     {
         var entity = repository.Entity(source.Entity);
         var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Events;
 using Strata.Contracts.Features;
+using Strata.Features.Definitions;
 
 namespace Strata.Features.Store;
 
@@ -13,37 +14,54 @@ namespace Strata.Features.Store;
 /// handled twice (redelivered after a crash between the writes and the inbox, or replayed) adds nothing: both stores
 /// identify a row by (key, event time, created time). When a batch fails validation, each event is tried alone and
 /// the bad ones go to the dead letters; the stream keeps flowing.</summary>
-public sealed class StreamIngestion(FeatureRepository repository, PushService push, IEventSubscriber subscriber, TimeProvider time) : BackgroundService
+public sealed class StreamIngestion(IFeatureRepositorySource definitions, PushService push, IEventSubscriber subscriber, TimeProvider time) : BackgroundService
 {
+    private FeatureRepository Repository => definitions.Current;
+
     public const string ConsumerGroup = "features";
     public const int MaxBatchEvents = 1000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriptions = new List<IAsyncDisposable>();
+        // One subscription per streamed source, kept in step with the definitions as they are applied.
+        var subscriptions = new Dictionary<(string Source, string Topic), IAsyncDisposable>();
         try
         {
-            foreach (var source in repository.Sources.Where(s => s.Topic is not null))
+            while (true)
             {
-                subscriptions.Add(await subscriber.SubscribeBatchAsync(source.Topic!, ConsumerGroup, (events, ct) => OnEventsAsync(source, events, ct),
-                    new SubscriptionOptions { MaxInFlight = MaxBatchEvents, FromStart = true }, stoppingToken));
+                var changed = definitions is FeatureDefinitions applied ? applied.NextChange() : null;
+                var wanted = Repository.Sources.Where(s => s.Topic is not null).Select(s => (s.Name, s.Topic!)).ToHashSet();
+                foreach (var gone in subscriptions.Keys.Where(k => !wanted.Contains(k)).ToList())
+                {
+                    await subscriptions[gone].DisposeAsync();
+                    subscriptions.Remove(gone);
+                }
+                foreach (var (name, topic) in wanted.Where(w => !subscriptions.ContainsKey(w)))
+                {
+                    subscriptions[(name, topic)] = await subscriber.SubscribeBatchAsync(topic, ConsumerGroup, (events, ct) => OnEventsAsync(name, events, ct),
+                        new SubscriptionOptions { MaxInFlight = MaxBatchEvents, FromStart = true }, stoppingToken);
+                }
+                await (changed ?? Task.Delay(Timeout.Infinite, stoppingToken)).WaitAsync(stoppingToken);
             }
-            await Task.Delay(Timeout.Infinite, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         finally
         {
-            foreach (var subscription in subscriptions)
+            foreach (var subscription in subscriptions.Values)
             {
                 await subscription.DisposeAsync();
             }
         }
     }
 
-    private async Task OnEventsAsync(PushSource source, IReadOnlyList<ReceivedEvent> events, CancellationToken cancellationToken)
+    private async Task OnEventsAsync(string sourceName, IReadOnlyList<ReceivedEvent> events, CancellationToken cancellationToken)
     {
+        if (Repository.FindSource(sourceName) is not { Topic: not null } source)
+        {
+            return; // the source was removed (or no longer streamed) since the events were fetched
+        }
         var rows = new List<JsonElement>();
         var created = new List<long>();
         foreach (var e in events)

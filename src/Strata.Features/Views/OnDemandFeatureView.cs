@@ -7,7 +7,8 @@ using Strata.Contracts.Features;
 
 namespace Strata.Features.Views;
 
-/// <summary>A feature view: typed request inputs and the features computed from them, each written once as a C# lambda.
+/// <summary>A feature view: typed request inputs and the features computed from them, each written once (in a definitions
+/// file's feature language, or as a C# lambda).
 /// It is published as data (<see cref="Info"/>) and run through <see cref="FeatureTransform"/>, the same compiled code
 /// that serving runs, so training and serving cannot disagree about a feature's definition.</summary>
 public abstract class OnDemandFeatureView
@@ -53,4 +54,19 @@ public abstract class OnDemandFeatureView
     /// <summary>Throws the validation error of the first bad row, in terms of the dataset.</summary>
     internal static InputValidationException RowError(string dataset, int row, string view, InputValidationException e) =>
         new("dataset_id", $"row {row} of dataset {dataset} fails view '{view}': {e.Message} (add a cleaning rule at ingestion)");
+}
+
+/// <summary>An on-demand view declared as data (a definitions file): its inputs, formulas and source views.</summary>
+public sealed class DeclaredOnDemandView(string name, string description, IReadOnlyList<FeatureField> inputs,
+    IReadOnlyList<FeatureDefinition> features, IReadOnlyList<string> sources) : OnDemandFeatureView
+{
+    public override string Name { get; } = name;
+
+    public override string Description { get; } = description;
+
+    public override IReadOnlyList<FeatureField> Inputs { get; } = inputs;
+
+    public override IReadOnlyList<FeatureDefinition> Features { get; } = features;
+
+    public override IReadOnlyList<string> Sources { get; } = sources;
 }

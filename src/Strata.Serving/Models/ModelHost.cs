@@ -163,8 +163,10 @@ public sealed partial class ModelHost(
             case ModelFormats.MlNet:
                 var view = target.FeatureView is null
                     ? throw new InvalidDataException($"model {target.Model} v{target.Version} records no feature view")
-                    : await features.GetViewAsync(target.FeatureView, cancellationToken)
-                        ?? throw new ResourceNotFoundException("feature view", target.FeatureView);
+                    : await (target.FeatureViewVersion is { } viewVersion
+                        ? features.GetViewVersionAsync(target.FeatureView, viewVersion, cancellationToken)
+                        : features.GetViewAsync(target.FeatureView, cancellationToken))
+                        ?? throw new ResourceNotFoundException("feature view", $"{target.FeatureView} (version {target.FeatureViewVersion})");
                 return await Task.Run(() => MlNetModel.Load(target, artifact, view, time.GetUtcNow()), cancellationToken);
             case ModelFormats.Onnx:
                 return await Task.Run(() => OnnxModel.Load(target, artifact, time.GetUtcNow()), cancellationToken);
