@@ -130,8 +130,16 @@ public static class FeaturesApi
         {
             throw new BadHttpRequestException($"send definitions as application/json or application/yaml, not '{type}'", StatusCodes.Status415UnsupportedMediaType);
         }
-        var body = await request.ReadFromJsonAsync<ApplyDefinitionsRequest>(StrataJson.Options, ct)
-            ?? throw new InputValidationException("body", "is required");
+        ApplyDefinitionsRequest body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<ApplyDefinitionsRequest>(StrataJson.Options, ct)
+                ?? throw new InputValidationException("body", "is required");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InputValidationException(JsonErrors.Field(e), JsonErrors.Reason(e));
+        }
         if ((body.Files is null) == (body.Definitions is null))
         {
             throw new InputValidationException("files", "give files (a list of {name, content}) or definitions (one document), not both or neither");

@@ -23,7 +23,11 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
                     StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
                     _ => "Invalid request",
                 }, detail: b.Message, statusCode: b.StatusCode,
-                extensions: new Dictionary<string, object?> { ["field"] = "body", ["reason"] = b.Message }),
+                extensions: new Dictionary<string, object?>
+                {
+                    ["field"] = b.StatusCode == StatusCodes.Status415UnsupportedMediaType ? "content-type" : "body",
+                    ["reason"] = b.Message,
+                }),
             ResourceNotFoundException n => Problems.NotFound(n.Resource, n.Id),
             ResourceConflictException c => Problems.Conflict(c.Message),
             DependencyUnavailableException d => Problems.Unavailable(d.Dependency, d.Message),

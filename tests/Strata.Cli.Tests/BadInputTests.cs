@@ -65,6 +65,17 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/features/materialize", """{"start_ts": "2026-01-01T00:00:00Z", "end_ts": "later"}""", "application/json", HttpStatusCode.BadRequest, "end_ts" },
         { "POST", "/api/features/materialize", """{"start_ts": "2026-01-01T00:00:00Z", "end_ts": "2026-01-02T00:00:00Z", "feature_views": ["nope"]}""", "application/json", HttpStatusCode.BadRequest, "feature_views" },
         { "POST", "/api/features/materialize-incremental", "{}", "application/json", HttpStatusCode.BadRequest, "end_ts" },
+        { "POST", "/api/features/apply", "{", "application/json", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/apply", "{}", "application/json", HttpStatusCode.BadRequest, "files" },
+        { "POST", "/api/features/apply", """{"files": [{"name": "a.yaml"}]}""", "application/json", HttpStatusCode.BadRequest, "files[0].content" },
+        { "POST", "/api/features/apply", """{"files": [{"name": "a.yaml", "content": "entities: [{name: e, join_keys: [{name: k, type: int65}]}]"}]}""", "application/json", HttpStatusCode.BadRequest, "a.yaml: entity 'e': join_keys[0].type" },
+        { "POST", "/api/features/apply", """{"definitions": {"feature_views": [{"name": "v", "source": "nowhere"}]}}""", "application/json", HttpStatusCode.BadRequest, "definitions: feature_view 'v': source" },
+        { "POST", "/api/features/apply", "feature_views:\n  - {name: v, kind: on_demand, inputs: [{name: a}], features: [{name: f, expression: a.GetType()}]}\n", "application/yaml", HttpStatusCode.BadRequest, "body: feature_view 'v': features[0].expression" },
+        { "POST", "/api/features/apply", "entities: [\n", "application/yaml", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/features/apply?force=maybe", "entities: []\n", "application/yaml", HttpStatusCode.BadRequest, "force" },
+        { "POST", "/api/features/apply", "entities: []", "text/plain", HttpStatusCode.UnsupportedMediaType, "content-type" },
+        { "POST", "/api/features/plan", """{"files": [{"name": "a.yaml", "content": "feature_services: [{name: s, features: [nope]}]"}]}""", "application/json", HttpStatusCode.BadRequest, "a.yaml: feature_service 's': features" },
+        { "GET", "/api/features/views/seed_features?version=000000000000", null, "", HttpStatusCode.NotFound, null },
         { "POST", "/api/data/datasets/d", "not parquet", "application/vnd.apache.parquet", HttpStatusCode.BadRequest, "body" },
         { "GET", "/api/data/datasets/nope/parquet", null, "", HttpStatusCode.NotFound, null },
         { "POST", "/api/training/train", "{nope", "application/json", HttpStatusCode.BadRequest, "body" },
@@ -193,6 +204,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
             new { entities = new { card_id = new[] { "a", "b" } }, feature_service = "fraud_detection" });
         using var watch = await Http.PostAsJsonAsync("/api/events/topics/bad-input/groups/bad-input-watch/fetch", new { consumer = "watch", max = 100, wait_ms = 0 });
         return await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
+            + await Http.GetStringAsync("/api/features/definitions") + await Http.GetStringAsync("/api/features/definitions/versions")
             + await Http.GetStringAsync("/api/registry/models/seed/versions") + await online.Content.ReadAsStringAsync()
             + await Http.GetStringAsync("/api/events/dead-letters") + await watch.Content.ReadAsStringAsync();
     }
