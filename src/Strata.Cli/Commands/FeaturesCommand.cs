@@ -6,10 +6,13 @@ using Strata.Contracts;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
+using Strata.Contracts.Http;
+using Strata.Features.Definitions;
+using System.Net.Http.Json;
 
 namespace Strata.Cli.Commands;
 
-/// <summary><c>strata features ls|historical|materialize</c>: the feature store of a running Strata, over its HTTP API.
+/// <summary><c>strata features ls|historical|materialize|plan|apply|export</c>: the feature store of a running Strata, over its HTTP API.
 /// Tables for people, <c>--json</c> for machines; server errors print one line and exit 1.</summary>
 public static class FeaturesCommand
 {
@@ -19,6 +22,9 @@ public static class FeaturesCommand
         command.Subcommands.Add(List());
         command.Subcommands.Add(Historical());
         command.Subcommands.Add(Materialize());
+        command.Subcommands.Add(PlanOrApply(apply: false));
+        command.Subcommands.Add(PlanOrApply(apply: true));
+        command.Subcommands.Add(Export());
         return command;
     }
 
@@ -170,6 +176,114 @@ public static class FeaturesCommand
                 table.AddRow(v.FeatureView, v.StartTs, v.EndTs, v.Rows.ToString("N0", CultureInfo.InvariantCulture), v.RowsPerSecond.ToString("N0", CultureInfo.InvariantCulture));
             }
             AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary><c>strata features plan [PATH]</c> and <c>apply [PATH]</c>: a definitions repository (a file, or a folder of
+    /// YAML/JSON files) against what the server has applied.</summary>
+    private static Command PlanOrApply(bool apply)
+    {
+        var url = UrlOption();
+        var json = JsonOption();
+        var path = new Argument<string>("path") { Description = "A definitions file, or a folder of .yaml/.yml/.json files", DefaultValueFactory = _ => "." };
+        var force = new Option<bool>("--force") { Description = "Apply even when a change breaks a registered model version" };
+        var description = new Option<string?>("--description", "-m") { Description = "Kept with the applied version" };
+        var command = apply
+            ? new Command("apply", "Apply a definitions repository as the next version (all or nothing)") { path, url, force, description, json }
+            : new Command("plan", "Show what applying a definitions repository would add, change and remove") { path, url, json };
+        command.SetAction((parse, ct) => CommonOptions.RunClientAsync(parse.GetValue(url)!, TimeSpan.FromMinutes(5), async http =>
+        {
+            IReadOnlyList<DefinitionFile> files;
+            try
+            {
+                files = DefinitionFiles.Load(Path.GetFullPath(parse.GetValue(path)!));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                await Console.Error.WriteLineAsync($"strata: {e.Message}");
+                return 1;
+            }
+            if (files.Count == 0)
+            {
+                await Console.Error.WriteLineAsync($"strata: no {string.Join(", ", DefinitionFiles.Extensions)} files under {parse.GetValue(path)}");
+                return 1;
+            }
+            var body = new ApplyDefinitionsRequest([.. files.Select(f => new DefinitionFileContent(f.Name, f.Content))],
+                Force: apply && parse.GetValue(force), Description: apply ? parse.GetValue(description) : null);
+            var route = RoutePath.Of(FeaturesRoutes.Prefix, apply ? FeaturesRoutes.Apply : FeaturesRoutes.Plan);
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Features,
+                () => new HttpRequestMessage(HttpMethod.Post, route) { Content = JsonContent.Create(body, options: StrataJson.Options) }, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.BadRequest
+                && await response.Content.ReadFromJsonAsync<JsonElement>(ct) is { ValueKind: JsonValueKind.Object } problem
+                && problem.TryGetProperty("errors", out var errors))
+            {
+                foreach (var error in errors.EnumerateArray())
+                {
+                    var where = string.Join(": ", ErrorParts.Select(k => error.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null).Where(p => p is not null));
+                    await Console.Error.WriteLineAsync($"{where}: {error.GetProperty("reason").GetString()}");
+                }
+                await Console.Error.WriteLineAsync($"strata: {errors.GetArrayLength()} error(s); nothing was applied");
+                return 1;
+            }
+            await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Features, ct);
+            var result = (await response.Content.ReadFromJsonAsync<DefinitionsPlan>(StrataJson.Options, ct))!;
+            if (parse.GetValue(json))
+            {
+                return CommonOptions.PrintJson(result);
+            }
+            PrintPlan(result, files.Count, apply);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static readonly string[] ErrorParts = ["file", "definition", "field"];
+
+    private static void PrintPlan(DefinitionsPlan plan, int files, bool apply)
+    {
+        if (plan.Changes.Count == 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"{files} file(s): no changes; version {plan.CurrentVersion} stays in force");
+            return;
+        }
+        var table = new Table().AddColumns("change", "kind", "name", "breaks");
+        foreach (var c in plan.Changes)
+        {
+            var colour = c.Change switch { "added" => "green", "removed" => "red", _ => "yellow" };
+            var breaks = !c.Breaking ? "-" : c.Models is { Count: > 0 } models ? string.Join(", ", models) : "no registered model";
+            table.AddRow($"[{colour}]{c.Change}[/]", c.Kind, Markup.Escape(c.Name), Markup.Escape(breaks));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated(apply
+            ? (FormattableString)$"applied version {plan.Version} ({plan.Changes.Count} changes; was {plan.CurrentVersion})"
+            : $"{plan.Changes.Count} changes against version {plan.CurrentVersion}; `strata features apply` makes them version {plan.Version}");
+        foreach (var blocked in plan.Blocked ?? [])
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]breaks[/] {blocked}{(apply ? " (forced)" : "; apply refuses it unless --force")}");
+        }
+    }
+
+    /// <summary><c>strata features export [-o FILE]</c>: the definitions in force, in the form apply reads.</summary>
+    private static Command Export()
+    {
+        var url = UrlOption();
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output" };
+        var command = new Command("export", "Print the definitions in force (apply them again: no changes)") { url, output };
+        command.SetAction((parse, ct) => CommonOptions.RunClientAsync(parse.GetValue(url)!, TimeSpan.FromMinutes(1), async http =>
+        {
+            using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Features,
+                () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(FeaturesRoutes.Prefix, FeaturesRoutes.Definitions)), ct);
+            await ModuleHttp.EnsureSuccessAsync(response, ModuleNames.Features, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, text, ct);
+                await Console.Error.WriteLineAsync($"wrote {file.FullName}");
+                return 0;
+            }
+            Console.WriteLine(text);
             return 0;
         }));
         return command;
