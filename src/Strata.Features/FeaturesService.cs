@@ -1,3 +1,4 @@
+using Strata.Contracts;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
@@ -71,6 +72,10 @@ public sealed class FeaturesService(
         {
             throw new InputValidationException("label", "is required");
         }
+        if (request.FeatureService is not null || request.Features is { Count: > 0 })
+        {
+            return await RetrievedFrameAsync(request, cancellationToken);
+        }
         var view = View(request.View ?? string.Empty);
         var dataset = await data.GetDatasetAsync(request.DatasetId, cancellationToken)
             ?? throw new ResourceNotFoundException("dataset", request.DatasetId);
@@ -114,6 +119,101 @@ public sealed class FeaturesService(
         var label = frame.Columns[request.Label];
         return new TrainingFrame(dataset.Id, view.Name, view.Info.Version, rows, [.. view.Features.Select(f => f.Name)], features, label);
     }
+
+    /// <summary>A frame by point-in-time retrieval: each label row's features as of its <c>event_timestamp</c> (ttl
+    /// honoured, nothing from after it), in the selection's order. A row with a feature missing at its time is left out
+    /// (counted in <see cref="FeatureSelection.DroppedRows"/>); string features are refused (a model takes numbers: code
+    /// them in an on-demand view).</summary>
+    private async Task<TrainingFrame> RetrievedFrameAsync(TrainingFrameRequest request, CancellationToken cancellationToken)
+    {
+        if (request.View is not null)
+        {
+            throw new InputValidationException("view", "give a view, or a feature service / features, not both");
+        }
+        var repository = Repository;
+        var dataset = await data.GetDatasetAsync(request.DatasetId, cancellationToken) ?? throw new ResourceNotFoundException("dataset", request.DatasetId);
+        var labelColumn = dataset.Schema.FirstOrDefault(c => c.Name == request.Label)
+            ?? throw new InputValidationException("label", $"label dataset {dataset.Id} has no column '{request.Label}' (columns: {string.Join(", ", dataset.Schema.Select(c => c.Name))})");
+        if (!labelColumn.Type.IsNumeric() && labelColumn.Type != LogicalType.Bool)
+        {
+            throw new InputValidationException("label", $"'{request.Label}' is {WireNames.Of(labelColumn.Type)}; a label is a number (0/1, a class number, a value)");
+        }
+        var features = request.FeatureService is null ? request.Features : null;
+        var plan = repository.Resolve(features, request.FeatureService, fullFeatureNames: false, [.. dataset.Schema.Select(c => c.Name)]);
+        if (plan.FeatureNames.Contains(request.Label))
+        {
+            throw new InputValidationException("label", $"'{request.Label}' is also a feature's name; a label cannot be a feature");
+        }
+        var refs = new List<string>();
+        var types = new List<LogicalType>();
+        foreach (var s in plan.Selections.Where(s => !s.Hidden))
+        {
+            for (var i = 0; i < s.Features.Count; i++)
+            {
+                if (s.Visible[i])
+                {
+                    refs.Add($"{s.ViewName}:{s.Features[i].Name}");
+                    types.Add(s.Features[i].Type);
+                }
+            }
+        }
+        var text = refs.Select((r, i) => (r, types[i])).FirstOrDefault(p => p.Item2 == LogicalType.String);
+        if (text.r is not null)
+        {
+            throw new InputValidationException(request.FeatureService is null ? "features" : "feature_service",
+                $"feature '{text.r}' is a string; a model takes numbers (code it in an on-demand view, e.g. country == 'US')");
+        }
+        // Inline up to the retrieval's limit; past it, written as a dataset version and read back as numbers.
+        var large = dataset.Rows > historical.MaxInlineRows;
+        var retrieved = await historical.RetrieveAsync(new HistoricalFeaturesRequest(EntityDatasetId: dataset.Id, Features: features,
+            FeatureService: request.FeatureService, OutputDatasetName: large ? $"{dataset.Name}_training_frame" : null), cancellationToken);
+        var rows = checked((int)retrieved.Rows);
+        List<Func<int, double?>> columns;
+        Func<int, double?> labelOf;
+        if (large)
+        {
+            var read = await data.ReadColumnsAsync(retrieved.Dataset!.Id, [.. plan.FeatureNames, request.Label], cancellationToken);
+            Func<int, double?> Reader(string name) => r => read.Columns[name][r] is var v && double.IsFinite(v) ? v : null;
+            columns = [.. plan.FeatureNames.Select(Reader)];
+            labelOf = Reader(request.Label);
+        }
+        else
+        {
+            columns = [.. plan.FeatureNames.Select(n => retrieved.Data![n]).Select(c => (Func<int, double?>)(r => Number(c[r])))];
+            var labelValues = retrieved.Data![request.Label];
+            labelOf = r => Number(labelValues[r]);
+        }
+        var kept = new List<int>(rows);
+        for (var r = 0; r < rows; r++)
+        {
+            if (columns.TrueForAll(c => c(r) is not null) && labelOf(r) is not null)
+            {
+                kept.Add(r);
+            }
+        }
+        if (kept.Count == 0)
+        {
+            throw new InputValidationException("dataset_id", $"none of the {rows} label rows of {dataset.Id} has every feature at its event_timestamp (are the views materialised, and the timestamps after the features'?)");
+        }
+        var frameFeatures = columns.Select(c => kept.Select(r => c(r)!.Value).ToArray()).ToList();
+        var label = kept.Select(r => labelOf(r)!.Value).ToArray();
+        var selection = new FeatureSelection(request.FeatureService, refs, plan.JoinKeys,
+            plan.EntityViews.Concat(plan.OnDemandViews).ToDictionary(s => s.ViewName, s => repository.ViewInfo(s.ViewName)!.Version, StringComparer.Ordinal),
+            repository.Version, rows - kept.Count);
+        return new TrainingFrame(dataset.Id, selection.Name, selection.Version, kept.Count, plan.FeatureNames, frameFeatures, label) { Selection = selection };
+    }
+
+    private static double? Number(object? value) => value switch
+    {
+        double d when double.IsFinite(d) => d,
+        long l => l,
+        int i => i,
+        bool b => b ? 1 : 0,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetDouble(),
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } => 1,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.False } => 0,
+        _ => null,
+    };
 
     public ValueTask<double[]> ComputeAsync(string view, double[] inputs, CancellationToken cancellationToken = default)
     {

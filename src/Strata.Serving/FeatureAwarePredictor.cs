@@ -24,6 +24,10 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
         {
             return cached;
         }
+        if (view.Kind == FeatureViewKinds.Service)
+        {
+            return view.JoinKeys ?? [];
+        }
         var keys = new List<FeatureField>();
         foreach (var source in view.Sources ?? [])
         {
@@ -95,10 +99,15 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
             throw new InputValidationException("body", $"a batch holds 1 to {InputRowReader.MaxRows} rows");
         }
         var view = model.View;
+        var service = view.Kind == FeatureViewKinds.Service;
         var columns = new FeatureColumns();
-        // Join keys every row must carry; a view input is request-time data when some row carries it.
-        var names = joinKeys.Select(k => k.Name).Concat(view.Inputs.Select(i => i.Name)
-            .Where(n => rows.Exists(r => r.ValueKind == JsonValueKind.Object && r.TryGetProperty(n, out _)))).ToList();
+        // Join keys every row must carry; a view input is request-time data when some row carries it. A model trained on
+        // stored features takes any other field as request data of its on-demand views (the store says if it is not),
+        // and a field named like one of its features as that feature's value (request-time values win).
+        var carried = rows.Where(r => r.ValueKind == JsonValueKind.Object).SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToHashSet(StringComparer.Ordinal);
+        var names = joinKeys.Select(k => k.Name).Concat(service
+            ? carried.Where(n => joinKeys.All(k => k.Name != n) && view.Inputs.All(i => i.Name != n)).Order(StringComparer.Ordinal)
+            : view.Inputs.Select(i => i.Name).Where(carried.Contains)).ToList();
         foreach (var name in names)
         {
             columns[name] = new List<object?>(rows.Count);
@@ -119,22 +128,50 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
                 columns[name].Add(value);
             }
         }
+        Func<int, string, double?>? given = !service ? null : (r, feature) => rows[r].TryGetProperty(feature, out var value)
+            ? value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) ? number
+                : throw new InputValidationException((isBatch ? $"[{r}]." : string.Empty) + feature, "must be a finite number")
+            : null;
+        var vectors = await VectorsAsync(view, columns, rows.Count, joinKeys, given, cancellationToken);
+        var predictions = new double[rows.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            predictions[r] = serving.PredictFeatures(model, vectors[r], startedTimestamp, traceId).Prediction;
+        }
+        return (predictions, isBatch);
+    }
+
+    /// <summary>Each row's feature vector (in the view's feature order) from the online store, for entity columns (join
+    /// keys and request data); <paramref name="given"/> supplies a row's own value of a feature, which wins. A feature
+    /// the store does not have for an entity is a 404 naming the entity.</summary>
+    public async Task<double[][]> VectorsAsync(FeatureViewInfo view, FeatureColumns columns, int rows, IReadOnlyList<FeatureField> joinKeys,
+        Func<int, string, double?>? given, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(joinKeys);
         OnlineFeaturesResponse online;
         try
         {
-            online = await features.GetOnlineFeaturesAsync(new OnlineFeaturesRequest(columns, [view.Name]), cancellationToken);
+            online = await features.GetOnlineFeaturesAsync(
+                new OnlineFeaturesRequest(columns, view.Kind == FeatureViewKinds.Service ? view.Sources : [view.Name]), cancellationToken);
         }
         catch (InputValidationException e) when (e.Field.StartsWith("entities.", StringComparison.Ordinal))
         {
             throw new InputValidationException(e.Field["entities.".Length..], e.Reason);
         }
         var index = online.Metadata.FeatureNames.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
-        var predictions = new double[rows.Count];
-        for (var r = 0; r < rows.Count; r++)
+        var vectors = new double[rows][];
+        for (var r = 0; r < rows; r++)
         {
-            var vector = new double[view.Features.Count];
+            var vector = vectors[r] = new double[view.Features.Count];
             for (var f = 0; f < vector.Length; f++)
             {
+                if (given?.Invoke(r, view.Features[f].Name) is double own)
+                {
+                    vector[f] = own;
+                    continue;
+                }
                 var result = online.Results[index[view.Features[f].Name]];
                 if (result.Statuses[r] != FeatureStatus.Present || ToDouble(result.Values[r]) is not double value)
                 {
@@ -143,9 +180,92 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
                 }
                 vector[f] = value;
             }
-            predictions[r] = serving.PredictFeatures(model, vector, startedTimestamp, traceId).Prediction;
         }
-        return (predictions, isBatch);
+        return vectors;
+    }
+
+    /// <summary>For a model trained on stored features, an infer request that carries entity keys (V2 tensors named like
+    /// the join keys, one value per row) instead of the model's inputs: the inputs, fetched online. A tensor named like a
+    /// model input supplies that feature's values (they win); any other is request data for the store. Null when the
+    /// model is not such a model or the request carries no join key (the ordinary path then answers).</summary>
+    public async Task<Tensor[]?> EntityInputsAsync(ServableModel model, IReadOnlyList<Tensor> given, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        if (model is not MlNetModel { View: { Kind: FeatureViewKinds.Service } view } || view.JoinKeys is not { Count: > 0 } joinKeys
+            || !given.Any(t => joinKeys.Any(k => k.Name == t.Name)))
+        {
+            return null;
+        }
+        var rows = given[0].Rows;
+        var columns = new FeatureColumns();
+        var own = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var tensor in given)
+        {
+            if (tensor.Data.Length != rows || tensor.Rows != rows || rows is < 1 or > InputRowReader.MaxRows)
+            {
+                throw new InputValidationException(tensor.Name, $"must hold one value per row, as the other inputs ({rows} rows, at most {InputRowReader.MaxRows})");
+            }
+            if (view.Inputs.Any(i => i.Name == tensor.Name))
+            {
+                own[tensor.Name] = tensor;
+            }
+            else
+            {
+                columns[tensor.Name] = [.. tensor.Data.Cast<object?>()];
+            }
+        }
+        foreach (var key in joinKeys.Where(k => !columns.ContainsKey(k.Name)))
+        {
+            throw new InputValidationException(key.Name, "is required (the entity to predict for)");
+        }
+        var vectors = await VectorsAsync(view, columns, (int)rows, joinKeys,
+            own.Count == 0 ? null : (r, feature) => own.TryGetValue(feature, out var t) ? Convert.ToDouble(t.Data.GetValue(r), System.Globalization.CultureInfo.InvariantCulture) : null,
+            cancellationToken);
+        return [.. view.Inputs.Select((input, i) => new Tensor(input.Name, TensorDatatype.Fp64, [rows], vectors.Select(v => v[i]).ToArray()))];
+    }
+
+    /// <summary>KServe V1 <c>instances</c> that carry a stored-features model's join keys (<c>[{"patient_id": 5}]</c>), as
+    /// one tensor per field (INT64, FP64, BYTES or BOOL); null when the model is not such a model or no instance carries a
+    /// join key (the ordinary path then reads the body).</summary>
+    public static List<Tensor>? EntityInstances(ReadOnlySequence<byte> body, ServableModel model)
+    {
+        if (model is not MlNetModel { View: { Kind: FeatureViewKinds.Service, JoinKeys: { Count: > 0 } joinKeys } })
+        {
+            return null;
+        }
+        using var document = Parse(body);
+        if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("instances", out var instances)
+            || instances.ValueKind != JsonValueKind.Array || instances.GetArrayLength() is 0 or > InputRowReader.MaxRows
+            || instances[0].ValueKind != JsonValueKind.Object || !joinKeys.Any(k => instances[0].TryGetProperty(k.Name, out _)))
+        {
+            return null;
+        }
+        var rows = instances.EnumerateArray().ToList();
+        var tensors = new List<Tensor>();
+        foreach (var field in rows[0].EnumerateObject().Select(p => p.Name))
+        {
+            var values = new JsonElement[rows.Count];
+            for (var r = 0; r < rows.Count; r++)
+            {
+                if (rows[r].ValueKind != JsonValueKind.Object || !rows[r].TryGetProperty(field, out values[r]))
+                {
+                    throw new InputValidationException($"instances[{r}].{field}", "is required in every instance (the first has it)");
+                }
+            }
+            tensors.Add(values switch
+            {
+                _ when values.All(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out _)) =>
+                    new Tensor(field, TensorDatatype.I64, [rows.Count], values.Select(v => v.GetInt64()).ToArray()),
+                _ when values.All(v => v.ValueKind == JsonValueKind.Number) =>
+                    new Tensor(field, TensorDatatype.Fp64, [rows.Count], values.Select(v => v.GetDouble()).ToArray()),
+                _ when values.All(v => v.ValueKind == JsonValueKind.String) =>
+                    new Tensor(field, TensorDatatype.Bytes, [rows.Count], values.Select(v => v.GetString()!).ToArray()),
+                _ when values.All(v => v.ValueKind is JsonValueKind.True or JsonValueKind.False) =>
+                    new Tensor(field, TensorDatatype.Bool, [rows.Count], values.Select(v => v.GetBoolean()).ToArray()),
+                _ => throw new InputValidationException($"instances.{field}", "must be numbers, strings or booleans, the same kind in every instance"),
+            });
+        }
+        return tensors;
     }
 
     private static JsonDocument Parse(ReadOnlySequence<byte> body)
@@ -164,6 +284,7 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
     {
         double d => d,
         long l => l,
+        bool b => b ? 1 : 0,
         int i => i,
         JsonElement { ValueKind: JsonValueKind.Number } e => e.GetDouble(),
         _ => null,

@@ -18,8 +18,13 @@ public sealed class ServingOptions : IValidatableObject
     [Required, RegularExpression(@"^[\w-]+$")]
     public string Alias { get; set; } = "champion";
 
-    /// <summary>Further registered models served beside <see cref="Model"/>.</summary>
+    /// <summary>Further registered models served beside <see cref="Model"/> (loaded at start).</summary>
     public List<string> Models { get; set; } = [];
+
+    /// <summary>Whether every other registered model is served too: its served aliases are loaded when it is first asked
+    /// for (<c>/v2/models/{name}</c>, <c>/v1/models/{name}</c>) or when one of them moves, and kept current from then on.
+    /// False: only <see cref="Model"/> and <see cref="Models"/>.</summary>
+    public bool ServeEveryModel { get; set; } = true;
 
     /// <summary>The aliases loaded and kept current for every served model (<see cref="Alias"/> is always one); empty means
     /// <see cref="Alias"/> and <c>challenger</c>.</summary>

@@ -42,7 +42,8 @@ public sealed partial class TrainingService(
             progress?.Invoke(0.05, "resolving the dataset");
             var dataset = await ResolveDatasetAsync(request, cancellationToken);
             var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model! : request.Experiment, cancellationToken);
-            List<KeyValue> runTags = [new("strata.model", request.Model!), new("strata.dataset_version", dataset.Id), new("strata.feature_view", request.View!)];
+            List<KeyValue> runTags = [new("strata.model", request.Model!), new("strata.dataset_version", dataset.Id),
+                request.TrainsOnStoredFeatures ? new("strata.feature_service", request.FeatureService ?? "features") : new("strata.feature_view", request.View!)];
             if (!string.IsNullOrEmpty(request.RequestId))
             {
                 runTags.Add(new KeyValue("strata.request_id", request.RequestId));
@@ -77,8 +78,12 @@ public sealed partial class TrainingService(
     private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string experimentId, string runId, Stopwatch clock,
         Action<double, string>? progress, CancellationToken cancellationToken)
     {
-        progress?.Invoke(0.1, $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
-        var frame = await features.BuildTrainingFrameAsync(new TrainingFrameRequest(dataset.Id, request.View!, request.Label!), cancellationToken);
+        progress?.Invoke(0.1, request.TrainsOnStoredFeatures
+            ? $"retrieving point-in-time features of {request.FeatureService ?? $"{request.Features!.Count} references"} for the {dataset.Rows} rows of {dataset.Name}@{dataset.Id[..12]}"
+            : $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
+        var frame = await features.BuildTrainingFrameAsync(
+            new TrainingFrameRequest(dataset.Id, request.TrainsOnStoredFeatures ? null : request.View, request.Label!) { FeatureService = request.FeatureService, Features = request.Features },
+            cancellationToken);
         TrainedModel trained;
         if (request.Search is { } search)
         {
@@ -95,6 +100,14 @@ public sealed partial class TrainingService(
         cancellationToken.ThrowIfCancellationRequested();
 
         var parameters = TrainingParams(request, trained);
+        if (frame.Selection is { } selection)
+        {
+            // What serving fetches online (the same references, by the same keys), and the lineage of the features.
+            parameters[FeatureSelection.Param] = selection.ToJson();
+            parameters["label"] = request.Label!;
+            parameters["definitions_version"] = selection.DefinitionsVersion.ToString(CultureInfo.InvariantCulture);
+            parameters["rows_without_features"] = selection.DroppedRows.ToString(CultureInfo.InvariantCulture);
+        }
         if (request.Task == TrainingTask.MulticlassClassification)
         {
             // What serving's multiclass explanations replace each feature with (ML.NET has no contributions for them).
@@ -309,6 +322,10 @@ public sealed partial class TrainingService(
     public TrainingRequest Complete(TrainingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.TrainsOnStoredFeatures)
+        {
+            return request; // the defaults describe the seed example: a request naming its own features names the rest too
+        }
         var defaults = options.Value.Defaults;
         return request with
         {
@@ -393,9 +410,24 @@ public sealed partial class TrainingService(
         {
             throw new InputValidationException("dataset", "name a dataset or a dataset_id");
         }
-        if (string.IsNullOrEmpty(request.View))
+        if (request.TrainsOnStoredFeatures)
         {
-            throw new InputValidationException("view", "is required");
+            if (!string.IsNullOrEmpty(request.View))
+            {
+                throw new InputValidationException("view", "give a view, or a feature service / features, not both");
+            }
+            if (request.FeatureService is not null && request.Features is { Count: > 0 })
+            {
+                throw new InputValidationException("features", "give a feature service or a list of features, not both");
+            }
+            if (request.Features?.Any(string.IsNullOrWhiteSpace) == true || request.Features?.Count > 1000)
+            {
+                throw new InputValidationException("features", "must be at most 1000 'view:feature' references, none blank");
+            }
+        }
+        else if (string.IsNullOrEmpty(request.View))
+        {
+            throw new InputValidationException("view", "is required (or a feature_service, or features)");
         }
         if (string.IsNullOrEmpty(request.Label))
         {

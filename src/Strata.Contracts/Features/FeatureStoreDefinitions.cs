@@ -28,4 +28,7 @@ public static class FeatureViewKinds
 
     /// <summary>Sliding-window aggregates per entity over a stream of events.</summary>
     public const string Aggregate = "aggregate";
+
+    /// <summary>Not a declared view: the features a model trained on a feature service (or references) reads, by entity.</summary>
+    public const string Service = "feature_service";
 }

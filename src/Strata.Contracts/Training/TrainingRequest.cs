@@ -11,6 +11,15 @@ public sealed record TrainingRequest
     public string? DatasetId { get; init; }
     public string? Dataset { get; init; }
     public string? View { get; init; }
+    /// <summary>Train on stored features instead of a view: a feature service's features, retrieved point-in-time for
+    /// each row of the dataset (the label dataset: join keys, <c>event_timestamp</c>, the label).</summary>
+    public string? FeatureService { get; init; }
+    /// <summary>Or <c>view:feature</c> references, like a feature service's.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
+
+    /// <summary>Whether the request trains on stored features (a feature service or references) rather than a view.</summary>
+    [JsonIgnore]
+    public bool TrainsOnStoredFeatures => FeatureService is not null || Features is { Count: > 0 };
     public string? Label { get; init; }
     public string? Model { get; init; }
     /// <summary>Binary classification (label 0/1, the default), multiclass classification (each distinct label value a

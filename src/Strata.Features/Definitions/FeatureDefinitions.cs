@@ -260,7 +260,8 @@ public sealed partial class FeatureDefinitions : IFeatureRepositorySource, IDisp
             {
                 foreach (var version in await _registry.ListVersionsAsync(model.Name, cancellationToken))
                 {
-                    if (version.FeatureView == view && version.FeatureViewVersion == viewVersion)
+                    if ((version.FeatureView == view && version.FeatureViewVersion == viewVersion)
+                        || (SelectionOf(version)?.ViewVersions.TryGetValue(view, out var read) == true && read == viewVersion))
                     {
                         found.Add(string.Create(CultureInfo.InvariantCulture, $"{version.Model}/{version.Version}"));
                     }
@@ -271,6 +272,19 @@ public sealed partial class FeatureDefinitions : IFeatureRepositorySource, IDisp
         catch (Exception e) when (e is HttpRequestException or DependencyUnavailableException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             throw new DependencyUnavailableException("registry", $"cannot tell which registered models read view '{view}': {e.Message}");
+        }
+    }
+
+    /// <summary>The stored features a version was trained on (null for a view's model or an unreadable param).</summary>
+    private static FeatureSelection? SelectionOf(ModelVersion version)
+    {
+        try
+        {
+            return FeatureSelection.FromParams(version.Params);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

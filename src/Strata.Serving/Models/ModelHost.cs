@@ -17,14 +17,41 @@ public sealed partial class ModelHost(
     IRegistryClient registry, IFeaturesClient features, IOptions<ServingOptions> options, TimeProvider time, ILogger<ModelHost> logger) : IDisposable
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private readonly Dictionary<string, Served> _models = options.Value.ServedModels.ToDictionary(m => m, _ => new Served(), StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Served> _models =
+        new(options.Value.ServedModels.Select(m => KeyValuePair.Create(m, new Served())), StringComparer.Ordinal);
 
     public ServingOptions Options => options.Value;
 
-    /// <summary>The served models' names, the default one first.</summary>
-    public IReadOnlyList<string> Names => Options.ServedModels;
+    /// <summary>The served models' names: the configured ones (the default first), then those served since asked for.</summary>
+    public IReadOnlyList<string> Names =>
+        [.. Options.ServedModels.Concat(_models.Keys.Except(Options.ServedModels, StringComparer.Ordinal).Order(StringComparer.Ordinal))];
 
-    public bool IsServed(string model) => _models.ContainsKey(model);
+    /// <summary>Whether a model is served, or would be when asked for (<see cref="ServingOptions.ServeEveryModel"/>).</summary>
+    public bool IsServed(string model) => _models.ContainsKey(model) || (Options.ServeEveryModel && AliasName.IsModelName(model));
+
+    /// <summary>Serves <paramref name="model"/> from now on when every registered model is served and the registry has
+    /// it (its served aliases loaded now); true when it is served.</summary>
+    public async Task<bool> EnsureServedAsync(string model, CancellationToken cancellationToken)
+    {
+        if (_models.ContainsKey(model))
+        {
+            return true;
+        }
+        if (!IsServed(model) || (await registry.ListVersionsAsync(model, cancellationToken)).Count == 0)
+        {
+            return false;
+        }
+        _models.TryAdd(model, new Served());
+        try
+        {
+            await RefreshAsync(model, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException)
+        {
+            LogRefreshFailed(logger, model, e.Message); // served, with nothing loaded: requests say so; the refresher retries
+        }
+        return true;
+    }
 
     /// <summary>The version the default model's default alias points at (what <c>/predict</c> answers with).</summary>
     public ServableModel? Current => Get(Options.Model, Options.Alias);
@@ -91,11 +118,11 @@ public sealed partial class ModelHost(
     /// <summary>Re-reads every served alias of every served model and swaps those that moved. Returns true when a new
     /// version went live. A failed load keeps the alias on its current version (the first failure is rethrown after
     /// every alias was tried).</summary>
-    public Task<bool> RefreshAsync(CancellationToken cancellationToken) => EachAsync(Names, model => RefreshAsync(model, cancellationToken));
+    public Task<bool> RefreshAsync(CancellationToken cancellationToken) => EachAsync([.. _models.Keys], model => RefreshAsync(model, cancellationToken));
 
     /// <summary>Re-reads one model's served aliases.</summary>
     public Task<bool> RefreshAsync(string model, CancellationToken cancellationToken) =>
-        _models.TryGetValue(model, out var served)
+        _models.TryGetValue(model, out var served) || (IsServed(model) && (served = _models.GetOrAdd(model, _ => new Served())) is not null)
             ? EachAsync(Options.ServedAliases, alias => RefreshAliasAsync(model, served, alias, cancellationToken))
             : Task.FromResult(false);
 
@@ -161,7 +188,10 @@ public sealed partial class ModelHost(
         switch (target.Format)
         {
             case ModelFormats.MlNet:
-                var view = target.FeatureView is null
+                // A model trained on stored features describes them itself (the references it reads, by which keys).
+                var view = FeatureSelection.FromParams(target.Params) is { } selection
+                    ? selection.View(target.FeatureNames)
+                    : target.FeatureView is null
                     ? throw new InvalidDataException($"model {target.Model} v{target.Version} records no feature view")
                     : await (target.FeatureViewVersion is { } viewVersion
                         ? features.GetViewVersionAsync(target.FeatureView, viewVersion, cancellationToken)
@@ -213,6 +243,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model}@{Alias} = v{Version} (was v{Previous})")]
     private static partial void LogSwapped(ILogger logger, string model, string alias, int version, int? previous);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Serving {Model}: its aliases could not be loaded yet: {Reason}")]
+    private static partial void LogRefreshFailed(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Model} v{Version} by number")]
     private static partial void LogPinned(ILogger logger, string model, int version);

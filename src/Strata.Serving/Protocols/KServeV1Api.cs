@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
@@ -37,8 +38,14 @@ public static class KServeV1Api
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = await models.ResolveAsync(name, null, ct);
-            var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
-            var outputs = await serving.InferAsync(model, model.Bind(inputs), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
+            // A model trained on stored features also takes instances of its entities' keys: its inputs are fetched online.
+            var (entities, inputs) = await RequestBody.ReadAllAsync(request,
+                body => FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model)), ct, maxBytes: 16L << 20);
+            if (entities is not null)
+            {
+                inputs = [.. (await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, entities, ct))!];
+            }
+            var outputs = await serving.InferAsync(model, model.Bind(inputs!), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (outputs[0], model.VersionText), static (writer, r) =>
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -72,7 +73,10 @@ public static class OpenInferenceApi
             {
                 throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
             }
-            var outputs = await serving.InferAsync(model, model.Bind(infer.Inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
+            // A model trained on stored features also takes its entities' keys: its inputs are then fetched online.
+            var inputs = await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, infer.Inputs, ct)
+                ?? infer.Inputs;
+            var outputs = await serving.InferAsync(model, model.Bind(inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (model, infer.Id, outputs), static (writer, r) => Response(writer, r.model, r.Id, r.outputs));
         });

@@ -34,6 +34,10 @@ public sealed class ProtocolException(int status, string message) : Exception(me
         {
             return new ProtocolException(e.StatusCode, e.Message).ToResult();
         }
+        catch (Strata.Contracts.Errors.ResourceNotFoundException e)
+        {
+            return NotFound(e.Message).ToResult(); // e.g. an entity the feature store has no features for
+        }
     }
 
     /// <summary>A rejected input in the protocols' words (<c>input 'age' must be &gt; 0 (row 0)</c>); a rejection of the

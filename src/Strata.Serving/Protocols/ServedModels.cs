@@ -15,7 +15,7 @@ public sealed class ServedModels(ModelHost host)
 
     public async ValueTask<ServableModel> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
-        if (!IsKnown(name))
+        if (!await host.EnsureServedAsync(name, cancellationToken))
         {
             throw ProtocolException.NotFound($"model '{name}' is not served here (served: {string.Join(", ", Names)})");
         }
