@@ -67,6 +67,11 @@ public sealed class EventSchemaTests
         await publisher.PublishAsync(EventTopics.PredictionRequested, "r2", new PredictionRequestedEvent("r2", new Dictionary<string, double> { ["age"] = 40, ["income"] = 1 }));
         await publisher.PublishAsync(EventTopics.PredictionRequested, "r3", new PredictionRequestedEvent("r3", new Dictionary<string, double>()));
         await publisher.PublishAsync(EventTopics.CardTransactions, "c1", new { card_id = "c1", event_timestamp = "2026-01-01T00:00:00Z", amount = 12.5, merchant_category = "5411" });
+        // features.definitions_applied: the applied definitions with one entity more.
+        var definitions = modules.Get<Strata.Features.Definitions.FeatureDefinitions>();
+        var current = definitions.Current.Definitions;
+        await definitions.ApplyAsync(current with { Entities = [.. current.Entities, new Strata.Features.Store.Entity("store", [new("store_id", Strata.Contracts.LogicalType.Int64)])] },
+            force: false, "one entity more", CancellationToken.None);
 
         await Eventually.ValueAsync(() => Task.FromResult(seen.Events.Select(e => e.Topic).ToHashSet()), t => t.SetEquals(EventTopics.All), TimeSpan.FromSeconds(60),
             "an event on every topic");

@@ -37,9 +37,20 @@ public sealed partial class ModelHost(
         {
             return true;
         }
-        if (!IsServed(model) || (await registry.ListVersionsAsync(model, cancellationToken)).Count == 0)
+        if (!IsServed(model))
         {
             return false;
+        }
+        try
+        {
+            if ((await registry.ListVersionsAsync(model, cancellationToken)).Count == 0)
+            {
+                return false;
+            }
+        }
+        catch (ResourceNotFoundException)
+        {
+            return false; // no such registered model
         }
         _models.TryAdd(model, new Served());
         try

@@ -25,7 +25,7 @@ public static class KServeV1Api
     {
         var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1");
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
-        v1.MapGet("/{name}", (string name, ServedModels models, ModelHost host) => models.IsKnown(name)
+        v1.MapGet("/{name}", async (string name, ModelHost host, CancellationToken ct) => await host.EnsureServedAsync(name, ct)
             ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })
             : ProtocolException.NotFound($"model '{name}' is not served here").ToResult());
         v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json");

@@ -11,8 +11,6 @@ public sealed class ServedModels(ModelHost host)
 {
     public IReadOnlyList<string> Names => host.Names;
 
-    public bool IsKnown(string name) => host.IsServed(name);
-
     public async ValueTask<ServableModel> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
         if (!await host.EnsureServedAsync(name, cancellationToken))
