@@ -21,12 +21,13 @@ public static class RegistryModule
     {
         Name = ModuleNames.Registry,
         Calls = [ModuleNames.Events],
-        UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix],
+        UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
         AddServices = c => c.Services.AddRegistryModule(),
         MapEndpoints = app =>
         {
             app.MapRegistryApi();
             app.MapMlflowApi();
+            app.MapMlflowArtifactsApi();
         },
         AddHttpClient = (c, url) =>
         {
@@ -48,6 +49,7 @@ public static class RegistryModule
         services.AddSingleton(sp =>
             new ArtifactStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Registry), "artifacts")));
         services.AddSingleton<ITrackingStore>(sp => new SqlTrackingStore(Dialect(sp, "tracking.db"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<MlflowModelSources>();
         services.AddSingleton<ITrackingClient, TrackingClient>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());

@@ -14,4 +14,9 @@ public sealed class RegistryOptions
 
     /// <summary>Npgsql connection string, e.g. <c>Host=127.0.0.1;Port=5432;Database=strata;Username=strata</c>.</summary>
     public string? Postgres { get; set; }
+
+    /// <summary>Largest file the MLflow artifacts service accepts in one upload (bytes; default 2 GiB). Uploads stream to
+    /// disk, so memory does not grow with it.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxArtifactBytes { get; set; } = 2L << 30;
 }

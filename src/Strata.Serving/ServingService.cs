@@ -84,8 +84,9 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
     public Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         var model = host.Current;
+        var failures = host.LoadFailures();
         return Task.FromResult(new ServingStatus(host.Options.Model, host.Options.Alias, model is not null,
-            model?.Version.Version, model?.LoadedAt, (model as MlNetModel)?.View.Name));
+            model?.Version.Version, model?.LoadedAt, (model as MlNetModel)?.View.Name) { LoadFailures = failures.Count == 0 ? null : failures });
     }
 
     /// <summary>The model <c>/predict</c> answers with: the default model's default alias, which must be an ML.NET model

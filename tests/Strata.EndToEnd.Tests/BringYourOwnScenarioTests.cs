@@ -95,6 +95,34 @@ public sealed class BringYourOwnScenarioTests
         Assert.True(v1.IsSuccessStatusCode, predicted.GetRawText());
         Assert.Equal(probabilities[0], predicted.GetProperty("predictions")[0].GetDouble(), 9);
 
+        // The same model as an MLflow client would log it elsewhere: Strata's ONNX export of the version, uploaded through
+        // the MLflow artifacts service with an MLmodel file into a new run, registered from runs:/, served as ONNX.
+        var run = await http.GetFromJsonAsync<JsonElement>($"/api/2.0/mlflow/runs/get?run_id={trained.GetProperty("run_id").GetString()}");
+        var onnxSha = run.GetProperty("run").GetProperty("data").GetProperty("tags").EnumerateArray()
+            .Single(t => t.GetProperty("key").GetString() == "strata.onnx_sha256").GetProperty("value").GetString();
+        var onnx = await http.GetByteArrayAsync(new Uri($"/api/registry/artifacts/{onnxSha}", UriKind.Relative));
+        using var experiment = await http.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = "logged-elsewhere" });
+        var experimentId = (await experiment.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("experiment_id").GetString();
+        using var created = await http.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = experimentId, start_time = 1_700_000_000_000L });
+        var info = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run").GetProperty("info");
+        var root = info.GetProperty("artifact_uri").GetString()!["mlflow-artifacts:/".Length..];
+        foreach (var (name, bytes) in new[] { ("model.onnx", onnx), ("MLmodel", "flavors:\n  onnx: {data: model.onnx}\n"u8.ToArray()) })
+        {
+            using var put = await http.PutAsync(new Uri($"/api/2.0/mlflow-artifacts/artifacts/{root}/model/{name}", UriKind.Relative), new ByteArrayContent(bytes));
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+        using var logged = await http.PostAsJsonAsync("/api/2.0/mlflow/model-versions/create", new { name = "tumour_onnx", source = $"runs:/{info.GetProperty("run_id").GetString()}/model" });
+        var loggedVersion = (await logged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model_version");
+        Assert.Equal("READY", loggedVersion.GetProperty("status").GetString());
+        using var alias = await http.PostAsJsonAsync("/api/2.0/mlflow/registered-models/alias", new { name = "tumour_onnx", alias = "champion", version = loggedVersion.GetProperty("version").GetString() });
+        Assert.True(alias.IsSuccessStatusCode);
+        var metadata = await Eventually.ValueAsync(async () =>
+        {
+            using var response = await http.GetAsync(new Uri("/v2/models/tumour_onnx", UriKind.Relative));
+            return (response.IsSuccessStatusCode, Body: await response.Content.ReadFromJsonAsync<JsonElement>());
+        }, r => r.IsSuccessStatusCode, TimeSpan.FromSeconds(30), "tumour_onnx served");
+        Assert.Equal("onnxruntime_onnx", metadata.Body.GetProperty("platform").GetString());
+
         // An unknown patient is a 404 naming it.
         using var unknown = await http.PostAsJsonAsync("/v1/models/tumour:predict", new { instances = new[] { new { patient_id = 99_999 } } });
         Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);

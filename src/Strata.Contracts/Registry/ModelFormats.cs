@@ -10,5 +10,15 @@ public static class ModelFormats
     /// <summary>An ONNX graph (trained anywhere); its inputs and outputs are the graph's own tensors.</summary>
     public const string Onnx = "onnx";
 
-    public static IReadOnlyList<string> All { get; } = [MlNet, Onnx];
+    /// <summary>Registered but not servable here (an MLflow model of a flavor Strata has no runtime for, or a source
+    /// outside Strata's artifact store): the version's <see cref="UnservableReason"/> param says why.</summary>
+    public const string External = "external";
+
+    /// <summary>The param of an <see cref="External"/> version saying why serving does not load it.</summary>
+    public const string UnservableReason = "unservable_reason";
+
+    /// <summary>The param recording the source a version was registered from (MLflow's <c>source</c>).</summary>
+    public const string Source = "mlflow.source";
+
+    public static IReadOnlyList<string> All { get; } = [MlNet, Onnx, External];
 }

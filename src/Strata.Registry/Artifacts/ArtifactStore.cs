@@ -62,6 +62,16 @@ public sealed partial class ArtifactStore
 
     public bool Exists(string sha256) => IsValidHash(sha256) && File.Exists(PathOf(sha256));
 
+    /// <summary>The artifact's bytes as a stream (for downloads: not read into memory, seekable for range requests).</summary>
+    public FileStream OpenRead(string sha256)
+    {
+        ValidateHash(sha256);
+        var path = PathOf(sha256);
+        return File.Exists(path)
+            ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true)
+            : throw new ResourceNotFoundException("artifact", sha256);
+    }
+
     public async Task<byte[]> ReadVerifiedAsync(string sha256, CancellationToken cancellationToken)
     {
         ValidateHash(sha256);

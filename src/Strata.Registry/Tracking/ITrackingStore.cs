@@ -40,4 +40,16 @@ public interface ITrackingStore
 
     /// <summary>Every value logged for the metric, by timestamp then step.</summary>
     Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, int offset, CancellationToken cancellationToken);
+
+    /// <summary>Records a file of the artifacts service at <paramref name="path"/> (relative to its root), stored in the
+    /// content-addressed artifact store under <paramref name="sha256"/>; a file already there is replaced.</summary>
+    Task PutArtifactFileAsync(string path, string sha256, long size, long now, CancellationToken cancellationToken);
+
+    /// <summary>The file at <paramref name="prefix"/> and every file under it (as a folder), by path.</summary>
+    Task<IReadOnlyList<ArtifactFile>> ListArtifactFilesAsync(string prefix, CancellationToken cancellationToken);
+
+    Task<int> DeleteArtifactFilesAsync(string prefix, CancellationToken cancellationToken);
 }
+
+/// <summary>A file of the MLflow artifacts service: its path under the artifacts root and its content's hash and size.</summary>
+public sealed record ArtifactFile(string Path, string Sha256, long Size);

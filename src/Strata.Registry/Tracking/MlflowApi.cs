@@ -64,6 +64,7 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.RunsLogBatch, LogBatch);
         api.MapPost(MlflowRoutes.RunsSearch, SearchRuns);
         api.MapGet(MlflowRoutes.MetricsGetHistory, GetMetricHistory);
+        api.MapGet("/artifacts/list", MlflowArtifactsApi.ListRun);
 
         MapModelRegistry(api);
 

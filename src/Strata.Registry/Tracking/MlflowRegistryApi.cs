@@ -147,44 +147,14 @@ public static partial class MlflowApi
         return await store.SetTagAsync(model, number, tag, null, ct) ? Empty : throw new ResourceNotFoundException("model version tag", $"{model}/{number}/{tag}");
     }
 
-    public static async Task<Ok<ModelVersionResponse>> CreateModelVersion(CreateModelVersionRequest request, ITrackingStore tracking, IRegistryClient registry,
+    public static async Task<Ok<ModelVersionResponse>> CreateModelVersion(CreateModelVersionRequest request, MlflowModelSources sources, IRegistryClient registry,
         IRegistryStore store, CancellationToken ct)
     {
         var name = Required(request.Name, "name");
         var versionTags = KeyValues(request.Tags, "tag", MaxRegistryTagValue, "tags");
         var source = Required(request.Source, "source");
-        var runId = request.RunId;
-        if (source.StartsWith("runs:/", StringComparison.Ordinal))
-        {
-            var fromSource = source["runs:/".Length..].Split('/')[0];
-            if (runId is not null && runId != fromSource)
-            {
-                throw new InputValidationException("run_id", $"'{runId}' differs from the run in source '{source}'");
-            }
-            runId = fromSource;
-        }
-        if (string.IsNullOrEmpty(runId))
-        {
-            throw new InputValidationException("source",
-                "Strata registers a version from a tracked run: give source 'runs:/<run_id>/model' (or run_id) of a run that logged a Strata model");
-        }
-        var run = await tracking.GetRunAsync(runId, ct) ?? throw new ResourceNotFoundException("run", runId);
-        var tags = (run.Data.Tags ?? []).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
-        if (!tags.TryGetValue("strata.artifact_sha256", out var sha) || !tags.TryGetValue("strata.feature_names", out var names))
-        {
-            throw new InputValidationException("source", $"run {runId} logged no Strata model (tags strata.artifact_sha256 and strata.feature_names are missing)");
-        }
-        var created = await registry.CreateVersionAsync(name, new NewModelVersion(
-            sha,
-            tags.GetValueOrDefault("strata.format", ModelFormats.MlNet),
-            (run.Data.Metrics ?? []).Where(m => double.IsFinite(m.Value)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
-            (run.Data.Params ?? []).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-            tags.GetValueOrDefault("strata.dataset_version"),
-            tags.GetValueOrDefault("strata.feature_view"),
-            tags.GetValueOrDefault("strata.feature_view_version"),
-            JsonSerializer.Deserialize<List<string>>(names) ?? [],
-            request.Description,
-            RunId: runId), ct);
+        var (version, runId) = await sources.ResolveAsync(source, string.IsNullOrEmpty(request.RunId) ? null : request.RunId, request.Description, ct);
+        var created = await registry.CreateVersionAsync(name, version with { RunId = runId }, ct);
         foreach (var tag in versionTags)
         {
             await store.SetTagAsync(name, created.Version, tag.Key, tag.Value, ct);
@@ -273,7 +243,7 @@ public static partial class MlflowApi
         v.CreatedAt.ToUnixTimeMilliseconds(),
         "None",
         v.Description,
-        v.RunId is null ? $"strata-artifacts:/sha256/{v.ArtifactSha256}" : $"runs:/{v.RunId}/model",
+        v.Params.GetValueOrDefault(ModelFormats.Source) ?? (v.RunId is null ? $"strata-artifacts:/sha256/{v.ArtifactSha256}" : $"runs:/{v.RunId}/model"),
         v.RunId,
         "READY",
         v.Aliases,

@@ -86,10 +86,18 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
                 step {bigint} NOT NULL,
                 PRIMARY KEY (run_uuid, key)){clustered};
             CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value){dialect.Covering("run_uuid")};
+            """), new(2, "artifact files of the MLflow artifacts service; artifact roots as mlflow-artifacts:/ URIs", $"""
+            CREATE TABLE IF NOT EXISTS artifact_files (
+                path {text} PRIMARY KEY,
+                sha256 {text} NOT NULL,
+                size {bigint} NOT NULL,
+                created {bigint} NOT NULL);
+            UPDATE experiments SET artifact_location = 'mlflow-artifacts:/' || substr(artifact_location, 19) WHERE artifact_location LIKE 'strata-artifacts:/%';
+            UPDATE runs SET artifact_uri = 'mlflow-artifacts:/' || substr(artifact_uri, 19) WHERE artifact_uri LIKE 'strata-artifacts:/%';
             """)], cancellationToken);
         // MLflow's default experiment: id 0, "Default".
         await using var seed = Command(connection, null,
-            "INSERT INTO experiments VALUES (0, @name, 'strata-artifacts:/0', 'active', @now, @now) ON CONFLICT DO NOTHING",
+            "INSERT INTO experiments VALUES (0, @name, 'mlflow-artifacts:/0', 'active', @now, @now) ON CONFLICT DO NOTHING",
             ("@name", DefaultExperimentName), ("@now", time.GetUtcNow().ToUnixTimeMilliseconds()));
         await seed.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -120,7 +128,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
             id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
         await using (var location = Command(connection, tx, "UPDATE experiments SET artifact_location = @location WHERE experiment_id = @id",
-            ("@location", string.IsNullOrEmpty(artifactLocation) ? $"strata-artifacts:/{id}" : artifactLocation), ("@id", id)))
+            ("@location", string.IsNullOrEmpty(artifactLocation) ? $"{ArtifactScheme}{id}" : artifactLocation), ("@id", id)))
         {
             await location.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -302,6 +310,43 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
     }
 
     public const string RunNameTag = "mlflow.runName";
+
+    /// <summary>Artifact roots are served by the MLflow artifacts service (<c>mlflow server --serve-artifacts</c>'s scheme),
+    /// so MLflow's clients upload and download through Strata unchanged.</summary>
+    public const string ArtifactScheme = "mlflow-artifacts:/";
+
+    public async Task PutArtifactFileAsync(string path, string sha256, long size, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "INSERT INTO artifact_files VALUES (@path, @sha, @size, @now) ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, created = excluded.created",
+            ("@path", path), ("@sha", sha256), ("@size", size), ("@now", now));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ArtifactFile>> ListArtifactFilesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // Exactly the path, or under it as a folder (a prefix match on text, no LIKE wildcards to escape).
+        await using var command = Command(connection, null,
+            "SELECT path, sha256, size FROM artifact_files WHERE path = @path OR substr(path, 1, @length) = @folder ORDER BY path",
+            ("@path", prefix), ("@folder", prefix + "/"), ("@length", prefix.Length + 1));
+        var files = new List<ArtifactFile>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            files.Add(new ArtifactFile(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+        return files;
+    }
+
+    public async Task<int> DeleteArtifactFilesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "DELETE FROM artifact_files WHERE path = @path OR substr(path, 1, @length) = @folder",
+            ("@path", prefix), ("@folder", prefix + "/"), ("@length", prefix.Length + 1));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public async Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken)
     {

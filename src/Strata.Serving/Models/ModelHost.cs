@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Features;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Serving;
 
 namespace Strata.Serving.Models;
 
@@ -17,6 +18,16 @@ public sealed partial class ModelHost(
     IRegistryClient registry, IFeaturesClient features, IOptions<ServingOptions> options, TimeProvider time, ILogger<ModelHost> logger) : IDisposable
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Alias), LoadFailure> _failures = new();
+
+    /// <summary>The longest wait between two attempts to load a version that failed to load.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
+
+    /// <summary>Served aliases whose version could not be loaded, and why.</summary>
+    public IReadOnlyList<LoadFailure> LoadFailures() => [.. _failures.Values.OrderBy(f => f.Model, StringComparer.Ordinal).ThenBy(f => f.Alias, StringComparer.Ordinal)];
+
+    /// <summary>Why the version an alias of a model points at is not loaded, or null.</summary>
+    public LoadFailure? FailureOf(string model, string alias) => _failures.GetValueOrDefault((model, alias));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Served> _models =
         new(options.Value.ServedModels.Select(m => KeyValuePair.Create(m, new Served())), StringComparer.Ordinal);
 
@@ -162,6 +173,13 @@ public sealed partial class ModelHost(
         var target = await registry.GetVersionByAliasAsync(model, alias, cancellationToken);
         if (target is null || (served.Aliases.TryGetValue(alias, out var current) && current.Version.Version == target.Version))
         {
+            _failures.TryRemove((model, alias), out _);
+            return false;
+        }
+        // A version that failed to load is tried again after a delay that doubles per attempt (up to MaxRetryDelay),
+        // not on every refresh: a broken artifact costs one attempt, not one a second.
+        if (_failures.TryGetValue((model, alias), out var failed) && failed.Version == target.Version && time.GetUtcNow() < failed.NextAttempt)
+        {
             return false;
         }
         await _loading.WaitAsync(cancellationToken);
@@ -172,7 +190,20 @@ public sealed partial class ModelHost(
             {
                 return false;
             }
-            var loaded = Find(served, target.Version) ?? await LoadAsync(target, cancellationToken);
+            ServableModel loaded;
+            try
+            {
+                loaded = Find(served, target.Version) ?? await LoadAsync(target, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException or InputValidationException
+                or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or FormatException or InvalidOperationException or ArgumentException)
+            {
+                var attempts = failed?.Version == target.Version ? failed.Attempts + 1 : 1;
+                var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(attempts - 1, 20)));
+                _failures[(model, alias)] = new LoadFailure(model, alias, target.Version, e.Message, attempts, time.GetUtcNow() + delay);
+                throw;
+            }
+            _failures.TryRemove((model, alias), out _);
             served.Aliases = served.Aliases.SetItem(alias, loaded);
             // The version the alias left stays loaded among the pinned ones (while the LRU keeps it): moving the alias
             // back, a rollback, is then a reference swap rather than a load under traffic.
@@ -211,6 +242,9 @@ public sealed partial class ModelHost(
                 return await Task.Run(() => MlNetModel.Load(target, artifact, view, time.GetUtcNow()), cancellationToken);
             case ModelFormats.Onnx:
                 return await Task.Run(() => OnnxModel.Load(target, artifact, time.GetUtcNow()), cancellationToken);
+            case ModelFormats.External:
+                throw new InvalidDataException($"model {target.Model} v{target.Version} is not servable here: "
+                    + target.Params.GetValueOrDefault(ModelFormats.UnservableReason, "it was registered without an artifact Strata runs"));
             default:
                 throw new InvalidDataException($"model {target.Model} v{target.Version} has format '{target.Format}', which no runtime here loads");
         }

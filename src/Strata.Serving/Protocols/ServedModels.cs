@@ -20,7 +20,10 @@ public sealed class ServedModels(ModelHost host)
         if (version is null)
         {
             return host.Get(name, host.Options.Alias)
-                ?? throw new ProtocolException(StatusCodes.Status503ServiceUnavailable, $"model '{name}' has no version loaded as {host.Options.Alias} yet");
+                ?? (host.FailureOf(name, host.Options.Alias) is { } failure
+                    // The version the alias points at cannot be loaded: the client's request cannot succeed until the alias moves.
+                    ? throw new ProtocolException(StatusCodes.Status409Conflict, $"model '{name}' v{failure.Version} ({host.Options.Alias}) is not served: {failure.Reason}")
+                    : throw new ProtocolException(StatusCodes.Status503ServiceUnavailable, $"model '{name}' has no version loaded as {host.Options.Alias} yet"));
         }
         if (int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0)
         {
