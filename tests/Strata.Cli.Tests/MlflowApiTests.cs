@@ -48,6 +48,27 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         run.GetProperty("data").TryGetProperty(what, out var list) ? list.EnumerateArray().ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("value").GetString()!) : [];
 
     [SkippableFact]
+    public async Task Experiment_RenamedAndTagged_KeepsItsRuns()
+    {
+        var id = await ExperimentAsync();
+        var run = await RunAsync(id);
+        var name = $"renamed-{Guid.NewGuid():N}";
+        await PostAsync("experiments/update", new { experiment_id = id, new_name = name });
+        await PostAsync("experiments/set-experiment-tag", new { experiment_id = id, key = "team", value = "risk" });
+        var experiment = (await GetAsync($"experiments/get-by-name?experiment_name={name}")).GetProperty("experiment");
+        Assert.Equal(id, experiment.GetProperty("experiment_id").GetString());
+        Assert.Contains(experiment.GetProperty("tags").EnumerateArray(), t => t.GetProperty("key").GetString() == "team" && t.GetProperty("value").GetString() == "risk");
+        Assert.Equal(id, (await GetAsync($"runs/get?run_id={run}")).GetProperty("run").GetProperty("info").GetProperty("experiment_id").GetString());
+
+        var other = await ExperimentAsync();
+        AssertError(await PostAsync("experiments/update", new { experiment_id = other, new_name = name }, HttpStatusCode.BadRequest), "RESOURCE_ALREADY_EXISTS");
+        AssertError(await PostAsync("experiments/update", new { experiment_id = id, new_name = " " }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/update", new { experiment_id = "987654", new_name = "x" + Guid.NewGuid().ToString("N") }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("experiments/set-experiment-tag", new { experiment_id = id, key = "", value = "x" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("experiments/set-experiment-tag", new { experiment_id = "987654", key = "k", value = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+    }
+
+    [SkippableFact]
     public async Task Experiments_CreateGetByIdAndName_DuplicateIs400_UnknownIs404_DefaultExists()
     {
         var name = $"fraud-{Guid.NewGuid():N}";

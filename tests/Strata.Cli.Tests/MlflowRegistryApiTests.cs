@@ -144,18 +144,47 @@ public abstract class MlflowRegistryApiTests(ServingFixture fixture)
     }
 
     [Fact]
-    public async Task ModelVersionCreate_WithoutAStrataRun_IsRefused_AndRegistersNothing()
+    public async Task ModelVersionCreate_BadSources_AreRefused_OthersRegisterAsMlflowDoes()
     {
-        var name = $"refused-{Guid.NewGuid():N}"[..17];
-        AssertError(await PostAsync("model-versions/create", new { name, source = "s3://bucket/model" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        var name = $"sources-{Guid.NewGuid():N}"[..17];
         AssertError(await PostAsync("model-versions/create", new { name, source = "runs:/0123456789abcdef0123456789abcdef/model" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
         AssertError(await PostAsync("model-versions/create", new { name }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
-        // A run that logged no Strata model.
         var plain = (await PostAsync("runs/create", new { experiment_id = "0" })).GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
-        AssertError(await PostAsync("model-versions/create", new { name, source = $"runs:/{plain}/model" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
         AssertError(await PostAsync("model-versions/create", new { name, source = $"runs:/{plain}/model", run_id = await SeedRunIdAsync() }, HttpStatusCode.BadRequest),
             "INVALID_PARAMETER_VALUE");
         AssertError(await GetAsync($"registered-models/get?name={name}", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
+        // What MLflow registers, Strata registers: a run that logged nothing here, a URI elsewhere. READY, not servable.
+        var empty = (await PostAsync("model-versions/create", new { name, source = $"runs:/{plain}/model" })).GetProperty("model_version");
+        Assert.Equal(("READY", plain), (empty.GetProperty("status").GetString(), empty.GetProperty("run_id").GetString()));
+        var s3 = (await PostAsync("model-versions/create", new { name, source = "s3://bucket/model" })).GetProperty("model_version");
+        Assert.Equal("s3://bucket/model", s3.GetProperty("source").GetString());
+        var copy = (await PostAsync("model-versions/create", new { name, source = "models:/seed/1" })).GetProperty("model_version");
+        Assert.Equal("models:/seed/1", (await GetAsync($"model-versions/get-download-uri?name={name}&version={copy.GetProperty("version").GetString()}")).GetProperty("artifact_uri").GetString());
+    }
+
+    [Fact]
+    public async Task Stages_TransitionAndLatestVersions_AndDescriptionUpdates()
+    {
+        var name = $"stages-{Guid.NewGuid():N}"[..16];
+        var runId = await SeedRunIdAsync();
+        var v1 = (await PostAsync("model-versions/create", new { name, source = $"runs:/{runId}/model" })).GetProperty("model_version").GetProperty("version").GetString();
+        var v2 = (await PostAsync("model-versions/create", new { name, source = $"runs:/{runId}/model" })).GetProperty("model_version").GetProperty("version").GetString();
+        var moved = (await PostAsync("model-versions/transition-stage", new { name, version = v1, stage = "production", archive_existing_versions = false })).GetProperty("model_version");
+        Assert.Equal("Production", moved.GetProperty("current_stage").GetString());
+        Assert.True(moved.GetProperty("tags").ValueKind == JsonValueKind.Undefined || !moved.GetProperty("tags").EnumerateArray().Any(), "the stage is not a tag");
+        await PostAsync("model-versions/transition-stage", new { name, version = v2, stage = "Production", archive_existing_versions = true });
+        Assert.Equal("Archived", (await GetAsync($"model-versions/get?name={name}&version={v1}")).GetProperty("model_version").GetProperty("current_stage").GetString());
+        var latest = (await PostAsync("registered-models/get-latest-versions", new { name, stages = new[] { "Production" } })).GetProperty("model_versions");
+        Assert.Equal([v2], latest.EnumerateArray().Select(v => v.GetProperty("version").GetString()));
+        Assert.Equal(2, (await PostAsync("registered-models/get-latest-versions", new { name })).GetProperty("model_versions").GetArrayLength());
+        AssertError(await PostAsync("model-versions/transition-stage", new { name, version = v1, stage = "Canary" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("model-versions/transition-stage", new { name, version = "99", stage = "Staging" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("registered-models/get-latest-versions", new { name = "nope-model" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
+        var updated = (await SendAsync(HttpMethod.Patch, "model-versions/update", new { name, version = v2, description = "the one in production" })).GetProperty("model_version");
+        Assert.Equal("the one in production", updated.GetProperty("description").GetString());
+        AssertError(await SendAsync(HttpMethod.Patch, "model-versions/update", new { name, version = "99", description = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
     }
 }
 

@@ -11,6 +11,12 @@ public static class MlflowRoutes
     public const string ExperimentsGetByName = "/experiments/get-by-name";
     public const string ExperimentsRestore = "/experiments/restore";
     public const string ExperimentsSearch = "/experiments/search";
+    public const string ExperimentsUpdate = "/experiments/update";
+    public const string ExperimentsSetTag = "/experiments/set-experiment-tag";
+    public const string ModelVersionsTransitionStage = "/model-versions/transition-stage";
+    public const string ModelVersionsUpdate = "/model-versions/update";
+    public const string ModelVersionsGetDownloadUri = "/model-versions/get-download-uri";
+    public const string RegisteredModelsGetLatestVersions = "/registered-models/get-latest-versions";
     public const string MetricsGetHistory = "/metrics/get-history";
     public const string ModelVersionsCreate = "/model-versions/create";
     public const string ModelVersionsDeleteTag = "/model-versions/delete-tag";

@@ -30,6 +30,9 @@ public interface IRegistryStore : IOutboxStore
     /// False when the model or version does not exist, or (deleting) the tag does not.</summary>
     Task<bool> SetTagAsync(string model, int? version, string key, string? value, CancellationToken cancellationToken);
 
+    /// <summary>Sets a version's description; false when there is no such version.</summary>
+    Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken);

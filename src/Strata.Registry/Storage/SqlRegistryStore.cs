@@ -180,6 +180,16 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return changed > 0;
     }
 
+    public async Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, tx, "UPDATE model_versions SET description = @p2 WHERE model = @p0 AND version = @p1", cancellationToken,
+            model, version, description);
+        await tx.CommitAsync(cancellationToken);
+        return changed > 0;
+    }
+
     private static async Task<Dictionary<(string Model, int Version), Dictionary<string, string>>> TagsAsync(DbConnection connection, string where,
         CancellationToken cancellationToken, params object?[] args)
     {

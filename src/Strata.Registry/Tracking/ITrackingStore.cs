@@ -18,6 +18,11 @@ public interface ITrackingStore
         CancellationToken cancellationToken);
 
     /// <summary>Marks an experiment (and its runs) deleted, or active again; MLflow's soft delete.</summary>
+    /// <summary>Renames an experiment (its runs stay); a name in use is a conflict.</summary>
+    Task RenameExperimentAsync(string experimentId, string newName, long now, CancellationToken cancellationToken);
+
+    Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken);
+
     Task SetExperimentLifecycleAsync(string experimentId, bool deleted, long now, CancellationToken cancellationToken);
 
     /// <summary>Marks a run deleted, or active again.</summary>

@@ -51,6 +51,8 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.ExperimentsSearch, SearchExperiments);
         api.MapPost(MlflowRoutes.ExperimentsDelete, DeleteExperiment);
         api.MapPost(MlflowRoutes.ExperimentsRestore, RestoreExperiment);
+        api.MapPost(MlflowRoutes.ExperimentsUpdate, UpdateExperiment);
+        api.MapPost(MlflowRoutes.ExperimentsSetTag, SetExperimentTag);
 
         api.MapPost(MlflowRoutes.RunsCreate, CreateRun);
         api.MapPost(MlflowRoutes.RunsUpdate, UpdateRun);
@@ -96,6 +98,26 @@ public static partial class MlflowApi
         var tags = KeyValues(request.Tags, "tag", MaxTagValueLength, "tags");
         var id = await store.CreateExperimentAsync(name, Text(request.ArtifactLocation, "artifact_location"), tags, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
         return TypedResults.Ok(new ExperimentIdResponse(id));
+    }
+
+    public static async Task<Ok<EmptyResponse>> UpdateExperiment(UpdateExperimentRequest request, ITrackingStore store, TimeProvider time, CancellationToken ct)
+    {
+        var id = Required(request.ExperimentId, "experiment_id");
+        var name = Text(Required(request.NewName, "new_name"), "new_name");
+        if (name.Trim().Length == 0 || name.Length > MaxExperimentNameLength)
+        {
+            throw new InputValidationException("new_name", $"an experiment name must not be blank and has at most {MaxExperimentNameLength} characters");
+        }
+        await store.RenameExperimentAsync(id, name, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return TypedResults.Ok(new EmptyResponse());
+    }
+
+    public static async Task<Ok<EmptyResponse>> SetExperimentTag(SetExperimentTagRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var id = Required(request.ExperimentId, "experiment_id");
+        var tag = KeyValueOf(request.Key, request.Value, "tag", MaxTagValueLength, "");
+        await store.SetExperimentTagAsync(id, tag.Key, tag.Value, ct);
+        return TypedResults.Ok(new EmptyResponse());
     }
 
     public static async Task<Ok<ExperimentResponse>> GetExperiment([FromQuery(Name = "experiment_id")] string? experimentId, ITrackingStore store, CancellationToken ct)

@@ -98,3 +98,28 @@ public sealed class MlflowStringsConverter : JsonConverter<IReadOnlyList<string>
         writer.WriteEndArray();
     }
 }
+
+/// <summary>A bool field: <c>true</c>/<c>false</c>, or the same as a string (some clients send form-style values).</summary>
+public sealed class MlflowBoolConverter : JsonConverter<bool?>
+{
+    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        JsonTokenType.Null => null,
+        JsonTokenType.String when bool.TryParse(reader.GetString(), out var value) => value,
+        _ => throw new JsonException("true or false is expected"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options)
+    {
+        if (value is { } b)
+        {
+            writer.WriteBooleanValue(b);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}

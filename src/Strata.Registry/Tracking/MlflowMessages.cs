@@ -21,6 +21,10 @@ public sealed record CreateExperimentRequest(string? Name, string? ArtifactLocat
 
 public sealed record ExperimentIdRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId);
 
+public sealed record UpdateExperimentRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId, string? NewName);
+
+public sealed record SetExperimentTagRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId, string? Key, string? Value);
+
 public sealed record SearchExperimentsRequest(
     [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] long? MaxResults,
     string? PageToken,
@@ -101,6 +105,13 @@ public sealed record DeleteTargetRequest(string? Name, string? Alias, [property:
 
 public sealed record SetRegistryTagRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Key, string? Value);
 
+public sealed record TransitionStageRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Stage,
+    [property: JsonConverter(typeof(MlflowBoolConverter))] bool? ArchiveExistingVersions);
+
+public sealed record UpdateModelVersionRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Description);
+
+public sealed record GetLatestVersionsRequest(string? Name, [property: JsonConverter(typeof(MlflowStringsConverter))] IReadOnlyList<string>? Stages);
+
 public sealed record CreateModelVersionRequest(string? Name, string? Source, [property: JsonConverter(typeof(MlflowIdConverter))] string? RunId, IReadOnlyList<KeyValueInput>? Tags, string? Description);
 
 // Responses.
@@ -147,6 +158,10 @@ public sealed record MlflowRegisteredModel(
     IReadOnlyList<KeyValue>? Tags);
 
 public sealed record RegisteredModelResponse(MlflowRegisteredModel RegisteredModel);
+
+public sealed record ModelVersionsList(IReadOnlyList<MlflowModelVersion> ModelVersions);
+
+public sealed record DownloadUriResponse(string ArtifactUri);
 
 public sealed record RegisteredModelsPage(IReadOnlyList<MlflowRegisteredModel> RegisteredModels, string? NextPageToken);
 

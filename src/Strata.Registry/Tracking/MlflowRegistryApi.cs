@@ -37,6 +37,85 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.ModelVersionsCreate, CreateModelVersion);
         api.MapGet(MlflowRoutes.ModelVersionsGet, GetModelVersion);
         api.MapGet(MlflowRoutes.ModelVersionsSearch, SearchModelVersions);
+        api.MapPost(MlflowRoutes.ModelVersionsTransitionStage, TransitionStage);
+        api.MapPatch(MlflowRoutes.ModelVersionsUpdate, UpdateModelVersion);
+        api.MapGet(MlflowRoutes.ModelVersionsGetDownloadUri, GetDownloadUri);
+        api.MapPost(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersions);
+        api.MapGet(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersionsByQuery);
+    }
+
+    /// <summary>MLflow's stages (its clients still move versions between them), kept as the version's reserved tag
+    /// <see cref="StageTag"/>, not listed among its tags.</summary>
+    public static IReadOnlyList<string> Stages { get; } = ["None", "Staging", "Production", "Archived"];
+
+    public const string StageTag = "mlflow.current_stage";
+
+    private static string StageOf(ModelVersion v) => v.Tags?.GetValueOrDefault(StageTag) ?? "None";
+
+    public static async Task<Ok<ModelVersionResponse>> TransitionStage(TransitionStageRequest request, IRegistryClient registry, IRegistryStore store, CancellationToken ct)
+    {
+        var name = Required(request.Name, "name");
+        var number = VersionNumber(Required(request.Version, "version"));
+        var given = Required(request.Stage, "stage");
+        var stage = Stages.FirstOrDefault(s => string.Equals(s, given, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InputValidationException("stage", $"'{given}' is not a stage ({string.Join(", ", Stages)})");
+        var version = await registry.GetVersionAsync(name, number, ct) ?? throw new ResourceNotFoundException("model version", $"{name}/{number}");
+        if (request.ArchiveExistingVersions == true && stage is "Staging" or "Production")
+        {
+            foreach (var other in (await registry.ListVersionsAsync(name, ct)).Where(v => v.Version != number && StageOf(v) == stage))
+            {
+                await store.SetTagAsync(name, other.Version, StageTag, "Archived", ct);
+            }
+        }
+        await store.SetTagAsync(name, number, StageTag, stage == "None" ? null : stage, ct);
+        return TypedResults.Ok(new ModelVersionResponse(MlflowVersion((await registry.GetVersionAsync(name, version.Version, ct))!)));
+    }
+
+    public static async Task<Ok<ModelVersionResponse>> UpdateModelVersion(UpdateModelVersionRequest request, IRegistryClient registry, IRegistryStore store, CancellationToken ct)
+    {
+        var name = Required(request.Name, "name");
+        var number = VersionNumber(Required(request.Version, "version"));
+        if (request.Description is { Length: > 5000 } || request.Description?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw new InputValidationException("description", "must be at most 5000 characters, without NUL");
+        }
+        if (!await store.SetDescriptionAsync(name, number, request.Description, ct))
+        {
+            throw new ResourceNotFoundException("model version", $"{name}/{number}");
+        }
+        return TypedResults.Ok(new ModelVersionResponse(MlflowVersion((await registry.GetVersionAsync(name, number, ct))!)));
+    }
+
+    /// <summary>Where the version's files are: its run's model folder on the artifacts service when it was logged there,
+    /// otherwise its source.</summary>
+    public static async Task<Ok<DownloadUriResponse>> GetDownloadUri([FromQuery] string? name, [FromQuery] string? version, IRegistryClient registry, CancellationToken ct)
+    {
+        var model = Required(name, "name");
+        var number = VersionNumber(Required(version, "version"));
+        var found = await registry.GetVersionAsync(model, number, ct) ?? throw new ResourceNotFoundException("model version", $"{model}/{number}");
+        return TypedResults.Ok(new DownloadUriResponse(MlflowVersion(found).Source));
+    }
+
+    public static Task<Ok<ModelVersionsList>> GetLatestVersions(GetLatestVersionsRequest request, IRegistryClient registry, CancellationToken ct) =>
+        LatestVersionsAsync(request.Name, request.Stages, registry, ct);
+
+    public static Task<Ok<ModelVersionsList>> GetLatestVersionsByQuery([FromQuery] string? name, [FromQuery] string[]? stages, IRegistryClient registry, CancellationToken ct) =>
+        LatestVersionsAsync(name, stages, registry, ct);
+
+    /// <summary>The newest version in each stage asked for (every stage when none is).</summary>
+    private static async Task<Ok<ModelVersionsList>> LatestVersionsAsync(string? name, IReadOnlyList<string>? stages, IRegistryClient registry, CancellationToken ct)
+    {
+        var model = Required(name, "name");
+        var wanted = (stages ?? []).Select(s => Stages.FirstOrDefault(x => string.Equals(x, s, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InputValidationException("stages", $"'{s}' is not a stage ({string.Join(", ", Stages)})")).ToList();
+        if (!(await registry.ListModelsAsync(ct)).Any(m => m.Name == model))
+        {
+            throw new ResourceNotFoundException("registered model", model);
+        }
+        var latest = (await registry.ListVersionsAsync(model, ct)).GroupBy(StageOf)
+            .Where(g => wanted.Count == 0 || wanted.Contains(g.Key))
+            .Select(g => g.MaxBy(v => v.Version)!).OrderBy(v => v.Version).Select(MlflowVersion).ToList();
+        return TypedResults.Ok(new ModelVersionsList(latest));
     }
 
     public static async Task<Ok<RegisteredModelResponse>> CreateRegisteredModel(CreateRegisteredModelRequest request, IRegistryStore store, IRegistryClient registry,
@@ -241,13 +320,13 @@ public static partial class MlflowApi
         v.Version.ToString(CultureInfo.InvariantCulture),
         v.CreatedAt.ToUnixTimeMilliseconds(),
         v.CreatedAt.ToUnixTimeMilliseconds(),
-        "None",
+        StageOf(v),
         v.Description,
         v.Params.GetValueOrDefault(ModelFormats.Source) ?? (v.RunId is null ? $"strata-artifacts:/sha256/{v.ArtifactSha256}" : $"runs:/{v.RunId}/model"),
         v.RunId,
         "READY",
         v.Aliases,
-        Tags(v.Tags));
+        Tags(v.Tags?.Where(t => t.Key != StageTag).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal)));
 
     private static List<KeyValue>? Tags(IReadOnlyDictionary<string, string>? tags) => tags?.Select(t => new KeyValue(t.Key, t.Value)).ToList();
 }

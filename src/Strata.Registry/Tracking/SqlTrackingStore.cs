@@ -225,6 +225,51 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         return [.. experiments.Select(e => tags.TryGetValue(e.Id, out var t) ? e.Experiment with { Tags = t } : e.Experiment)];
     }
 
+    public async Task RenameExperimentAsync(string experimentId, string newName, long now, CancellationToken cancellationToken)
+    {
+        var id = ParseExperimentId(experimentId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "experiments", cancellationToken);
+        await using (var taken = Command(connection, tx, "SELECT experiment_id FROM experiments WHERE name = @name", ("@name", newName)))
+        {
+            if (await taken.ExecuteScalarAsync(cancellationToken) is { } other && Convert.ToInt64(other, CultureInfo.InvariantCulture) != id)
+            {
+                throw new ResourceConflictException($"experiment '{newName}' already exists");
+            }
+        }
+        await using (var update = Command(connection, tx, "UPDATE experiments SET name = @name, last_update_time = @now WHERE experiment_id = @id",
+            ("@name", newName), ("@now", now), ("@id", id)))
+        {
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                throw new ResourceNotFoundException("experiment", experimentId);
+            }
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken)
+    {
+        var id = ParseExperimentId(experimentId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var exists = Command(connection, tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @id", ("@id", id)))
+        {
+            var stage = await exists.ExecuteScalarAsync(cancellationToken) as string ?? throw new ResourceNotFoundException("experiment", experimentId);
+            if (stage != "active")
+            {
+                throw new InputValidationException("experiment_id", $"experiment {experimentId} is {stage}; tags are set on active experiments");
+            }
+        }
+        await using (var upsert = Command(connection, tx,
+            "INSERT INTO experiment_tags VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+            ("@id", id), ("@key", key), ("@value", value)))
+        {
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
     public async Task SetExperimentLifecycleAsync(string experimentId, bool deleted, long now, CancellationToken cancellationToken)
     {
         var id = ParseExperimentId(experimentId);
