@@ -48,6 +48,24 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         run.GetProperty("data").TryGetProperty(what, out var list) ? list.EnumerateArray().ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("value").GetString()!) : [];
 
     [SkippableFact]
+    public async Task LogModel_AppendsToTheRunsLoggedModelHistory_AsMlflowsServerDoes()
+    {
+        var run = await RunAsync(await ExperimentAsync());
+        string Model(string path) => JsonSerializer.Serialize(new { artifact_path = path, flavors = new { onnx = new { data = "model.onnx" } }, utc_time_created = "2026-12-06 10:00:00.000000", run_id = run });
+        await PostAsync("runs/log-model", new { run_id = run, model_json = Model("model") });
+        await PostAsync("runs/log-model", new { run_id = run, model_json = Model("model2") });
+        var tags = Pairs((await GetAsync($"runs/get?run_id={run}")).GetProperty("run"), "tags");
+        var history = JsonNode.Parse(tags["mlflow.log-model.history"])!.AsArray();
+        Assert.Equal(["model", "model2"], history.Select(m => (string?)m!["artifact_path"]));
+
+        AssertError(await PostAsync("runs/log-model", new { run_id = run, model_json = "{\"flavors\": {}}" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/log-model", new { run_id = run, model_json = "not json" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/log-model", new { run_id = run }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/log-model", new { run_id = "0123456789abcdef0123456789abcdef", model_json = Model("m") }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        Assert.Equal(2, JsonNode.Parse(Pairs((await GetAsync($"runs/get?run_id={run}")).GetProperty("run"), "tags")["mlflow.log-model.history"])!.AsArray().Count);
+    }
+
+    [SkippableFact]
     public async Task Experiment_RenamedAndTagged_KeepsItsRuns()
     {
         var id = await ExperimentAsync();

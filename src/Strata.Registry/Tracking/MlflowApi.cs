@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -64,6 +65,7 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.RunsSetTag, SetTag);
         api.MapPost(MlflowRoutes.RunsDeleteTag, DeleteTag);
         api.MapPost(MlflowRoutes.RunsLogBatch, LogBatch);
+        api.MapPost(MlflowRoutes.RunsLogModel, LogModel);
         api.MapPost(MlflowRoutes.RunsSearch, SearchRuns);
         api.MapGet(MlflowRoutes.MetricsGetHistory, GetMetricHistory);
         api.MapGet("/artifacts/list", MlflowArtifactsApi.ListRun);
@@ -215,6 +217,59 @@ public static partial class MlflowApi
         var runId = RunId(request);
         await store.LogBatchAsync(runId, [], [KeyValueOf(request.Key, request.Value, "param", MaxParamValueLength, "")], [], ct);
         return Empty;
+    }
+
+    /// <summary>The run's <c>mlflow.log-model.history</c> tag: the JSON list of the models logged in it, as MLflow's
+    /// server keeps it (the oldest dropped when the list outgrows a tag value).</summary>
+    public const string LogModelHistoryTag = "mlflow.log-model.history";
+
+    private static readonly string[] LoggedModelFields = ["artifact_path", "flavors", "utc_time_created", "run_id"];
+
+    public static async Task<Ok<EmptyResponse>> LogModel(LogModelRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = RunId(request);
+        var text = Text(Required(request.ModelJson, "model_json"), "model_json");
+        JsonObject model;
+        try
+        {
+            model = JsonNode.Parse(text) as JsonObject ?? throw new InputValidationException("model_json", "must be a JSON object (an MLmodel)");
+        }
+        catch (JsonException e)
+        {
+            throw new InputValidationException("model_json", $"is not JSON: {e.Message}");
+        }
+        var missing = LoggedModelFields.Where(f => !model.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InputValidationException("model_json", $"Model json is missing mandatory fields: {string.Join(", ", missing)}");
+        }
+        var run = await store.GetRunAsync(runId, ct) ?? throw new ResourceNotFoundException("run", runId);
+        var history = History((run.Data.Tags ?? []).FirstOrDefault(t => t.Key == LogModelHistoryTag)?.Value);
+        history.Add(model);
+        while (history.Count > 1 && history.ToJsonString().Length > MaxTagValueLength)
+        {
+            history.RemoveAt(0);
+        }
+        var value = history.ToJsonString();
+        if (value.Length > MaxTagValueLength)
+        {
+            throw new InputValidationException("model_json", $"is {text.Length} characters long; a logged model is kept in a tag of at most {MaxTagValueLength}");
+        }
+        await store.LogBatchAsync(runId, [], [], [new KeyValue(LogModelHistoryTag, value)], ct);
+        return TypedResults.Ok(new EmptyResponse());
+    }
+
+    /// <summary>The logged models so far; a tag a client overwrote with something else starts the list again.</summary>
+    private static JsonArray History(string? tag)
+    {
+        try
+        {
+            return tag is not null && JsonNode.Parse(tag) is JsonArray list ? list : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 
     public static async Task<Ok<EmptyResponse>> SetTag(KeyValueRunRequest request, ITrackingStore store, CancellationToken ct)

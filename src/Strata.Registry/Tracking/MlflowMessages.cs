@@ -44,6 +44,13 @@ public abstract record RunRequest
 
 public sealed record RunIdRequest : RunRequest;
 
+/// <summary><c>runs/log-model</c>: the logged model's <c>MLmodel</c> as JSON text (what <c>log_model</c> sends after
+/// uploading the model's files).</summary>
+public sealed record LogModelRequest : RunRequest
+{
+    public string? ModelJson { get; init; }
+}
+
 public sealed record CreateRunRequest(
     [property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId,
     string? UserId,
