@@ -105,6 +105,19 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         outbox.Notify();
     }
 
+    /// <summary>Deletes a version (or, with <paramref name="version"/> null, the model): aliases pointing at what goes
+    /// are removed and announced (<c>model.alias_changed</c> with no version), so serving stops answering with it.</summary>
+    public async Task DeleteAsync(string model, int? version, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        if (!await store.DeleteAsync(model, version, (alias, previous) => events.Encode(EventTopics.ModelAliasChanged, $"{model}@{alias}",
+                new ModelAliasChangedEvent(model, alias, null, previous)), cancellationToken))
+        {
+            throw version is null ? new ResourceNotFoundException("registered model", model) : new ResourceNotFoundException("model version", $"{model}/{version}");
+        }
+        outbox.Notify();
+    }
+
     public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         store.ListModelsAsync(cancellationToken);
 

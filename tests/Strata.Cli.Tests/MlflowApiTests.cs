@@ -84,6 +84,10 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
         AssertError(await PostAsync("experiments/update", new { experiment_id = "987654", new_name = "x" + Guid.NewGuid().ToString("N") }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
         AssertError(await PostAsync("experiments/set-experiment-tag", new { experiment_id = id, key = "", value = "x" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
         AssertError(await PostAsync("experiments/set-experiment-tag", new { experiment_id = "987654", key = "k", value = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+
+        await PostAsync("experiments/delete-tag", new { experiment_id = id, key = "team" });
+        Assert.False((await GetAsync($"experiments/get?experiment_id={id}")).GetProperty("experiment").TryGetProperty("tags", out var left) && left.GetArrayLength() > 0);
+        AssertError(await PostAsync("experiments/delete-tag", new { experiment_id = id, key = "team" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
     }
 
     [SkippableFact]

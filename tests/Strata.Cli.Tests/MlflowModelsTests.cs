@@ -156,6 +156,55 @@ public sealed class MlflowModelsTests(MlflowModelsFixture fixture) : IClassFixtu
         Assert.Equal(expected, infer.Body.GetProperty("predictions")[0].GetDouble(), 9);
     }
 
+    [Fact]
+    public async Task Delete_AVersionAndAModel_RemovesTheirAliases_AndServingStopsAnsweringWithThem()
+    {
+        var runId = (await Http.GetFromJsonAsync<JsonElement>("/api/2.0/mlflow/model-versions/get?name=seed&version=1")).GetProperty("model_version").GetProperty("run_id").GetString();
+        var v1 = await RegisterAsync("deleted_copy", $"runs:/{runId}/model");
+        var v2 = await RegisterAsync("deleted_copy", $"runs:/{runId}/model");
+        await SetChampionAsync("deleted_copy", v2);
+        var v2Text = v2.ToString(CultureInfo.InvariantCulture);
+        async Task<(HttpStatusCode Status, string? Version)> InferAsync()
+        {
+            using var response = await Http.PostAsJsonAsync("/v2/models/deleted_copy/infer", new
+            {
+                inputs = new[] { new { name = "age", shape = new[] { 1 }, datatype = "FP64", data = new[] { 35.0 } }, new { name = "income", shape = new[] { 1 }, datatype = "FP64", data = new[] { 50000.0 } } },
+            });
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return (response.StatusCode, response.IsSuccessStatusCode ? body.GetProperty("model_version").GetString() : null);
+        }
+        await Eventually.ValueAsync(InferAsync, r => r.Version == v2Text, TimeSpan.FromSeconds(30), "v2 served as champion");
+
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, "/api/2.0/mlflow/model-versions/delete") { Content = JsonContent.Create(new { name = "deleted_copy", version = v2Text }) })
+        using (var deleted = await Http.SendAsync(delete))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+        using (var alias = await Http.GetAsync(new Uri("/api/2.0/mlflow/registered-models/alias?name=deleted_copy&alias=champion", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, alias.StatusCode);
+        }
+        await Eventually.ValueAsync(InferAsync, r => r.Status != HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the deleted champion no longer answering");
+        var versions = await Http.GetFromJsonAsync<JsonElement>("/api/2.0/mlflow/model-versions/search?filter=name%3D%27deleted_copy%27");
+        Assert.Equal([v1.ToString(CultureInfo.InvariantCulture)], versions.GetProperty("model_versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
+
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, "/api/2.0/mlflow/registered-models/delete?name=deleted_copy"))
+        using (var deleted = await Http.SendAsync(delete))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+        using (var gone = await Http.GetAsync(new Uri("/api/2.0/mlflow/registered-models/get?name=deleted_copy", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        using (var again = new HttpRequestMessage(HttpMethod.Delete, "/api/2.0/mlflow/registered-models/delete?name=deleted_copy"))
+        using (var notFound = await Http.SendAsync(again))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+            Assert.Equal("RESOURCE_DOES_NOT_EXIST", (await notFound.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error_code").GetString());
+        }
+    }
+
     [Theory]
     [InlineData("sklearn")]
     [InlineData("s3")]

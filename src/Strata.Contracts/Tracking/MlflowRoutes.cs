@@ -15,6 +15,9 @@ public static class MlflowRoutes
     public const string ExperimentsSetTag = "/experiments/set-experiment-tag";
     public const string ModelVersionsTransitionStage = "/model-versions/transition-stage";
     public const string ModelVersionsUpdate = "/model-versions/update";
+    public const string ModelVersionsDelete = "/model-versions/delete";
+    public const string RegisteredModelsDelete = "/registered-models/delete";
+    public const string ExperimentsDeleteTag = "/experiments/delete-tag";
     public const string ModelVersionsGetDownloadUri = "/model-versions/get-download-uri";
     public const string RegisteredModelsGetLatestVersions = "/registered-models/get-latest-versions";
     public const string MetricsGetHistory = "/metrics/get-history";

@@ -30,6 +30,11 @@ public interface IRegistryStore : IOutboxStore
     /// False when the model or version does not exist, or (deleting) the tag does not.</summary>
     Task<bool> SetTagAsync(string model, int? version, string key, string? value, CancellationToken cancellationToken);
 
+    /// <summary>Deletes one version (<paramref name="version"/>) or the whole model (null): its versions, tags and the aliases
+    /// pointing at them, each removed alias announced through the outbox in the same transaction. False when there is
+    /// nothing to delete.</summary>
+    Task<bool> DeleteAsync(string model, int? version, Func<string, int, EncodedEvent> announceAliasRemoved, CancellationToken cancellationToken);
+
     /// <summary>Sets a version's description; false when there is no such version.</summary>
     Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken);
 

@@ -180,6 +180,46 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return changed > 0;
     }
 
+    public async Task<bool> DeleteAsync(string model, int? version, Func<string, int, EncodedEvent> announceAliasRemoved, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(announceAliasRemoved);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_versions", cancellationToken);
+        var exists = version is { } v
+            ? await ScalarAsync(connection, tx, "SELECT 1 FROM model_versions WHERE model = @p0 AND version = @p1", cancellationToken, model, v)
+            : await ScalarAsync(connection, tx, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, model);
+        if (exists is null or DBNull)
+        {
+            return false;
+        }
+        var which = version is null ? string.Empty : " AND version = @p1";
+        object?[] args = version is null ? [model] : [model, version.Value];
+        var aliases = new List<(string Alias, int Version)>();
+        await using (var select = Command(connection, tx, $"SELECT alias, version FROM model_aliases WHERE model = @p0{which}", args))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                aliases.Add((reader.GetString(0), reader.GetInt32(1)));
+            }
+        }
+        await ExecuteAsync(connection, tx, $"DELETE FROM model_aliases WHERE model = @p0{which}", cancellationToken, args);
+        foreach (var (alias, aliased) in aliases)
+        {
+            await AddOutboxAsync(connection, tx, announceAliasRemoved(alias, aliased), cancellationToken);
+        }
+        // A model's own tags are stored under version 0.
+        await ExecuteAsync(connection, tx, version is null ? "DELETE FROM model_tags WHERE model = @p0" : "DELETE FROM model_tags WHERE model = @p0 AND version = @p1",
+            cancellationToken, args);
+        await ExecuteAsync(connection, tx, $"DELETE FROM model_versions WHERE model = @p0{which}", cancellationToken, args);
+        if (version is null)
+        {
+            await ExecuteAsync(connection, tx, "DELETE FROM registered_models WHERE name = @p0", cancellationToken, model);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
     public async Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -21,7 +21,8 @@ public interface ITrackingStore
     /// <summary>Renames an experiment (its runs stay); a name in use is a conflict.</summary>
     Task RenameExperimentAsync(string experimentId, string newName, long now, CancellationToken cancellationToken);
 
-    Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken);
+    /// <summary>Sets (<paramref name="value"/>) or deletes (null) an experiment's tag; deleting one it does not have is a not-found.</summary>
+    Task SetExperimentTagAsync(string experimentId, string key, string? value, CancellationToken cancellationToken);
 
     Task SetExperimentLifecycleAsync(string experimentId, bool deleted, long now, CancellationToken cancellationToken);
 

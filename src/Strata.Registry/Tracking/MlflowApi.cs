@@ -54,6 +54,7 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.ExperimentsRestore, RestoreExperiment);
         api.MapPost(MlflowRoutes.ExperimentsUpdate, UpdateExperiment);
         api.MapPost(MlflowRoutes.ExperimentsSetTag, SetExperimentTag);
+        api.MapPost(MlflowRoutes.ExperimentsDeleteTag, DeleteExperimentTag);
 
         api.MapPost(MlflowRoutes.RunsCreate, CreateRun);
         api.MapPost(MlflowRoutes.RunsUpdate, UpdateRun);
@@ -119,6 +120,12 @@ public static partial class MlflowApi
         var id = Required(request.ExperimentId, "experiment_id");
         var tag = KeyValueOf(request.Key, request.Value, "tag", MaxTagValueLength, "");
         await store.SetExperimentTagAsync(id, tag.Key, tag.Value, ct);
+        return TypedResults.Ok(new EmptyResponse());
+    }
+
+    public static async Task<Ok<EmptyResponse>> DeleteExperimentTag(DeleteExperimentTagRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        await store.SetExperimentTagAsync(Required(request.ExperimentId, "experiment_id"), Required(request.Key, "key"), null, ct);
         return TypedResults.Ok(new EmptyResponse());
     }
 

@@ -23,6 +23,8 @@ public sealed record ExperimentIdRequest([property: JsonConverter(typeof(MlflowI
 
 public sealed record UpdateExperimentRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId, string? NewName);
 
+public sealed record DeleteExperimentTagRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId, string? Key);
+
 public sealed record SetExperimentTagRequest([property: JsonConverter(typeof(MlflowIdConverter))] string? ExperimentId, string? Key, string? Value);
 
 public sealed record SearchExperimentsRequest(

@@ -39,6 +39,8 @@ public static partial class MlflowApi
         api.MapGet(MlflowRoutes.ModelVersionsSearch, SearchModelVersions);
         api.MapPost(MlflowRoutes.ModelVersionsTransitionStage, TransitionStage);
         api.MapPatch(MlflowRoutes.ModelVersionsUpdate, UpdateModelVersion);
+        api.MapDelete(MlflowRoutes.ModelVersionsDelete, DeleteModelVersion);
+        api.MapDelete(MlflowRoutes.RegisteredModelsDelete, DeleteRegisteredModel);
         api.MapGet(MlflowRoutes.ModelVersionsGetDownloadUri, GetDownloadUri);
         api.MapPost(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersions);
         api.MapGet(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersionsByQuery);
@@ -69,6 +71,21 @@ public static partial class MlflowApi
         }
         await store.SetTagAsync(name, number, StageTag, stage == "None" ? null : stage, ct);
         return TypedResults.Ok(new ModelVersionResponse(MlflowVersion((await registry.GetVersionAsync(name, version.Version, ct))!)));
+    }
+
+    public static async Task<Ok<EmptyResponse>> DeleteModelVersion(HttpRequest request, [FromQuery] string? name, [FromQuery] string? version,
+        RegistryService registry, CancellationToken ct)
+    {
+        var body = await DeleteTargetAsync(request, ct);
+        await registry.DeleteAsync(Required(body?.Name ?? name, "name"), VersionNumber(Required(body?.Version ?? version, "version")), ct);
+        return Empty;
+    }
+
+    public static async Task<Ok<EmptyResponse>> DeleteRegisteredModel(HttpRequest request, [FromQuery] string? name, RegistryService registry, CancellationToken ct)
+    {
+        var body = await DeleteTargetAsync(request, ct);
+        await registry.DeleteAsync(Required(body?.Name ?? name, "name"), null, ct);
+        return Empty;
     }
 
     public static async Task<Ok<ModelVersionResponse>> UpdateModelVersion(UpdateModelVersionRequest request, IRegistryClient registry, IRegistryStore store, CancellationToken ct)

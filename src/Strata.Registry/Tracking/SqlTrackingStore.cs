@@ -248,7 +248,7 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken)
+    public async Task SetExperimentTagAsync(string experimentId, string key, string? value, CancellationToken cancellationToken)
     {
         var id = ParseExperimentId(experimentId);
         await using var connection = await OpenAsync(cancellationToken);
@@ -261,11 +261,15 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
                 throw new InputValidationException("experiment_id", $"experiment {experimentId} is {stage}; tags are set on active experiments");
             }
         }
-        await using (var upsert = Command(connection, tx,
-            "INSERT INTO experiment_tags VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-            ("@id", id), ("@key", key), ("@value", value)))
+        await using (var write = value is null
+            ? Command(connection, tx, "DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key", ("@id", id), ("@key", key))
+            : Command(connection, tx, "INSERT INTO experiment_tags VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                ("@id", id), ("@key", key), ("@value", value)))
         {
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
+            if (await write.ExecuteNonQueryAsync(cancellationToken) == 0 && value is null)
+            {
+                throw new ResourceNotFoundException("experiment tag", $"{experimentId}/{key}");
+            }
         }
         await tx.CommitAsync(cancellationToken);
     }

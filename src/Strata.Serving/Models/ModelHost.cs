@@ -171,7 +171,27 @@ public sealed partial class ModelHost(
     private async Task<bool> RefreshAliasAsync(string model, Served served, string alias, CancellationToken cancellationToken)
     {
         var target = await registry.GetVersionByAliasAsync(model, alias, cancellationToken);
-        if (target is null || (served.Aliases.TryGetValue(alias, out var current) && current.Version.Version == target.Version))
+        if (target is null)
+        {
+            // The alias was deleted (or its version was): it answers no more requests.
+            _failures.TryRemove((model, alias), out _);
+            if (!served.Aliases.ContainsKey(alias))
+            {
+                return false;
+            }
+            await _loading.WaitAsync(cancellationToken);
+            try
+            {
+                served.Aliases = served.Aliases.Remove(alias);
+            }
+            finally
+            {
+                _loading.Release();
+            }
+            LogAliasRemoved(logger, model, alias);
+            return true;
+        }
+        if (served.Aliases.TryGetValue(alias, out var current) && current.Version.Version == target.Version)
         {
             _failures.TryRemove((model, alias), out _);
             return false;
@@ -291,6 +311,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Serving {Model}: its aliases could not be loaded yet: {Reason}")]
     private static partial void LogRefreshFailed(ILogger logger, string model, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model}@{Alias} no more: the alias is gone")]
+    private static partial void LogAliasRemoved(ILogger logger, string model, string alias);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Model} v{Version} by number")]
     private static partial void LogPinned(ILogger logger, string model, int version);
