@@ -185,6 +185,11 @@ public abstract class MlflowRegistryApiTests(ServingFixture fixture)
         var updated = (await SendAsync(HttpMethod.Patch, "model-versions/update", new { name, version = v2, description = "the one in production" })).GetProperty("model_version");
         Assert.Equal("the one in production", updated.GetProperty("description").GetString());
         AssertError(await SendAsync(HttpMethod.Patch, "model-versions/update", new { name, version = "99", description = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        var model = (await SendAsync(HttpMethod.Patch, "registered-models/update", new { name, description = "stages test model" })).GetProperty("registered_model");
+        Assert.Equal("stages test model", model.GetProperty("description").GetString());
+        Assert.Equal("stages test model", (await GetAsync($"registered-models/get?name={name}")).GetProperty("registered_model").GetProperty("description").GetString());
+        AssertError(await SendAsync(HttpMethod.Patch, "registered-models/update", new { name = "nope-model", description = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await SendAsync(HttpMethod.Patch, "registered-models/update", new { name, description = new string('x', 5001) }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 }
 

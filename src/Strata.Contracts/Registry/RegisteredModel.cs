@@ -9,4 +9,6 @@ public sealed record RegisteredModel(
 {
     /// <summary>Free-form key/value tags of the model (MLflow's registered model tags).</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    public string? Description { get; init; }
 }

@@ -35,8 +35,8 @@ public interface IRegistryStore : IOutboxStore
     /// nothing to delete.</summary>
     Task<bool> DeleteAsync(string model, int? version, Func<string, int, EncodedEvent> announceAliasRemoved, CancellationToken cancellationToken);
 
-    /// <summary>Sets a version's description; false when there is no such version.</summary>
-    Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken);
+    /// <summary>Sets a version's description (or, with <paramref name="version"/> null, the model's); false when there is no such one.</summary>
+    Task<bool> SetDescriptionAsync(string model, int? version, string? description, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
 

@@ -87,6 +87,7 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                     await ExecuteAsync(connection, tx,
                         "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", ct);
                 }),
+                new(2, "registered models' descriptions (MLflow's registered-models/update)", $"ALTER TABLE registered_models ADD COLUMN description {text};"),
             ];
         }
     }
@@ -220,12 +221,13 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return true;
     }
 
-    public async Task<bool> SetDescriptionAsync(string model, int version, string? description, CancellationToken cancellationToken)
+    public async Task<bool> SetDescriptionAsync(string model, int? version, string? description, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        var changed = await ExecuteAsync(connection, tx, "UPDATE model_versions SET description = @p2 WHERE model = @p0 AND version = @p1", cancellationToken,
-            model, version, description);
+        var changed = version is { } v
+            ? await ExecuteAsync(connection, tx, "UPDATE model_versions SET description = @p2 WHERE model = @p0 AND version = @p1", cancellationToken, model, v, description)
+            : await ExecuteAsync(connection, tx, "UPDATE registered_models SET description = @p1 WHERE name = @p0", cancellationToken, model, description);
         await tx.CommitAsync(cancellationToken);
         return changed > 0;
     }
@@ -288,10 +290,10 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
     {
         await using var connection = await OpenAsync(cancellationToken);
         var models = await QueryAsync(connection, """
-            SELECT m.name, m.created_at, (SELECT COALESCE(MAX(version), 0) FROM model_versions v WHERE v.model = m.name)
+            SELECT m.name, m.created_at, (SELECT COALESCE(MAX(version), 0) FROM model_versions v WHERE v.model = m.name), m.description
             FROM registered_models m ORDER BY m.name
             """, r => new RegisteredModel(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture),
-                r.GetInt32(2), new Dictionary<string, int>()), cancellationToken);
+                r.GetInt32(2), new Dictionary<string, int>()) { Description = r.IsDBNull(3) ? null : r.GetString(3) }, cancellationToken);
         var aliases = (await QueryAsync(connection, "SELECT model, alias, version FROM model_aliases ORDER BY model, alias",
                 r => (Model: r.GetString(0), Alias: r.GetString(1), Version: r.GetInt32(2)), cancellationToken))
             .GroupBy(a => a.Model)

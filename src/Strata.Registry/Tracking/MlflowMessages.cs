@@ -117,6 +117,8 @@ public sealed record SetRegistryTagRequest(string? Name, [property: JsonConverte
 public sealed record TransitionStageRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Stage,
     [property: JsonConverter(typeof(MlflowBoolConverter))] bool? ArchiveExistingVersions);
 
+public sealed record UpdateRegisteredModelRequest(string? Name, string? Description);
+
 public sealed record UpdateModelVersionRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Description);
 
 public sealed record GetLatestVersionsRequest(string? Name, [property: JsonConverter(typeof(MlflowStringsConverter))] IReadOnlyList<string>? Stages);
@@ -164,7 +166,8 @@ public sealed record MlflowRegisteredModel(
     long LastUpdatedTimestamp,
     IReadOnlyList<MlflowModelVersion>? LatestVersions,
     IReadOnlyList<MlflowAlias> Aliases,
-    IReadOnlyList<KeyValue>? Tags);
+    IReadOnlyList<KeyValue>? Tags,
+    string? Description = null);
 
 public sealed record RegisteredModelResponse(MlflowRegisteredModel RegisteredModel);
 

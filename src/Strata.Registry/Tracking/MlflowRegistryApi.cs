@@ -41,6 +41,7 @@ public static partial class MlflowApi
         api.MapPatch(MlflowRoutes.ModelVersionsUpdate, UpdateModelVersion);
         api.MapDelete(MlflowRoutes.ModelVersionsDelete, DeleteModelVersion);
         api.MapDelete(MlflowRoutes.RegisteredModelsDelete, DeleteRegisteredModel);
+        api.MapPatch(MlflowRoutes.RegisteredModelsUpdate, UpdateRegisteredModel);
         api.MapGet(MlflowRoutes.ModelVersionsGetDownloadUri, GetDownloadUri);
         api.MapPost(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersions);
         api.MapGet(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersionsByQuery);
@@ -88,14 +89,31 @@ public static partial class MlflowApi
         return Empty;
     }
 
+    public static async Task<Ok<RegisteredModelResponse>> UpdateRegisteredModel(UpdateRegisteredModelRequest request, IRegistryClient registry, IRegistryStore store,
+        CancellationToken ct)
+    {
+        var name = Required(request.Name, "name");
+        CheckDescription(request.Description);
+        if (!await store.SetDescriptionAsync(name, null, request.Description, ct))
+        {
+            throw new ResourceNotFoundException("registered model", name);
+        }
+        return TypedResults.Ok(new RegisteredModelResponse(await RegisteredModelAsync(registry, name, ct)));
+    }
+
+    private static void CheckDescription(string? description)
+    {
+        if (description is { Length: > 5000 } || description?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw new InputValidationException("description", "must be at most 5000 characters, without NUL");
+        }
+    }
+
     public static async Task<Ok<ModelVersionResponse>> UpdateModelVersion(UpdateModelVersionRequest request, IRegistryClient registry, IRegistryStore store, CancellationToken ct)
     {
         var name = Required(request.Name, "name");
         var number = VersionNumber(Required(request.Version, "version"));
-        if (request.Description is { Length: > 5000 } || request.Description?.Contains('\0', StringComparison.Ordinal) == true)
-        {
-            throw new InputValidationException("description", "must be at most 5000 characters, without NUL");
-        }
+        CheckDescription(request.Description);
         if (!await store.SetDescriptionAsync(name, number, request.Description, ct))
         {
             throw new ResourceNotFoundException("model version", $"{name}/{number}");
@@ -329,7 +347,8 @@ public static partial class MlflowApi
             versions.Count == 0 ? created : versions.Max(v => v.CreatedAt).ToUnixTimeMilliseconds(),
             versions.Count == 0 ? null : [MlflowVersion(versions.MaxBy(v => v.Version)!)],
             [.. model.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new MlflowAlias(a.Key, a.Value.ToString(CultureInfo.InvariantCulture)))],
-            Tags(model.Tags));
+            Tags(model.Tags),
+            model.Description);
     }
 
     private static MlflowModelVersion MlflowVersion(ModelVersion v) => new(
