@@ -66,6 +66,28 @@ public abstract class MlflowApiTests(UnseededMonolithFixture fixture)
     }
 
     [SkippableFact]
+    public async Task LogInputs_DatasetsComeBackWithTheRun_OncePerNameAndDigest()
+    {
+        var run = await RunAsync(await ExperimentAsync());
+        object Dataset(string digest) => new
+        {
+            tags = new[] { new { key = "mlflow.data.context", value = "training" } },
+            dataset = new { name = "tumours", digest, source_type = "local", source = "{\"uri\": \"tumours.csv\"}", schema = "{\"mlflow_colspec\": []}" },
+        };
+        await PostAsync("runs/log-inputs", new { run_id = run, datasets = new[] { Dataset("abc123"), Dataset("def456") } });
+        await PostAsync("runs/log-inputs", new { run_id = run, datasets = new[] { Dataset("abc123") } });
+        var inputs = (await GetAsync($"runs/get?run_id={run}")).GetProperty("run").GetProperty("inputs").GetProperty("dataset_inputs");
+        Assert.Equal(["abc123", "def456"], inputs.EnumerateArray().Select(d => d.GetProperty("dataset").GetProperty("digest").GetString()));
+        Assert.Equal("training", inputs[0].GetProperty("tags")[0].GetProperty("value").GetString());
+
+        AssertError(await PostAsync("runs/log-inputs", new { run_id = run, datasets = new[] { new { dataset = new { name = "x", digest = "d" } } } }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/log-inputs", new { run_id = run, datasets = new[] { new { dataset = new { name = "x", digest = new string('d', 37), source_type = "local", source = "s" } } } },
+            HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+        AssertError(await PostAsync("runs/log-inputs", new { run_id = "0123456789abcdef0123456789abcdef", datasets = new[] { Dataset("x") } }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        Assert.Equal(2, (await GetAsync($"runs/get?run_id={run}")).GetProperty("run").GetProperty("inputs").GetProperty("dataset_inputs").GetArrayLength());
+    }
+
+    [SkippableFact]
     public async Task Experiment_RenamedAndTagged_KeepsItsRuns()
     {
         var id = await ExperimentAsync();

@@ -39,6 +39,7 @@ public static class MlflowRoutes
     public const string RunsGet = "/runs/get";
     public const string RunsLogBatch = "/runs/log-batch";
     public const string RunsLogModel = "/runs/log-model";
+    public const string RunsLogInputs = "/runs/log-inputs";
     public const string RunsLogMetric = "/runs/log-metric";
     public const string RunsLogParameter = "/runs/log-parameter";
     public const string RunsRestore = "/runs/restore";

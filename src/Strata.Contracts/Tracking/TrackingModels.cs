@@ -19,7 +19,13 @@ public sealed record RunData(IReadOnlyList<Metric>? Metrics, IReadOnlyList<KeyVa
 
 public sealed record Run(RunInfo Info, RunData Data, RunInputs? Inputs);
 
-public sealed record RunInputs;
+/// <summary>What a run read (MLflow's <c>runs/log-inputs</c>): datasets, each with its tags (e.g. <c>mlflow.data.context</c>).</summary>
+public sealed record RunInputs(IReadOnlyList<DatasetInput>? DatasetInputs = null);
+
+public sealed record DatasetInput(IReadOnlyList<KeyValue>? Tags, Dataset Dataset);
+
+/// <summary>A dataset as MLflow logs it: name, digest, where it came from, and optionally its schema and profile (JSON text).</summary>
+public sealed record Dataset(string Name, string Digest, string SourceType, string Source, string? Schema = null, string? Profile = null);
 
 /// <summary>A run's status, upper case on the wire as MLflow's protos name it.</summary>
 public enum RunStatus

@@ -35,6 +35,9 @@ public interface ITrackingStore
 
     Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>Records datasets a run read (MLflow's <c>runs/log-inputs</c>); one it already has is kept.</summary>
+    Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken);
+
     /// <summary>Logs metrics (appended to the history), params (immutable: the same value again is accepted, another
     /// is INVALID_PARAMETER_VALUE) and tags (overwritten) atomically.</summary>
     Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);

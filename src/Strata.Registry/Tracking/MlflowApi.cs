@@ -67,6 +67,7 @@ public static partial class MlflowApi
         api.MapPost(MlflowRoutes.RunsDeleteTag, DeleteTag);
         api.MapPost(MlflowRoutes.RunsLogBatch, LogBatch);
         api.MapPost(MlflowRoutes.RunsLogModel, LogModel);
+        api.MapPost(MlflowRoutes.RunsLogInputs, LogInputs);
         api.MapPost(MlflowRoutes.RunsSearch, SearchRuns);
         api.MapGet(MlflowRoutes.MetricsGetHistory, GetMetricHistory);
         api.MapGet("/artifacts/list", MlflowArtifactsApi.ListRun);
@@ -263,6 +264,45 @@ public static partial class MlflowApi
             throw new InputValidationException("model_json", $"is {text.Length} characters long; a logged model is kept in a tag of at most {MaxTagValueLength}");
         }
         await store.LogBatchAsync(runId, [], [], [new KeyValue(LogModelHistoryTag, value)], ct);
+        return TypedResults.Ok(new EmptyResponse());
+    }
+
+    public const int MaxDatasetsPerCall = 1000;
+
+    /// <summary>MLflow's limits on a logged dataset's fields (its SQL store's column sizes).</summary>
+    private static readonly (string Field, int Max)[] DatasetLimits =
+        [("name", 500), ("digest", 36), ("source_type", 36), ("source", 65_535), ("schema", 1_048_575), ("profile", 16_777_215)];
+
+    public static async Task<Ok<EmptyResponse>> LogInputs(LogInputsRequest request, ITrackingStore store, CancellationToken ct)
+    {
+        var runId = RunId(request);
+        var given = request.Datasets ?? [];
+        if (given.Count > MaxDatasetsPerCall)
+        {
+            throw new InputValidationException("datasets", $"{given.Count} datasets in one call; at most {MaxDatasetsPerCall}");
+        }
+        var inputs = new List<DatasetInput>(given.Count);
+        for (var i = 0; i < given.Count; i++)
+        {
+            var path = $"datasets[{i}]";
+            var fields = given[i]?.Dataset ?? throw new InputValidationException(path + ".dataset", "is required");
+            string?[] values = [fields.Name, fields.Digest, fields.SourceType, fields.Source, fields.Schema, fields.Profile];
+            for (var f = 0; f < DatasetLimits.Length; f++)
+            {
+                var (field, max) = DatasetLimits[f];
+                if (f < 4 && string.IsNullOrEmpty(values[f]))
+                {
+                    throw new InputValidationException($"{path}.dataset.{field}", "is required");
+                }
+                if (Text(values[f], $"{path}.dataset.{field}") is { } text && text.Length > max)
+                {
+                    throw new InputValidationException($"{path}.dataset.{field}", $"is {text.Length} characters long; at most {max}");
+                }
+            }
+            inputs.Add(new DatasetInput(KeyValues(given[i]!.Tags, "tag", MaxTagValueLength, path + ".tags"),
+                new Dataset(fields.Name!, fields.Digest!, fields.SourceType!, fields.Source!, fields.Schema, fields.Profile)));
+        }
+        await store.LogInputsAsync(runId, inputs, ct);
         return TypedResults.Ok(new EmptyResponse());
     }
 

@@ -46,6 +46,16 @@ public abstract record RunRequest
 
 public sealed record RunIdRequest : RunRequest;
 
+public sealed record DatasetFields(string? Name, string? Digest, string? SourceType, string? Source, string? Schema, string? Profile);
+
+public sealed record DatasetInputFields(IReadOnlyList<KeyValueInput>? Tags, DatasetFields? Dataset);
+
+/// <summary><c>runs/log-inputs</c>: datasets the run read.</summary>
+public sealed record LogInputsRequest : RunRequest
+{
+    public IReadOnlyList<DatasetInputFields>? Datasets { get; init; }
+}
+
 /// <summary><c>runs/log-model</c>: the logged model's <c>MLmodel</c> as JSON text (what <c>log_model</c> sends after
 /// uploading the model's files).</summary>
 public sealed record LogModelRequest : RunRequest

@@ -94,6 +94,14 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
                 created {bigint} NOT NULL);
             UPDATE experiments SET artifact_location = 'mlflow-artifacts:/' || substr(artifact_location, 19) WHERE artifact_location LIKE 'strata-artifacts:/%';
             UPDATE runs SET artifact_uri = 'mlflow-artifacts:/' || substr(artifact_uri, 19) WHERE artifact_uri LIKE 'strata-artifacts:/%';
+            """), new(3, "datasets a run read (runs/log-inputs)", $"""
+            CREATE TABLE IF NOT EXISTS run_inputs (
+                run_uuid {text} NOT NULL,
+                name {text} NOT NULL,
+                digest {text} NOT NULL,
+                position {bigint} NOT NULL,
+                input {text} NOT NULL,
+                PRIMARY KEY (run_uuid, name, digest));
             """)], cancellationToken);
         // MLflow's default experiment: id 0, "Default".
         await using var seed = Command(connection, null,
@@ -433,7 +441,42 @@ public sealed class SqlTrackingStore(SqlDialect dialect, TimeProvider time) : IT
         await using var connection = await OpenAsync(cancellationToken);
         var sql = new Sql();
         var runs = await ReadRunsAsync(connection, $"runs r WHERE r.run_uuid = {sql.Add(runId)}", sql.Parameters, cancellationToken);
-        return runs.FirstOrDefault();
+        if (runs.FirstOrDefault() is not { } run)
+        {
+            return null;
+        }
+        // A run's inputs come with runs/get (not with runs/search, which pages through many runs).
+        var inputs = new List<DatasetInput>();
+        await using var command = Command(connection, null, "SELECT input FROM run_inputs WHERE run_uuid = @id ORDER BY position", ("@id", runId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inputs.Add(System.Text.Json.JsonSerializer.Deserialize<DatasetInput>(reader.GetString(0), Strata.Contracts.StrataJson.Options)!);
+        }
+        return run with { Inputs = new RunInputs(inputs.Count == 0 ? null : inputs) };
+    }
+
+    /// <summary>Records datasets a run read; a dataset it already has (same name and digest) is kept as it was.</summary>
+    public async Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await RequireActiveRunAsync(connection, tx, runId, cancellationToken);
+        long position;
+        await using (var count = Command(connection, tx, "SELECT COUNT(*) FROM run_inputs WHERE run_uuid = @id", ("@id", runId)))
+        {
+            position = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        foreach (var input in inputs)
+        {
+            await using var insert = Command(connection, tx,
+                "INSERT INTO run_inputs VALUES (@id, @name, @digest, @position, @input) ON CONFLICT (run_uuid, name, digest) DO NOTHING",
+                ("@id", runId), ("@name", input.Dataset.Name), ("@digest", input.Dataset.Digest), ("@position", position++),
+                ("@input", System.Text.Json.JsonSerializer.Serialize(input, Strata.Contracts.StrataJson.Options)));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
     }
 
     public async Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValue> parameters, IReadOnlyList<KeyValue> tags,
