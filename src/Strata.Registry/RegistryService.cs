@@ -118,6 +118,19 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         outbox.Notify();
     }
 
+    /// <summary>Renames a model (versions, tags, aliases move with it; serving drops the old name's aliases on the events).</summary>
+    public async Task RenameAsync(string model, string newName, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        AliasName.ValidateModelName(newName);
+        if (!await store.RenameAsync(model, newName, (name, alias, version, previous) => events.Encode(EventTopics.ModelAliasChanged, $"{name}@{alias}",
+                new ModelAliasChangedEvent(name, alias, version, previous)), cancellationToken))
+        {
+            throw new ResourceNotFoundException("registered model", model);
+        }
+        outbox.Notify();
+    }
+
     public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) =>
         store.ListModelsAsync(cancellationToken);
 

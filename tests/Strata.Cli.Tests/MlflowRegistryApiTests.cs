@@ -190,6 +190,18 @@ public abstract class MlflowRegistryApiTests(ServingFixture fixture)
         Assert.Equal("stages test model", (await GetAsync($"registered-models/get?name={name}")).GetProperty("registered_model").GetProperty("description").GetString());
         AssertError(await SendAsync(HttpMethod.Patch, "registered-models/update", new { name = "nope-model", description = "x" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
         AssertError(await SendAsync(HttpMethod.Patch, "registered-models/update", new { name, description = new string('x', 5001) }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
+
+        // Renamed: versions, stages, description and tags move; the old name is gone; a taken name is refused.
+        await PostAsync("registered-models/set-tag", new { name, key = "team", value = "risk" });
+        var renamed = $"{name}-renamed";
+        var renamedModel = (await PostAsync("registered-models/rename", new { name, new_name = renamed })).GetProperty("registered_model");
+        Assert.Equal((renamed, "stages test model"), (renamedModel.GetProperty("name").GetString(), renamedModel.GetProperty("description").GetString()));
+        Assert.Equal("Production", (await GetAsync($"model-versions/get?name={renamed}&version={v2}")).GetProperty("model_version").GetProperty("current_stage").GetString());
+        Assert.Equal("risk", (await GetAsync($"registered-models/get?name={renamed}")).GetProperty("registered_model").GetProperty("tags")[0].GetProperty("value").GetString());
+        AssertError(await GetAsync($"registered-models/get?name={name}", HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("registered-models/rename", new { name = renamed, new_name = "seed" }, HttpStatusCode.BadRequest), "RESOURCE_ALREADY_EXISTS");
+        AssertError(await PostAsync("registered-models/rename", new { name = "nope-model", new_name = "x-y" }, HttpStatusCode.NotFound), "RESOURCE_DOES_NOT_EXIST");
+        AssertError(await PostAsync("registered-models/rename", new { name = renamed, new_name = "../x" }, HttpStatusCode.BadRequest), "INVALID_PARAMETER_VALUE");
     }
 }
 

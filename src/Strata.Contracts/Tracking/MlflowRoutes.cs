@@ -18,6 +18,7 @@ public static class MlflowRoutes
     public const string ModelVersionsDelete = "/model-versions/delete";
     public const string RegisteredModelsDelete = "/registered-models/delete";
     public const string RegisteredModelsUpdate = "/registered-models/update";
+    public const string RegisteredModelsRename = "/registered-models/rename";
     public const string ExperimentsDeleteTag = "/experiments/delete-tag";
     public const string ModelVersionsGetDownloadUri = "/model-versions/get-download-uri";
     public const string RegisteredModelsGetLatestVersions = "/registered-models/get-latest-versions";

@@ -35,6 +35,10 @@ public interface IRegistryStore : IOutboxStore
     /// nothing to delete.</summary>
     Task<bool> DeleteAsync(string model, int? version, Func<string, int, EncodedEvent> announceAliasRemoved, CancellationToken cancellationToken);
 
+    /// <summary>Renames a model with its versions, tags and aliases, in one transaction; each alias is announced as removed
+    /// under the old name and set under the new. False when there is no such model; a taken name is a conflict.</summary>
+    Task<bool> RenameAsync(string model, string newName, Func<string, string, int?, int?, EncodedEvent> announceAlias, CancellationToken cancellationToken);
+
     /// <summary>Sets a version's description (or, with <paramref name="version"/> null, the model's); false when there is no such one.</summary>
     Task<bool> SetDescriptionAsync(string model, int? version, string? description, CancellationToken cancellationToken);
 

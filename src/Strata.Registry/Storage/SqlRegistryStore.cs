@@ -221,6 +221,52 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         return true;
     }
 
+    public async Task<bool> RenameAsync(string model, string newName, Func<string, string, int?, int?, EncodedEvent> announceAlias, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(announceAlias);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_versions", cancellationToken);
+        if (await ScalarAsync(connection, tx, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, model) is null or DBNull)
+        {
+            return false;
+        }
+        if (await ScalarAsync(connection, tx, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, newName) is not (null or DBNull))
+        {
+            throw new Strata.Contracts.Errors.ResourceConflictException($"registered model '{newName}' already exists");
+        }
+        var aliases = new List<(string Alias, int Version)>();
+        await using (var select = Command(connection, tx, "SELECT alias, version FROM model_aliases WHERE model = @p0", [model]))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                aliases.Add((reader.GetString(0), reader.GetInt32(1)));
+            }
+        }
+        // Copied under the new name, then removed under the old: every foreign key holds at every statement.
+        await ExecuteAsync(connection, tx, "INSERT INTO registered_models (name, created_at, description) SELECT @p1, created_at, description FROM registered_models WHERE name = @p0",
+            cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, $"INSERT INTO model_versions ({VersionColumnList}) SELECT {VersionColumnList.Replace("model,", "@p1,", StringComparison.Ordinal)} FROM model_versions WHERE model = @p0",
+            cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, "INSERT INTO model_aliases (model, alias, version) SELECT @p1, alias, version FROM model_aliases WHERE model = @p0", cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, "INSERT INTO model_tags (model, version, key, value) SELECT @p1, version, key, value FROM model_tags WHERE model = @p0", cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, "DELETE FROM model_aliases WHERE model = @p0", cancellationToken, model);
+        await ExecuteAsync(connection, tx, "DELETE FROM model_tags WHERE model = @p0", cancellationToken, model);
+        await ExecuteAsync(connection, tx, "DELETE FROM model_versions WHERE model = @p0", cancellationToken, model);
+        await ExecuteAsync(connection, tx, "DELETE FROM registered_models WHERE name = @p0", cancellationToken, model);
+        foreach (var (alias, version) in aliases)
+        {
+            await AddOutboxAsync(connection, tx, announceAlias(model, alias, null, version), cancellationToken);
+            await AddOutboxAsync(connection, tx, announceAlias(newName, alias, version, null), cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Every column of <c>model_versions</c>, in its declared order.</summary>
+    private const string VersionColumnList = "model, version, created_at, artifact_sha256, artifact_size, format, metrics, params, dataset_version, " +
+        "feature_view, feature_view_version, feature_names, description, request_id, run_id";
+
     public async Task<bool> SetDescriptionAsync(string model, int? version, string? description, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

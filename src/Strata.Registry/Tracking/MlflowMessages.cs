@@ -129,6 +129,8 @@ public sealed record TransitionStageRequest(string? Name, [property: JsonConvert
 
 public sealed record UpdateRegisteredModelRequest(string? Name, string? Description);
 
+public sealed record RenameRegisteredModelRequest(string? Name, string? NewName);
+
 public sealed record UpdateModelVersionRequest(string? Name, [property: JsonConverter(typeof(MlflowIdConverter))] string? Version, string? Description);
 
 public sealed record GetLatestVersionsRequest(string? Name, [property: JsonConverter(typeof(MlflowStringsConverter))] IReadOnlyList<string>? Stages);

@@ -42,6 +42,7 @@ public static partial class MlflowApi
         api.MapDelete(MlflowRoutes.ModelVersionsDelete, DeleteModelVersion);
         api.MapDelete(MlflowRoutes.RegisteredModelsDelete, DeleteRegisteredModel);
         api.MapPatch(MlflowRoutes.RegisteredModelsUpdate, UpdateRegisteredModel);
+        api.MapPost(MlflowRoutes.RegisteredModelsRename, RenameRegisteredModel);
         api.MapGet(MlflowRoutes.ModelVersionsGetDownloadUri, GetDownloadUri);
         api.MapPost(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersions);
         api.MapGet(MlflowRoutes.RegisteredModelsGetLatestVersions, GetLatestVersionsByQuery);
@@ -99,6 +100,15 @@ public static partial class MlflowApi
             throw new ResourceNotFoundException("registered model", name);
         }
         return TypedResults.Ok(new RegisteredModelResponse(await RegisteredModelAsync(registry, name, ct)));
+    }
+
+    public static async Task<Ok<RegisteredModelResponse>> RenameRegisteredModel(RenameRegisteredModelRequest request, RegistryService service, IRegistryClient registry,
+        CancellationToken ct)
+    {
+        var name = Required(request.Name, "name");
+        var newName = Required(request.NewName, "new_name");
+        await service.RenameAsync(name, newName, ct);
+        return TypedResults.Ok(new RegisteredModelResponse(await RegisteredModelAsync(registry, newName, ct)));
     }
 
     private static void CheckDescription(string? description)
