@@ -286,3 +286,33 @@ public sealed class MlflowModelsTests(MlflowModelsFixture fixture) : IClassFixtu
         Assert.Equal(before, await Http.GetStringAsync("/api/2.0/mlflow/model-versions/search"));
     }
 }
+
+/// <summary>A monolith whose artifacts service takes files of at most 1 kB.</summary>
+public sealed class SmallArtifactsFixture : UnseededMonolithFixture
+{
+    protected override Task<IReadOnlyDictionary<string, string?>?> ConfigurationAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string?>?>(new Dictionary<string, string?> { ["Strata:Registry:MaxArtifactBytes"] = "1024" });
+}
+
+public sealed class ArtifactSizeLimitTests(SmallArtifactsFixture fixture) : IClassFixture<SmallArtifactsFixture>
+{
+    [Fact]
+    public async Task Upload_OverTheConfiguredLimit_Is413_AndStoresNothing()
+    {
+        var http = fixture.Http;
+        using var experiment = await http.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = $"limit-{Guid.NewGuid():N}" });
+        var id = (await experiment.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("experiment_id").GetString();
+        using var created = await http.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = id });
+        var root = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run").GetProperty("info").GetProperty("artifact_uri").GetString()!["mlflow-artifacts:/".Length..];
+        using (var small = await http.PutAsync(new Uri($"/api/2.0/mlflow-artifacts/artifacts/{root}/small.bin", UriKind.Relative), new ByteArrayContent(new byte[1024])))
+        {
+            Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        }
+        using (var large = await http.PutAsync(new Uri($"/api/2.0/mlflow-artifacts/artifacts/{root}/large.bin", UriKind.Relative), new ByteArrayContent(new byte[1025])))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        }
+        var listed = await http.GetFromJsonAsync<JsonElement>($"/api/2.0/mlflow-artifacts/artifacts?path={root}");
+        Assert.Equal(["small.bin"], listed.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+    }
+}
