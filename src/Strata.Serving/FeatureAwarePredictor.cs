@@ -153,8 +153,13 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
         OnlineFeaturesResponse online;
         try
         {
+            // A model trained on stored features reads them as the definitions it was trained with declared them.
             online = await features.GetOnlineFeaturesAsync(
-                new OnlineFeaturesRequest(columns, view.Kind == FeatureViewKinds.Service ? view.Sources : [view.Name]), cancellationToken);
+                new OnlineFeaturesRequest(columns, view.Kind == FeatureViewKinds.Service ? view.Sources : [view.Name])
+                {
+                    DefinitionsVersion = view.Tags?.GetValueOrDefault(FeatureSelection.DefinitionsVersionTag) is { } v
+                        && long.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null,
+                }, cancellationToken);
         }
         catch (InputValidationException e) when (e.Field.StartsWith("entities.", StringComparison.Ordinal))
         {

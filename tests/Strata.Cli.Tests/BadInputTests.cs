@@ -51,6 +51,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "features": ["nope:x"]}""", "application/json", HttpStatusCode.BadRequest, "features" },
         { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "feature_service": "nope"}""", "application/json", HttpStatusCode.NotFound, null },
         { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}}""", "application/json", HttpStatusCode.BadRequest, "features" },
+        { "POST", "/api/features/get-online-features", """{"entities": {"card_id": ["a"]}, "feature_service": "fraud_detection", "definitions_version": 999}""", "application/json", HttpStatusCode.BadRequest, "definitions_version" },
         { "POST", "/api/features/push", """{"push_source_name": "nope", "df": {}}""", "application/json", HttpStatusCode.BadRequest, "push_source_name" },
         { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": ["noon"], "amount": [1], "merchant_category": ["x"]}}""", "application/json", HttpStatusCode.BadRequest, "df.event_timestamp" },
         { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a", "b"], "event_timestamp": [1, 2], "amount": [1], "merchant_category": ["x", "y"]}}""", "application/json", HttpStatusCode.BadRequest, "df.amount" },

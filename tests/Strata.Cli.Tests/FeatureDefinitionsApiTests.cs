@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -123,5 +124,97 @@ public sealed class FeatureDefinitionsApiTests(DefinitionsFixture fixture) : ICl
         Assert.Equal(1, Value("large", 0));
         Assert.Equal(0, Value("large", 1));
         Assert.Equal("NOT_FOUND", online.GetProperty("results")[1].GetProperty("statuses")[2].GetString());
+    }
+
+    /// <summary>A model trained on a feature service keeps reading its features as the definitions it was trained with
+    /// declared them: after a forced change of an on-demand formula in the service, its predictions by id are unchanged,
+    /// while the store serves the new formula to everyone else.</summary>
+    [Fact]
+    public async Task ServiceModel_AfterAForcedFormulaChange_StillComputesItsFeaturesAsTrained()
+    {
+        const string Accounts = """
+            entities:
+              - {name: account, join_keys: [{name: account_id, type: int64}]}
+            sources:
+              - {name: account_rows, entity: account, dataset: accounts, columns: [{name: balance, type: float64}, {name: age_days, type: float64}]}
+            feature_views:
+              - {name: account, source: account_rows}
+              - name: account_ratio
+                kind: on_demand
+                sources: [account]
+                inputs: [{name: balance}, {name: age_days, exclusive_minimum: 0}]
+                features: [{name: balance_per_day, expression: "balance / age_days"}]
+            feature_services:
+              - {name: account_risk, features: [account, account_ratio]}
+            """;
+        var rows = new StringBuilder("account_id,event_timestamp,balance,age_days\n");
+        var labels = new StringBuilder("account_id,event_timestamp,risky\n");
+        var random = new Random(3);
+        for (var i = 0; i < 300; i++)
+        {
+            var balance = random.Next(100, 10_000);
+            var age = random.Next(10, 1000);
+            rows.Append(CultureInfo.InvariantCulture, $"{i},2026-01-01T00:00:00Z,{balance},{age}\n");
+            labels.Append(CultureInfo.InvariantCulture, $"{i},2026-01-02T00:00:00Z,{(balance / (double)age > 10 ? 1 : 0)}\n");
+        }
+        using (var csv = await Http.PostAsync("/api/data/datasets/accounts", new StringContent(rows.ToString(), Encoding.UTF8, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.Created, csv.StatusCode);
+        }
+        async Task<HttpResponseMessage> ApplyAsync(string yaml, bool force) =>
+            await Http.PostAsJsonAsync("/api/features/apply", new { files = new[] { new { name = "current.json", content = (await ExportWithoutAsync("account")).ToJsonString() }, new { name = "accounts.yaml", content = yaml } }, force });
+        using (var applied = await ApplyAsync(Accounts, force: false))
+        {
+            Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
+        }
+        await Eventually.ValueAsync(async () =>
+        {
+            using var response = await Http.PostAsJsonAsync("/api/features/get-online-features", new { entities = new { account_id = new[] { 299 } }, feature_service = "account_risk" });
+            return await response.Content.ReadFromJsonAsync<JsonElement>();
+        }, r => r.TryGetProperty("results", out var results) && results[1].GetProperty("statuses")[0].GetString() == "PRESENT", TimeSpan.FromSeconds(30), "accounts read");
+        using (var ingested = await Http.PostAsync("/api/data/datasets/account_labels", new StringContent(labels.ToString(), Encoding.UTF8, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.Created, ingested.StatusCode);
+        }
+        using (var train = await Http.PostAsJsonAsync("/api/training/train", new { dataset = "account_labels", feature_service = "account_risk", label = "risky", model = "account_risk", trees = 20 }))
+        {
+            Assert.True(train.IsSuccessStatusCode, await train.Content.ReadAsStringAsync());
+        }
+        async Task<double> PredictAsync()
+        {
+            var answer = await Eventually.ValueAsync(async () =>
+            {
+                using var response = await Http.PostAsJsonAsync("/v1/models/account_risk:predict", new { instances = new[] { new { account_id = 7 } } });
+                return (response.StatusCode, Body: await response.Content.ReadFromJsonAsync<JsonElement>());
+            }, r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "account_risk served");
+            return answer.Body.GetProperty("predictions")[0].GetDouble();
+        }
+        var before = await PredictAsync();
+
+        // The formula changes (forced: the model reads it); the store now serves the new one...
+        using (var forced = await ApplyAsync(Accounts.Replace("balance / age_days", "balance * 1000", StringComparison.Ordinal), force: true))
+        {
+            Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        }
+        using var now = await Http.PostAsJsonAsync("/api/features/get-online-features", new { entities = new { account_id = new[] { 7 } }, features = new[] { "account_ratio:balance_per_day", "account:balance" } });
+        var current = await now.Content.ReadFromJsonAsync<JsonElement>();
+        var names = current.GetProperty("metadata").GetProperty("feature_names").EnumerateArray().Select(n => n.GetString()).ToList();
+        double Current(string feature) => current.GetProperty("results")[names.IndexOf(feature)].GetProperty("values")[0].GetDouble();
+        Assert.Equal(Current("balance") * 1000, Current("balance_per_day"), 6);
+        // ...and the model still gets its features as trained.
+        Assert.Equal(before, await PredictAsync(), 12);
+    }
+
+    /// <summary>The applied definitions without what a test re-declares (by name prefix), so re-applying them with the
+    /// test's own file is the same repository whatever ran before.</summary>
+    private async Task<JsonObject> ExportWithoutAsync(string prefix)
+    {
+        var export = await ExportAsync();
+        foreach (var section in new[] { "entities", "sources", "feature_views", "feature_services" })
+        {
+            var kept = export[section]!.AsArray().Where(o => !((string)o!["name"]!).StartsWith(prefix, StringComparison.Ordinal)).Select(o => o!.DeepClone()).ToList();
+            export[section] = new JsonArray([.. kept]);
+        }
+        return export;
     }
 }

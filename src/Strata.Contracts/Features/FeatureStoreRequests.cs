@@ -14,7 +14,13 @@ public sealed record OnlineFeaturesRequest(
     FeatureColumns? Entities,
     IReadOnlyList<string>? Features = null,
     string? FeatureService = null,
-    bool FullFeatureNames = false);
+    bool FullFeatureNames = false)
+{
+    /// <summary>Resolve the features as an applied definitions version declared them (a model trained then reads its
+    /// features with that version's formulas); null: the definitions in force. Stored values are the same either way
+    /// (a view's stored layout never changes under its name).</summary>
+    public long? DefinitionsVersion { get; init; }
+}
 
 /// <summary>Feast's response: one <see cref="OnlineFeatureVector"/> per feature name (join keys first), each running
 /// across the entity rows in request order.</summary>

@@ -31,6 +31,9 @@ public sealed record FeatureSelection(
     long DefinitionsVersion,
     int DroppedRows = 0)
 {
+    /// <summary>The tag of <see cref="View"/> holding the definitions version the model was trained with.</summary>
+    public const string DefinitionsVersionTag = "definitions_version";
+
     /// <summary>The registry param a model version records it under (JSON).</summary>
     public const string Param = "feature_selection";
 
@@ -63,7 +66,8 @@ public sealed record FeatureSelection(
         var fields = featureNames.Select(n => new FeatureField(n, LogicalType.Float64)).ToList();
         return new FeatureViewInfo(Name, Version, $"features of {(FeatureService is null ? "a list of references" : $"feature service '{FeatureService}'")} by {string.Join(", ", JoinKeys.Select(k => k.Name))}",
             fields, [.. featureNames.Select(n => new FeatureField(n, LogicalType.Float64, Expression: FeatureExpression.Of(n)))],
-            FeatureViewKinds.Service, JoinKeys: JoinKeys, Sources: FeatureRefs);
+            FeatureViewKinds.Service, JoinKeys: JoinKeys, Sources: FeatureRefs,
+            Tags: new Dictionary<string, string> { [DefinitionsVersionTag] = DefinitionsVersion.ToString(CultureInfo.InvariantCulture) });
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, StrataJson.Options);

@@ -22,7 +22,10 @@ public sealed class OnlineFeatureServer(IFeatureRepositorySource definitions, IO
     {
         ArgumentNullException.ThrowIfNull(request);
         var entities = request.Entities ?? throw new InputValidationException("entities", "is required: join key name -> values");
-        var repository = definitions.Current;
+        var repository = request.DefinitionsVersion is { } version
+            ? (definitions is FeatureDefinitions applied ? applied.At(version) : definitions.Current.Version == version ? definitions.Current : null)
+                ?? throw new InputValidationException("definitions_version", $"no definitions version {version} was applied")
+            : definitions.Current;
         var plan = repository.Resolve(request.Features, request.FeatureService, request.FullFeatureNames, entities.Keys);
         var rows = CheckEntities(plan, entities);
         var keyValues = TypedJoinKeys(plan, entities, rows);
