@@ -21,4 +21,9 @@ public sealed class FeatureStoreOptions
     /// <summary>Historical results larger than this must be written as a dataset version.</summary>
     [Range(1, 10_000_000)]
     public int MaxInlineRows { get; set; } = 100_000;
+
+    /// <summary>How far past the server's clock a row's <c>event_timestamp</c> may be. A row dated far ahead would be the
+    /// entity's latest value until then, hiding every real update pushed meanwhile; such rows are refused (400).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromDays(1);
 }

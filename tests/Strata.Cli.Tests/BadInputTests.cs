@@ -58,6 +58,8 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": [1], "amount": [1], "merchant_category": ["x"]}, "to": "disk"}""", "application/json", HttpStatusCode.BadRequest, "to" },
         { "POST", "/api/features/push", """{"push_source_name": "card_transactions", "df": {"card_id": ["a"], "event_timestamp": [1], "amount": ["1"], "merchant_category": ["x"]}}""", "application/json", HttpStatusCode.BadRequest, "df.amount" },
         { "POST", "/api/features/push", "[]", "application/json", HttpStatusCode.BadRequest, "body" },
+        // A row dated far ahead would hide every later update of the card: refused (issue 24).
+        { "POST", "/api/features/push", """{"push_source_name": "card_profiles", "df": {"card_id": ["a"], "event_timestamp": ["9999-12-31T00:00:00Z"], "credit_limit": [1], "account_age_days": [1], "country": ["FR"], "is_business": [false]}}""", "application/json", HttpStatusCode.BadRequest, "df.event_timestamp" },
         { "POST", "/api/features/historical", "{}", "application/json", HttpStatusCode.BadRequest, "entity_rows" },
         { "POST", "/api/features/historical", """{"entity_dataset_id": "nope", "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.NotFound, null },
         { "POST", "/api/features/historical", """{"entity_rows": {"card_id": ["a"], "event_timestamp": ["x"]}, "features": ["card_profile:country"]}""", "application/json", HttpStatusCode.BadRequest, "entity_rows.event_timestamp" },

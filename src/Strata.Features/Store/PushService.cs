@@ -10,7 +10,8 @@ namespace Strata.Features.Store;
 /// <summary><c>push</c>: validates every column and row of a push before anything is written, then writes each view
 /// fed by the source to the offline store, the online store, or both. A push is all-or-nothing: any bad value rejects
 /// the whole push, and offline files already written are removed if a later write fails.</summary>
-public sealed class PushService(IFeatureRepositorySource definitions, OfflineStore offline, IOnlineStore online, IEventPublisher events, TimeProvider time)
+public sealed class PushService(IFeatureRepositorySource definitions, OfflineStore offline, IOnlineStore online, IEventPublisher events, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<FeatureStoreOptions>? options = null)
 {
     public const int MaxRows = 1_000_000;
 
@@ -134,9 +135,16 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         }
         var eventTs = new long[rows];
         var timestamps = df[OfflineStore.EventTimestamp];
+        var skew = options?.Value.MaxFutureSkew ?? TimeSpan.FromDays(1);
+        var latest = FeatureValues.Micros(time.GetUtcNow() + skew);
         for (var r = 0; r < rows; r++)
         {
             eventTs[r] = FeatureValues.ToTimestamp(timestamps[r], $"df.{OfflineStore.EventTimestamp}", r);
+            if (eventTs[r] > latest)
+            {
+                throw new InputValidationException($"df.{OfflineStore.EventTimestamp}",
+                    $"row {r}: {FeatureValues.FormatTimestamp(eventTs[r])} is more than {skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
+            }
         }
         var columns = new Dictionary<string, object?[]>(StringComparer.Ordinal);
         foreach (var field in source.Columns)
