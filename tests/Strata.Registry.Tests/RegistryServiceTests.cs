@@ -329,3 +329,27 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
     }
 }
+
+public sealed class ArtifactStoreTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void ArtifactStore_AtStart_RemovesUploadsACrashAbandoned_NotOnesBeingWritten()
+    {
+        var root = Path.Combine(_folder.Path, "crashed");
+        var folder = Directory.CreateDirectory(Path.Combine(root, "sha256")).FullName;
+        var abandoned = Path.Combine(folder, ".incoming-0123");
+        var live = Path.Combine(folder, ".incoming-4567");
+        File.WriteAllBytes(abandoned, [1, 2, 3]);
+        File.WriteAllBytes(live, [4, 5, 6]);
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow - ArtifactStore.AbandonedAfter - TimeSpan.FromMinutes(1));
+
+        _ = new ArtifactStore(root);
+
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(live));
+    }
+}

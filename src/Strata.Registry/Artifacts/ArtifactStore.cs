@@ -11,10 +11,37 @@ public sealed partial class ArtifactStore
 {
     private readonly string _root;
 
-    public ArtifactStore(string root)
+    /// <summary>An upload's temp file not written to for this long is an upload that died with its process.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
+
+    public ArtifactStore(string root, TimeProvider? time = null)
     {
         _root = Path.Combine(root, "sha256");
         Directory.CreateDirectory(_root);
+        RemoveAbandonedUploads((time ?? TimeProvider.System).GetUtcNow());
+    }
+
+    /// <summary>Deletes the temp files of uploads a crash interrupted (issue 24: they stayed forever). One still being
+    /// written (by another process on the same folder) is left alone: its file was written to recently.</summary>
+    public int RemoveAbandonedUploads(DateTimeOffset now)
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(_root, ".incoming-*"))
+        {
+            try
+            {
+                if (now - File.GetLastWriteTimeUtc(file) > AbandonedAfter)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile, or held open: not abandoned.
+            }
+        }
+        return removed;
     }
 
     public async Task<ArtifactRef> PutAsync(Stream content, CancellationToken cancellationToken)
