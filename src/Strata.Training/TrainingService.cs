@@ -41,6 +41,14 @@ public sealed partial class TrainingService(
             var clock = Stopwatch.StartNew();
             progress?.Invoke(0.05, "resolving the dataset");
             var dataset = await ResolveDatasetAsync(request, cancellationToken);
+            // The frame first: a request it refuses (a label or feature that does not exist, no rows with every feature)
+            // leaves no experiment and no FAILED run behind (issue 24).
+            progress?.Invoke(0.1, request.TrainsOnStoredFeatures
+                ? $"retrieving point-in-time features of {request.FeatureService ?? $"{request.Features!.Count} references"} for the {dataset.Rows} rows of {dataset.Name}@{dataset.Id[..12]}"
+                : $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
+            var frame = await features.BuildTrainingFrameAsync(
+                new TrainingFrameRequest(dataset.Id, request.TrainsOnStoredFeatures ? null : request.View, request.Label!) { FeatureService = request.FeatureService, Features = request.Features },
+                cancellationToken);
             var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model! : request.Experiment, cancellationToken);
             List<KeyValue> runTags = [new("strata.model", request.Model!), new("strata.dataset_version", dataset.Id),
                 request.TrainsOnStoredFeatures ? new("strata.feature_service", request.FeatureService ?? "features") : new("strata.feature_view", request.View!)];
@@ -51,7 +59,7 @@ public sealed partial class TrainingService(
             var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{time.GetUtcNow():yyyyMMdd-HHmmss}", runTags, cancellationToken);
             try
             {
-                var result = await TrainAndRegisterAsync(request, dataset, experimentId, run.Info.RunId, clock, progress, cancellationToken);
+                var result = await TrainAndRegisterAsync(request, dataset, frame, experimentId, run.Info.RunId, clock, progress, cancellationToken);
                 await tracking.UpdateRunAsync(run.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 return result;
             }
@@ -75,15 +83,9 @@ public sealed partial class TrainingService(
         }
     }
 
-    private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, string experimentId, string runId, Stopwatch clock,
-        Action<double, string>? progress, CancellationToken cancellationToken)
+    private async Task<TrainingResult> TrainAndRegisterAsync(TrainingRequest request, DatasetVersion dataset, TrainingFrame frame, string experimentId, string runId,
+        Stopwatch clock, Action<double, string>? progress, CancellationToken cancellationToken)
     {
-        progress?.Invoke(0.1, request.TrainsOnStoredFeatures
-            ? $"retrieving point-in-time features of {request.FeatureService ?? $"{request.Features!.Count} references"} for the {dataset.Rows} rows of {dataset.Name}@{dataset.Id[..12]}"
-            : $"building the training frame of {dataset.Name}@{dataset.Id[..12]} ({dataset.Rows} rows) through {request.View}");
-        var frame = await features.BuildTrainingFrameAsync(
-            new TrainingFrameRequest(dataset.Id, request.TrainsOnStoredFeatures ? null : request.View, request.Label!) { FeatureService = request.FeatureService, Features = request.Features },
-            cancellationToken);
         TrainedModel trained;
         if (request.Search is { } search)
         {

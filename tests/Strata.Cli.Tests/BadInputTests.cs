@@ -188,6 +188,21 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         Assert.Equal(before, await StateAsync());
     }
 
+    /// <summary>A training request the training frame refuses leaves no experiment and no FAILED run (issue 24).</summary>
+    [Theory]
+    [InlineData("""{"label": "no_such_column", "model": "rejected", "experiment": "EXPERIMENT"}""")]
+    [InlineData("""{"view": "no_such_view", "model": "rejected", "experiment": "EXPERIMENT"}""")]
+    [InlineData("""{"dataset": "seed", "feature_service": "no_such_service", "label": "target", "model": "rejected", "experiment": "EXPERIMENT"}""")]
+    public async Task Train_Refused_CreatesNoExperimentOrRun(string body)
+    {
+        var experiment = $"rejected-{Guid.NewGuid():N}";
+        using var response = await Http.PostAsync(new Uri("/api/training/train", UriKind.Relative),
+            new StringContent(body.Replace("EXPERIMENT", experiment, StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, await response.Content.ReadAsStringAsync());
+        using var lookup = await Http.GetAsync(new Uri($"/api/2.0/mlflow/experiments/get-by-name?experiment_name={experiment}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+    }
+
     /// <summary>A body over the limit is a 413 titled as such (it was titled "Invalid request").</summary>
     [Fact]
     public async Task OversizedBody_Is413_TitledPayloadTooLarge()
