@@ -64,6 +64,18 @@ public sealed partial class EmbeddedEventLog(string directory, EmbeddedLogOption
 
     public ValueTask<IReadOnlyList<ConsumerGroupState>> DescribeAsync(string topic, CancellationToken cancellationToken = default)
     {
+        // Reading about a topic that has no log yet creates none (issue 24: read-only requests change nothing).
+        bool known;
+        lock (_topics)
+        {
+            known = _topics.ContainsKey(topic) || (IsValidName(topic) && System.IO.Directory.Exists(Path.Combine(Directory, topic)));
+        }
+        if (!known)
+        {
+            return IsValidName(topic)
+                ? ValueTask.FromResult<IReadOnlyList<ConsumerGroupState>>([])
+                : throw new ArgumentException($"'{topic}' is not a valid topic name", nameof(topic));
+        }
         var log = Topic(topic);
         lock (log.Gate)
         {
