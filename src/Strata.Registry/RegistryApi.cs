@@ -46,8 +46,13 @@ public static class RegistryApi
         return TypedResults.Ok(await registry.PutArtifactAsync(request.Body, ct));
     }
 
-    private static async Task<FileContentHttpResult> GetArtifact(string sha256, IRegistryClient registry, CancellationToken ct) =>
-        TypedResults.File(await registry.GetArtifactAsync(sha256, ct), "application/octet-stream");
+    /// <summary>Streamed from disk after its hash is checked, with range requests (issue 24: three concurrent downloads of
+    /// a 300 MB artifact took RSS from 0.9 to 2.5 GB when each was read into memory).</summary>
+    private static async Task<FileStreamHttpResult> GetArtifact(string sha256, Artifacts.ArtifactStore artifacts, CancellationToken ct)
+    {
+        Artifacts.ArtifactStore.ValidateHash(sha256);
+        return TypedResults.Stream(await artifacts.OpenVerifiedAsync(sha256, ct), "application/octet-stream", enableRangeProcessing: true);
+    }
 
     private static async Task<Created<ModelVersion>> CreateVersion(string model, NewModelVersion? body, IRegistryClient registry, CancellationToken ct)
     {

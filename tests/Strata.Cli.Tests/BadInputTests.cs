@@ -34,6 +34,7 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/data/datasets/d?drop_missing=maybe", "age\n1\n", "text/csv", HttpStatusCode.BadRequest, "drop_missing" },
         { "POST", "/api/data/datasets/d", "", "text/csv", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/data/datasets/d", "a,b\n1,2\n3,4,5,6\n", "text/csv", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/data/datasets/d", "a,b\n", "text/csv", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/data/datasets/d", """{"a": 1}""", "application/json", HttpStatusCode.UnsupportedMediaType, "content-type" },
         { "GET", "/api/data/datasets/nope", null, "", HttpStatusCode.NotFound, null },
         { "GET", "/api/data/datasets/nope/columns", null, "", HttpStatusCode.NotFound, null },
@@ -201,6 +202,46 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, await response.Content.ReadAsStringAsync());
         using var lookup = await Http.GetAsync(new Uri($"/api/2.0/mlflow/experiments/get-by-name?experiment_name={experiment}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+    }
+
+    /// <summary>An empty chunked artifact upload (no Content-Length) was stored as an empty artifact (issue 24).</summary>
+    [Fact]
+    public async Task ArtifactUpload_EmptyAndChunked_IsRefused_AndDownloadsStreamWithRanges()
+    {
+        var before = await StateAsync();
+        using var empty = new StreamContent(new UnknownLength(new MemoryStream()));
+        empty.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using (var response = await Http.PostAsync(new Uri("/api/registry/artifacts", UriKind.Relative), empty))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("body", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        }
+        Assert.Equal(before, await StateAsync());
+
+        var seed = await Http.GetFromJsonAsync<JsonElement>("/api/registry/models/seed/versions/1");
+        var sha = seed.GetProperty("artifact_sha256").GetString();
+        var whole = await Http.GetByteArrayAsync(new Uri($"/api/registry/artifacts/{sha}", UriKind.Relative));
+        Assert.Equal(seed.GetProperty("artifact_size").GetInt64(), whole.LongLength);
+        using var range = new HttpRequestMessage(HttpMethod.Get, $"/api/registry/artifacts/{sha}");
+        range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(10, 19);
+        using var partial = await Http.SendAsync(range);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(whole[10..20], await partial.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>A stream whose length is unknown, so the client sends it chunked.</summary>
+    private sealed class UnknownLength(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A body over the limit is a 413 titled as such (it was titled "Invalid request").</summary>

@@ -124,6 +124,11 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
         {
             throw new InputValidationException("body", "is not a readable CSV with a header row: " + FirstLine(e.Message));
         }
+        // A header alone would be a dataset version of no rows that every reader then trips over (issue 24).
+        if (await CountAsync(db, "TRUE", cancellationToken) == 0)
+        {
+            throw new InputValidationException("body", "has a header row but no data rows");
+        }
     }
 
     private static async Task<IReadOnlyList<ColumnSchema>> DescribeAsync(DuckDBConnection db, CancellationToken cancellationToken)

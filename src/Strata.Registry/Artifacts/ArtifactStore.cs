@@ -44,7 +44,8 @@ public sealed partial class ArtifactStore
         return removed;
     }
 
-    public async Task<ArtifactRef> PutAsync(Stream content, CancellationToken cancellationToken)
+    /// <param name="allowEmpty">Whether an empty file is a valid artifact (a file of a run's artifacts may be; a model is never).</param>
+    public async Task<ArtifactRef> PutAsync(Stream content, CancellationToken cancellationToken, bool allowEmpty = false)
     {
         var temp = Path.Combine(_root, $".incoming-{Guid.NewGuid():N}");
         try
@@ -65,6 +66,10 @@ public sealed partial class ArtifactStore
                 file.Flush(flushToDisk: true);
                 size = file.Length;
                 sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+            if (size == 0 && !allowEmpty)
+            {
+                throw new InputValidationException("body", "an artifact upload needs a non-empty body (this one was empty, e.g. a chunked upload of nothing)");
             }
             var final = PathOf(sha);
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
@@ -88,6 +93,28 @@ public sealed partial class ArtifactStore
     }
 
     public bool Exists(string sha256) => IsValidHash(sha256) && File.Exists(PathOf(sha256));
+
+    /// <summary>The artifact as a stream after checking its hash (read once to verify, then served from disk: memory
+    /// does not grow with its size, and a corrupted file is refused before a byte is sent).</summary>
+    public async Task<FileStream> OpenVerifiedAsync(string sha256, CancellationToken cancellationToken)
+    {
+        var stream = OpenRead(sha256);
+        try
+        {
+            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+            if (!string.Equals(actual, sha256, StringComparison.Ordinal))
+            {
+                throw new DependencyUnavailableException("artifact store", $"artifact {sha256} is corrupted (its content hashes to {actual}); refusing to serve it");
+            }
+            stream.Position = 0;
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>The artifact's bytes as a stream (for downloads: not read into memory, seekable for range requests).</summary>
     public FileStream OpenRead(string sha256)

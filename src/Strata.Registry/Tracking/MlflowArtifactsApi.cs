@@ -51,7 +51,7 @@ public static class MlflowArtifactsApi
     public static async Task<Ok<object>> Upload(string? path, HttpRequest request, ITrackingStore tracking, ArtifactStore artifacts, TimeProvider time, CancellationToken ct)
     {
         var target = await ResolveAsync(path, tracking, requireFile: true, ct);
-        var stored = await artifacts.PutAsync(request.Body, ct);
+        var stored = await artifacts.PutAsync(request.Body, ct, allowEmpty: true);
         await tracking.PutArtifactFileAsync(target, stored.Sha256, stored.Size, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
         return TypedResults.Ok<object>(new { });
     }
@@ -61,7 +61,7 @@ public static class MlflowArtifactsApi
         var target = await ResolveAsync(path, tracking, requireFile: true, ct);
         var file = (await tracking.ListArtifactFilesAsync(target, ct)).FirstOrDefault(f => f.Path == target)
             ?? throw new ResourceNotFoundException("artifact", target);
-        return TypedResults.Stream(artifacts.OpenRead(file.Sha256), "application/octet-stream", fileDownloadName: null, enableRangeProcessing: true);
+        return TypedResults.Stream(await artifacts.OpenVerifiedAsync(file.Sha256, ct), "application/octet-stream", fileDownloadName: null, enableRangeProcessing: true);
     }
 
     public static async Task<Ok<ArtifactsList>> List([FromQuery] string? path, ITrackingStore tracking, CancellationToken ct)
