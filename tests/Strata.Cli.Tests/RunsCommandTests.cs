@@ -59,6 +59,25 @@ public sealed class RunsCommandTests(UnseededMonolithFixture fixture) : IClassFi
         Assert.Contains("0.93", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>With no experiment named, runs of every experiment, newest first (issue 24: it listed the empty Default
+    /// experiment and said "no runs" right after the seed trained).</summary>
+    [Fact]
+    public async Task Ls_WithoutAnExperiment_ListsEveryExperimentsRuns()
+    {
+        var (_, runs) = await SeedAsync();
+        var (exit, stdout, stderr) = await CliAsync("runs", "ls", "--max", "50000", "--json");
+        Assert.True(exit == 0, stderr);
+        var listed = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()).ToList();
+        Assert.True(runs.All(listed.Contains), "every run of the experiment is listed");
+        (exit, stdout, stderr) = await CliAsync("runs", "ls", "--max", "50000", "--filter", "params.trees = '300'", "--json");
+        Assert.True(exit == 0, stderr);
+        listed = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()).ToList();
+        Assert.Contains(runs[2], listed);
+        Assert.DoesNotContain(runs[0], listed);
+        (exit, _, stderr) = await CliAsync("runs", "ls");
+        Assert.True(exit == 0, stderr);
+    }
+
     [Fact]
     public async Task Compare_ShowsDifferingParamsAndMetrics_SideBySide()
     {

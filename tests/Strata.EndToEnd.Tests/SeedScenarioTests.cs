@@ -21,6 +21,8 @@ public sealed class SeedScenarioTests
         string datasetId;
         await using (var up = await StrataUp.StartAsync(topology, folder.Path))
         {
+            // The address the client commands default to without --url (issue 24).
+            Assert.Equal(up.Http.BaseAddress!.ToString(), File.ReadAllText(Path.Combine(folder.Path, "address")));
             var http = up.Http;
 
             // 1. Seeded on first start: champion v1 answers at once.

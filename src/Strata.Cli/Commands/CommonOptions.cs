@@ -10,8 +10,8 @@ public static class CommonOptions
 {
     public static Option<Uri> Url(string what) => new("--url", "-u")
     {
-        Description = $"Base URL of Strata ({what})",
-        DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080/"),
+        Description = $"Base URL of Strata ({what}); default: $STRATA_URL, else the address `strata up` recorded in ./.strata, else http://127.0.0.1:5000/",
+        DefaultValueFactory = _ => DefaultUrl(Environment.GetEnvironmentVariable("STRATA_URL"), Path.Combine(DataDirectory.Default, DataDirectory.AddressFile)),
         CustomParser = r =>
         {
             var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Empty;
@@ -23,6 +23,33 @@ public static class CommonOptions
             return null;
         },
     };
+
+    /// <summary>Where the client commands look for Strata without <c>--url</c> (issue 24: they defaulted to a port nothing
+    /// listened on): <c>STRATA_URL</c>; the address a <c>strata up</c> in this folder recorded; <c>strata up</c>'s default port.</summary>
+    public static Uri DefaultUrl(string? environment, string addressFile)
+    {
+        foreach (var candidate in new[] { environment, File.Exists(addressFile) ? SafeRead(addressFile) : null })
+        {
+            if (!string.IsNullOrWhiteSpace(candidate) && Uri.TryCreate(candidate.Trim().TrimEnd('/') + "/", UriKind.Absolute, out var uri)
+                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            {
+                return uri;
+            }
+        }
+        return new Uri("http://127.0.0.1:5000/");
+    }
+
+    private static string? SafeRead(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };
 

@@ -19,4 +19,33 @@ internal static class DataDirectory
             throw new StartupException($"data directory '{path}' is not writable: {e.Message}", e);
         }
     }
+
+    /// <summary>The file <c>strata up</c> writes its address to once ready, so the client commands find it.</summary>
+    public const string AddressFile = "address";
+
+    /// <summary>The default data directory (<c>--data-dir</c>).</summary>
+    public const string Default = ".strata";
+
+    public static void RecordAddress(string dataDirectory, Uri address)
+    {
+        try
+        {
+            File.WriteAllText(Path.Combine(dataDirectory, AddressFile), address.ToString());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a convenience for the client commands: --url and STRATA_URL still work.
+        }
+    }
+
+    public static void ForgetAddress(string dataDirectory)
+    {
+        try
+        {
+            File.Delete(Path.Combine(dataDirectory, AddressFile));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
 }

@@ -24,12 +24,12 @@ public static class RunsCommand
     {
         var url = UrlOption();
         var json = CommonOptions.Json();
-        var experiment = new Option<string>("--experiment", "-e") { Description = "Experiment name (or id with --experiment-id)", DefaultValueFactory = _ => "Default" };
+        var experiment = new Option<string?>("--experiment", "-e") { Description = "Experiment name (default: every experiment's runs, newest first)" };
         var experimentId = new Option<string?>("--experiment-id") { Description = "Experiment id instead of a name" };
         var filter = new Option<string?>("--filter", "-f") { Description = "MLflow search filter, e.g. \"metrics.auc > 0.9 and params.trees = '100'\"" };
         var orderBy = new Option<string[]>("--order-by", "-o") { Description = "Sort keys, e.g. \"metrics.auc DESC\" (repeatable)", AllowMultipleArgumentsPerToken = true };
         var max = new Option<int>("--max", "-n") { Description = "At most this many runs", DefaultValueFactory = _ => 50 };
-        var command = new Command("ls", "Runs of an experiment, newest first or as ordered, optionally filtered") { url, json, experiment, experimentId, filter, orderBy, max };
+        var command = new Command("ls", "Runs (of every experiment, or of one), newest first or as ordered, optionally filtered") { url, json, experiment, experimentId, filter, orderBy, max };
         max.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 50_000)
@@ -39,17 +39,31 @@ public static class RunsCommand
         });
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async client =>
         {
-            var id = parse.GetValue(experimentId);
-            if (id is null)
+            // No experiment named: every experiment's runs (issue 24: `runs ls` said "no runs" right after the seed trained,
+            // its run being in the seed's experiment, not in Default).
+            IReadOnlyList<string> ids;
+            var experiments = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (parse.GetValue(experimentId) is { } id)
             {
-                var name = parse.GetValue(experiment)!;
-                id = (await client.GetExperimentByNameAsync(name, ct) ?? throw new ResourceNotFoundException("experiment", name)).ExperimentId;
+                ids = [id];
+            }
+            else if (parse.GetValue(experiment) is { } name)
+            {
+                ids = [(await client.GetExperimentByNameAsync(name, ct) ?? throw new ResourceNotFoundException("experiment", name)).ExperimentId];
+            }
+            else
+            {
+                foreach (var e in await client.ListExperimentsAsync(ct))
+                {
+                    experiments[e.ExperimentId] = e.Name;
+                }
+                ids = [.. experiments.Keys];
             }
             var runs = new List<Run>();
             string? token = null;
             do
             {
-                var (page, next) = await client.SearchRunsAsync([id], parse.GetValue(filter), parse.GetValue(orderBy) ?? [], Math.Min(1000, parse.GetValue(max) - runs.Count), token, ct);
+                var (page, next) = await client.SearchRunsAsync(ids, parse.GetValue(filter), parse.GetValue(orderBy) ?? [], Math.Min(1000, parse.GetValue(max) - runs.Count), token, ct);
                 runs.AddRange(page);
                 token = next;
             }
@@ -60,6 +74,10 @@ public static class RunsCommand
             }
             var metricKeys = runs.SelectMany(r => r.Data.Metrics ?? []).Select(m => m.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(4).ToList();
             var table = new Table().AddColumns("run", "name", "status", "started", "duration");
+            if (experiments.Count > 0)
+            {
+                table.AddColumn("experiment");
+            }
             foreach (var key in metricKeys)
             {
                 table.AddColumn(new TableColumn(Markup.Escape(key)).RightAligned());
@@ -73,6 +91,10 @@ public static class RunsCommand
                     run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], Markup.Escape(run.Info.RunName), run.Info.Status.Name(), Time(run.Info.StartTime),
                     run.Info.EndTime is { } end ? $"{(end - run.Info.StartTime) / 1000.0:0.#} s" : "-",
                 };
+                if (experiments.Count > 0)
+                {
+                    cells.Add(Markup.Escape(experiments.GetValueOrDefault(run.Info.ExperimentId, run.Info.ExperimentId)));
+                }
                 cells.AddRange(metricKeys.Select(k => metrics.TryGetValue(k, out var v) ? Number(v) : "-"));
                 cells.Add((run.Data.Params?.Count ?? 0).ToString(CultureInfo.InvariantCulture));
                 table.AddRow([.. cells]);

@@ -71,7 +71,7 @@ public static class StrataCommand
     internal static Option<string> DataDirOption() => new("--data-dir", "-d")
     {
         Description = "Folder for embedded state (datasets, registry, artifacts)",
-        DefaultValueFactory = _ => ".strata",
+        DefaultValueFactory = _ => DataDirectory.Default,
     };
 
     internal static Option<string> ModuleOption()

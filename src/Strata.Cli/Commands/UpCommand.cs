@@ -52,8 +52,16 @@ internal static class UpCommand
         {
             await Readiness.WaitAsync(http, TimeSpan.FromMinutes(2), ct);
         }
+        DataDirectory.RecordAddress(dataDirectory, address);
         PrintServices([new ServiceRow("strata (all modules + gateway)", address, Environment.ProcessId, "ready")], address);
-        await app.WaitForShutdownAsync(ct);
+        try
+        {
+            await app.WaitForShutdownAsync(ct);
+        }
+        finally
+        {
+            DataDirectory.ForgetAddress(dataDirectory);
+        }
         return 0;
     }
 

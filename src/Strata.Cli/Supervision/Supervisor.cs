@@ -57,6 +57,7 @@ internal static class Supervisor
         }
         finally
         {
+            DataDirectory.ForgetAddress(dataDirectory);
             await Task.WhenAll(children.Select(c => c.StopAsync(TimeSpan.FromSeconds(10))));
             foreach (var child in children)
             {
@@ -78,6 +79,7 @@ internal static class Supervisor
             await UpCommand.SeedAsync(seed, dataDirectory, ct);
         }
         await WaitAsync(children, "/health/ready", ct);
+        DataDirectory.RecordAddress(dataDirectory, gateway.Url);
         UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url);
         AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
     }

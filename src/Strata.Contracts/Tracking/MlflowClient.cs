@@ -68,6 +68,24 @@ public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITracking
     public async Task UpdateRunAsync(string runId, RunStatus status, long endTime, CancellationToken cancellationToken = default) =>
         await SendAsync(HttpMethod.Post, MlflowRoutes.RunsUpdate, new { run_id = runId, status, end_time = endTime }, ("run", runId), cancellationToken);
 
+    /// <summary>Every active experiment (<c>experiments/search</c>, all pages).</summary>
+    public async Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default)
+    {
+        var experiments = new List<Experiment>();
+        string? token = null;
+        do
+        {
+            var body = (await SendAsync(HttpMethod.Post, MlflowRoutes.ExperimentsSearch, new { max_results = 1000, page_token = token }, ("experiments", "all"), cancellationToken))!.Value;
+            if (body.TryGetProperty("experiments", out var list))
+            {
+                experiments.AddRange(list.Deserialize<List<Experiment>>(StrataJson.Options)!);
+            }
+            token = body.TryGetProperty("next_page_token", out var next) ? next.GetString() : null;
+        }
+        while (token is not null);
+        return experiments;
+    }
+
     /// <summary>One page of <c>runs/search</c> and the token of the next (null at the end).</summary>
     public async Task<(IReadOnlyList<Run> Runs, string? NextPageToken)> SearchRunsAsync(IReadOnlyList<string> experimentIds, string? filter,
         IReadOnlyList<string> orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken = default)
