@@ -237,7 +237,8 @@ public sealed class MlflowModelsTests(MlflowModelsFixture fixture) : IClassFixtu
         var status = await Http.GetFromJsonAsync<JsonElement>("/api/serving/status");
         var failure = status.GetProperty("load_failures").EnumerateArray().Single(f => f.GetProperty("model").GetString() == model);
         Assert.Equal(version, failure.GetProperty("version").GetInt32());
-        Assert.Equal(1, failure.GetProperty("attempts").GetInt32()); // backed off: not retried every refresh (100 ms here)
+        // Backed off (1 s, then doubling), not retried at every refresh (every 100 ms here).
+        Assert.InRange(failure.GetProperty("attempts").GetInt32(), 1, 2);
     }
 
     [Theory]
