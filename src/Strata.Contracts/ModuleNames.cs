@@ -5,6 +5,7 @@ namespace Strata.Contracts;
 public static class ModuleNames
 {
     public const string Events = "events";
+    public const string Security = "security";
     public const string Data = "data";
     public const string Features = "features";
     public const string Training = "training";

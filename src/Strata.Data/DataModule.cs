@@ -17,6 +17,7 @@ public static class DataModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Data,
+        Authorization = DataAuthorization.Table,
         Calls = [ModuleNames.Events],
         UrlPrefixes = [DataRoutes.Prefix],
         AddServices = c => c.Services.AddDataModule(),

@@ -13,6 +13,7 @@ using Strata.Events.Redis;
 using Strata.Events.Transport;
 using Strata.ServiceDefaults;
 using Strata.ServiceDefaults.Modules;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.Events;
 
@@ -29,6 +30,7 @@ public static class EventsModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Events,
+        Authorization = EventsAuthorization.Table,
         UrlPrefixes = [EventsRoutes.Prefix],
         AddServices = c => c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: true),
         MapEndpoints = app => app.MapEventsApi(),
@@ -49,7 +51,7 @@ public static class EventsModule
             {
                 c.BaseAddress = embeddedLogUrl;
                 c.Timeout = TimeSpan.FromSeconds(40);
-            });
+            }).AddServiceCredential();
         }
         services.AddSingleton<IEventTransport>(sp =>
         {

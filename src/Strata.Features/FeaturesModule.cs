@@ -23,6 +23,7 @@ public static class FeaturesModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Features,
+        Authorization = FeaturesAuthorization.Table,
         // The registry answers which model versions read a view that an apply would change.
         Calls = [ModuleNames.Events, ModuleNames.Data, ModuleNames.Registry],
         UrlPrefixes = [FeaturesRoutes.Prefix],

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Logging;
 using Strata.Gateway;
 using Strata.ServiceDefaults;
 using Strata.ServiceDefaults.Modules;
+using Strata.ServiceDefaults.Security;
+using Strata.Security;
 
 namespace Strata.Hosting;
 
@@ -19,6 +21,10 @@ public static class StrataHost
     public static WebApplication Build(HostSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.Catalog.Any(d => d.Name == ModuleNames.Security))
+        {
+            throw new ArgumentException($"the catalog has no '{ModuleNames.Security}' module: a Strata without it cannot authenticate anyone");
+        }
         var known = HostSettings.ServeNames(settings.Catalog);
         foreach (var module in settings.Modules)
         {
@@ -43,15 +49,16 @@ public static class StrataHost
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseStrataAccess();
         app.MapDefaultEndpoints();
         foreach (var module in settings.Hosted)
         {
-            // Whatever a module maps goes into its own OpenAPI document.
-            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name));
+            // Whatever a module maps goes into its own OpenAPI document, with its rows of the authorization table.
+            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(module.Authorization));
         }
         if (settings.Hosted.Any())
         {
-            app.MapOpenApi("/openapi/{documentName}.json");
+            app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymousAccess();
         }
         if (gatewayOnly)
         {
@@ -116,6 +123,7 @@ public static class StrataHost
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
         StrataModules.AddDefinitions(services);
+        services.AddStrataAccess(configuration, context.ProcessName, settings.Catalog);
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // Enums travel as their wire names (StrataJson's WireEnumConverter): say so in every document's schemas.
@@ -133,7 +141,9 @@ public static class StrataHost
             services.AddOpenApi(module.Name);
         }
         var catalog = settings.Catalog.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        // Every process checks credentials, so every process calls the Security module (for the keys) unless it hosts it.
         var called = settings.Hosted.SelectMany(d => d.Calls.Select(callee => (Caller: d.Name, Callee: callee)))
+            .Append((Caller: "this process", Callee: ModuleNames.Security))
             .Where(c => !settings.Hosts(c.Callee)).DistinctBy(c => c.Callee);
         foreach (var (caller, callee) in called)
         {

@@ -3,6 +3,7 @@ using Strata.Events;
 using Strata.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Registry;
+using Strata.Security;
 using Strata.Samples;
 using Strata.ServiceDefaults.Modules;
 using Strata.Serving;
@@ -18,6 +19,7 @@ public static class StrataModules
     public static IReadOnlyList<ModuleDescriptor> All { get; } =
     [
         EventsModule.Descriptor,
+        SecurityModule.Descriptor,
         DataModule.Descriptor,
         FeaturesModule.Descriptor,
         RegistryModule.Descriptor,

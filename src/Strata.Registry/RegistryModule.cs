@@ -20,6 +20,7 @@ public static class RegistryModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Registry,
+        Authorization = RegistryAuthorization.Table,
         Calls = [ModuleNames.Events],
         UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
         AddServices = c => c.Services.AddRegistryModule(),

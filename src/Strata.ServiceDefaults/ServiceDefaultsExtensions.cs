@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Strata.Contracts;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.ServiceDefaults;
 
@@ -64,9 +65,9 @@ public static class ServiceDefaultsExtensions
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
-            .ExcludeFromDescription();
+            .ExcludeFromDescription().AllowAnonymousAccess();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) })
-            .ExcludeFromDescription();
+            .ExcludeFromDescription().AllowAnonymousAccess();
         return app;
     }
 

@@ -15,6 +15,7 @@ public static class ServingModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Serving,
+        Authorization = ServingAuthorization.Table,
         Calls = [ModuleNames.Events, ModuleNames.Registry, ModuleNames.Features],
         UrlPrefixes = [ServingRoutes.Predict, ServingRoutes.Prefix, ServingRoutes.KServeV1Prefix, ServingRoutes.OpenInferencePrefix],
         AddServices = c => c.Services.AddServingModule(),

@@ -15,6 +15,7 @@ public static class TrainingModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Training,
+        Authorization = TrainingAuthorization.Table,
         Calls = [ModuleNames.Events, ModuleNames.Data, ModuleNames.Features, ModuleNames.Registry],
         UrlPrefixes = [TrainingRoutes.Prefix, TrainingRoutes.SeedTrain],
         AddServices = c => c.Services.AddTrainingModule(),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Strata.Contracts;
 using Strata.Contracts.Errors;
+using Strata.Contracts.Security;
 
 namespace Strata.Cli.Commands;
 
@@ -66,6 +67,10 @@ public static class CommonOptions
     {
         ArgumentNullException.ThrowIfNull(action);
         using var http = new HttpClient { BaseAddress = url, Timeout = timeout };
+        if (ApiKey(Environment.GetEnvironmentVariable(SecurityRoutes.ApiKeyVariable), Path.Combine(DataDirectory.Default, DataDirectory.ApiKeyFile)) is { } key)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
         try
         {
             return await action(http);
@@ -75,5 +80,23 @@ public static class CommonOptions
             await Console.Error.WriteLineAsync($"strata: {e.Message}");
             return 1;
         }
+        catch (AccessDeniedException e)
+        {
+            await Console.Error.WriteLineAsync(e.Authenticated
+                ? $"strata: forbidden: {e.Message}"
+                : $"strata: not authenticated: {e.Message}; set {SecurityRoutes.ApiKeyVariable} to a key (strata up prints the first one; 'strata keys create' makes more)");
+            return 1;
+        }
+    }
+
+    /// <summary>The API key the client commands send: <c>STRATA_API_KEY</c>, else the one a fresh <c>strata up</c> in this
+    /// folder wrote (<c>.strata/api-key</c>), else none.</summary>
+    public static string? ApiKey(string? environment, string keyFile)
+    {
+        if (!string.IsNullOrWhiteSpace(environment))
+        {
+            return environment.Trim();
+        }
+        return File.Exists(keyFile) ? SafeRead(keyFile)?.Trim() is { Length: > 0 } key ? key : null : null;
     }
 }

@@ -23,6 +23,9 @@ internal static class DataDirectory
     /// <summary>The file <c>strata up</c> writes its address to once ready, so the client commands find it.</summary>
     public const string AddressFile = "address";
 
+    /// <summary>The file a fresh <c>strata up</c> writes its first admin key to (owner-only), for the client commands.</summary>
+    public const string ApiKeyFile = "api-key";
+
     /// <summary>The default data directory (<c>--data-dir</c>).</summary>
     public const string Default = ".strata";
 

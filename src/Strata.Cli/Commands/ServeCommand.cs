@@ -13,7 +13,8 @@ internal static class ServeCommand
         var module = StrataCommand.ModuleOption();
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
-        var command = new Command("serve", "Run one module (data, features, registry, training, serving) or the gateway") { module, port, dataDir };
+        var bind = StrataCommand.BindOption();
+        var command = new Command("serve", "Run one module (events, security, data, features, registry, training, serving) or the gateway") { module, port, dataDir, bind };
         command.SetAction(async (parse, _) =>
         {
             using var shutdown = new ShutdownSignal();
@@ -21,6 +22,7 @@ internal static class ServeCommand
             var settings = new HostSettings([parse.GetValue(module)!], parse.GetValue(port), DataDirectory.Prepare(parse.GetValue(dataDir)!))
             {
                 ListenDescriptor = Supervision.InheritableListener.TakeInherited(),
+                Bind = StrataCommand.BindAddress(parse.GetValue(bind)!).ToString(),
             };
             await using var app = await HostRunner.StartAsync(settings, ct);
             Console.WriteLine($"strata: {settings.Modules[0]} listening on {(settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"http://{settings.Bind}:{settings.Port}/"))} (pid {Environment.ProcessId})");

@@ -46,6 +46,7 @@ public static class StrataCommand
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
         return root;
     }
 
@@ -66,6 +67,33 @@ public static class StrataCommand
             }
         });
         return port;
+    }
+
+    internal static Option<string> BindOption() => new("--bind", "-b")
+    {
+        Description = "Address to listen on: 127.0.0.1 (default, this machine only); 0.0.0.0 or an interface's address exposes Strata to the network",
+        DefaultValueFactory = _ => "127.0.0.1",
+        Validators =
+        {
+            r =>
+            {
+                if (r.Tokens.Count == 1 && !System.Net.IPAddress.TryParse(r.Tokens[0].Value, out _))
+                {
+                    r.AddError($"--bind must be an IP address, got '{r.Tokens[0].Value}'");
+                }
+            },
+        },
+    };
+
+    /// <summary>The parsed <c>--bind</c>; listening beyond loopback without TLS is said at start.</summary>
+    internal static System.Net.IPAddress BindAddress(string text)
+    {
+        var address = System.Net.IPAddress.Parse(text);
+        if (!System.Net.IPAddress.IsLoopback(address))
+        {
+            Console.Error.WriteLine($"strata: warning: listening on {address} without TLS: API keys and data cross the network in clear text; put a TLS-terminating proxy in front or keep the default 127.0.0.1");
+        }
+        return address;
     }
 
     internal static Option<string> DataDirOption() => new("--data-dir", "-d")

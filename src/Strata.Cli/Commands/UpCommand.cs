@@ -7,6 +7,7 @@ using Strata.Contracts;
 using Strata.Contracts.Data;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;
+using Strata.Contracts.Security;
 
 namespace Strata.Cli.Commands;
 
@@ -28,22 +29,25 @@ internal static class UpCommand
         topology.AcceptOnlyFromAmong(Monolith, Microservices);
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
-        var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir };
+        var bind = StrataCommand.BindOption();
+        var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir, bind };
         command.SetAction(async (parse, _) =>
         {
             using var shutdown = new ShutdownSignal();
             var ct = shutdown.Token;
             var dir = DataDirectory.Prepare(parse.GetValue(dataDir)!);
+            var address = StrataCommand.BindAddress(parse.GetValue(bind)!);
+            var keyExisted = File.Exists(Path.Combine(dir, DataDirectory.ApiKeyFile));
             return parse.GetValue(topology) == Microservices
-                ? await Supervisor.RunAsync(parse.GetValue(port), dir, ct)
-                : await RunMonolithAsync(parse.GetValue(port), dir, ct);
+                ? await Supervisor.RunAsync(parse.GetValue(port), address, dir, keyExisted, ct)
+                : await RunMonolithAsync(parse.GetValue(port), address, dir, keyExisted, ct);
         });
         return command;
     }
 
-    private static async Task<int> RunMonolithAsync(int port, string dataDirectory, CancellationToken ct)
+    private static async Task<int> RunMonolithAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted, CancellationToken ct)
     {
-        await using var app = await HostRunner.StartAsync(HostSettings.Monolith(port, dataDirectory), ct);
+        await using var app = await HostRunner.StartAsync(HostSettings.Monolith(port, dataDirectory) with { Bind = bind.ToString() }, ct);
         var address = HostRunner.Address(app);
         var seed = new SeedExample(app.Services.GetRequiredService<IDataClient>(), app.Services.GetRequiredService<ITrainingClient>(),
             app.Services.GetRequiredService<IRegistryClient>());
@@ -53,7 +57,7 @@ internal static class UpCommand
             await Readiness.WaitAsync(http, TimeSpan.FromMinutes(2), ct);
         }
         DataDirectory.RecordAddress(dataDirectory, address);
-        PrintServices([new ServiceRow("strata (all modules + gateway)", address, Environment.ProcessId, "ready")], address);
+        PrintServices([new ServiceRow("strata (all modules + gateway)", address, Environment.ProcessId, "ready")], address, dataDirectory, keyExisted);
         try
         {
             await app.WaitForShutdownAsync(ct);
@@ -79,7 +83,7 @@ internal static class UpCommand
         }
     }
 
-    internal static void PrintServices(IEnumerable<ServiceRow> rows, Uri gateway)
+    internal static void PrintServices(IEnumerable<ServiceRow> rows, Uri gateway, string dataDirectory, bool keyExisted)
     {
         var table = new Table().AddColumns("service", "url", "pid", "state");
         foreach (var row in rows)
@@ -87,7 +91,15 @@ internal static class UpCommand
             table.AddRow(Markup.Escape(row.Name), Markup.Escape(row.Url.ToString()), row.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(row.State));
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLineInterpolated($"try: curl -s -X POST {gateway}predict -H 'Content-Type: application/json' -d '{{\"age\": 35, \"income\": 50000}}'");
+        var keyFile = Path.Combine(dataDirectory, DataDirectory.ApiKeyFile);
+        if (!keyExisted && CommonOptions.ApiKey(null, keyFile) is { } key)
+        {
+            // The first admin key of a fresh data directory: shown this once (the server keeps only its hash); the CLI in
+            // this folder reads it from the owner-only file, other clients need the export.
+            AnsiConsole.MarkupLine("[yellow]first start: an admin API key was created. Shown this once; the CLI here reads it from[/] " + Markup.Escape(keyFile));
+            Console.WriteLine($"export {SecurityRoutes.ApiKeyVariable}={key}");
+        }
+        AnsiConsole.MarkupLineInterpolated($"try: curl -s -X POST {gateway}predict -H \"Authorization: Bearer ${SecurityRoutes.ApiKeyVariable}\" -H 'Content-Type: application/json' -d '{{\"age\": 35, \"income\": 50000}}'");
         AnsiConsole.MarkupLine("stop: Ctrl-C");
     }
 }

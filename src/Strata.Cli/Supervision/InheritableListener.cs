@@ -33,14 +33,14 @@ internal sealed partial class InheritableListener : IDisposable
 
     public int Descriptor => checked((int)_socket.SafeHandle.DangerousGetHandle());
 
-    /// <summary>Binds and listens on 127.0.0.1:<paramref name="port"/> (0: a free port).</summary>
+    /// <summary>Binds and listens on 127.0.0.1:<paramref name="port"/> (0: a free port), or on <paramref name="address"/>.</summary>
     /// <exception cref="SocketException">The port is in use (<see cref="SocketError.AddressAlreadyInUse"/>).</exception>
-    public static InheritableListener Bind(int port)
+    public static InheritableListener Bind(int port, IPAddress? address = null)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket((address ?? IPAddress.Loopback).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            socket.Bind(new IPEndPoint(address ?? IPAddress.Loopback, port));
             socket.Listen(512); // Kestrel's default backlog
             return new InheritableListener(socket);
         }

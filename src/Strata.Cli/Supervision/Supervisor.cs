@@ -16,12 +16,12 @@ internal static class Supervisor
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    public static async Task<int> RunAsync(int port, string dataDirectory, CancellationToken ct)
+    public static async Task<int> RunAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted, CancellationToken ct)
     {
         InheritableListener front;
         try
         {
-            front = InheritableListener.Bind(port);
+            front = InheritableListener.Bind(port, bind);
         }
         catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {
@@ -44,7 +44,7 @@ internal static class Supervisor
             // The monitor runs from the first moment: a child that dies while others are still starting is restarted too.
             using var startupCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var monitor = MonitorAsync(children, ct);
-            var startup = StartupAsync(children, gateway, dataDirectory, startupCancel.Token);
+            var startup = StartupAsync(children, gateway, dataDirectory, keyExisted, startupCancel.Token);
             if (await Task.WhenAny(monitor, startup) == monitor)
             {
                 await startupCancel.CancelAsync();
@@ -66,7 +66,7 @@ internal static class Supervisor
         }
     }
 
-    private static async Task StartupAsync(List<ModuleProcess> children, ModuleProcess gateway, string dataDirectory, CancellationToken ct)
+    private static async Task StartupAsync(List<ModuleProcess> children, ModuleProcess gateway, string dataDirectory, bool keyExisted, CancellationToken ct)
     {
         // A module that is ready only after the seed (serving: once it has a model) and the gateway (ready when all
         // behind it are) are waited for as live; every one is ready before the supervisor says so.
@@ -75,12 +75,18 @@ internal static class Supervisor
         await WaitAsync(children.Where(c => !readyOnStart.Contains(c.Module)), "/health/live", ct);
         using (var http = new HttpClient { BaseAddress = gateway.Url, Timeout = TimeSpan.FromMinutes(30) })
         {
+            // The seed goes through the gateway as any client does: with the key the security module wrote on first start.
+            if (CommonOptions.ApiKey(Environment.GetEnvironmentVariable(Strata.Contracts.Security.SecurityRoutes.ApiKeyVariable),
+                Path.Combine(dataDirectory, DataDirectory.ApiKeyFile)) is { } key)
+            {
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            }
             var seed = new SeedExample(new HttpDataClient(http), new HttpTrainingClient(http), new HttpRegistryClient(http));
             await UpCommand.SeedAsync(seed, dataDirectory, ct);
         }
         await WaitAsync(children, "/health/ready", ct);
         DataDirectory.RecordAddress(dataDirectory, gateway.Url);
-        UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url);
+        UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url, dataDirectory, keyExisted);
         AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
     }
 

@@ -17,11 +17,13 @@ public static class EventTopics
     public const string CardTransactions = "card.transactions";
     /// <summary>Events a consumer group gave up on (<see cref="DeadLetterEvent"/>), keyed by group.</summary>
     public const string DeadLetter = "events.deadletter";
+    /// <summary>A state-changing request by a principal (<c>Strata.Contracts.Security.RequestAuditedEvent</c>).</summary>
+    public const string RequestAudited = "security.request_audited";
 
     /// <summary>Every platform topic: the audit log records all of them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged,
-        PredictionRequested, PredictionMade, CardTransactions, DeadLetter,
+        PredictionRequested, PredictionMade, CardTransactions, DeadLetter, RequestAudited,
     ];
 }

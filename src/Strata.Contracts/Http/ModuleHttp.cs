@@ -57,13 +57,15 @@ public static class ModuleHttp
         }
         var problem = await ReadProblemAsync(response, cancellationToken);
         string? Ext(string name) => problem.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        var detail = Ext("detail") ?? Ext("error") ?? response.ReasonPhrase ?? "request failed";
+        var detail = Ext("detail") ?? Ext("error") ?? Ext("message") ?? response.ReasonPhrase ?? "request failed";
         throw response.StatusCode switch
         {
             HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.RequestEntityTooLarge
                 => new InputValidationException(Ext("field") ?? "body", Ext("reason") ?? detail),
             HttpStatusCode.NotFound => new ResourceNotFoundException(Ext("resource") ?? "resource", Ext("id") ?? detail),
             HttpStatusCode.Conflict => new ResourceConflictException(detail),
+            HttpStatusCode.Unauthorized => new AccessDeniedException(false, $"{dependency}: {detail}"),
+            HttpStatusCode.Forbidden => new AccessDeniedException(true, $"{dependency}: {detail}"),
             _ => new DependencyUnavailableException(dependency, $"answered {(int)response.StatusCode}: {detail}"),
         };
     }

@@ -19,6 +19,9 @@ public sealed class MlflowErrorShape : IErrorShape
         InputValidationException v => Invalid($"Invalid value for parameter '{v.Field}' supplied: {v.Reason}"),
         ResourceNotFoundException n => Error(StatusCodes.Status404NotFound, "RESOURCE_DOES_NOT_EXIST", n.Message),
         ResourceConflictException c => Error(StatusCodes.Status400BadRequest, "RESOURCE_ALREADY_EXISTS", c.Message),
+        // MLflow's server answers these codes when its authentication is on (mlflow.server.auth).
+        AccessDeniedException { Authenticated: false } a => Error(StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", a.Message),
+        AccessDeniedException a => Error(StatusCodes.Status403Forbidden, "PERMISSION_DENIED", a.Message),
         DependencyUnavailableException d => Error(StatusCodes.Status503ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", d.Message),
         BadHttpRequestException { InnerException: JsonException j } => NotJson(j),
         JsonException j => NotJson(j),

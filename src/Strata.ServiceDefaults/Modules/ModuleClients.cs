@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.ServiceDefaults.Modules;
 
@@ -24,7 +25,7 @@ public static class ModuleClients
         {
             c.BaseAddress = url;
             configureClient?.Invoke(c);
-        });
+        }).AddServiceCredential();
         builder.AddStandardResilienceHandler(o =>
         {
             if (!retryUnsafeMethods)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.ServiceDefaults.Modules;
 
@@ -19,6 +20,10 @@ public sealed record ModuleDescriptor
     /// <summary>The URL prefixes the module answers (<c>/api/data</c>, <c>/predict</c>): a prefix matches itself and
     /// every path under it. The gateway proxies exactly these, plus the module's OpenAPI document.</summary>
     public IReadOnlyList<string> UrlPrefixes { get; init; } = [];
+
+    /// <summary>The module's rows of the authorization table: every route it maps (<c>"POST /api/data/datasets/{name}"</c>)
+    /// with the permissions that admit a caller. A route without a row is refused to everyone.</summary>
+    public required IReadOnlyDictionary<string, Permissions> Authorization { get; init; }
 
     /// <summary>Registers the module's services, including its in-process client, when the process hosts it.</summary>
     public required Action<ModuleContext> AddServices { get; init; }

@@ -23,7 +23,7 @@ public static class KServeV1Api
 
     public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1");
+        var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1").WithErrorShape(ProtocolErrorShape.Instance);
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
         v1.MapGet("/{name}", async (string name, ModelHost host, CancellationToken ct) => await host.EnsureServedAsync(name, ct)
             ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })

@@ -19,7 +19,7 @@ public static class OpenInferenceApi
 
     public static IEndpointRouteBuilder MapOpenInferenceApi(this IEndpointRouteBuilder app)
     {
-        var v2 = app.MapGroup(ServingRoutes.OpenInferencePrefix).InModule(ModuleNames.Serving).WithTags("Open Inference Protocol (V2)");
+        var v2 = app.MapGroup(ServingRoutes.OpenInferencePrefix).InModule(ModuleNames.Serving).WithTags("Open Inference Protocol (V2)").WithErrorShape(ProtocolErrorShape.Instance);
         v2.MapGet("", () => Results.Json(new ServerMetadata("strata", ServerVersion, [])));
         v2.MapGet("/health/live", () => Results.Json(new { live = true }));
         v2.MapGet("/health/ready", (ModelHost host) => host.Names.All(n => host.Get(n, host.Options.Alias) is not null)

@@ -1,0 +1,115 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.Tokens;
+using Strata.Contracts.Errors;
+using Strata.Contracts.Security;
+using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Security;
+
+namespace Strata.Security;
+
+/// <summary>Authentication and authorization of every request, after routing: an endpoint's <see cref="AccessRule"/>
+/// says what it needs; the caller is authenticated by API key (or the service token) or by a JWT from the configured
+/// issuer; no valid credentials is a 401 with <c>WWW-Authenticate</c>, credentials without the permission a 403, both
+/// in the endpoint's error shape (problem+json, MLflow's, the inference protocols'). Allowed and forbidden requests to
+/// state-changing routes are written to the audit log.</summary>
+public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, RequestAuditor auditor, SecurityRuntime runtime)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        var rule = endpoint?.Metadata.GetMetadata<AccessRule>();
+        // No endpoint: a 404 that names nothing. Anonymous rules: health, OpenAPI. A proxied route at the gateway has no
+        // rule of its own: it needs a principal (the module behind it checks the permission) unless its path is anonymous.
+        if (endpoint is null || rule is { IsAnonymous: true } || (rule is null && table.AnonymousPaths.Contains(context.Request.Path.Value ?? string.Empty)))
+        {
+            await next(context);
+            return;
+        }
+        var (principal, failure, presented) = await AuthenticateAsync(context);
+        if (principal is null)
+        {
+            await DenyAsync(context, endpoint, new AccessDeniedException(false, failure!), presented ? failure : null);
+            return;
+        }
+        context.User = principal;
+        var required = rule?.Required ?? Permissions.Authenticated;
+        var held = StrataClaims.PermissionsOf(principal);
+        if (rule is { Listed: false } || (held & required) == 0)
+        {
+            var reason = rule is { Listed: false }
+                ? $"{rule.Route} is not in the authorization table, so nobody may call it"
+                : $"{context.Request.Method} {context.Request.Path} needs the permission {StrataRoles.Name(required)}, held by the roles {string.Join(", ", RolesHolding(required))}";
+            if (rule is not null && rule.Audited)
+            {
+                await auditor.RecordAsync(context, rule, "forbidden", StatusCodes.Status403Forbidden);
+            }
+            await DenyAsync(context, endpoint, new AccessDeniedException(true, reason), null);
+            return;
+        }
+        if (rule is { Audited: true } && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                await auditor.RecordAsync(context, rule, "allowed", context.Response.StatusCode);
+            }
+            return;
+        }
+        await next(context);
+    }
+
+    private static IEnumerable<string> RolesHolding(Permissions required) =>
+        StrataRoles.Grantable.Where(r => (r.Value & required) != 0).Select(r => r.Key);
+
+    private async Task<(System.Security.Claims.ClaimsPrincipal? Principal, string? Failure, bool Presented)> AuthenticateAsync(HttpContext context)
+    {
+        var credential = ApiKeyAuthenticationHandler.PresentedCredential(context.Request);
+        if (credential is null)
+        {
+            return (null, $"credentials are required: send 'Authorization: Bearer <key>' (or {SecurityRoutes.ApiKeyHeader})", false);
+        }
+        var scheme = runtime.JwtEnabled && !credential.StartsWith(Strata.Security.ApiKeys.ApiKeyFormat.Prefix, StringComparison.Ordinal)
+            && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && context.Request.Headers.Authorization.Count > 0
+            ? ApiKeyAuthentication.JwtScheme
+            : ApiKeyAuthentication.Scheme;
+        var result = await context.AuthenticateAsync(scheme);
+        if (result.Succeeded)
+        {
+            return (result.Principal, null, true);
+        }
+        var reason = scheme == ApiKeyAuthentication.JwtScheme ? JwtReason(result.Failure) : result.Failure?.Message ?? "not a Strata API key";
+        return (null, reason, true);
+    }
+
+    /// <summary>What a refused token is told: the kind of failure, not the library's message (which can quote the token).</summary>
+    private static string JwtReason(Exception? failure) => failure switch
+    {
+        SecurityTokenExpiredException => "the token has expired",
+        SecurityTokenNotYetValidException => "the token is not valid yet",
+        SecurityTokenSignatureKeyNotFoundException => "the token is signed with a key the issuer does not publish",
+        SecurityTokenInvalidSignatureException => "the token's signature is invalid",
+        SecurityTokenInvalidAudienceException => "the token is for another audience",
+        SecurityTokenInvalidIssuerException => "the token is from another issuer",
+        null => "the token is not valid",
+        _ => "the token is not valid for this Strata",
+    };
+
+    private static async Task DenyAsync(HttpContext context, Endpoint endpoint, AccessDeniedException denied, string? invalidToken)
+    {
+        if (!denied.Authenticated)
+        {
+            context.Response.Headers.WWWAuthenticate = invalidToken is null
+                ? "Bearer realm=\"strata\""
+                : $"Bearer realm=\"strata\", error=\"invalid_token\", error_description=\"{invalidToken.Replace("\"", "'", StringComparison.Ordinal)}\"";
+        }
+        var result = endpoint.Metadata.GetMetadata<IErrorShape>()?.Translate(denied, context) ?? TypedResults.Problem(
+            title: denied.Authenticated ? "Forbidden" : "Unauthorized",
+            detail: denied.Message,
+            statusCode: denied.Status);
+        await result.ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,11 @@
+namespace Strata.Security;
+
+/// <summary>The authentication schemes Strata registers.</summary>
+public static class ApiKeyAuthentication
+{
+    /// <summary>API keys and the service token (<see cref="ApiKeyAuthenticationHandler"/>).</summary>
+    public const string Scheme = "strata-key";
+
+    /// <summary>OIDC / JWT bearer tokens from the configured issuer.</summary>
+    public const string JwtScheme = "jwt";
+}

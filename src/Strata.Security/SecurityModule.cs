@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Strata.Contracts;
+using Strata.Security.ApiKeys;
+using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Modules;
+using Strata.ServiceDefaults.Security;
+
+namespace Strata.Security;
+
+/// <summary>The Security module owns the API keys (<c>security/keys.db</c>) and their endpoints. Every Strata process,
+/// whichever modules it hosts, authenticates and authorizes its requests (<see cref="AddStrataAccess"/>): with the key
+/// store itself where this module is hosted, with a snapshot polled from it elsewhere.</summary>
+public static class SecurityModule
+{
+    public static ModuleDescriptor Descriptor { get; } = new()
+    {
+        Name = ModuleNames.Security,
+        Calls = [ModuleNames.Events],
+        UrlPrefixes = [Contracts.Security.SecurityRoutes.Prefix],
+        Authorization = SecurityApi.Authorization,
+        AddServices = c =>
+        {
+            c.Services.AddSingleton(sp => new ApiKeyStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory("security"), "keys.db"),
+                sp.GetRequiredService<TimeProvider>()));
+            c.Services.AddSingleton<IApiKeyDirectory>(sp => sp.GetRequiredService<ApiKeyStore>());
+            c.Services.AddHostedService<AdminKeyBootstrap>();
+        },
+        MapEndpoints = app => app.MapSecurityApi(),
+        AddHttpClient = (c, url) =>
+        {
+            c.Services.AddHttpClient(RemoteApiKeyDirectory.ClientName, h =>
+            {
+                h.BaseAddress = ModuleClients.RequireUrl(ModuleNames.Security, url);
+                h.Timeout = TimeSpan.FromSeconds(5);
+            }).AddServiceCredential();
+            c.Services.AddSingleton<RemoteApiKeyDirectory>();
+            c.Services.AddSingleton<IApiKeyDirectory>(sp => sp.GetRequiredService<RemoteApiKeyDirectory>());
+            c.Services.AddHostedService(sp => sp.GetRequiredService<RemoteApiKeyDirectory>());
+            c.Services.AddHealthChecks().AddCheck<RemoteApiKeyDirectory>("api-keys", Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy,
+                [ServiceDefaultsExtensions.ReadyTag]);
+        },
+    };
+
+    /// <summary>What every process needs to check credentials: the service token, the authentication schemes (API keys;
+    /// JWTs when an issuer is configured), the authorization table of <paramref name="catalog"/> and the auditor.</summary>
+    public static IServiceCollection AddStrataAccess(this IServiceCollection services, IConfiguration configuration, string process,
+        IReadOnlyList<ModuleDescriptor> catalog)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section)
+            .Validate(o => o.KeyRefreshInterval > TimeSpan.Zero, "Strata:Security:KeyRefreshInterval must be positive").ValidateOnStart();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SecurityOptions>>().Value;
+            var file = options.ServiceTokenFile ?? Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory("security"), "service-token");
+            return new ServiceToken(file, process);
+        });
+        services.AddSingleton<IServiceCredential>(sp => sp.GetRequiredService<ServiceToken>());
+        services.AddSingleton(new AccessTable(catalog));
+        var jwt = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Jwt ?? new SecurityOptions.JwtOptions();
+        services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority)));
+        services.AddSingleton<RequestAuditor>();
+        // Authentication brings data protection, which Strata does not use (no cookies, no protected payloads): keep its key
+        // ring in memory instead of writing an unencrypted key file under the user's home at every start.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        var authentication = services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthentication.Scheme, null);
+        if (!string.IsNullOrWhiteSpace(jwt.Authority))
+        {
+            authentication.AddJwtBearer(ApiKeyAuthentication.JwtScheme, o => JwtRoles.Configure(o, jwt));
+        }
+        return services;
+    }
+
+    /// <summary>Checks every request against the authorization table (after routing, before the endpoint).</summary>
+    public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app) => app.UseMiddleware<AccessMiddleware>();
+
+    /// <summary>On a fresh data directory, the first admin key, written for whoever started Strata (see <see cref="ApiKeyStore.Bootstrap"/>).</summary>
+    private sealed class AdminKeyBootstrap(ApiKeyStore store, IOptions<SecurityOptions> options, IOptions<StrataOptions> strata) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            store.Bootstrap(AdminKeyFile(options.Value, strata.Value));
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Where a fresh Strata writes its first admin key (<c>api-key</c> in the data directory by default).</summary>
+    public static string AdminKeyFile(SecurityOptions options, StrataOptions strata)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(strata);
+        return options.AdminKeyFile ?? Path.Combine(Path.GetFullPath(strata.DataDirectory), "api-key");
+    }
+}

@@ -1,0 +1,37 @@
+namespace Strata.Security;
+
+/// <summary><c>Strata:Security</c>: where the service token lives, how often processes refresh the keys, and the OIDC
+/// issuer whose tokens are accepted.</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Strata:Security";
+
+    /// <summary>The service token file; default <c>security/service-token</c> under the data directory.</summary>
+    public string? ServiceTokenFile { get; set; }
+
+    /// <summary>Where a fresh Strata writes its first admin key for the CLI; default <c>api-key</c> in the data directory.</summary>
+    public string? AdminKeyFile { get; set; }
+
+    /// <summary>How often a process without the Security module polls it for key changes.</summary>
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public JwtOptions Jwt { get; set; } = new();
+
+    /// <summary>An OIDC issuer: tokens it signs (keys from its JWKS) for <see cref="Audience"/> are accepted.</summary>
+    public sealed class JwtOptions
+    {
+        /// <summary>The issuer URL (its <c>/.well-known/openid-configuration</c> names the JWKS); empty turns JWT off.</summary>
+        public string? Authority { get; set; }
+
+        public string? Audience { get; set; }
+
+        /// <summary>False only for an issuer on loopback in tests and development.</summary>
+        public bool RequireHttpsMetadata { get; set; } = true;
+
+        /// <summary>The claim listing Strata roles (values naming a role count; <c>scope</c> values <c>strata:&lt;role&gt;</c> too).</summary>
+        public string RoleClaim { get; set; } = "roles";
+
+        /// <summary>How soon an unknown signing key (a rotation) makes the JWKS be fetched again.</summary>
+        public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+
+namespace Strata.ServiceDefaults.Security;
+
+/// <summary>Puts each endpoint's row of the authorization table on it as <see cref="AccessRule"/> metadata, once, when
+/// endpoints are built: the request path then only reads metadata.</summary>
+public static class AccessConventions
+{
+    /// <summary>Every endpoint mapped under <paramref name="builder"/> gets its rule from <paramref name="table"/>; one
+    /// missing from the table gets a rule nobody satisfies.</summary>
+    public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, IReadOnlyDictionary<string, Permissions> table)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        builder.Add(endpoint =>
+        {
+            if (endpoint is not RouteEndpointBuilder route || endpoint.Metadata.OfType<AccessRule>().Any())
+            {
+                return;
+            }
+            var template = route.RoutePattern.RawText ?? string.Empty;
+            var methods = endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods ?? [];
+            var keys = methods.Select(m => RouteAuthorization.Key(m, template)).ToList();
+            var found = keys.Select(k => table.TryGetValue(k, out var p) ? p : (Permissions?)null).ToList();
+            endpoint.Metadata.Add(keys.Count > 0 && found.All(p => p is not null) && found.Distinct().Count() == 1
+                ? new AccessRule(found[0]!.Value, keys[0])
+                : new AccessRule(Permissions.None, keys.FirstOrDefault() ?? RouteAuthorization.Key("ANY", template), Listed: false));
+        });
+        return builder;
+    }
+
+    /// <summary>No credentials needed (health, OpenAPI documents).</summary>
+    public static TBuilder AllowAnonymousAccess<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+        => builder.WithMetadata(AccessRule.AnonymousRule);
+}

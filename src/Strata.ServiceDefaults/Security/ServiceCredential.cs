@@ -1,0 +1,29 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Strata.ServiceDefaults.Security;
+
+/// <summary>The credential a Strata process presents when it calls another (the Security module's service token).</summary>
+public interface IServiceCredential
+{
+    AuthenticationHeaderValue Header { get; }
+}
+
+/// <summary>Puts the process's service credential on calls to another Strata process, unless the call already carries
+/// credentials of its own. Added to module clients only: a client that calls outside Strata never sends it.</summary>
+public sealed class ServiceCredentialHandler(IServiceCredential credential) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Headers.Authorization ??= credential.Header;
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+public static class ServiceCredentialExtensions
+{
+    /// <summary>Calls through this client present the service credential.</summary>
+    public static IHttpClientBuilder AddServiceCredential(this IHttpClientBuilder builder) =>
+        builder.AddHttpMessageHandler(sp => new ServiceCredentialHandler(sp.GetRequiredService<IServiceCredential>()));
+}
