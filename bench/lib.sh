@@ -10,3 +10,11 @@ wait_ready() { # base-url path: up to 3 minutes
   echo "not ready: $1$2" >&2; return 1
 }
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+# Strata answers nothing but health and OpenAPI without credentials: once a script has a key (strata_key), every curl it
+# runs presents it, and wrk scripts written by wrk_script send it too (read from the environment when wrk starts).
+curl() { if [ -n "${STRATA_API_KEY:-}" ]; then command curl -H "Authorization: Bearer $STRATA_API_KEY" "$@"; else command curl "$@"; fi; }
+strata_key() { # data-dir: exports the admin key a fresh `strata up` wrote there
+  for _ in $(seq 300); do [ -s "$1/api-key" ] && break; sleep 0.2; done
+  STRATA_API_KEY="$(cat "$1/api-key")"; export STRATA_API_KEY
+}
+wrk_auth_lua() { printf '%s\n' 'local key = os.getenv("STRATA_API_KEY")' 'if key then wrk.headers["Authorization"] = "Bearer " .. key end'; }

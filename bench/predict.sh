@@ -24,11 +24,15 @@ cat > "$WORK/infer.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [35]}, {"name": "income", "shape": [1], "datatype": "FP64", "data": [50000]}]}'
 wrk.headers["Content-Type"] = "application/json"
+local key = os.getenv("STRATA_API_KEY")
+if key then wrk.headers["Authorization"] = "Bearer " .. key end
 LUA
 cat > "$WORK/predict.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"age": 35, "income": 50000}'
 wrk.headers["Content-Type"] = "application/json"
+local key = os.getenv("STRATA_API_KEY")
+if key then wrk.headers["Authorization"] = "Bearer " .. key end
 LUA
 
 measure() { # name url [path] [script]
@@ -44,12 +48,14 @@ measure() { # name url [path] [script]
 # (a) Strata monolith
 P=$(free_port); "${STRATA[@]}" up --port "$P" --data-dir "$WORK/mono" > "$WORK/mono.log" 2>&1 & PID=$!; PIDS+=("$PID")
 wait_ready "http://127.0.0.1:$P" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/mono.log"; do sleep 0.2; done
+strata_key "$WORK/mono"
 measure strata_monolith "http://127.0.0.1:$P"
 measure strata_monolith_v2_infer "http://127.0.0.1:$P" /v2/models/seed/infer infer.lua; stop "$PID"
 
 # (b) Strata microservices through the gateway
 P=$(free_port); "${STRATA[@]}" up --topology microservices --port "$P" --data-dir "$WORK/micro" > "$WORK/micro.log" 2>&1 & PID=$!; PIDS+=("$PID")
 wait_ready "http://127.0.0.1:$P" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/micro.log"; do sleep 0.2; done
+strata_key "$WORK/micro"
 measure strata_microservices "http://127.0.0.1:$P"; stop "$PID"
 
 # (c) the seed's own monolith (Flask + scikit-learn under gunicorn, 2 workers)

@@ -30,7 +30,8 @@ python3 - "$WORK" <<'PY'
 import json, sys
 work = sys.argv[1]
 def lua(name, body):
-    open(f"{work}/{name}.lua", "w").write('wrk.method = "POST"\nwrk.body = [[' + body + ']]\nwrk.headers["Content-Type"] = "application/json"\n')
+    open(f"{work}/{name}.lua", "w").write('wrk.method = "POST"\nwrk.body = [[' + body + ']]\nwrk.headers["Content-Type"] = "application/json"\n'
+        + 'local key = os.getenv("STRATA_API_KEY")\nif key then wrk.headers["Authorization"] = "Bearer " .. key end\n')
     open(f"{work}/{name}.json", "w").write(body)
 lua("predict", json.dumps({"age": 35, "income": 50000}))
 for n in (1, 32, 1024):
@@ -64,6 +65,7 @@ start_strata() { # name extra-env...; sets URL and PID
   env "$@" "${STRATA[@]}" up --port "$port" --data-dir "$WORK/$name" > "$WORK/$name.log" 2>&1 & PID=$!; PIDS+=("$PID")
   URL="http://127.0.0.1:$port"
   wait_ready "$URL" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/$name.log"; do sleep 0.2; done
+  strata_key "$WORK/$name" # every request presents the key (bare Kestrel's and Flask's too: the same bytes on the wire)
 }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 

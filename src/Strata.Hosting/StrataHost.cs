@@ -51,10 +51,11 @@ public static class StrataHost
         app.UseServiceDefaults();
         app.UseStrataAccess();
         app.MapDefaultEndpoints();
+        var access = app.Services.GetRequiredService<AccessTable>();
         foreach (var module in settings.Hosted)
         {
             // Whatever a module maps goes into its own OpenAPI document, with its rows of the authorization table.
-            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(module.Authorization));
+            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(access.Of(module.Name)));
         }
         if (settings.Hosted.Any())
         {
@@ -141,9 +142,11 @@ public static class StrataHost
             services.AddOpenApi(module.Name);
         }
         var catalog = settings.Catalog.ToDictionary(d => d.Name, StringComparer.Ordinal);
-        // Every process checks credentials, so every process calls the Security module (for the keys) unless it hosts it.
+        // Every process checks credentials and audits what changes state, so every process calls the Security module (for
+        // the keys) and the Events module (for the audit log), unless it hosts them.
+        var crossCutting = new[] { ModuleNames.Security, ModuleNames.Events }.Where(catalog.ContainsKey).Select(m => (Caller: "every process", Callee: m));
         var called = settings.Hosted.SelectMany(d => d.Calls.Select(callee => (Caller: d.Name, Callee: callee)))
-            .Append((Caller: "this process", Callee: ModuleNames.Security))
+            .Concat(crossCutting)
             .Where(c => !settings.Hosts(c.Callee)).DistinctBy(c => c.Callee);
         foreach (var (caller, callee) in called)
         {

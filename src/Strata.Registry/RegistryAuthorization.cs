@@ -66,5 +66,8 @@ public static class RegistryAuthorization
         ["GET /api/2.0/mlflow-artifacts/artifacts/{**path}"] = Permissions.Read,
         ["DELETE /api/2.0/mlflow-artifacts/artifacts/{**path}"] = Permissions.Train,
         ["GET /api/2.0/mlflow-artifacts/artifacts"] = Permissions.Read,
+        // The catch-alls answering unknown paths in MLflow's shape (ENDPOINT_NOT_FOUND): any principal.
+        ["ANY /api/2.0/mlflow/{**path}"] = Permissions.Authenticated,
+        ["ANY /api/2.0/mlflow-artifacts/{**rest}"] = Permissions.Authenticated,
     };
 }

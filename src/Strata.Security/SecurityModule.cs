@@ -21,7 +21,6 @@ public static class SecurityModule
     public static ModuleDescriptor Descriptor { get; } = new()
     {
         Name = ModuleNames.Security,
-        Calls = [ModuleNames.Events],
         UrlPrefixes = [Contracts.Security.SecurityRoutes.Prefix],
         Authorization = SecurityApi.Authorization,
         AddServices = c =>
@@ -34,9 +33,10 @@ public static class SecurityModule
         MapEndpoints = app => app.MapSecurityApi(),
         AddHttpClient = (c, url) =>
         {
+            var baseAddress = ModuleClients.RequireUrl(ModuleNames.Security, url);
             c.Services.AddHttpClient(RemoteApiKeyDirectory.ClientName, h =>
             {
-                h.BaseAddress = ModuleClients.RequireUrl(ModuleNames.Security, url);
+                h.BaseAddress = baseAddress;
                 h.Timeout = TimeSpan.FromSeconds(5);
             }).AddServiceCredential();
             c.Services.AddSingleton<RemoteApiKeyDirectory>();
@@ -62,7 +62,11 @@ public static class SecurityModule
             return new ServiceToken(file, process);
         });
         services.AddSingleton<IServiceCredential>(sp => sp.GetRequiredService<ServiceToken>());
-        services.AddSingleton(new AccessTable(catalog));
+        var publicRoutes = configuration.GetSection(SecurityOptions.Section + ":PublicRoutes").Get<string[]>() ?? [];
+        // Rows of the table opened to anyone (Strata:Security:PublicRoutes:0 = "POST /predict"), e.g. a scoring route
+        // behind an edge of your own that authenticates; said at every start.
+        services.AddSingleton(new AccessTable(catalog, publicRoutes));
+        services.AddHostedService<PublicRoutesNotice>();
         var jwt = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Jwt ?? new SecurityOptions.JwtOptions();
         services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority)));
         services.AddSingleton<RequestAuditor>();

@@ -31,6 +31,7 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
             ResourceNotFoundException n => Problems.NotFound(n.Resource, n.Id),
             ResourceConflictException c => Problems.Conflict(c.Message),
             DependencyUnavailableException d => Problems.Unavailable(d.Dependency, d.Message),
+            AccessDeniedException a => TypedResults.Problem(title: a.Authenticated ? "Forbidden" : "Unauthorized", detail: a.Message, statusCode: a.Status),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => Results.Empty,
             _ => TypedResults.Problem(title: "Internal error", statusCode: StatusCodes.Status500InternalServerError),
         };

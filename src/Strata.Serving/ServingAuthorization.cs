@@ -22,5 +22,7 @@ public static class ServingAuthorization
         ["GET /v2/models/{name}/versions/{version}"] = Permissions.Read | Permissions.Predict,
         ["GET /v2/models/{name}/versions/{version}/ready"] = Permissions.Read | Permissions.Predict,
         ["POST /v2/models/{name}/versions/{version}/infer"] = Permissions.Predict,
+        // The catch-all answering unknown paths in the protocol's shape: any principal.
+        ["ANY /v2/{**path}"] = Permissions.Authenticated,
     };
 }

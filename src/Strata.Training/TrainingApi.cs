@@ -6,6 +6,7 @@ using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Training;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Security;
 using Strata.Training.Jobs;
 
 namespace Strata.Training;
@@ -17,13 +18,13 @@ public static class TrainingApi
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(TrainingRoutes.Prefix).InModule(ModuleNames.Training).WithTags("Training");
-        api.MapPost(TrainingRoutes.Train, async (TrainingRequest? request, ITrainingClient training, CancellationToken ct) =>
-            TypedResults.Ok(await training.TrainAsync(request ?? throw new InputValidationException("body", "is required"), ct)))
+        api.MapPost(TrainingRoutes.Train, async (TrainingRequest? request, ITrainingClient training, HttpContext context, CancellationToken ct) =>
+            TypedResults.Ok(await training.TrainAsync(MayPromote(context, request ?? throw new InputValidationException("body", "is required")), ct)))
             .WithSummary("Train on a dataset version through a feature view, register the version, move the alias");
 
-        api.MapPost(TrainingRoutes.Jobs, (TrainingRequest? request, TrainingJobs jobs) =>
+        api.MapPost(TrainingRoutes.Jobs, (TrainingRequest? request, TrainingJobs jobs, HttpContext context) =>
         {
-            var job = jobs.Submit(request ?? throw new InputValidationException("body", "is required"));
+            var job = jobs.Submit(MayPromote(context, request ?? throw new InputValidationException("body", "is required")));
             return TypedResults.Accepted($"/api/training/jobs/{job.Id}", job);
         }).WithSummary("Queue a training job: 202 with the job; poll it for state, progress and log");
         api.MapGet(TrainingRoutes.Jobs, (TrainingJobs jobs, string? state, string? limit) =>
@@ -49,6 +50,18 @@ public static class TrainingApi
         app.MapPost(TrainingRoutes.SeedTrain, Seed).InModule(ModuleNames.Training).WithTags("Training")
             .WithSummary("The seed's /train: retrain on the current dataset and make the result champion");
         return app;
+    }
+
+    /// <summary>Training registers a version; moving an alias onto it is a promotion, which needs manage-models (a trainer
+    /// trains with <c>alias</c> null or empty, and a model admin promotes).</summary>
+    private static TrainingRequest MayPromote(HttpContext context, TrainingRequest request)
+    {
+        if (!string.IsNullOrEmpty(request.Alias) && !StrataClaims.PermissionsOf(context.User).HasFlag(Permissions.ManageModels))
+        {
+            throw new AccessDeniedException(true,
+                $"alias: moving '{request.Alias}' onto the new version needs the permission manage-models; send \"alias\": null to train and register without promoting");
+        }
+        return request;
     }
 
     private static async Task<Ok<TrainingResult>> Seed(ITrainingClient training, CancellationToken ct) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using Strata.Testing;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -175,7 +176,9 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
         }
 
-        using var response = await Http.SendAsync(request);
+        // The embedded broker's routes answer Strata's own processes only: those requests come with the service token.
+        using var broker = TestKeys.Authorize(new HttpClient { BaseAddress = Http.BaseAddress }, TestKeys.ServiceToken(fixture.DataDirectory));
+        using var response = await (path.StartsWith("/api/events/topics/", StringComparison.Ordinal) ? broker : Http).SendAsync(request);
 
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -261,7 +264,9 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
     {
         using var online = await Http.PostAsJsonAsync("/api/features/get-online-features",
             new { entities = new { card_id = new[] { "a", "b" } }, feature_service = "fraud_detection" });
-        using var watch = await Http.PostAsJsonAsync("/api/events/topics/bad-input/groups/bad-input-watch/fetch", new { consumer = "watch", max = 100, wait_ms = 0 });
+        // The broker's routes are Strata's own: the watch consumes as one of its processes.
+        using var broker = TestKeys.Authorize(new HttpClient { BaseAddress = Http.BaseAddress }, TestKeys.ServiceToken(fixture.DataDirectory));
+        using var watch = await broker.PostAsJsonAsync("/api/events/topics/bad-input/groups/bad-input-watch/fetch", new { consumer = "watch", max = 100, wait_ms = 0 });
         return await Http.GetStringAsync("/api/data/datasets") + await Http.GetStringAsync("/api/registry/models")
             + await Http.GetStringAsync("/api/features/definitions") + await Http.GetStringAsync("/api/features/definitions/versions")
             + await Http.GetStringAsync("/api/registry/models/seed/versions") + await online.Content.ReadAsStringAsync()

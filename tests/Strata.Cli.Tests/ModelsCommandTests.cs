@@ -9,7 +9,7 @@ public sealed class ModelsCommandTests(MonolithFixture fixture) : IClassFixture<
     private string Url => fixture.Http.BaseAddress!.ToString();
 
     private async Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) =>
-        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), [.. args, "--url", Url]);
+        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), fixture.CliEnvironment, [.. args, "--url", Url]);
 
     [Fact]
     public async Task Ls_ListsTheSeedModelWithItsChampion_AsTableAndJson()

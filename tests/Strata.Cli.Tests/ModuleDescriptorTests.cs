@@ -24,7 +24,7 @@ public sealed class ModuleDescriptorTests
         using var folder = new TempFolder();
         await using var app = StrataHost.Build(HostSettings.Monolith(0, folder.Path, Catalog));
         await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = HostRunner.Address(app) };
+        using var http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(app) }, TestKeys.Create(app.Services));
 
         var note = await AddNoteAsync(http, "hello");
         var digest = await http.GetFromJsonAsync<DigestAnswer>($"/api/digest/{note.Id}", StrataJson.Options);
@@ -38,20 +38,31 @@ public sealed class ModuleDescriptorTests
     public async Task Microservices_TestModules_OnPortsOfTheirOwn_BehindTheGateway_CallEachOtherOverHttp()
     {
         using var folder = new TempFolder();
-        IReadOnlyList<ModuleDescriptor> catalog = [NotesModule.Descriptor, DigestModule.Descriptor];
-        await using var notes = await StartAsync(new HostSettings([NotesModule.Name], 0, folder.Path) { Catalog = catalog });
+        IReadOnlyList<ModuleDescriptor> catalog = [Strata.Security.SecurityModule.Descriptor, NotesModule.Descriptor, DigestModule.Descriptor];
+        // Every process checks keys against the security module's.
+        await using var security = await StartAsync(new HostSettings([ModuleNames.Security], 0, folder.Path) { Catalog = catalog });
+        var securityUrl = HostRunner.Address(security).ToString();
+        await using var notes = await StartAsync(new HostSettings([NotesModule.Name], 0, folder.Path)
+        {
+            Catalog = catalog,
+            ServiceUrls = new Dictionary<string, string> { [ModuleNames.Security] = securityUrl },
+        });
         var notesUrl = HostRunner.Address(notes).ToString();
         await using var digest = await StartAsync(new HostSettings([DigestModule.Name], 0, folder.Path)
         {
             Catalog = catalog,
-            ServiceUrls = new Dictionary<string, string> { [NotesModule.Name] = notesUrl },
+            ServiceUrls = new Dictionary<string, string> { [NotesModule.Name] = notesUrl, [ModuleNames.Security] = securityUrl },
         });
         await using var gateway = await StartAsync(new HostSettings([HostSettings.Gateway], 0, folder.Path)
         {
             Catalog = catalog,
-            ServiceUrls = new Dictionary<string, string> { [NotesModule.Name] = notesUrl, [DigestModule.Name] = HostRunner.Address(digest).ToString() },
+            ServiceUrls = new Dictionary<string, string>
+            {
+                [NotesModule.Name] = notesUrl, [DigestModule.Name] = HostRunner.Address(digest).ToString(), [ModuleNames.Security] = securityUrl,
+            },
         });
-        using var http = new HttpClient { BaseAddress = HostRunner.Address(gateway) };
+        using var http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(gateway) }, TestKeys.Create(security.Services));
+        await WaitForKeysAsync([notes, digest, gateway]);
 
         var note = await AddNoteAsync(http, "over the wire");
         var answer = await http.GetFromJsonAsync<DigestAnswer>($"/api/digest/{note.Id}", StrataJson.Options);
@@ -71,9 +82,19 @@ public sealed class ModuleDescriptorTests
         using var folder = new TempFolder();
         var e = Assert.Throws<ArgumentException>(() => StrataHost.Build(new HostSettings([DigestModule.Name], 0, folder.Path)
         {
-            Catalog = [NotesModule.Descriptor, DigestModule.Descriptor],
+            Catalog = [Strata.Security.SecurityModule.Descriptor, NotesModule.Descriptor, DigestModule.Descriptor],
         }));
         Assert.Contains("Strata:Services:notes", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Processes without the security module are ready once they have the keys.</summary>
+    private static async Task WaitForKeysAsync(IEnumerable<WebApplication> processes)
+    {
+        foreach (var process in processes)
+        {
+            using var probe = new HttpClient { BaseAddress = HostRunner.Address(process) };
+            await Readiness.WaitAsync(probe, TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
     }
 
     private static async Task<WebApplication> StartAsync(HostSettings settings)

@@ -10,7 +10,7 @@ public sealed class RunsCommandTests(UnseededMonolithFixture fixture) : IClassFi
     private string Url => fixture.Http.BaseAddress!.ToString();
 
     private async Task<(int Exit, string Stdout, string Stderr)> CliAsync(params string[] args) =>
-        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), [.. args, "--url", Url]);
+        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), fixture.CliEnvironment, [.. args, "--url", Url]);
 
     private async Task<JsonElement> PostAsync(string path, object body)
     {

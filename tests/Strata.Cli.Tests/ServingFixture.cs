@@ -22,7 +22,16 @@ public abstract class ServingFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>An admin key of this Strata (<see cref="Http"/> presents it).</summary>
+    public string ApiKey { get; private set; } = null!;
+
+    /// <summary>The environment a CLI run against this Strata needs.</summary>
+    public IReadOnlyDictionary<string, string> CliEnvironment => TestKeys.Environment(ApiKey);
+
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <summary>The monolith's data directory.</summary>
+    public string DataDirectory => _folder.Path;
 
     protected abstract IDictionary<string, string?> Serving { get; }
 
@@ -45,7 +54,8 @@ public abstract class ServingFixture : IAsyncLifetime
         }
         App = StrataHost.Build(HostSettings.Monolith(0, _folder.Path) with { Configuration = configuration });
         await App.StartAsync();
-        Http = new HttpClient { BaseAddress = HostRunner.Address(App) };
+        ApiKey = TestKeys.Create(App.Services);
+        Http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(App) }, ApiKey);
         await new SeedExample(Get<IDataClient>(), Get<ITrainingClient>(), Get<IRegistryClient>()).EnsureAsync(_folder.Path, null, CancellationToken.None);
         await AfterSeedAsync();
         await Readiness.WaitAsync(Http, TimeSpan.FromSeconds(30), CancellationToken.None);

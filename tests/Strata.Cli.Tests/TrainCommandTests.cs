@@ -15,7 +15,7 @@ public sealed class TrainCommandTests(MonolithFixture fixture) : IClassFixture<M
     private string Url => fixture.Http.BaseAddress!.ToString();
 
     private async Task<(int Exit, string Stdout, string Stderr)> CliAsync(params string[] args) =>
-        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(120), ["train", .. args, "--url", Url]);
+        await StrataExecutable.RunAsync(TimeSpan.FromSeconds(120), fixture.CliEnvironment, ["train", .. args, "--url", Url]);
 
     private async Task<int> JobCountAsync() =>
         (await fixture.Http.GetFromJsonAsync<List<TrainingJob>>(new Uri("/api/training/jobs?limit=1000", UriKind.Relative), StrataJson.Options))!.Count;

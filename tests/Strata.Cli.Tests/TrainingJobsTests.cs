@@ -173,7 +173,7 @@ public sealed class TrainingJobsRecoveryTests
         await app.StartAsync();
         try
         {
-            using var http = new HttpClient { BaseAddress = HostRunner.Address(app) };
+            using var http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(app) }, TestKeys.Create(app.Services));
             var interrupted = (await http.GetFromJsonAsync<TrainingJob>(new Uri("/api/training/jobs/job-was-running", UriKind.Relative), StrataJson.Options))!;
             Assert.Equal(TrainingJobStates.Failed, interrupted.State);
             Assert.Contains("interrupted", interrupted.Error, StringComparison.Ordinal);

@@ -16,6 +16,15 @@ public class UnseededMonolithFixture : IAsyncLifetime
     /// <summary>The monolith's client; the test is skipped when a server its stores need is not installed (outside CI).</summary>
     public HttpClient Http => _http ?? throw new SkipException(PostgresServer.InstallHint);
 
+    /// <summary>An admin key of this Strata (<see cref="Http"/> presents it).</summary>
+    public string ApiKey { get; private set; } = null!;
+
+    /// <summary>The environment a CLI run against this Strata needs.</summary>
+    public IReadOnlyDictionary<string, string> CliEnvironment => TestKeys.Environment(ApiKey);
+
+    /// <summary>The running host (its services), once started.</summary>
+    public WebApplication App => _app ?? throw new SkipException(PostgresServer.InstallHint);
+
     /// <summary>Configuration of the monolith; null when it cannot start here.</summary>
     protected virtual Task<IReadOnlyDictionary<string, string?>?> ConfigurationAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, string?>?>(new Dictionary<string, string?>());
@@ -28,7 +37,8 @@ public class UnseededMonolithFixture : IAsyncLifetime
         }
         _app = StrataHost.Build(HostSettings.Monolith(0, _folder.Path) with { Configuration = configuration });
         await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = HostRunner.Address(_app) };
+        ApiKey = TestKeys.Create(_app.Services);
+        _http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(_app) }, ApiKey);
     }
 
     public virtual async Task DisposeAsync()

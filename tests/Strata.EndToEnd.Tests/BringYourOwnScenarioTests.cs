@@ -42,10 +42,10 @@ public sealed class BringYourOwnScenarioTests
 
         // The user's repository: what is applied now (exported) plus their file, applied with the CLI.
         var repository = Directory.CreateDirectory(Path.Combine(folder.Path, "repo")).FullName;
-        var export = await StrataExecutable.RunAsync(TimeSpan.FromMinutes(1), "features", "export", "-u", url, "-o", Path.Combine(repository, "current.json"));
+        var export = await StrataExecutable.RunAsync(TimeSpan.FromMinutes(1), up.CliEnvironment, "features", "export", "-u", url, "-o", Path.Combine(repository, "current.json"));
         Assert.True(export.ExitCode == 0, export.Stderr);
         File.Copy(Path.Combine(sample, "features.yaml"), Path.Combine(repository, "features.yaml"));
-        var apply = await StrataExecutable.RunAsync(TimeSpan.FromMinutes(1), "features", "apply", repository, "-u", url, "-m", "breast cancer");
+        var apply = await StrataExecutable.RunAsync(TimeSpan.FromMinutes(1), up.CliEnvironment, "features", "apply", repository, "-u", url, "-m", "breast cancer");
         Assert.True(apply.ExitCode == 0, apply.Stdout + apply.Stderr);
         Assert.Contains("applied version 2", apply.Stdout, StringComparison.Ordinal);
 

@@ -39,7 +39,7 @@ public sealed class EventFlowScenarioTests
         await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: environment);
         var http = up.Http;
         using var inbox = new SqliteInbox(Path.Combine(folder.Path, "test-inbox.db"), TimeProvider.System, TimeSpan.FromDays(1));
-        await using var bus = new EventBus(nats is null ? new HttpEventTransport(new HttpClient { BaseAddress = http.BaseAddress })
+        await using var bus = new EventBus(nats is null ? new HttpEventTransport(TestKeys.Authorize(new HttpClient { BaseAddress = http.BaseAddress }, TestKeys.ServiceToken(folder.Path)))
                 : new NatsJetStreamTransport(nats.Url, "strata", TimeSpan.FromDays(7), TimeSpan.FromMinutes(2)),
             new CloudEventCodec(TimeProvider.System, "/e2e"), inbox, NullLogger<EventBus>.Instance);
         var computed = new Collector();
@@ -105,17 +105,17 @@ public sealed class EventFlowScenarioTests
 
         // The CLI sees the same: the dead letter (now re-driven), the latest events, each group's lag.
         var url = http.BaseAddress!.ToString();
-        var (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "dlq", "ls", "--url", url, "--group", "serving-predictions", "--json");
+        var (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), up.CliEnvironment, "events", "dlq", "ls", "--url", url, "--group", "serving-predictions", "--json");
         Assert.True(exit == 0, stderr);
         var listed = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(("redriven", id), (listed[0].GetProperty("status").GetString(), listed[0].GetProperty("id").GetString()));
-        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "tail", "--url", url, "-n", "3", "--json");
+        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), up.CliEnvironment, "events", "tail", "--url", url, "-n", "3", "--json");
         Assert.True(exit == 0, stderr);
         Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "consumers", "--url", url, "--topic", EventTopics.PredictionRequested, "--json");
+        (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), up.CliEnvironment, "events", "consumers", "--url", url, "--topic", EventTopics.PredictionRequested, "--json");
         Assert.True(exit == 0, stderr);
         Assert.Contains(JsonDocument.Parse(stdout).RootElement.EnumerateArray(), g => g.GetProperty("group").GetString() == "serving-predictions");
-        (exit, _, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "events", "replay", "--url", url, "--topic", "data.ingested", "--group", "x",
+        (exit, _, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), up.CliEnvironment, "events", "replay", "--url", url, "--topic", "data.ingested", "--group", "x",
             "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z");
         Assert.Equal(1, exit);
         Assert.Contains("to", stderr, StringComparison.Ordinal);

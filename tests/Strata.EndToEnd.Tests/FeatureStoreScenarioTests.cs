@@ -90,7 +90,7 @@ public sealed class FeatureStoreScenarioTests
             // The CLI against the same server.
             var entityFile = Path.Combine(folder.Path, "entities.csv");
             await File.WriteAllTextAsync(entityFile, "user_id,event_timestamp\n2,2026-06-01T00:00:00Z\n");
-            var (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "features", "historical", "--url", up.Http.BaseAddress!.ToString(),
+            var (exit, stdout, stderr) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), up.CliEnvironment, "features", "historical", "--url", up.Http.BaseAddress!.ToString(),
                 "--entities", entityFile, "--features", "user_profile:age,seed_features:age_squared", "--json");
             Assert.True(exit == 0, stderr);
             var cli = JsonDocument.Parse(stdout).RootElement;

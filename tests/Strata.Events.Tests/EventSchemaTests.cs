@@ -66,6 +66,8 @@ public sealed class EventSchemaTests
         await publisher.PublishAsync(EventTopics.TrainingRequested, "seed", new TrainingRequestedEvent("r1", new TrainingRequest { DatasetId = dataset.Id, Trees = 5, Alias = null }));
         await publisher.PublishAsync(EventTopics.PredictionRequested, "r2", new PredictionRequestedEvent("r2", new Dictionary<string, double> { ["age"] = 40, ["income"] = 1 }));
         await publisher.PublishAsync(EventTopics.PredictionRequested, "r3", new PredictionRequestedEvent("r3", new Dictionary<string, double>()));
+        await publisher.PublishAsync(EventTopics.RequestAudited, "admin", new Strata.Contracts.Security.RequestAuditedEvent("admin", "api-key", "abcdefghij", "DELETE",
+            "DELETE /api/security/keys/{id}", "/api/security/keys/abcdefghij", "127.0.0.1", 200, "allowed", "monolith", null));
         await publisher.PublishAsync(EventTopics.CardTransactions, "c1", new { card_id = "c1", event_timestamp = "2026-01-01T00:00:00Z", amount = 12.5, merchant_category = "5411" });
         // features.definitions_applied: the applied definitions with one entity more.
         var definitions = modules.Get<Strata.Features.Definitions.FeatureDefinitions>();

@@ -36,9 +36,19 @@ public static class StrataExecutable
     }
 
     /// <summary>Runs <c>strata</c> to completion (bounded by <paramref name="timeout"/>) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync(timeout, null, arguments);
+
+    /// <summary>Runs <c>strata</c> with <paramref name="environment"/> added (e.g. <see cref="TestKeys.Environment"/>).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment,
+        params string[] arguments)
     {
-        using var process = Process.Start(StartInfo(arguments))!;
+        var start = StartInfo(arguments);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);

@@ -34,7 +34,14 @@ public sealed class StrataUp : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>A client of the front door presenting <see cref="ApiKey"/>.</summary>
     public HttpClient Http { get; }
+
+    /// <summary>The admin key the first start of this data directory wrote (<c>api-key</c>).</summary>
+    public string ApiKey { get; private set; } = string.Empty;
+
+    /// <summary>The environment a CLI run against this Strata needs.</summary>
+    public IReadOnlyDictionary<string, string> CliEnvironment => TestKeys.Environment(ApiKey);
 
     public int Pid => _process.Id;
 
@@ -98,6 +105,8 @@ public sealed class StrataUp : IAsyncDisposable
                 using var response = await up.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
                 if (response.IsSuccessStatusCode && up.Output.Contains(ReadyMarker, StringComparison.Ordinal))
                 {
+                    up.ApiKey = TestKeys.FromDataDirectory(dataDirectory);
+                    TestKeys.Authorize(up.Http, up.ApiKey);
                     return up;
                 }
             }

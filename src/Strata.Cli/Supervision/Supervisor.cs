@@ -126,7 +126,9 @@ internal static class Supervisor
     private static Task WaitAsync(IEnumerable<ModuleProcess> children, string path, CancellationToken ct) =>
         Task.WhenAll(children.Select(async child =>
         {
-            using var http = new HttpClient { BaseAddress = child.Url, Timeout = TimeSpan.FromSeconds(5) };
+            // A first request to a process still warming up (eight processes JIT-compiling on two cores) can take seconds;
+            // only the overall start timeout decides that a child did not come up.
+            using var http = new HttpClient { BaseAddress = child.Url, Timeout = StartTimeout };
             try
             {
                 await Readiness.WaitAsync(http, StartTimeout, ct, path);

@@ -19,9 +19,10 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
     {
         var endpoint = context.GetEndpoint();
         var rule = endpoint?.Metadata.GetMetadata<AccessRule>();
-        // No endpoint: a 404 that names nothing. Anonymous rules: health, OpenAPI. A proxied route at the gateway has no
-        // rule of its own: it needs a principal (the module behind it checks the permission) unless its path is anonymous.
-        if (endpoint is null || rule is { IsAnonymous: true } || (rule is null && table.AnonymousPaths.Contains(context.Request.Path.Value ?? string.Empty)))
+        // Anonymous rules: health, OpenAPI. A request without a rule (no endpoint: a 404 to come; a proxied route at the
+        // gateway, whose module checks the permission) needs a principal unless its path is anonymous: without
+        // credentials, a process tells nothing, not even which paths exist.
+        if (rule is { IsAnonymous: true } || (rule is null && table.IsAnonymousPath(context.Request.Path)))
         {
             await next(context);
             return;
@@ -98,7 +99,7 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
         _ => "the token is not valid for this Strata",
     };
 
-    private static async Task DenyAsync(HttpContext context, Endpoint endpoint, AccessDeniedException denied, string? invalidToken)
+    private static async Task DenyAsync(HttpContext context, Endpoint? endpoint, AccessDeniedException denied, string? invalidToken)
     {
         if (!denied.Authenticated)
         {
@@ -106,7 +107,7 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
                 ? "Bearer realm=\"strata\""
                 : $"Bearer realm=\"strata\", error=\"invalid_token\", error_description=\"{invalidToken.Replace("\"", "'", StringComparison.Ordinal)}\"";
         }
-        var result = endpoint.Metadata.GetMetadata<IErrorShape>()?.Translate(denied, context) ?? TypedResults.Problem(
+        var result = endpoint?.Metadata.GetMetadata<IErrorShape>()?.Translate(denied, context) ?? TypedResults.Problem(
             title: denied.Authenticated ? "Forbidden" : "Unauthorized",
             detail: denied.Message,
             statusCode: denied.Status);

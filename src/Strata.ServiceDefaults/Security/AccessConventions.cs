@@ -21,12 +21,13 @@ public static class AccessConventions
                 return;
             }
             var template = route.RoutePattern.RawText ?? string.Empty;
-            var methods = endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods ?? [];
+            // A catch-all mapped for every method (answering unknown paths in a protocol's shape) is the row "ANY <route>".
+            var methods = endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods is { Count: > 0 } listed ? listed : ["ANY"];
             var keys = methods.Select(m => RouteAuthorization.Key(m, template)).ToList();
             var found = keys.Select(k => table.TryGetValue(k, out var p) ? p : (Permissions?)null).ToList();
-            endpoint.Metadata.Add(keys.Count > 0 && found.All(p => p is not null) && found.Distinct().Count() == 1
+            endpoint.Metadata.Add(found.All(p => p is not null) && found.Distinct().Count() == 1
                 ? new AccessRule(found[0]!.Value, keys[0])
-                : new AccessRule(Permissions.None, keys.FirstOrDefault() ?? RouteAuthorization.Key("ANY", template), Listed: false));
+                : new AccessRule(Permissions.None, keys[0], Listed: false));
         });
         return builder;
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Contracts.Errors;
 using Strata.ServiceDefaults.Modules;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.Cli.Tests.Modules;
 
@@ -18,6 +19,7 @@ public static class DigestModule
         Name = Name,
         Calls = [NotesModule.Name],
         UrlPrefixes = [Prefix],
+        Authorization = new RouteAuthorization { ["GET " + Prefix + "/{id}"] = Permissions.Read },
         AddServices = _ => { },
         MapEndpoints = app => app.MapGet(Prefix + "/{id}", async (string id, INotesClient notes, CancellationToken ct) =>
         {

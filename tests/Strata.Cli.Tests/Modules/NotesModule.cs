@@ -8,6 +8,7 @@ using Strata.Contracts;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Http;
 using Strata.ServiceDefaults.Modules;
+using Strata.ServiceDefaults.Security;
 
 namespace Strata.Cli.Tests.Modules;
 
@@ -22,6 +23,11 @@ public static class NotesModule
     {
         Name = Name,
         UrlPrefixes = [NotesRoutes.Prefix],
+        Authorization = new RouteAuthorization
+        {
+            ["POST " + NotesRoutes.Prefix + NotesRoutes.Notes] = Permissions.WriteData,
+            ["GET " + NotesRoutes.Prefix + NotesRoutes.Note] = Permissions.Read,
+        },
         AddServices = c => c.Services.AddSingleton<INotesClient, NotesStore>(),
         MapEndpoints = app =>
         {

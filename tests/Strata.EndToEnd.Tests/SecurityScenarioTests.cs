@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Strata.Contracts;
+using Strata.Contracts.Security;
+using Strata.Testing;
+
+namespace Strata.EndToEnd.Tests;
+
+/// <summary>Security as users meet it, in each topology: nothing answers without credentials, at the front door or (in
+/// microservices) at any module's own port; roles decide; a revoked key stops working within a second in every
+/// process; the revocation is in the audit log; and no secret the run used reaches a log.</summary>
+public sealed partial class SecurityScenarioTests
+{
+    [Theory]
+    [InlineData("monolith")]
+    [InlineData("microservices")]
+    public async Task Up_KeysRolesRevocationAudit_InEveryProcess(string topology)
+    {
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync(topology, folder.Path);
+        // Every process of the topology: the front door, and each module's own port in microservices.
+        var services = Services(up.Output);
+        var ports = services.Values.Where(u => u != up.Http.BaseAddress).Prepend(up.Http.BaseAddress!).ToList();
+        Assert.Equal(topology == "microservices" ? 8 : 1, ports.Count);
+
+        using var anonymous = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var port in ports)
+        {
+            using var refused = await anonymous.GetAsync(new Uri(port, "/api/registry/models"));
+            Assert.True(refused.StatusCode == HttpStatusCode.Unauthorized, $"{port} answered {(int)refused.StatusCode} without credentials");
+            using var health = await anonymous.GetAsync(new Uri(port, "/health/live"));
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+
+        using var created = await up.Http.PostAsJsonAsync("/api/security/keys", new NewApiKey("e2e-reader", ["reader"]), StrataJson.Options);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var reader = (await created.Content.ReadFromJsonAsync<CreatedApiKey>(StrataJson.Options))!;
+        using var asReader = TestKeys.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, reader.Key);
+        // Every process learns of the new key (within the refresh interval), and applies the reader's role.
+        var registryPort = services.GetValueOrDefault("registry") ?? ports[0];
+        (await Eventually.ValueAsync(() => asReader.GetAsync(new Uri(registryPort, "/api/registry/models")), r => r.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(10), "the new key known at the registry")).Dispose();
+        using (var models = await asReader.GetAsync(new Uri(ports[0], "/api/registry/models")))
+        {
+            Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+        }
+        using (var predict = await asReader.PostAsJsonAsync(new Uri(ports[0], "/predict"), new { age = 35, income = 50000 }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, predict.StatusCode);
+        }
+
+        // Revoked: within a second, refused by every process.
+        using (var revoked = await up.Http.DeleteAsync(new Uri($"/api/security/keys/{reader.Info.Id}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+        var clock = Stopwatch.StartNew();
+        foreach (var port in ports)
+        {
+            while (true)
+            {
+                using var answer = await asReader.GetAsync(new Uri(port, "/api/security/whoami"));
+                if (answer.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    break;
+                }
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"{port} still accepted the revoked key after {clock.ElapsedMilliseconds} ms");
+                await Task.Delay(20);
+            }
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"revocation took {clock.ElapsedMilliseconds} ms to reach every process");
+
+        // The audit log has the revocation: who, what, from where, the outcome.
+        var audited = await Eventually.ValueAsync(async () => JsonDocument.Parse(await up.Http.GetStringAsync(
+                new Uri("/api/events?topic=security.request_audited&limit=1000", UriKind.Relative))).RootElement.GetProperty("events").EnumerateArray()
+                .Select(e => e.GetProperty("data")).Where(d => d.GetProperty("path").GetString() == $"/api/security/keys/{reader.Info.Id}").ToList(),
+            l => l.Count > 0, TimeSpan.FromSeconds(20), "the revocation audited");
+        Assert.Equal(("admin", "DELETE", "allowed"), (audited[0].GetProperty("principal").GetString(), audited[0].GetProperty("method").GetString(),
+            audited[0].GetProperty("outcome").GetString()));
+
+        // No secret reaches a log: the keys and the service token appear nowhere but in the one line that hands the
+        // first admin key to whoever started Strata.
+        await up.StopAsync(TimeSpan.FromSeconds(30));
+        var secrets = new[] { up.ApiKey, reader.Key, TestKeys.ServiceToken(folder.Path) };
+        var output = string.Join('\n', up.Output.Split('\n').Where(l => !l.StartsWith("export STRATA_API_KEY=", StringComparison.Ordinal)));
+        var logs = Directory.Exists(Path.Combine(folder.Path, "logs"))
+            ? Directory.GetFiles(Path.Combine(folder.Path, "logs")).Select(File.ReadAllText).ToList()
+            : [];
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret[^30..], output, StringComparison.Ordinal);
+            foreach (var log in logs)
+            {
+                Assert.DoesNotContain(secret[^30..], log, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>The services table <c>strata up</c> prints: service name to URL.</summary>
+    private static Dictionary<string, Uri> Services(string output) =>
+        ServiceRow().Matches(output).ToDictionary(m => m.Groups[1].Value, m => new Uri(m.Groups[2].Value));
+
+    [GeneratedRegex(@"│ ([a-z][^│]*?)\s*│ (http://127\.0\.0\.1:\d+/)\s*│")]
+    private static partial Regex ServiceRow();
+}
