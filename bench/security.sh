@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Security benchmark (issue 19): what authentication costs the hot paths, measured in one run on this machine, loopback
+# Security benchmark (issue 19): what authentication and rate limiting cost the hot paths, measured in one run on this machine, loopback
 # only, bounded in time. Two monoliths on the same seed model: one as shipped (every request authenticated with an API
-# key and authorized), one with the scoring routes opened (Strata:Security:PublicRoutes), the peer. Both receive the
+# key, authorized and counted against its rate limit), one with the scoring routes opened (Strata:Security:PublicRoutes), the peer. Both receive the
 # same bytes (the key header), so the difference is the checking alone. Rounds alternate between the two (this VM's
 # speed drifts within a run); the report takes medians.
 #   POST /predict and POST /v2/models/seed/infer, one row, wrk 1 thread pinned to the last core, 32 connections.
@@ -34,7 +34,8 @@ start() { # name extra-env...; prints the URL
   wait_ready "http://127.0.0.1:$port" /health/ready; until grep -q "stop: Ctrl-C" "$WORK/$name.log"; do sleep 0.2; done
   echo "http://127.0.0.1:$port"
 }
-ON=$(start on)
+# 'on' also runs a rate limit (a bucket per key that this load never empties): the limiter's work is measured, not its refusals.
+ON=$(start on Strata__Limits__Rates__predict__PerSecond=10000000 Strata__Limits__Rates__predict__Burst=10000000)
 OFF=$(start off "Strata__Security__PublicRoutes__0=POST /predict" "Strata__Security__PublicRoutes__1=POST /v2/models/{name}/infer")
 # One key for both: the 'off' server ignores it on its public routes, the 'on' server checks it.
 strata_key "$WORK/on"

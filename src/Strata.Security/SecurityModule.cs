@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Strata.Security.Limits;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -70,6 +73,15 @@ public static class SecurityModule
         var jwt = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Jwt ?? new SecurityOptions.JwtOptions();
         services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority)));
         services.AddSingleton<RequestAuditor>();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
+            .Validate(o => o.MaxConcurrentRequests >= 0, "Strata:Limits:MaxConcurrentRequests must be 0 (off) or more").ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((o, limits) =>
+        {
+            o.GlobalLimiter = PrincipalRateLimiter.Create(limits.Value);
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = RateLimitRejection.WriteAsync;
+        });
         // Authentication brings data protection, which Strata does not use (no cookies, no protected payloads): keep its key
         // ring in memory instead of writing an unencrypted key file under the user's home at every start.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
@@ -82,8 +94,10 @@ public static class SecurityModule
         return services;
     }
 
-    /// <summary>Checks every request against the authorization table (after routing, before the endpoint).</summary>
-    public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app) => app.UseMiddleware<AccessMiddleware>();
+    /// <summary>After routing, before the endpoint: sheds load beyond the concurrency limit (before any other work), checks
+    /// the request against the authorization table, then against its principal's rate limit.</summary>
+    public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app) =>
+        app.UseMiddleware<LoadShedding>().UseMiddleware<AccessMiddleware>().UseRateLimiter();
 
     /// <summary>On a fresh data directory, the first admin key, written for whoever started Strata (see <see cref="ApiKeyStore.Bootstrap"/>).</summary>
     private sealed class AdminKeyBootstrap(ApiKeyStore store, IOptions<SecurityOptions> options, IOptions<StrataOptions> strata) : IHostedService

@@ -10,6 +10,11 @@ public sealed class ServingOptions : IValidatableObject
 {
     public const string Section = "Strata:Serving";
 
+    /// <summary>The largest scoring request body (<c>/predict</c>, V1 predict and explain, V2 infer): 16 MiB by default,
+    /// about 500,000 rows of two features in V2 JSON. A larger one is refused with 413 before it is read.</summary>
+    [Range(1024, 1L << 30)]
+    public long MaxRequestBytes { get; set; } = 16L << 20;
+
     /// <summary>The model <c>/predict</c> serves (always served).</summary>
     [Required, RegularExpression(@"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
     public string Model { get; set; } = "seed";

@@ -42,6 +42,8 @@ public sealed class ModuleDescriptorTests
         // Every process checks keys against the security module's.
         await using var security = await StartAsync(new HostSettings([ModuleNames.Security], 0, folder.Path) { Catalog = catalog });
         var securityUrl = HostRunner.Address(security).ToString();
+        // Created before the other processes start, so the first snapshot of the keys each of them loads has it.
+        var key = TestKeys.Create(security.Services);
         await using var notes = await StartAsync(new HostSettings([NotesModule.Name], 0, folder.Path)
         {
             Catalog = catalog,
@@ -61,7 +63,7 @@ public sealed class ModuleDescriptorTests
                 [NotesModule.Name] = notesUrl, [DigestModule.Name] = HostRunner.Address(digest).ToString(), [ModuleNames.Security] = securityUrl,
             },
         });
-        using var http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(gateway) }, TestKeys.Create(security.Services));
+        using var http = TestKeys.Authorize(new HttpClient { BaseAddress = HostRunner.Address(gateway) }, key);
         await WaitForKeysAsync([notes, digest, gateway]);
 
         var note = await AddNoteAsync(http, "over the wire");

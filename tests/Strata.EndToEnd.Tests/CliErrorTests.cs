@@ -24,6 +24,8 @@ public sealed class CliErrorTests
     [InlineData("up --port 70000")]
     [InlineData("up --port abc")]
     [InlineData("serve --module nope")]
+    [InlineData("up --bind localhost-ish")]
+    [InlineData("keys create")]
     [InlineData("serve")]
     public async Task Strata_BadUsage_ExitsTwoWithOneLine(string arguments)
     {

@@ -22,6 +22,7 @@ public sealed class MlflowErrorShape : IErrorShape
         // MLflow's server answers these codes when its authentication is on (mlflow.server.auth).
         AccessDeniedException { Authenticated: false } a => Error(StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", a.Message),
         AccessDeniedException a => Error(StatusCodes.Status403Forbidden, "PERMISSION_DENIED", a.Message),
+        RateLimitedException r => Error(StatusCodes.Status429TooManyRequests, "REQUEST_LIMIT_EXCEEDED", r.Message),
         DependencyUnavailableException d => Error(StatusCodes.Status503ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", d.Message),
         BadHttpRequestException { InnerException: JsonException j } => NotJson(j),
         JsonException j => NotJson(j),

@@ -21,15 +21,15 @@ public static class KServeV1Api
 {
     public const int MaxInstances = InferenceRequestReader.MaxRows;
 
-    public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app, BodySizeLimit limit)
     {
         var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1").WithErrorShape(ProtocolErrorShape.Instance);
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
         v1.MapGet("/{name}", async (string name, ModelHost host, CancellationToken ct) => await host.EnsureServedAsync(name, ct)
             ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })
             : ProtocolException.NotFound($"model '{name}' is not served here").ToResult());
-        v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json");
-        v1.MapPost("/{name}:explain", ExplainAsync).Accepts<object>("application/json");
+        v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json").WithMetadata(limit);
+        v1.MapPost("/{name}:explain", ExplainAsync).Accepts<object>("application/json").WithMetadata(limit);
         return app;
     }
 

@@ -5,7 +5,7 @@ using Strata.ServiceDefaults;
 namespace Strata.Serving.Protocols;
 
 /// <summary>The KServe protocols' error shape for what happens before a handler runs: a refused credential is
-/// <c>{"error": ...}</c> with 401 or 403 (the handlers answer their own failures, see <see cref="ProtocolException"/>).</summary>
+/// <c>{"error": ...}</c> with 401, 403 or 429 (the handlers answer their own failures, see <see cref="ProtocolException"/>).</summary>
 public sealed class ProtocolErrorShape : IErrorShape
 {
     public static ProtocolErrorShape Instance { get; } = new();
@@ -13,6 +13,7 @@ public sealed class ProtocolErrorShape : IErrorShape
     public IResult? Translate(Exception exception, HttpContext context) => exception switch
     {
         AccessDeniedException a => new ProtocolException(a.Status, a.Message).ToResult(),
+        RateLimitedException r => new ProtocolException(StatusCodes.Status429TooManyRequests, r.Message).ToResult(),
         _ => null,
     };
 }
