@@ -32,6 +32,7 @@ for round in $(seq "$ROUNDS"); do
   PORT=$(free_port); rm -rf "$WORK/data"
   dotnet src/Strata.Cli/bin/Release/net10.0/strata.dll up -p "$PORT" -d "$WORK/data" > "$WORK/up.log" 2>&1 & PID=$!; PIDS+=("$PID")
   wait_ready "http://127.0.0.1:$PORT" /health/ready
+  strata_key "$WORK/data" # curl (lib.sh) sends the data directory's first admin key
   URL="http://127.0.0.1:$PORT/api/features"
   for step in "apply_fresh apply repo" "apply_noop apply repo" "plan_one_change plan changed" "apply_one_change apply changed"; do
     set -- $step

@@ -15,9 +15,7 @@ cd "$ROOT"
 DURATION="${DURATION:-10s}"; CONNECTIONS="${CONNECTIONS:-32}"; THREADS="${THREADS:-2}"; WARMUP="${WARMUP:-3s}"
 CARDS="${CARDS:-10000}"; MATERIALIZE="${MATERIALIZE:-10000000}"; RATE="${RATE:-100}"
 WORK="$(mktemp -d /tmp/strata-bench-features-XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source "$ROOT/bench/lib.sh" # stops what it starts, free ports, and the key helpers (strata_key, wrk_auth_lua)
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
@@ -25,8 +23,6 @@ dotnet build src/Strata.Cli -c Release -nologo -v quiet
 dotnet build bench/Strata.Bench.FeatureStore -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 
 # Push bodies for CARDS cards: one profile, one embedding, ten transactions in the last hour each.
 python3 "$ROOT/bench/features_bodies.py" "$WORK" "$CARDS"
@@ -40,6 +36,8 @@ for store in embedded redis; do
   Strata__Features__OnlineStore="$store" Strata__Features__Redis="127.0.0.1:$RP" \
     "${STRATA[@]}" up --port "$P" --data-dir "$WORK/$store" > "$WORK/$store.log" 2>&1 & PID=$!; PIDS+=("$PID")
   until grep -q "stop: Ctrl-C" "$WORK/$store.log"; do kill -0 "$PID" || { cat "$WORK/$store.log"; exit 1; }; sleep 0.2; done
+  strata_key "$WORK/$store" # curl, wrk (below) and the paced client send the data directory's first admin key
+  for n in 1 100; do grep -q Authorization "$WORK/online_$n.lua" || wrk_auth_lua >> "$WORK/online_$n.lua"; done
   for f in profiles embeddings transactions; do
     curl -sf -X POST "http://127.0.0.1:$P/api/features/push" -H 'Content-Type: application/json' --data-binary "@$WORK/$f.json" >&2; echo >&2
   done

@@ -44,7 +44,10 @@ LOAD_SECONDS=$(( $(date +%s) - LOAD_START ))
 [ "$STORE" = postgres ] && psql -h 127.0.0.1 -p "$PGPORT" -U strata -d strata -qc 'VACUUM ANALYZE'
 PORT=$(free_port)
 env "${ENV[@]}" dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll" up --port "$PORT" --data-dir "$WORK/data" > "$WORK/strata.log" 2>&1 & PID=$!
-for _ in $(seq 600); do curl -fsS "http://127.0.0.1:$PORT/api/2.0/mlflow/experiments/get?experiment_id=$EXPERIMENT" >/dev/null 2>&1 && break; sleep 0.5; done
+# The first admin key of the data directory (written at start): the readiness probe and the bench client send it.
+for _ in $(seq 600); do [ -s "$WORK/data/api-key" ] && break; sleep 0.5; done
+STRATA_API_KEY="$(cat "$WORK/data/api-key")"; export STRATA_API_KEY
+for _ in $(seq 600); do curl -fsS -H "Authorization: Bearer $STRATA_API_KEY" "http://127.0.0.1:$PORT/api/2.0/mlflow/experiments/get?experiment_id=$EXPERIMENT" >/dev/null 2>&1 && break; sleep 0.5; done
 "${BENCH[@]}" measure --url "http://127.0.0.1:$PORT/" --experiment "$EXPERIMENT" --queries "$QUERIES" > "$WORK/tracking.json"
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 if [ "$STORE" = postgres ]; then

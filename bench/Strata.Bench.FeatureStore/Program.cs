@@ -141,8 +141,10 @@ static async Task<int> PacedAsync(string[] args)
     var body = System.Text.Encoding.UTF8.GetBytes(await File.ReadAllTextAsync(args[2]));
     var rate = double.Parse(args[3], CultureInfo.InvariantCulture);
     var seconds = double.Parse(args[4], CultureInfo.InvariantCulture);
+    // The key the bench script exported (Strata answers nothing without credentials).
+    var authorization = Environment.GetEnvironmentVariable("STRATA_API_KEY") is { Length: > 0 } key ? $"Authorization: Bearer {key}\r\n" : "";
     var head = System.Text.Encoding.ASCII.GetBytes(
-        $"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+        $"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Type: application/json\r\n{authorization}Content-Length: {body.Length}\r\n\r\n");
     byte[] request = [.. head, .. body];
     using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
     await socket.ConnectAsync(url.Host, url.Port);

@@ -16,6 +16,11 @@ var server = new Uri(args.Length > 0 ? args[0] : "http://127.0.0.1:8080/");
 var modelName = args.Length > 1 ? args[1] : "seed";
 var alias = args.Length > 2 ? args[2] : "champion";
 using var http = new HttpClient { BaseAddress = server };
+// Strata answers nothing without credentials: the key the bench script exported (the admin key of the fresh data directory).
+if (Environment.GetEnvironmentVariable("STRATA_API_KEY") is { Length: > 0 } apiKey)
+{
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+}
 var registry = new HttpRegistryClient(http);
 var features = new HttpFeaturesClient(http);
 var version = await registry.GetVersionByAliasAsync(modelName, alias) ?? throw new InvalidOperationException($"{modelName}@{alias} not found");

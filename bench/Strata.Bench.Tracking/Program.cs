@@ -47,6 +47,11 @@ if (mode == "load")
 }
 
 using var http = new HttpClient { BaseAddress = new Uri(Arg("--url")), Timeout = TimeSpan.FromMinutes(2) };
+// Strata answers nothing without credentials: the key the bench script exported (the admin key of the fresh data directory).
+if (Environment.GetEnvironmentVariable("STRATA_API_KEY") is { Length: > 0 } apiKey)
+{
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+}
 var experimentId = Arg("--experiment");
 var queries = int.Parse(Arg("--queries", "200"), CultureInfo.InvariantCulture);
 var results = new Dictionary<string, object>();

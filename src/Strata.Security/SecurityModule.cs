@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Strata.Security.Limits;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,21 +73,16 @@ public static class SecurityModule
         services.AddSingleton<RequestAuditor>();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
             .Validate(o => o.MaxConcurrentRequests >= 0, "Strata:Limits:MaxConcurrentRequests must be 0 (off) or more").ValidateOnStart();
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((o, limits) =>
-        {
-            o.GlobalLimiter = PrincipalRateLimiter.Create(limits.Value);
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.OnRejected = RateLimitRejection.WriteAsync;
-        });
+
         // Authentication brings data protection, which Strata does not use (no cookies, no protected payloads): keep its key
         // ring in memory instead of writing an unencrypted key file under the user's home at every start.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        var authentication = services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthentication.Scheme, null);
+        services.AddSingleton<CredentialValidator>();
+        // JWTs go through ASP.NET Core's JWT bearer handler (discovery, JWKS caching and rotation). Registered only when an
+        // issuer is configured: any registered scheme makes the host add its authentication middleware to every request.
         if (!string.IsNullOrWhiteSpace(jwt.Authority))
         {
-            authentication.AddJwtBearer(ApiKeyAuthentication.JwtScheme, o => JwtRoles.Configure(o, jwt));
+            services.AddAuthentication().AddJwtBearer(ApiKeyAuthentication.JwtScheme, o => JwtRoles.Configure(o, jwt));
         }
         return services;
     }
@@ -97,7 +90,7 @@ public static class SecurityModule
     /// <summary>After routing, before the endpoint: sheds load beyond the concurrency limit (before any other work), checks
     /// the request against the authorization table, then against its principal's rate limit.</summary>
     public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app) =>
-        app.UseMiddleware<LoadShedding>().UseMiddleware<AccessMiddleware>().UseRateLimiter();
+        app.UseMiddleware<LoadShedding>().UseMiddleware<AccessMiddleware>().UseMiddleware<RateLimiting>();
 
     /// <summary>On a fresh data directory, the first admin key, written for whoever started Strata (see <see cref="ApiKeyStore.Bootstrap"/>).</summary>
     private sealed class AdminKeyBootstrap(ApiKeyStore store, IOptions<SecurityOptions> options, IOptions<StrataOptions> strata) : IHostedService

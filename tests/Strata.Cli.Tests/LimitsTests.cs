@@ -91,7 +91,7 @@ public sealed class LimitsTests(LimitsFixture fixture) : IClassFixture<LimitsFix
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var shedding = new LoadShedding(async _ =>
+        var shedding = new LoadShedding(async _ =>
         {
             entered.TrySetResult();
             await release.Task;

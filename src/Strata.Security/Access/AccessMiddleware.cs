@@ -13,7 +13,7 @@ namespace Strata.Security;
 /// issuer; no valid credentials is a 401 with <c>WWW-Authenticate</c>, credentials without the permission a 403, both
 /// in the endpoint's error shape (problem+json, MLflow's, the inference protocols'). Allowed and forbidden requests to
 /// state-changing routes are written to the audit log.</summary>
-public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, RequestAuditor auditor, SecurityRuntime runtime)
+public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, RequestAuditor auditor, SecurityRuntime runtime, CredentialValidator validator)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -68,22 +68,19 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
 
     private async Task<(System.Security.Claims.ClaimsPrincipal? Principal, string? Failure, bool Presented)> AuthenticateAsync(HttpContext context)
     {
-        var credential = ApiKeyAuthenticationHandler.PresentedCredential(context.Request);
+        var credential = CredentialValidator.PresentedCredential(context.Request);
         if (credential is null)
         {
             return (null, $"credentials are required: send 'Authorization: Bearer <key>' (or {SecurityRoutes.ApiKeyHeader})", false);
         }
-        var scheme = runtime.JwtEnabled && !credential.StartsWith(Strata.Security.ApiKeys.ApiKeyFormat.Prefix, StringComparison.Ordinal)
-            && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && context.Request.Headers.Authorization.Count > 0
-            ? ApiKeyAuthentication.JwtScheme
-            : ApiKeyAuthentication.Scheme;
-        var result = await context.AuthenticateAsync(scheme);
-        if (result.Succeeded)
+        if (runtime.JwtEnabled && !credential.StartsWith(Strata.Security.ApiKeys.ApiKeyFormat.Prefix, StringComparison.Ordinal)
+            && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && context.Request.Headers.Authorization.Count > 0)
         {
-            return (result.Principal, null, true);
+            var result = await context.AuthenticateAsync(ApiKeyAuthentication.JwtScheme);
+            return result.Succeeded ? (result.Principal, null, true) : (null, JwtReason(result.Failure), true);
         }
-        var reason = scheme == ApiKeyAuthentication.JwtScheme ? JwtReason(result.Failure) : result.Failure?.Message ?? "not a Strata API key";
-        return (null, reason, true);
+        var (principal, failure) = validator.Validate(credential);
+        return (principal, failure, true);
     }
 
     /// <summary>What a refused token is told: the kind of failure, not the library's message (which can quote the token).</summary>

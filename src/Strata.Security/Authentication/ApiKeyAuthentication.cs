@@ -3,7 +3,7 @@ namespace Strata.Security;
 /// <summary>The authentication schemes Strata registers.</summary>
 public static class ApiKeyAuthentication
 {
-    /// <summary>API keys and the service token (<see cref="ApiKeyAuthenticationHandler"/>).</summary>
+    /// <summary>The authentication type of principals from API keys and the service token (<see cref="CredentialValidator"/>).</summary>
     public const string Scheme = "strata-key";
 
     /// <summary>OIDC / JWT bearer tokens from the configured issuer.</summary>

@@ -26,6 +26,16 @@ public static class JwtRoles
         options.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
         options.Events = new JwtBearerEvents
         {
+            // The host authenticates every request with the (only) scheme; an API key is not a JWT: no parse attempt.
+            OnMessageReceived = c =>
+            {
+                var header = c.Request.Headers.Authorization.ToString();
+                if (header.Contains(" strata_", StringComparison.Ordinal) || header.Contains(" " + ServiceToken.Prefix, StringComparison.Ordinal))
+                {
+                    c.NoResult();
+                }
+                return Task.CompletedTask;
+            },
             // The middleware writes the 401 itself, in the endpoint's error shape.
             OnChallenge = c =>
             {

@@ -10,11 +10,13 @@ namespace Strata.Security.Limits;
 /// <summary>Sheds load before the process is overloaded: at most <see cref="LimitsOptions.MaxConcurrentRequests"/>
 /// requests are handled at once, one more is answered 503 with <c>Retry-After: 1</c> at once (no queue: a queued request
 /// waits while its client times out). Health endpoints are never shed: an orchestrator must see a busy process alive.
-/// First in the pipeline, so a shed request costs no authentication.</summary>
-public sealed partial class LoadShedding : IDisposable
+/// First in the pipeline, so a shed request costs no authentication. An interlocked counter, not a
+/// <see cref="ConcurrencyLimiter"/>: that takes a lock on every acquire and release, on the hot path of every request.</summary>
+public sealed partial class LoadShedding
 {
     private readonly RequestDelegate _next;
-    private readonly ConcurrencyLimiter? _limiter;
+    private readonly int _max;
+    private int _inFlight;
     private readonly ILogger<LoadShedding> _logger;
     private long _shed;
 
@@ -23,20 +25,19 @@ public sealed partial class LoadShedding : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _next = next;
         _logger = logger;
-        var max = options.Value.MaxConcurrentRequests;
-        _limiter = max > 0 ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = max, QueueLimit = 0 }) : null;
+        _max = options.Value.MaxConcurrentRequests;
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (_limiter is null || context.Request.Path.StartsWithSegments("/health"))
+        if (_max == 0 || context.Request.Path.StartsWithSegments("/health"))
         {
             await _next(context);
             return;
         }
-        using var lease = _limiter.AttemptAcquire();
-        if (!lease.IsAcquired)
+        if (Interlocked.Increment(ref _inFlight) > _max)
         {
+            Interlocked.Decrement(ref _inFlight);
             if (Interlocked.Increment(ref _shed) % 1000 == 1)
             {
                 LogShedding(_logger, Interlocked.Read(ref _shed));
@@ -49,10 +50,15 @@ public sealed partial class LoadShedding : IDisposable
             await result.ExecuteAsync(context);
             return;
         }
-        await _next(context);
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
-
-    public void Dispose() => _limiter?.Dispose();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shedding load: {Count} requests refused with 503 so far (Strata:Limits:MaxConcurrentRequests)")]
     private static partial void LogShedding(ILogger logger, long count);
