@@ -12,9 +12,19 @@ namespace Strata.Security;
 /// the key check itself is a dictionary lookup and one hash.</summary>
 public sealed class CredentialValidator(IApiKeyDirectory directory, ServiceToken serviceToken, TimeProvider time)
 {
+    /// <summary>Keys that passed the full check, by the presented text: a repeat presentation skips the hash (an interop
+    /// call into OpenSSL, the largest part of the check) when the directory still holds the very record it matched; a
+    /// revocation or any other change replaces that record, so the next request is checked in full. Only keys that
+    /// matched a stored hash get in, so the map is bounded by the number of keys.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ApiKeyRecord> _verified = new(StringComparer.Ordinal);
+
     public (ClaimsPrincipal? Principal, string? Failure) Validate(string presented)
     {
         ArgumentNullException.ThrowIfNull(presented);
+        if (_verified.TryGetValue(presented, out var known) && ReferenceEquals(directory.Find(known.Info.Id), known) && known.IsUsable(time.GetUtcNow()))
+        {
+            return (known.Principal, null);
+        }
         if (presented.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal))
         {
             return serviceToken.Matches(presented) ? (serviceToken.Principal, null) : (null, "the service token is not this Strata's");
@@ -34,8 +44,10 @@ public sealed class CredentialValidator(IApiKeyDirectory directory, ServiceToken
         }
         if (!record.IsUsable(time.GetUtcNow()))
         {
+            _verified.TryRemove(presented, out _);
             return (null, record.Info.RevokedAt is not null ? "the API key was revoked" : "the API key has expired");
         }
+        _verified[presented] = record;
         return (record.Principal, null);
     }
 
