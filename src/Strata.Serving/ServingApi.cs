@@ -17,8 +17,7 @@ public static class ServingApi
 {
     public static IEndpointRouteBuilder MapServingApi(this IEndpointRouteBuilder app)
     {
-        var limit = new BodySizeLimit(app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServingOptions>>().Value.MaxRequestBytes);
-        app.MapPost(ServingRoutes.Predict, Predict).InModule(ModuleNames.Serving).WithTags("Serving").WithMetadata(limit)
+        app.MapPost(ServingRoutes.Predict, Predict).InModule(ModuleNames.Serving).WithTags("Serving")
             .Accepts<Dictionary<string, double>>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -26,8 +25,8 @@ public static class ServingApi
             .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}; an array of such objects -> {\"predictions\": [...], \"model_version\": \"n\"}; or entity keys only ({\"user_id\": 7}): the features come from the feature store");
         var api = app.MapGroup(ServingRoutes.Prefix).InModule(ModuleNames.Serving).WithTags("Serving");
         api.MapGet(ServingRoutes.Status, async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
-        app.MapKServeV1Api(limit);
-        app.MapOpenInferenceApi(limit);
+        app.MapKServeV1Api();
+        app.MapOpenInferenceApi();
         return app;
     }
 
@@ -94,7 +93,7 @@ public static class ServingApi
                     body = System.Buffers.BuffersExtensions.ToArray(json);
                     throw;
                 }
-            }, ct, maxBytes: 16L << 20);
+            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
         }
         catch (InputValidationException) when (body is not null)
         {

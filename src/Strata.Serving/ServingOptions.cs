@@ -11,9 +11,19 @@ public sealed class ServingOptions : IValidatableObject
     public const string Section = "Strata:Serving";
 
     /// <summary>The largest scoring request body (<c>/predict</c>, V1 predict and explain, V2 infer): 16 MiB by default,
-    /// about 500,000 rows of two features in V2 JSON. A larger one is refused with 413 before it is read.</summary>
+    /// about 500,000 rows of two features in V2 JSON. Reading stops there with 413 in the route's shape (the rest of a
+    /// slightly larger body is drained by Kestrel, so the client reads the answer; an endpoint-level Kestrel limit would
+    /// refuse at the Content-Length and reset a client still uploading).</summary>
     [Range(1024, 1L << 30)]
     public long MaxRequestBytes { get; set; } = 16L << 20;
+
+    /// <summary>The scoring body limit of the process serving <paramref name="request"/>.</summary>
+    public static long MaxRequestBytesOf(Microsoft.AspNetCore.Http.HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Microsoft.Extensions.Options.IOptions<ServingOptions>>(request.HttpContext.RequestServices).Value.MaxRequestBytes;
+    }
 
     /// <summary>The model <c>/predict</c> serves (always served).</summary>
     [Required, RegularExpression(@"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]

@@ -21,15 +21,15 @@ public static class KServeV1Api
 {
     public const int MaxInstances = InferenceRequestReader.MaxRows;
 
-    public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app, BodySizeLimit limit)
+    public static IEndpointRouteBuilder MapKServeV1Api(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup(ServingRoutes.KServeV1Prefix + "/models").InModule(ModuleNames.Serving).WithTags("KServe V1").WithErrorShape(ProtocolErrorShape.Instance);
         v1.MapGet("", (ServedModels models) => Results.Json(new { models = models.Names }));
         v1.MapGet("/{name}", async (string name, ModelHost host, CancellationToken ct) => await host.EnsureServedAsync(name, ct)
             ? Results.Json(new { name, ready = host.Get(name, host.Options.Alias) is not null })
             : ProtocolException.NotFound($"model '{name}' is not served here").ToResult());
-        v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json").WithMetadata(limit);
-        v1.MapPost("/{name}:explain", ExplainAsync).Accepts<object>("application/json").WithMetadata(limit);
+        v1.MapPost("/{name}:predict", PredictAsync).Accepts<object>("application/json");
+        v1.MapPost("/{name}:explain", ExplainAsync).Accepts<object>("application/json");
         return app;
     }
 
@@ -40,7 +40,7 @@ public static class KServeV1Api
             var model = await models.ResolveAsync(name, null, ct);
             // A model trained on stored features also takes instances of its entities' keys: its inputs are fetched online.
             var (entities, inputs) = await RequestBody.ReadAllAsync(request,
-                body => FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model)), ct, maxBytes: 16L << 20);
+                body => FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model)), ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
             if (entities is not null)
             {
                 inputs = [.. (await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, entities, ct))!];
@@ -71,7 +71,7 @@ public static class KServeV1Api
             {
                 throw ProtocolException.BadRequest($"model '{model.Name}' v{model.VersionText} ({model.Platform}) has no explainer; tree and linear ML.NET models have");
             }
-            var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: 16L << 20);
+            var inputs = await RequestBody.ReadAllAsync(request, body => ReadInstances(body, model), ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
             var explanations = model.Explain(model.Bind(inputs));
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return Results.Json(new { explanations, model_version = model.VersionText });

@@ -17,7 +17,7 @@ public static class OpenInferenceApi
 {
     public const string VersionHeader = "X-Model-Version";
 
-    public static IEndpointRouteBuilder MapOpenInferenceApi(this IEndpointRouteBuilder app, BodySizeLimit limit)
+    public static IEndpointRouteBuilder MapOpenInferenceApi(this IEndpointRouteBuilder app)
     {
         var v2 = app.MapGroup(ServingRoutes.OpenInferencePrefix).InModule(ModuleNames.Serving).WithTags("Open Inference Protocol (V2)").WithErrorShape(ProtocolErrorShape.Instance);
         v2.MapGet("", () => Results.Json(new ServerMetadata("strata", ServerVersion, [])));
@@ -39,7 +39,7 @@ public static class OpenInferenceApi
                 }));
             v2.MapPost(prefix + "/infer", (string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
                 InferAsync(name, version, request, models, serving, ct))
-                .Accepts<object>("application/json").WithMetadata(limit);
+                .Accepts<object>("application/json");
         }
         // What routing matched nothing else for answers in the protocol's shape too, not as a problem document: an infer
         // call whose body is not JSON (the binary tensor extension is not supported), or an unknown path.
@@ -68,7 +68,7 @@ public static class OpenInferenceApi
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var model = await models.ResolveAsync(name, version, ct);
-            var infer = await RequestBody.ReadAllAsync(request, InferenceRequestReader.Read, ct, maxBytes: 16L << 20);
+            var infer = await RequestBody.ReadAllAsync(request, InferenceRequestReader.Read, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
             foreach (var output in infer.Outputs.Where(o => !model.Outputs.Any(m => m.Name == o)))
             {
                 throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
