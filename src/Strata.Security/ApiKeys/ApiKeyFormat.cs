@@ -13,6 +13,7 @@ public static class ApiKeyFormat
     private const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
     private const int IdLength = 10;
     private const int SecretLength = 43;
+    private const int MaxCredentialLength = 128;
 
     public static (string Id, string Key) Generate()
     {
@@ -23,10 +24,13 @@ public static class ApiKeyFormat
         {
             id[i] = Base32[random[i] & 31];
         }
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var idText = new string(id);
-        return (idText, $"{Prefix}{idText}_{secret}");
+        return (idText, $"{Prefix}{idText}_{RandomSecret()}");
     }
+
+    /// <summary>32 random bytes, base64url without padding (43 characters): the secret of keys and of the service token.</summary>
+    public static string RandomSecret() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>The key's public id, or null when <paramref name="key"/> is not shaped like a Strata key.</summary>
     public static string? IdOf(ReadOnlySpan<char> key)
@@ -53,9 +57,14 @@ public static class ApiKeyFormat
         return SHA256.HashData(utf8[..length]);
     }
 
-    /// <summary>Whether <paramref name="key"/> hashes to <paramref name="hash"/>, in time independent of where they differ.</summary>
+    /// <summary>Whether <paramref name="key"/> hashes to <paramref name="hash"/>, in time independent of where they differ.
+    /// Anything longer than a credential can be is refused unhashed (the UTF-8 buffer is on the stack).</summary>
     public static bool Matches(ReadOnlySpan<char> key, ReadOnlySpan<byte> hash)
     {
+        if (key.Length > MaxCredentialLength)
+        {
+            return false;
+        }
         Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(key.Length)];
         var length = Encoding.UTF8.GetBytes(key, utf8);
         Span<byte> actual = stackalloc byte[32];

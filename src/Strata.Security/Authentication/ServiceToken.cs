@@ -1,6 +1,5 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
+using Strata.Security.ApiKeys;
 using Strata.ServiceDefaults.Security;
 
 namespace Strata.Security;
@@ -16,8 +15,8 @@ public sealed class ServiceToken : IServiceCredential
 
     public ServiceToken(string file, string process)
     {
-        Value = SecretFiles.ReadOrCreate(file, () => Prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
-        _hash = SHA256.HashData(Encoding.UTF8.GetBytes(Value));
+        Value = SecretFiles.ReadOrCreate(file, () => Prefix + ApiKeyFormat.RandomSecret());
+        _hash = ApiKeyFormat.Hash(Value);
         var identity = new ClaimsIdentity(ApiKeyAuthentication.Scheme, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.Name, $"service:{process}"));
         identity.AddClaim(new Claim(StrataClaims.Kind, "service"));
@@ -37,12 +36,5 @@ public sealed class ServiceToken : IServiceCredential
     /// its own certificate).</summary>
     public ClaimsPrincipal Principal { get; }
 
-    public bool Matches(ReadOnlySpan<char> presented)
-    {
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(presented.Length)];
-        var length = Encoding.UTF8.GetBytes(presented, utf8);
-        Span<byte> actual = stackalloc byte[32];
-        SHA256.HashData(utf8[..length], actual);
-        return CryptographicOperations.FixedTimeEquals(actual, _hash);
-    }
+    public bool Matches(ReadOnlySpan<char> presented) => ApiKeyFormat.Matches(presented, _hash);
 }
