@@ -11,4 +11,10 @@ public static class ModuleNames
     public const string Training = "training";
     public const string Registry = "registry";
     public const string Serving = "serving";
+
+    /// <summary>Not a module: the front door of the microservices topology, and a service identity of its own.</summary>
+    public const string Gateway = "gateway";
+
+    /// <summary>Not a module: the identity of <c>strata up</c>'s supervisor, which may call the health endpoints only.</summary>
+    public const string Supervisor = "supervisor";
 }

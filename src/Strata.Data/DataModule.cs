@@ -23,7 +23,7 @@ public static class DataModule
         AddServices = c => c.Services.AddDataModule(),
         MapEndpoints = app => app.MapDataApi(),
         // Ingestion is content-addressed: a resent dataset is the same version.
-        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IDataClient, HttpDataClient>(ModuleClients.RequireUrl(ModuleNames.Data, url), retryUnsafeMethods: true),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IDataClient, HttpDataClient>(ModuleNames.Data, url, retryUnsafeMethods: true),
     };
 
     public static IServiceCollection AddDataModule(this IServiceCollection services)

@@ -51,7 +51,7 @@ public static class EventsModule
             {
                 c.BaseAddress = embeddedLogUrl;
                 c.Timeout = TimeSpan.FromSeconds(40);
-            }).AddServiceCredential();
+            }).AddServiceCredential(ModuleNames.Events);
         }
         services.AddSingleton<IEventTransport>(sp =>
         {

@@ -30,7 +30,7 @@ public static class FeaturesModule
         AddServices = c => c.Services.AddFeaturesModule(),
         MapEndpoints = app => app.MapFeaturesApi(),
         // Reads and pushes keyed by entity and event time: a resent request changes nothing more.
-        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IFeaturesClient, HttpFeaturesClient>(ModuleClients.RequireUrl(ModuleNames.Features, url), retryUnsafeMethods: true),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IFeaturesClient, HttpFeaturesClient>(ModuleNames.Features, url, retryUnsafeMethods: true),
     };
 
     public static IServiceCollection AddFeaturesModule(this IServiceCollection services)

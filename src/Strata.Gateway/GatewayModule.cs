@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.ServiceDefaults;
+using Strata.ServiceDefaults.Security;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Strata.Gateway;
@@ -23,7 +24,7 @@ public static class GatewayModule
                 Destinations = new Dictionary<string, DestinationConfig> { [module] = new() { Address = url.ToString() } },
                 HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
                 {
-                    // Training calls run for minutes; modules speak HTTP/1.1 on loopback (no TLS, so no h2 negotiation to try).
+                    // Training calls run for minutes; modules speak HTTP/1.1 (over mutual TLS in the microservices topology).
                     ActivityTimeout = TimeSpan.FromMinutes(10),
                     Version = System.Net.HttpVersion.Version11,
                     VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -37,7 +38,8 @@ public static class GatewayModule
             }));
         }
         services.AddReverseProxy().LoadFromMemory(routes, clusters);
-        services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2));
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, ServiceTlsForwarderFactory>();
+        services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2)).UseServiceTls(peer: null);
         services.AddSingleton(new ModuleDirectory(modules.ToDictionary(m => m.Name, m => m.Url)));
         services.AddReadinessCheck<ModulesReadyCheck>("modules-ready");
         return services;

@@ -7,7 +7,7 @@ namespace Strata.Hosting;
 public sealed record HostSettings(IReadOnlyList<string> Modules, int Port, string DataDirectory)
 {
     /// <summary>The name <c>strata serve --module</c> gives the gateway: the front door, not a module of its own.</summary>
-    public const string Gateway = "gateway";
+    public const string Gateway = Strata.Contracts.ModuleNames.Gateway;
 
     public string Bind { get; init; } = "127.0.0.1";
 

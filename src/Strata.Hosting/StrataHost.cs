@@ -35,10 +35,38 @@ public static class StrataHost
         }
         var builder = CreateBuilder(settings);
         var services = builder.Services;
+        // Mutual TLS (the microservices topology): a module process listens with TLS only and requires a certificate of
+        // the Strata CA; the gateway's front door stays the users' (plain HTTP, API keys), its calls to modules use TLS.
+        var mtls = SecurityModule.CreateMutualTls(builder.Configuration, settings.DataDirectory, settings.IsMonolith ? null : settings.Modules.Count == 1 ? settings.Modules[0] : null);
+        var inbound = mtls is not null && settings.Hosted.Any();
+        builder.WebHost.UseKestrel(o =>
+        {
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = l =>
+            {
+                if (inbound)
+                {
+                    l.UseHttps(mtls!.ConfigureServer);
+                }
+            };
+            if (settings.ListenDescriptor is { } descriptor)
+            {
+                o.ListenHandle((ulong)descriptor, listen);
+            }
+            else
+            {
+                o.Listen(IPAddress.Parse(settings.Bind), settings.Port, listen);
+            }
+            o.AddServerHeader = false;
+        });
+        if (mtls is not null)
+        {
+            services.AddSingleton(mtls);
+            services.AddSingleton<IServiceTls>(mtls);
+        }
         services.AddServiceDefaults();
         services.AddHostedService<ParentWatcher>();
         var remote = RemoteUrls(builder.Configuration, settings);
-        AddModules(services, builder.Configuration, settings, remote);
+        AddModules(services, builder.Configuration, settings, remote, inbound ? mtls : null);
         var gatewayOnly = settings.Hosts(HostSettings.Gateway) && !settings.IsMonolith;
         if (gatewayOnly)
         {
@@ -52,10 +80,12 @@ public static class StrataHost
         app.UseStrataAccess();
         app.MapDefaultEndpoints();
         var access = app.Services.GetRequiredService<AccessTable>();
+        var callers = new ServiceCallTable(settings.Catalog);
         foreach (var module in settings.Hosted)
         {
             // Whatever a module maps goes into its own OpenAPI document, with its rows of the authorization table.
-            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(access.Of(module.Name)));
+            module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(access.Of(module.Name))
+                .RequireCallers(callers.Of(module.Name)));
         }
         if (settings.Hosted.Any())
         {
@@ -68,8 +98,8 @@ public static class StrataHost
         return app;
     }
 
-    /// <summary>The process's configuration (data directory, quiet logging on hot paths, the settings' own), console
-    /// logging and Kestrel on the inherited socket or the configured address.</summary>
+    /// <summary>The process's configuration (data directory, quiet logging on hot paths, the settings' own) and console
+    /// logging.</summary>
     private static WebApplicationBuilder CreateBuilder(HostSettings settings)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -98,18 +128,6 @@ public static class StrataHost
         builder.Configuration.AddInMemoryCollection(settings.ServiceUrls.ToDictionary(p => $"Strata:Services:{p.Key}", p => (string?)p.Value));
         builder.Configuration.AddInMemoryCollection(settings.Configuration);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.WebHost.UseKestrel(o =>
-        {
-            if (settings.ListenDescriptor is { } descriptor)
-            {
-                o.ListenHandle((ulong)descriptor);
-            }
-            else
-            {
-                o.Listen(IPAddress.Parse(settings.Bind), settings.Port);
-            }
-            o.AddServerHeader = false;
-        });
         // Socket completions go straight to the thread pool instead of through Kestrel's own I/O queues (one per core by
         // default): one hand-off less per read and write. Measured on 2 cores with wrk at 32 connections (bench/serving.sh):
         // single-row infer p99 2.00-2.35 ms against 2.37-2.65 ms with the default, throughput unchanged within noise.
@@ -120,11 +138,12 @@ public static class StrataHost
     }
 
     /// <summary>The hosted modules' services, and an HTTP client for each module they call that is hosted elsewhere.</summary>
-    private static void AddModules(IServiceCollection services, IConfiguration configuration, HostSettings settings, Dictionary<string, Uri> remote)
+    private static void AddModules(IServiceCollection services, IConfiguration configuration, HostSettings settings, Dictionary<string, Uri> remote,
+        Strata.Security.Certificates.MutualTls? inboundTls)
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
         StrataModules.AddDefinitions(services);
-        services.AddStrataAccess(configuration, context.ProcessName, settings.Catalog);
+        services.AddStrataAccess(configuration, context.ProcessName, settings.Catalog, inboundTls);
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // Enums travel as their wire names (StrataJson's WireEnumConverter): say so in every document's schemas.

@@ -33,10 +33,9 @@ public static class RegistryModule
         AddHttpClient = (c, url) =>
         {
             // Registering a version is not idempotent: a POST that may have landed is never resent.
-            var registry = ModuleClients.RequireUrl(ModuleNames.Registry, url);
-            c.Services.AddModuleHttpClient<IRegistryClient, HttpRegistryClient>(registry, retryUnsafeMethods: false);
+            c.Services.AddModuleHttpClient<IRegistryClient, HttpRegistryClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
             // The tracking half of the Registry, on its MLflow-compatible API.
-            c.Services.AddModuleHttpClient<ITrackingClient, MlflowClient>(registry, retryUnsafeMethods: false);
+            c.Services.AddModuleHttpClient<ITrackingClient, MlflowClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
         },
     };
 

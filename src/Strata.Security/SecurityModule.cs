@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Strata.Contracts;
 using Strata.Security.ApiKeys;
+using Strata.Security.Certificates;
 using Strata.ServiceDefaults;
 using Strata.ServiceDefaults.Modules;
 using Strata.ServiceDefaults.Security;
@@ -39,7 +40,7 @@ public static class SecurityModule
             {
                 h.BaseAddress = baseAddress;
                 h.Timeout = TimeSpan.FromSeconds(5);
-            }).AddServiceCredential();
+            }).AddServiceCredential(ModuleNames.Security);
             c.Services.AddSingleton<RemoteApiKeyDirectory>();
             c.Services.AddSingleton<IApiKeyDirectory>(sp => sp.GetRequiredService<RemoteApiKeyDirectory>());
             c.Services.AddHostedService(sp => sp.GetRequiredService<RemoteApiKeyDirectory>());
@@ -51,7 +52,7 @@ public static class SecurityModule
     /// <summary>What every process needs to check credentials: the service token, the authentication schemes (API keys;
     /// JWTs when an issuer is configured), the authorization table of <paramref name="catalog"/> and the auditor.</summary>
     public static IServiceCollection AddStrataAccess(this IServiceCollection services, IConfiguration configuration, string process,
-        IReadOnlyList<ModuleDescriptor> catalog)
+        IReadOnlyList<ModuleDescriptor> catalog, MutualTls? inboundTls = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section)
@@ -69,7 +70,7 @@ public static class SecurityModule
         services.AddSingleton(new AccessTable(catalog, publicRoutes));
         services.AddHostedService<PublicRoutesNotice>();
         var jwt = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Jwt ?? new SecurityOptions.JwtOptions();
-        services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority)));
+        services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority), inboundTls));
         services.AddSingleton<RequestAuditor>();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
             .Validate(o => o.MaxConcurrentRequests >= 0, "Strata:Limits:MaxConcurrentRequests must be 0 (off) or more").ValidateOnStart();
@@ -85,6 +86,23 @@ public static class SecurityModule
             services.AddAuthentication().AddJwtBearer(ApiKeyAuthentication.JwtScheme, o => JwtRoles.Configure(o, jwt));
         }
         return services;
+    }
+
+    /// <summary>The process's mutual TLS when <c>Strata:Security:Mtls:Enabled</c> is set: its identity is
+    /// <c>Strata:Security:Mtls:Identity</c>, else <paramref name="defaultIdentity"/> (the one module or the gateway it
+    /// hosts); the certificates are under <c>Strata:Security:Mtls:Directory</c>, else the data directory's
+    /// <c>security/certs</c>.</summary>
+    public static MutualTls? CreateMutualTls(IConfiguration configuration, string dataDirectory, string? defaultIdentity)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(SecurityOptions.Section + ":Mtls").Get<SecurityOptions.MtlsOptions>() ?? new SecurityOptions.MtlsOptions();
+        if (!options.Enabled)
+        {
+            return null;
+        }
+        var identity = options.Identity ?? defaultIdentity
+            ?? throw new ArgumentException("Strata:Security:Mtls:Enabled is set, but this process has no one service identity: mutual TLS is between the processes of the microservices topology, one module (or the gateway) each; set Strata:Security:Mtls:Identity to choose one");
+        return new MutualTls(options.Directory ?? ServiceCertificates.DefaultDirectory(dataDirectory), identity, TimeProvider.System);
     }
 
     /// <summary>After routing, before the endpoint: sheds load beyond the concurrency limit (before any other work), checks

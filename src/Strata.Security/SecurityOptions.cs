@@ -17,6 +17,22 @@ public sealed class SecurityOptions
 
     public JwtOptions Jwt { get; set; } = new();
 
+    public MtlsOptions Mtls { get; set; } = new();
+
+    /// <summary>Mutual TLS between the processes of the microservices topology (<c>strata up</c> turns it on).</summary>
+    public sealed class MtlsOptions
+    {
+        /// <summary>A module process listens with TLS only and requires a certificate of the Strata CA; every process
+        /// calls the others with its own certificate.</summary>
+        public bool Enabled { get; set; }
+
+        /// <summary>The CA and certificates; default <c>security/certs</c> under the data directory.</summary>
+        public string? Directory { get; set; }
+
+        /// <summary>The identity whose certificate this process uses; default the one module it hosts (or <c>gateway</c>).</summary>
+        public string? Identity { get; set; }
+    }
+
     /// <summary>An OIDC issuer: tokens it signs (keys from its JWKS) for <see cref="Audience"/> are accepted.</summary>
     public sealed class JwtOptions
     {

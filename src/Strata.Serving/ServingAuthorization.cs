@@ -25,4 +25,10 @@ public static class ServingAuthorization
         // The catch-all answering unknown paths in the protocol's shape: any principal.
         ["ANY /v2/{**path}"] = Permissions.Authenticated,
     };
+
+    /// <summary>Scoring answers the gateway only (the design document's <c>AuthorizationPolicy</c> on <c>POST /predict</c>):
+    /// over mutual TLS, another Strata service presenting its own certificate is refused these routes.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> GatewayOnly { get; } = Table.Keys
+        .Where(route => Table[route] == Permissions.Predict)
+        .ToDictionary(route => route, _ => (IReadOnlyList<string>)[Contracts.ModuleNames.Gateway], StringComparer.Ordinal);
 }

@@ -16,11 +16,12 @@ public static class ServingModule
     {
         Name = ModuleNames.Serving,
         Authorization = ServingAuthorization.Table,
+        RestrictedCallers = ServingAuthorization.GatewayOnly,
         Calls = [ModuleNames.Events, ModuleNames.Registry, ModuleNames.Features],
         UrlPrefixes = [ServingRoutes.Predict, ServingRoutes.Prefix, ServingRoutes.KServeV1Prefix, ServingRoutes.OpenInferencePrefix],
         AddServices = c => c.Services.AddServingModule(),
         MapEndpoints = app => app.MapServingApi(),
-        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IServingClient, HttpServingClient>(ModuleClients.RequireUrl(ModuleNames.Serving, url), retryUnsafeMethods: true),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IServingClient, HttpServingClient>(ModuleNames.Serving, url, retryUnsafeMethods: true),
         ReadyOnStart = false,
     };
 

@@ -21,7 +21,7 @@ public static class TrainingModule
         AddServices = c => c.Services.AddTrainingModule(),
         MapEndpoints = app => app.MapTrainingApi(),
         // A training call runs for as long as the training does, and is never resent (not idempotent).
-        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<ITrainingClient, HttpTrainingClient>(ModuleClients.RequireUrl(ModuleNames.Training, url),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<ITrainingClient, HttpTrainingClient>(ModuleNames.Training, url,
             retryUnsafeMethods: false, c => c.Timeout = Timeout.InfiniteTimeSpan, o =>
             {
                 o.AttemptTimeout.Timeout = TimeSpan.FromMinutes(30);

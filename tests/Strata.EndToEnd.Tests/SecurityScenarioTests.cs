@@ -26,9 +26,14 @@ public sealed partial class SecurityScenarioTests
         var ports = services.Values.Where(u => u != up.Http.BaseAddress).Prepend(up.Http.BaseAddress!).ToList();
         Assert.Equal(topology == "microservices" ? 8 : 1, ports.Count);
 
-        using var anonymous = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // A module's own port speaks mutual TLS only: these clients present the gateway's certificate (the test plays the
+        // gateway, which forwards users' credentials) and still need a user's key (MutualTlsScenarioTests covers the rest).
+        HttpClient ClientOf(Uri port, string? key) => port.Scheme == Uri.UriSchemeHttps
+            ? TestCertificates.Client(folder.Path, ModuleNames.Gateway, key)
+            : key is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(30) } : TestKeys.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, key);
         foreach (var port in ports)
         {
+            using var anonymous = ClientOf(port, key: null);
             using var refused = await anonymous.GetAsync(new Uri(port, "/api/registry/models"));
             Assert.True(refused.StatusCode == HttpStatusCode.Unauthorized, $"{port} answered {(int)refused.StatusCode} without credentials");
             using var health = await anonymous.GetAsync(new Uri(port, "/health/live"));
@@ -38,10 +43,11 @@ public sealed partial class SecurityScenarioTests
         using var created = await up.Http.PostAsJsonAsync("/api/security/keys", new NewApiKey("e2e-reader", ["reader"]), StrataJson.Options);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var reader = (await created.Content.ReadFromJsonAsync<CreatedApiKey>(StrataJson.Options))!;
-        using var asReader = TestKeys.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, reader.Key);
+        var asReaderAt = ports.ToDictionary(p => p, p => ClientOf(p, reader.Key));
+        var asReader = asReaderAt[ports[0]];
         // Every process learns of the new key (within the refresh interval), and applies the reader's role.
         var registryPort = services.GetValueOrDefault("registry") ?? ports[0];
-        (await Eventually.ValueAsync(() => asReader.GetAsync(new Uri(registryPort, "/api/registry/models")), r => r.StatusCode == HttpStatusCode.OK,
+        (await Eventually.ValueAsync(() => asReaderAt[registryPort].GetAsync(new Uri(registryPort, "/api/registry/models")), r => r.StatusCode == HttpStatusCode.OK,
             TimeSpan.FromSeconds(10), "the new key known at the registry")).Dispose();
         using (var models = await asReader.GetAsync(new Uri(ports[0], "/api/registry/models")))
         {
@@ -62,7 +68,7 @@ public sealed partial class SecurityScenarioTests
         {
             while (true)
             {
-                using var answer = await asReader.GetAsync(new Uri(port, "/api/security/whoami"));
+                using var answer = await asReaderAt[port].GetAsync(new Uri(port, "/api/security/whoami"));
                 if (answer.StatusCode == HttpStatusCode.Unauthorized)
                 {
                     break;
@@ -80,6 +86,11 @@ public sealed partial class SecurityScenarioTests
             l => l.Count > 0, TimeSpan.FromSeconds(20), "the revocation audited");
         Assert.Equal(("admin", "DELETE", "allowed"), (audited[0].GetProperty("principal").GetString(), audited[0].GetProperty("method").GetString(),
             audited[0].GetProperty("outcome").GetString()));
+
+        foreach (var client in asReaderAt.Values)
+        {
+            client.Dispose();
+        }
 
         // No secret reaches a log: the keys and the service token appear nowhere but in the one line that hands the
         // first admin key to whoever started Strata.
@@ -101,9 +112,9 @@ public sealed partial class SecurityScenarioTests
     }
 
     /// <summary>The services table <c>strata up</c> prints: service name to URL.</summary>
-    private static Dictionary<string, Uri> Services(string output) =>
+    internal static Dictionary<string, Uri> Services(string output) =>
         ServiceRow().Matches(output).ToDictionary(m => m.Groups[1].Value, m => new Uri(m.Groups[2].Value));
 
-    [GeneratedRegex(@"│ ([a-z][^│]*?)\s*│ (http://127\.0\.0\.1:\d+/)\s*│")]
+    [GeneratedRegex(@"│ ([a-z][^│]*?)\s*│ (https?://127\.0\.0\.1:\d+/)\s*│")]
     private static partial Regex ServiceRow();
 }

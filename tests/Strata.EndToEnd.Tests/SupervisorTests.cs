@@ -56,7 +56,9 @@ public sealed class SupervisorTests
         var replacement = await Eventually.ValueAsync(() => Task.FromResult(ChildrenOf(folder.Path, "features")),
             pids => pids.Count == 1 && pids[0] != features, TimeSpan.FromSeconds(30), "features restarted");
         Assert.Equal(port, PortOf(replacement[0]));
-        using var direct = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
+        using var direct = TestCertificates.Client(folder.Path, Strata.Contracts.ModuleNames.Supervisor);
+        direct.BaseAddress = new Uri($"https://127.0.0.1:{port}/");
+        direct.Timeout = TimeSpan.FromSeconds(5);
         (await Eventually.ValueAsync(() => direct.GetAsync(new Uri("/health/ready", UriKind.Relative)),
             r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "features ready on its port")).Dispose();
         using var throughGateway = await up.Http.GetAsync(new Uri("/api/features/views", UriKind.Relative));

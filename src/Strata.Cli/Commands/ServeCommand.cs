@@ -25,7 +25,9 @@ internal static class ServeCommand
                 Bind = StrataCommand.BindAddress(parse.GetValue(bind)!).ToString(),
             };
             await using var app = await HostRunner.StartAsync(settings, ct);
-            Console.WriteLine($"strata: {settings.Modules[0]} listening on {(settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"http://{settings.Bind}:{settings.Port}/"))} (pid {Environment.ProcessId})");
+            var tls = settings.Modules[0] != HostSettings.Gateway && app.Services.GetService<Strata.ServiceDefaults.Security.IServiceTls>() is not null;
+            var address = settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"{(tls ? "https" : "http")}://{settings.Bind}:{settings.Port}/");
+            Console.WriteLine($"strata: {settings.Modules[0]} listening on {address} (pid {Environment.ProcessId}, {(tls ? "mutual TLS" : "plain HTTP")})");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });

@@ -47,6 +47,7 @@ public static class StrataCommand
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(CertsCommand.Create());
         return root;
     }
 

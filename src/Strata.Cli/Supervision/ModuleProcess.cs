@@ -6,7 +6,8 @@ namespace Strata.Cli.Supervision;
 
 /// <summary>One supervised child: <c>strata serve --module NAME --port N</c> on a socket the supervisor holds (the same
 /// one across restarts), its output appended to a log file.</summary>
-internal sealed class ModuleProcess(string module, InheritableListener listener, string dataDirectory, IReadOnlyDictionary<string, string> environment) : IDisposable
+internal sealed class ModuleProcess(string module, InheritableListener listener, string dataDirectory, IReadOnlyDictionary<string, string> environment,
+    string scheme = "http") : IDisposable
 {
     private readonly Lock _logLock = new();
     private StreamWriter? _log;
@@ -15,7 +16,7 @@ internal sealed class ModuleProcess(string module, InheritableListener listener,
 
     public int Port { get; } = listener.Port;
 
-    public Uri Url { get; } = new($"http://127.0.0.1:{listener.Port}/");
+    public Uri Url { get; } = new($"{scheme}://127.0.0.1:{listener.Port}/");
 
     public string LogPath { get; } = Path.Combine(dataDirectory, "logs", $"{module}.log");
 

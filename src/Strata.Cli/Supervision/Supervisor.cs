@@ -16,6 +16,9 @@ internal static class Supervisor
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
+    /// <summary>The supervisor's own certificate (identity <c>supervisor</c>: health endpoints only), when mutual TLS is on.</summary>
+    private static Strata.Security.Certificates.MutualTls? Tls { get; set; }
+
     public static async Task<int> RunAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted, CancellationToken ct)
     {
         InheritableListener front;
@@ -29,11 +32,17 @@ internal static class Supervisor
         }
         // Every socket is bound before any child starts and held until the end: the ports are distinct and stay ours.
         var modules = StrataModules.All;
+        // Between the processes, mutual TLS with a certificate per service (created on first start); off only when
+        // Strata__Security__Mtls__Enabled=false says so (a benchmark's plain peer).
+        var tls = CertsCommand.SupervisorTls(dataDirectory);
+        var scheme = tls is null ? "http" : "https";
         var listeners = modules.ToDictionary(m => m.Name, _ => InheritableListener.Bind(0));
-        var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"http://127.0.0.1:{p.Value.Port}/");
-        var children = modules.Select(m => new ModuleProcess(m.Name, listeners[m.Name], dataDirectory, environment))
+        var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"{scheme}://127.0.0.1:{p.Value.Port}/");
+        environment[CertsCommand.EnabledVariable] = tls is null ? "false" : "true";
+        var children = modules.Select(m => new ModuleProcess(m.Name, listeners[m.Name], dataDirectory, environment, scheme))
             .Append(new ModuleProcess(HostSettings.Gateway, front, dataDirectory, environment))
             .ToList();
+        Tls = tls;
         var gateway = children[^1];
         try
         {
@@ -128,7 +137,9 @@ internal static class Supervisor
         {
             // A first request to a process still warming up (eight processes JIT-compiling on two cores) can take seconds;
             // only the overall start timeout decides that a child did not come up.
-            using var http = new HttpClient { BaseAddress = child.Url, Timeout = StartTimeout };
+            using var http = child.Url.Scheme == Uri.UriSchemeHttps && Tls is { } tls
+                ? new HttpClient(tls.CreateHandler(child.Module)) { BaseAddress = child.Url, Timeout = StartTimeout }
+                : new HttpClient { BaseAddress = child.Url, Timeout = StartTimeout };
             try
             {
                 await Readiness.WaitAsync(http, StartTimeout, ct, path);

@@ -27,6 +27,22 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
             await next(context);
             return;
         }
+        // Over mutual TLS the caller is a Strata service the handshake authenticated: the service-to-service table says
+        // whether that service may call this route at all, whoever it acts for.
+        if (runtime.InboundTls is { } tls && endpoint?.Metadata.GetMetadata<CallerRule>() is { } callers)
+        {
+            var caller = tls.IdentityOf(context.Connection.ClientCertificate);
+            if (caller is null || !callers.Callers.Contains(caller))
+            {
+                var reason = $"the service '{caller ?? "unknown"}' may not call {callers.Route} (callers: {string.Join(", ", callers.Callers.Order(StringComparer.Ordinal))})";
+                if (rule is { Audited: true })
+                {
+                    await auditor.RecordAsync(context, rule, "forbidden", StatusCodes.Status403Forbidden);
+                }
+                await DenyAsync(context, endpoint, new AccessDeniedException(true, reason), null);
+                return;
+            }
+        }
         var (principal, failure, presented) = await AuthenticateAsync(context);
         if (principal is null)
         {

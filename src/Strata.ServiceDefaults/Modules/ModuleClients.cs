@@ -12,20 +12,22 @@ public static class ModuleClients
     public static Uri RequireUrl(string module, Uri? url) =>
         url ?? throw new ArgumentException($"module '{module}' is not hosted here; set Strata:Services:{module} (env Strata__Services__{module}) to its URL");
 
-    /// <summary>Adds <typeparamref name="TClient"/> as <typeparamref name="TImplementation"/> at <paramref name="url"/>.
+    /// <summary>Adds <typeparamref name="TClient"/> as <typeparamref name="TImplementation"/> for <paramref name="module"/> at
+    /// <paramref name="url"/> (required: see <see cref="RequireUrl"/>).
     /// <paramref name="retryUnsafeMethods"/> says whether POST, PUT, PATCH and DELETE may be resent: only where the
     /// module's writes are idempotent (content-addressed datasets, feature pushes keyed by entity and time); a request
     /// that may have landed and is not idempotent (registering a version) must not be sent twice.</summary>
-    public static IHttpClientBuilder AddModuleHttpClient<TClient, TImplementation>(this IServiceCollection services, Uri url,
+    public static IHttpClientBuilder AddModuleHttpClient<TClient, TImplementation>(this IServiceCollection services, string module, Uri? url,
         bool retryUnsafeMethods, Action<HttpClient>? configureClient = null, Action<HttpStandardResilienceOptions>? configureResilience = null)
         where TClient : class
         where TImplementation : class, TClient
     {
+        var baseAddress = RequireUrl(module, url);
         var builder = services.AddHttpClient<TClient, TImplementation>(c =>
         {
-            c.BaseAddress = url;
+            c.BaseAddress = baseAddress;
             configureClient?.Invoke(c);
-        }).AddServiceCredential();
+        }).AddServiceCredential(module);
         builder.AddStandardResilienceHandler(o =>
         {
             if (!retryUnsafeMethods)

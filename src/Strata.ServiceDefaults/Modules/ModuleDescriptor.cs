@@ -25,6 +25,11 @@ public sealed record ModuleDescriptor
     /// with the permissions that admit a caller. A route without a row is refused to everyone.</summary>
     public required IReadOnlyDictionary<string, Permissions> Authorization { get; init; }
 
+    /// <summary>Routes that only some services may call over mutual TLS (route key as in <see cref="Authorization"/> to
+    /// service identities). Every other route answers the gateway and the modules that list this one in their
+    /// <see cref="Calls"/> (the Security and Events modules answer every process).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RestrictedCallers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>Registers the module's services, including its in-process client, when the process hosts it.</summary>
     public required Action<ModuleContext> AddServices { get; init; }
 

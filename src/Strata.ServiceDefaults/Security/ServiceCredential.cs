@@ -26,8 +26,9 @@ public sealed class ServiceCredentialHandler(IServiceCredential? credential) : D
 
 public static class ServiceCredentialExtensions
 {
-    /// <summary>Calls through this client present the service credential (a process composed without the security module,
-    /// as some test harnesses are, has none and sends none).</summary>
-    public static IHttpClientBuilder AddServiceCredential(this IHttpClientBuilder builder) =>
-        builder.AddHttpMessageHandler(sp => new ServiceCredentialHandler(sp.GetService<IServiceCredential>()));
+    /// <summary>Calls through this client to the Strata process <paramref name="peer"/> present the service credential (a
+    /// process composed without the security module, as some test harnesses are, has none and sends none) and, where
+    /// mutual TLS is on, this process's certificate.</summary>
+    public static IHttpClientBuilder AddServiceCredential(this IHttpClientBuilder builder, string peer) =>
+        builder.AddHttpMessageHandler(sp => new ServiceCredentialHandler(sp.GetService<IServiceCredential>())).UseServiceTls(peer);
 }

@@ -37,7 +37,7 @@ public static class NotesModule
             api.MapGet(NotesRoutes.Note, async (string id, INotesClient notes, CancellationToken ct) =>
                 TypedResults.Ok(await notes.GetAsync(id, ct) ?? throw new ResourceNotFoundException("note", id)));
         },
-        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<INotesClient, HttpNotesClient>(ModuleClients.RequireUrl(Name, url), retryUnsafeMethods: false),
+        AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<INotesClient, HttpNotesClient>(Name, url, retryUnsafeMethods: false),
     };
 }
 
