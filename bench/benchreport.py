@@ -1,6 +1,6 @@
 """What every bench report shares: the machine line, the targets table, bench/results/<kind>-<stamp>.{json,md} and the
 README block between <!-- bench:<kind>:start --> and <!-- bench:<kind>:end -->."""
-import datetime, json, os, platform, re, subprocess
+import datetime, json, os, platform, re, statistics, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,3 +49,17 @@ def wrk(path):
     return {"requests_per_second": rps, "p50_ms": pct["50"], "p99_ms": pct["99"], "requests": requests,
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0}
+
+
+def wrk_rounds(work):
+    """The wrk outputs in work (name.wrk, name~2.wrk, ...): (rounds by name, each figure's median over a name's rounds,
+    counts summed), and the most rounds any name ran."""
+    rounds = {}
+    for n in sorted(os.listdir(work)):
+        if n.endswith(".wrk"):
+            rounds.setdefault(n[:-4].split("~")[0], []).append(wrk(os.path.join(work, n)))
+    counts = ("requests", "non_2xx", "socket_errors")  # summed over the rounds; rates and latencies are medians
+    runs = {name: ({k: (sum if k in counts else statistics.median)([x[k] for x in rs]) for k in rs[0]} if len(rs) > 1 else rs[0])
+            for name, rs in rounds.items()}
+    return rounds, runs, max((len(rs) for rs in rounds.values()), default=0)
+

@@ -18,3 +18,12 @@ strata_key() { # data-dir: exports the admin key a fresh `strata up` wrote there
   STRATA_API_KEY="$(cat "$1/api-key")"; export STRATA_API_KEY
 }
 wrk_auth_lua() { printf '%s\n' 'local key = os.getenv("STRATA_API_KEY")' 'if key then wrk.headers["Authorization"] = "Bearer " .. key end'; }
+scoring_lua() { # dir: writes predict.lua (POST /predict) and infer.lua (V2 infer), one row each, presenting the key
+  for name in predict infer; do
+    { echo 'wrk.method = "POST"'
+      if [ "$name" = predict ]; then echo "wrk.body = '{\"age\": 35, \"income\": 50000}'"
+      else echo "wrk.body = '{\"inputs\": [{\"name\": \"age\", \"shape\": [1], \"datatype\": \"FP64\", \"data\": [35]}, {\"name\": \"income\", \"shape\": [1], \"datatype\": \"FP64\", \"data\": [50000]}]}'"; fi
+      echo 'wrk.headers["Content-Type"] = "application/json"'
+      wrk_auth_lua; } > "$1/$name.lua"
+  done
+}

@@ -18,13 +18,7 @@ dotnet build src/Strata.Cli -c Release -nologo -v quiet
 STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
 dotnet build-server shutdown >/dev/null 2>&1 || true
 
-for name in predict infer; do
-  { echo 'wrk.method = "POST"'
-    if [ "$name" = predict ]; then echo "wrk.body = '{\"age\": 35, \"income\": 50000}'"
-    else echo "wrk.body = '{\"inputs\": [{\"name\": \"age\", \"shape\": [1], \"datatype\": \"FP64\", \"data\": [35]}, {\"name\": \"income\", \"shape\": [1], \"datatype\": \"FP64\", \"data\": [50000]}]}'"; fi
-    echo 'wrk.headers["Content-Type"] = "application/json"'
-    wrk_auth_lua; } > "$WORK/$name.lua"
-done
+scoring_lua "$WORK"
 WRK=(taskset -c "$(( $(nproc) - 1 ))" wrk -t1)
 
 start() { # name extra-env...; prints the URL

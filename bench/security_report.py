@@ -1,16 +1,11 @@
 """Turns the outputs of bench/security.sh into bench/results/security-<stamp>.{json,md} and the block in bench/README.md."""
-import os, statistics, sys
+import os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchreport import machine, publish, wrk  # noqa: E402
+from benchreport import machine, publish, wrk_rounds  # noqa: E402
 
 work = sys.argv[1]
-rounds = {}
-for n in sorted(os.listdir(work)):
-    if n.endswith(".wrk"):
-        rounds.setdefault(n[:-4].split("~")[0], []).append(wrk(os.path.join(work, n)))
-COUNTS = ("requests", "non_2xx", "socket_errors")
-r = {name: {k: (sum if k in COUNTS else statistics.median)([x[k] for x in rs]) for k in rs[0]} for name, rs in rounds.items()}
+_, r, count = wrk_rounds(work)
 rows = []
 for script, label in (("predict", "`POST /predict`"), ("infer", "`POST /v2/models/seed/infer`")):
     on, off = r[f"{script}_on"], r[f"{script}_off"]
@@ -21,6 +16,5 @@ for script, label in (("predict", "`POST /predict`"), ("infer", "`POST /v2/model
                  f"{on['p99_ms'] - off['p99_ms']:+.2f} ms", "<= +0.3 ms", on["p99_ms"] - off["p99_ms"] <= 0.3))
     rows.append((f"{label} failed requests (non-2xx, socket errors), both arms", f"{sum(x['non_2xx'] + x['socket_errors'] for x in (on, off))}", "0",
                  on["non_2xx"] + on["socket_errors"] + off["non_2xx"] + off["socket_errors"] == 0))
-count = max(len(rs) for rs in rounds.values())
 publish("security", f"Authentication and rate-limit cost, wrk 1 thread pinned to the last core, {os.environ.get('DURATION', '10s')} per run, loopback; medians of {count} "
         f"alternating rounds; same key header sent to both arms; {machine()}.", rows, {"runs": r})

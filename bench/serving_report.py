@@ -2,19 +2,11 @@
 import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchreport import machine, publish, wrk  # noqa: E402
+from benchreport import machine, publish, wrk_rounds  # noqa: E402
 
 work = sys.argv[1]
-import statistics
 # A measurement run several times (name.wrk, name~2.wrk, ...) is reported as each figure's median over its rounds.
-rounds = {}
-for n in sorted(os.listdir(work)):
-    if n.endswith(".wrk"):
-        rounds.setdefault(n[:-4].split("~")[0], []).append(wrk(os.path.join(work, n)))
-COUNTS = ("requests", "non_2xx", "socket_errors")  # summed over the rounds; rates and latencies are medians
-runs = {name: ({k: (sum if k in COUNTS else statistics.median)([x[k] for x in rs]) for k in rs[0]} if len(rs) > 1 else rs[0])
-        for name, rs in rounds.items()}
-round_count = max(len(rs) for rs in rounds.values())
+rounds, runs, round_count = wrk_rounds(work)
 inproc = json.load(open(os.path.join(work, "inprocess.json")))
 rss_one = float(open(os.path.join(work, "rss_one_model.txt")).read())
 rss_loaded = float(open(os.path.join(work, "rss_one_model_after_load.txt")).read())
