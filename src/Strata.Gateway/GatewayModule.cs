@@ -16,7 +16,8 @@ public static class GatewayModule
         ArgumentNullException.ThrowIfNull(modules);
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
-        foreach (var (module, patterns, url) in modules)
+        var shapes = new Dictionary<string, IErrorShape>(StringComparer.Ordinal);
+        foreach (var (module, patterns, url, errorShapes) in modules)
         {
             clusters.Add(new ClusterConfig
             {
@@ -36,18 +37,35 @@ public static class GatewayModule
                 ClusterId = module,
                 Match = new RouteMatch { Path = pattern },
             }));
+            for (var i = 0; i < patterns.Count; i++)
+            {
+                if (errorShapes?.FirstOrDefault(s => patterns[i] == s.Key || patterns[i].StartsWith(s.Key.TrimEnd('/') + "/", StringComparison.Ordinal)).Value is { } shape)
+                {
+                    shapes[$"{module}-{i}"] = shape;
+                }
+            }
         }
         services.AddReverseProxy().LoadFromMemory(routes, clusters);
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, ServiceTlsForwarderFactory>();
         services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2)).UseServiceTls(peer: null);
         services.AddSingleton(new ModuleDirectory(modules.ToDictionary(m => m.Name, m => m.Url)));
+        services.AddSingleton(new GatewayErrorShapes(shapes));
         services.AddReadinessCheck<ModulesReadyCheck>("modules-ready");
         return services;
     }
 
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder app)
     {
-        app.MapReverseProxy();
+        // A protocol's paths get its error shape as endpoint metadata, so the gateway's own refusals (no credentials, rate
+        // limited, shedding load) read as the module's would: MLflow clients parse MLflow's error, OIP clients OIP's.
+        var shapes = app.ServiceProvider.GetRequiredService<GatewayErrorShapes>().ByRoute;
+        app.MapReverseProxy().ConfigureEndpoints((endpoint, route) =>
+        {
+            if (shapes.TryGetValue(route.RouteId, out var shape))
+            {
+                endpoint.WithMetadata(shape);
+            }
+        });
         return app;
     }
 }

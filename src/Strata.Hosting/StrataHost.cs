@@ -71,7 +71,7 @@ public static class StrataHost
         if (gatewayOnly)
         {
             var proxied = settings.Catalog.Where(d => !settings.Hosts(d.Name)).Select(d => new ProxiedModule(d.Name, [.. d.GatewayPatterns],
-                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"))).ToList();
+                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"), d.ErrorShapes)).ToList();
             services.AddGatewayModule(proxied);
         }
 

@@ -23,6 +23,7 @@ public static class RegistryModule
         Authorization = RegistryAuthorization.Table,
         Calls = [ModuleNames.Events],
         UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
+        ErrorShapes = new Dictionary<string, IErrorShape> { [MlflowRoutes.Prefix] = MlflowErrorShape.Instance, [MlflowArtifactsApi.Prefix] = MlflowErrorShape.Instance },
         AddServices = c => c.Services.AddRegistryModule(),
         MapEndpoints = app =>
         {

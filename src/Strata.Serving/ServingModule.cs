@@ -19,6 +19,11 @@ public static class ServingModule
         RestrictedCallers = ServingAuthorization.GatewayOnly,
         Calls = [ModuleNames.Events, ModuleNames.Registry, ModuleNames.Features],
         UrlPrefixes = [ServingRoutes.Predict, ServingRoutes.Prefix, ServingRoutes.KServeV1Prefix, ServingRoutes.OpenInferencePrefix],
+        ErrorShapes = new Dictionary<string, IErrorShape>
+        {
+            [ServingRoutes.KServeV1Prefix] = Protocols.ProtocolErrorShape.Instance,
+            [ServingRoutes.OpenInferencePrefix] = Protocols.ProtocolErrorShape.Instance,
+        },
         AddServices = c => c.Services.AddServingModule(),
         MapEndpoints = app => app.MapServingApi(),
         AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IServingClient, HttpServingClient>(ModuleNames.Serving, url, retryUnsafeMethods: true),

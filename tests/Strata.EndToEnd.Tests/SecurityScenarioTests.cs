@@ -40,6 +40,20 @@ public sealed partial class SecurityScenarioTests
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
 
+        // At the front door (in microservices, the gateway refuses before proxying), a protocol's paths answer 401 in the
+        // protocol's own error shape: MLflow clients and inference clients parse what they get.
+        using (var anonymous = new HttpClient { BaseAddress = up.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) })
+        {
+            using var mlflow = await anonymous.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = "x" });
+            Assert.Equal(HttpStatusCode.Unauthorized, mlflow.StatusCode);
+            Assert.Equal("UNAUTHENTICATED", JsonDocument.Parse(await mlflow.Content.ReadAsStringAsync()).RootElement.GetProperty("error_code").GetString());
+            using var infer = await anonymous.PostAsJsonAsync("/v2/models/seed/infer", new { inputs = Array.Empty<object>() });
+            Assert.Equal(HttpStatusCode.Unauthorized, infer.StatusCode);
+            Assert.True(JsonDocument.Parse(await infer.Content.ReadAsStringAsync()).RootElement.TryGetProperty("error", out _), "OIP error shape");
+            using var data = await anonymous.GetAsync(new Uri("/api/data/datasets", UriKind.Relative));
+            Assert.Equal("application/problem+json", data.Content.Headers.ContentType?.MediaType);
+        }
+
         using var created = await up.Http.PostAsJsonAsync("/api/security/keys", new NewApiKey("e2e-reader", ["reader"]), StrataJson.Options);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var reader = (await created.Content.ReadFromJsonAsync<CreatedApiKey>(StrataJson.Options))!;

@@ -30,6 +30,10 @@ public sealed record ModuleDescriptor
     /// <see cref="Calls"/> (the Security and Events modules answer every process).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> RestrictedCallers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
+    /// <summary>URL prefixes (of <see cref="UrlPrefixes"/>) whose errors a protocol shapes (MLflow's, the inference
+    /// protocols'): the gateway answers its own refusals there (401, 429, 503) in that shape too.</summary>
+    public IReadOnlyDictionary<string, IErrorShape> ErrorShapes { get; init; } = new Dictionary<string, IErrorShape>();
+
     /// <summary>Registers the module's services, including its in-process client, when the process hosts it.</summary>
     public required Action<ModuleContext> AddServices { get; init; }
 
