@@ -64,6 +64,24 @@ public sealed class CliErrorTests
         AssertOneLine(stderr, "is not writable");
     }
 
+    /// <summary>Two servers on one data directory corrupted each other's event log (issue 24): a second start is refused
+    /// at once, naming the holder, whichever way it is started; the first keeps serving.</summary>
+    [Fact]
+    public async Task Up_DataDirectoryInUse_IsRefusedNamingTheHolder()
+    {
+        using var folder = new TempFolder();
+        await using var first = await StrataUp.StartAsync("monolith", folder.Path);
+        foreach (var arguments in new[] { "up --port 0", "up --topology microservices --port 0", "serve --module events --port 0" })
+        {
+            var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, [.. arguments.Split(' '), "--data-dir", folder.Path]);
+            Assert.Equal(1, exit);
+            AssertOneLine(stderr, $"pid {first.Pid}");
+        }
+        Assert.Equal(new[] { first.Pid }, LocalProcesses.WithArgument(folder.Path));
+        using var ready = await first.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
     [Fact]
     public async Task Serve_MissingDependencyUrl_ExitsOneNamingTheSetting()
     {

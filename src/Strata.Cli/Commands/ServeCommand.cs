@@ -24,6 +24,7 @@ internal static class ServeCommand
                 ListenDescriptor = Supervision.InheritableListener.TakeInherited(),
                 Bind = StrataCommand.BindAddress(parse.GetValue(bind)!).ToString(),
             };
+            using var held = DataDirectory.Lock(settings.DataDirectory, settings.Modules[0]);
             await using var app = await HostRunner.StartAsync(settings, ct);
             var tls = settings.Modules[0] != HostSettings.Gateway && app.Services.GetService<Strata.ServiceDefaults.Security.IServiceTls>() is not null;
             var address = settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"{(tls ? "https" : "http")}://{settings.Bind}:{settings.Port}/");

@@ -36,9 +36,12 @@ internal static class UpCommand
             using var shutdown = new ShutdownSignal();
             var ct = shutdown.Token;
             var dir = DataDirectory.Prepare(parse.GetValue(dataDir)!);
+            var microservices = parse.GetValue(topology) == Microservices;
+            // The supervisor holds the directory; its children each hold their module. The monolith holds both.
+            using var held = DataDirectory.Lock(dir, microservices ? ["strata"] : ["strata", .. StrataModules.All.Select(m => m.Name)]);
             var address = StrataCommand.BindAddress(parse.GetValue(bind)!);
             var keyExisted = File.Exists(Path.Combine(dir, DataDirectory.ApiKeyFile));
-            return parse.GetValue(topology) == Microservices
+            return microservices
                 ? await Supervisor.RunAsync(parse.GetValue(port), address, dir, keyExisted, ct)
                 : await RunMonolithAsync(parse.GetValue(port), address, dir, keyExisted, ct);
         });
