@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Contracts;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Contracts.Tracking;
 using Strata.Contracts.Training;
 using Strata.ServiceDefaults;
 using Strata.ServiceDefaults.Modules;
@@ -35,6 +37,9 @@ public static class TrainingModule
     {
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TrainingService>();
+        services.AddSingleton(sp => new Jobs.OpenRuns(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Training), "open-runs"),
+            sp.GetRequiredService<ITrackingClient>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Jobs.OpenRuns>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<Jobs.OpenRuns>());
         services.AddSingleton(sp => new TrainingJobStore(Path.Combine(
             sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Training), "jobs.db")));
         services.AddSingleton<TrainingJobs>();

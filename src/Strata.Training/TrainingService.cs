@@ -20,7 +20,7 @@ namespace Strata.Training;
 /// (lineage both ways). Everything crosses module lines through client interfaces only.</summary>
 public sealed partial class TrainingService(
     IDataClient data, IFeaturesClient features, IRegistryClient registry, ITrackingClient tracking, IEventPublisher events,
-    Microsoft.Extensions.Options.IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingService> logger)
+    Microsoft.Extensions.Options.IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingService> logger, Jobs.OpenRuns openRuns)
     : ITrainingClient, IDisposable
 {
     // As many trainings at once as jobs may run (default one: a forest uses every core, two at once only slow each other down).
@@ -49,6 +49,7 @@ public sealed partial class TrainingService(
             var frame = await features.BuildTrainingFrameAsync(
                 new TrainingFrameRequest(dataset.Id, request.TrainsOnStoredFeatures ? null : request.View, request.Label!) { FeatureService = request.FeatureService, Features = request.Features },
                 cancellationToken);
+            RequireFinite(frame);
             var experimentId = await tracking.EnsureExperimentAsync(string.IsNullOrEmpty(request.Experiment) ? request.Model! : request.Experiment, cancellationToken);
             List<KeyValue> runTags = [new("strata.model", request.Model!), new("strata.dataset_version", dataset.Id),
                 request.TrainsOnStoredFeatures ? new("strata.feature_service", request.FeatureService ?? "features") : new("strata.feature_view", request.View!)];
@@ -57,10 +58,12 @@ public sealed partial class TrainingService(
                 runTags.Add(new KeyValue("strata.request_id", request.RequestId));
             }
             var run = await tracking.CreateRunAsync(experimentId, $"{request.Model}-{time.GetUtcNow():yyyyMMdd-HHmmss}", runTags, cancellationToken);
+            openRuns.Opened(run.Info.RunId);
             try
             {
                 var result = await TrainAndRegisterAsync(request, dataset, frame, experimentId, run.Info.RunId, clock, progress, cancellationToken);
                 await tracking.UpdateRunAsync(run.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+                openRuns.Closed(run.Info.RunId);
                 return result;
             }
             catch
@@ -69,6 +72,7 @@ public sealed partial class TrainingService(
                 {
                     await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed,
                         time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+                    openRuns.Closed(run.Info.RunId);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -184,6 +188,7 @@ public sealed partial class TrainingService(
             progress?.Invoke(0.2 + (0.6 * i / trials.Count), $"trial {i + 1} of {trials.Count}: {Describe(trial)}");
             var child = await tracking.CreateRunAsync(experimentId, $"{request.Model}-trial-{i + 1}",
                 [new("mlflow.parentRunId", parentRunId), new("strata.model", request.Model!), new("strata.trial", (i + 1).ToString(CultureInfo.InvariantCulture))], cancellationToken);
+            openRuns.Opened(child.Info.RunId);
             try
             {
                 var trained = await Task.Run(() => Fit(frame, trial, cancellationToken), cancellationToken);
@@ -191,6 +196,7 @@ public sealed partial class TrainingService(
                 await tracking.LogBatchAsync(child.Info.RunId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],
                     [.. TrainingParams(trial, trained).Select(p => new KeyValue(p.Key, p.Value))], [], cancellationToken);
                 await tracking.UpdateRunAsync(child.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+                openRuns.Closed(child.Info.RunId);
                 if (best is null || Better(request.Task, trained.Metrics, best.Value.Trained.Metrics))
                 {
                     best = (trial, trained);
@@ -200,12 +206,42 @@ public sealed partial class TrainingService(
             {
                 await tracking.UpdateRunAsync(child.Info.RunId, cancellationToken.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed,
                     time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+                openRuns.Closed(child.Info.RunId);
                 throw;
             }
         }
         await tracking.LogBatchAsync(parentRunId, [new Metric("search_trials", trials.Count, time.GetUtcNow().ToUnixTimeMilliseconds(), 0)],
             [new KeyValue("search_strategy", WireNames.Of(search.Strategy))], [], cancellationToken);
         return best!.Value;
+    }
+
+    /// <summary>Models train on 32-bit floats: a value beyond ±3.4e38 (or an infinity a feature's expression computed)
+    /// becomes infinite there, and ML.NET then skipped every row and failed with "All instances skipped due to missing
+    /// features", a 500 (issue 24). Refused before anything is created, naming the feature or label and its rows.</summary>
+    internal static void RequireFinite(TrainingFrame frame)
+    {
+        for (var f = 0; f <= frame.FeatureNames.Count; f++)
+        {
+            var (name, values) = f < frame.FeatureNames.Count ? ($"features.{frame.FeatureNames[f]}", frame.Features[f]) : ("label", frame.Label);
+            var bad = new List<int>();
+            var count = 0;
+            for (var r = 0; r < values.Length; r++)
+            {
+                if (double.IsInfinity(values[r]) || float.IsInfinity((float)values[r]))
+                {
+                    count++;
+                    if (bad.Count < 5)
+                    {
+                        bad.Add(r);
+                    }
+                }
+            }
+            if (count > 0)
+            {
+                throw new InputValidationException(name, string.Create(CultureInfo.InvariantCulture,
+                    $"is out of range in {count} of {values.Length} rows (rows {string.Join(", ", bad)}{(count > bad.Count ? ", ..." : string.Empty)}; row {bad[0]} is {values[bad[0]]:R}): models train on 32-bit floats, which hold at most ±3.4e38; clean or rescale the data"));
+            }
+        }
     }
 
     /// <summary>The task's trainer: binary classification, or multiclass and regression (numeric labels).</summary>

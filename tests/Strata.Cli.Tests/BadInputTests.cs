@@ -207,6 +207,32 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
     }
 
+    /// <summary>Features that overflow the 32-bit floats models train on (<c>income=1e308</c>) failed training with a 500
+    /// "All instances skipped due to missing features" (issue 24): a 400 naming the feature and its rows, nothing created.</summary>
+    [Fact]
+    public async Task Train_OverflowingFeatures_IsA400NamingTheFeatureAndRows()
+    {
+        var csv = new StringBuilder("age,income,target\n");
+        for (var i = 0; i < 200; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{20 + (i % 50)},{(i % 7 == 3 ? "1e308" : (30000 + (i * 137)).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 2}\n");
+        }
+        var dataset = $"overflow-{Guid.NewGuid():N}"[..20];
+        using (var ingested = await Http.PostAsync(new Uri($"/api/data/datasets/{dataset}", UriKind.Relative), new StringContent(csv.ToString(), Encoding.UTF8, "text/csv")))
+        {
+            Assert.True(ingested.IsSuccessStatusCode, await ingested.Content.ReadAsStringAsync());
+        }
+        var experiment = $"overflow-{Guid.NewGuid():N}";
+        using var response = await Http.PostAsync(new Uri("/api/training/train", UriKind.Relative), new StringContent(
+            $$"""{"dataset": "{{dataset}}", "model": "overflow", "experiment": "{{experiment}}", "trees": 5, "alias": null}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("features.income", problem.GetProperty("field").GetString());
+        Assert.Contains("rows 3, 10, 17", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var lookup = await Http.GetAsync(new Uri($"/api/2.0/mlflow/experiments/get-by-name?experiment_name={experiment}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+    }
+
     /// <summary>An empty chunked artifact upload (no Content-Length) was stored as an empty artifact (issue 24).</summary>
     [Fact]
     public async Task ArtifactUpload_EmptyAndChunked_IsRefused_AndDownloadsStreamWithRanges()
