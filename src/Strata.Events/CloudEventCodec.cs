@@ -87,10 +87,13 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
         return new EncodedEvent(id, topic, subject, envelope);
     }
 
-    /// <summary>Reads a structured-mode CloudEvents 1.0 JSON envelope with JSON data.</summary>
+    /// <summary>Reads a structured-mode CloudEvents 1.0 JSON envelope with JSON data. <paramref name="topic"/> is where it
+    /// was delivered (a subscription's topic); without it (an envelope read on its own) the topic is derived from the
+    /// type, as Strata's own events name theirs. An event published to <c>model.trained</c> with a foreign type is
+    /// still on <c>model.trained</c> (issue 24: the audit log filed it under its type).</summary>
     /// <exception cref="InvalidDataException">Not such an envelope (wrong specversion, a required attribute missing,
     /// binary data, not JSON).</exception>
-    public static ReceivedEvent Decode(ReadOnlyMemory<byte> envelope, int deliveryCount = 1)
+    public static ReceivedEvent Decode(ReadOnlyMemory<byte> envelope, int deliveryCount = 1, string? topic = null)
     {
         // One forward pass over the envelope: attributes read as they come, only `data` materialised as an element
         // (a JsonDocument of the whole envelope and a lookup per attribute cost several times as much).
@@ -165,9 +168,12 @@ public sealed class CloudEventCodec(TimeProvider time, string source) : IEventEn
         {
             throw new InvalidDataException("binary (data_base64) events are not supported: Strata's events carry JSON data");
         }
-        var topic = ReferenceEquals(type, t_topicOf.Type) ? t_topicOf.Topic
-            : type.StartsWith(TypePrefix, StringComparison.Ordinal) ? type[TypePrefix.Length..] : type;
-        t_topicOf = (type, topic);
+        if (topic is null)
+        {
+            topic = ReferenceEquals(type, t_topicOf.Type) ? t_topicOf.Topic
+                : type.StartsWith(TypePrefix, StringComparison.Ordinal) ? type[TypePrefix.Length..] : type;
+            t_topicOf = (type, topic);
+        }
         return new ReceivedEvent(id, topic, type, source, subject, timestamp, data)
         {
             TraceParent = traceParent,

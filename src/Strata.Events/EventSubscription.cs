@@ -90,7 +90,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             ReceivedEvent? received = null;
             try
             {
-                received = CloudEventCodec.Decode(delivery.Body, delivery.DeliveryCount);
+                received = CloudEventCodec.Decode(delivery.Body, delivery.DeliveryCount, topic);
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or JsonException or FormatException)
             {
