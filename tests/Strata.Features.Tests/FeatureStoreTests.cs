@@ -91,6 +91,37 @@ public sealed class FeatureStoreTests
         Assert.Equal(["DE", null, "DE"], response.Results[2].Values);
     }
 
+    /// <summary>Feast's push payload carries a <c>created</c> column (its docs' example): it is each row's created time,
+    /// which breaks a tie between rows of the same event time (issue 24: the column was refused as unknown).</summary>
+    [Fact]
+    public async Task Push_CreatedColumn_BreaksTiesOfTheSameEventTime()
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var features = modules.Get<IFeaturesClient>();
+        var at = Now.AddHours(-1);
+        FeatureColumns Row(double limit, DateTimeOffset? created)
+        {
+            var df = Profiles(["c"], [at], [limit]);
+            if (created is { } c)
+            {
+                df["created"] = [Ts(c)];
+            }
+            return df;
+        }
+
+        await features.PushAsync(new PushRequest("card_profiles", Row(1, Now.AddMinutes(-1))));
+        await features.PushAsync(new PushRequest("card_profiles", Row(2, Now.AddMinutes(-2)))); // pushed later, created earlier
+        Assert.Equal([1.0], (await OnlineAsync(features, ["c"], "card_profile:credit_limit")).Results[1].Values);
+        await features.PushAsync(new PushRequest("card_profiles", Row(3, created: null))); // created now
+        Assert.Equal([3.0], (await OnlineAsync(features, ["c"], "card_profile:credit_limit")).Results[1].Values);
+
+        var error = await Assert.ThrowsAsync<InputValidationException>(() => features.PushAsync(new PushRequest("card_profiles", Row(4, Now.AddDays(3)))));
+        Assert.Equal("df.created", error.Field);
+        var garbled = Profiles(["c"], [at], [5]);
+        garbled["created"] = ["yesterday"];
+        Assert.Equal("df.created", (await Assert.ThrowsAsync<InputValidationException>(() => features.PushAsync(new PushRequest("card_profiles", garbled)))).Field);
+    }
+
     [Fact]
     public async Task GetOnlineFeatures_ValueOlderThanTtl_IsOutsideMaxAge()
     {

@@ -16,6 +16,10 @@ namespace Strata.Features.Offline;
 public sealed class OfflineStore
 {
     public const string EventTimestamp = "event_timestamp";
+
+    /// <summary>The optional column of a push (Feast's own push example sends it) giving each row's created time: with
+    /// the event time equal, the row created later wins.</summary>
+    public const string Created = "created";
     public const string CreatedTimestamp = "created_timestamp";
 
     /// <summary>More small files than this in a view are merged into one.</summary>

@@ -86,15 +86,17 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         return new PushResult(source.Name, batch.Count, to, names);
     }
 
-    /// <summary>Every column typed and checked; the created time of row i is the push time plus i µs, so each pushed
-    /// row has a distinct identity and, within a push, a later row wins a tie.</summary>
+    /// <summary>Every column typed and checked; the created time of row i is its <c>created</c> value when the push has
+    /// that column (Feast's push payload does; a source declaring a feature of that name keeps it as a feature), else
+    /// the push time plus i µs, so each pushed row has a distinct identity and, within a push, a later row wins a tie.</summary>
     private PushBatch Parse(FeatureRepository repository, PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
     {
         var entity = repository.Entity(source.Entity);
         var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();
+        var createdColumn = !expected.Contains(OfflineStore.Created) && df.TryGetValue(OfflineStore.Created, out var givenCreated) ? givenCreated : null;
         foreach (var name in df.Keys)
         {
-            if (!expected.Contains(name))
+            if (!expected.Contains(name) && !(name == OfflineStore.Created && createdColumn is not null))
             {
                 throw new InputValidationException($"df.{name}", $"is not a column of push source '{source.Name}' (columns: {string.Join(", ", expected)})");
             }
@@ -165,6 +167,16 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         var now = FeatureValues.Micros(time.GetUtcNow());
         for (var r = 0; r < rows; r++)
         {
+            if (createdTs is null && createdColumn is not null)
+            {
+                created[r] = FeatureValues.ToTimestamp(createdColumn[r], $"df.{OfflineStore.Created}", r);
+                if (created[r] > latest)
+                {
+                    throw new InputValidationException($"df.{OfflineStore.Created}",
+                        $"row {r}: {FeatureValues.FormatTimestamp(created[r])} is more than {skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
+                }
+                continue;
+            }
             created[r] = createdTs?[r] ?? now + r;
         }
         return new PushBatch(keys, entityKeys, eventTs, created, columns);
