@@ -17,6 +17,12 @@ public sealed class ServingOptions : IValidatableObject
     [Range(1024, 1L << 30)]
     public long MaxRequestBytes { get; set; } = 16L << 20;
 
+    /// <summary>The most elements one inference may return across its outputs (4,194,304 by default: 16 MiB of fp32). A
+    /// graph can make a huge tensor from a tiny input (a 73-byte ConstantOfShape graph answered a 100 MB body, issue 24):
+    /// beyond the cap the request is refused with a 400 naming the output, and nothing is serialized.</summary>
+    [Range(1, 1L << 31)]
+    public long MaxOutputElements { get; set; } = 4L << 20;
+
     /// <summary>The scoring body limit of the process serving <paramref name="request"/>.</summary>
     public static long MaxRequestBytesOf(Microsoft.AspNetCore.Http.HttpRequest request)
     {

@@ -261,7 +261,7 @@ public sealed partial class ModelHost(
                         ?? throw new ResourceNotFoundException("feature view", $"{target.FeatureView} (version {target.FeatureViewVersion})");
                 return await Task.Run(() => MlNetModel.Load(target, artifact, view, time.GetUtcNow()), cancellationToken);
             case ModelFormats.Onnx:
-                return await Task.Run(() => OnnxModel.Load(target, artifact, time.GetUtcNow()), cancellationToken);
+                return await Task.Run(() => OnnxModel.Load(target, artifact, time.GetUtcNow(), options.Value.MaxOutputElements), cancellationToken);
             case ModelFormats.External:
                 throw new InvalidDataException($"model {target.Model} v{target.Version} is not servable here: "
                     + target.Params.GetValueOrDefault(ModelFormats.UnservableReason, "it was registered without an artifact Strata runs"));

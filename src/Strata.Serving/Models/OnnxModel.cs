@@ -13,6 +13,9 @@ namespace Strata.Serving.Models;
 public sealed class OnnxModel : ServableModel
 {
     public const string PlatformName = "onnxruntime_onnx";
+    /// <summary>The most elements one inference may return across its outputs.</summary>
+    public long MaxOutputElements { get; init; } = 4L << 20;
+
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private static readonly RunOptions RunDefaults = new();
@@ -36,7 +39,9 @@ public sealed class OnnxModel : ServableModel
     public override IReadOnlyList<TensorMetadata> Outputs { get; }
 
     /// <summary>Opens the graph and warms it with one row of zeros (when every non-batch dimension is fixed).</summary>
-    public static OnnxModel Load(ModelVersion version, byte[] artifact, DateTimeOffset now)
+    /// <param name="maxOutputElements">The most elements one inference may return across its outputs (see
+    /// <c>ServingOptions.MaxOutputElements</c>).</param>
+    public static OnnxModel Load(ModelVersion version, byte[] artifact, DateTimeOffset now, long maxOutputElements = 4L << 20)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(artifact);
@@ -59,7 +64,7 @@ public sealed class OnnxModel : ServableModel
         }
         try
         {
-            var model = new OnnxModel(version, session, now);
+            var model = new OnnxModel(version, session, now) { MaxOutputElements = maxOutputElements };
             if (model.Inputs.All(i => i.RowElements is not null))
             {
                 model.Infer([.. model.Inputs.Select(Zeros)], []);
@@ -86,6 +91,16 @@ public sealed class OnnxModel : ServableModel
                 values[i] = ToOrt(inputs[i]);
             }
             using var results = _session.Run(RunDefaults, _inputNames, values, names);
+            var total = 0L;
+            foreach (var (name, value) in names.Zip(results))
+            {
+                total += value.GetTensorTypeAndShape().ElementCount;
+                if (total > MaxOutputElements)
+                {
+                    throw new Strata.Contracts.Errors.InputValidationException($"outputs.{name}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"the model's outputs reach {total:N0} elements at '{name}' ({string.Join('x', value.GetTensorTypeAndShape().Shape)}), more than the {MaxOutputElements:N0} one request may return (Strata:Serving:MaxOutputElements)"));
+                }
+            }
             var tensors = new Tensor[names.Count];
             var r = 0;
             foreach (var (name, value) in names.Zip(results))
