@@ -63,6 +63,9 @@ public static class StrataHost
             services.AddSingleton(mtls);
             services.AddSingleton<IServiceTls>(mtls);
         }
+        // Host names: a process listening on loopback answers loopback names only (DNS rebinding); the supervisor hands the
+        // gateway its front socket and says where it is bound (--bind).
+        services.AddSingleton(sp => new WebSafetyPolicy(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebOptions>>(), IPAddress.IsLoopback(IPAddress.Parse(settings.Bind))));
         services.AddServiceDefaults();
         services.AddHostedService<ParentWatcher>();
         var remote = RemoteUrls(builder.Configuration, settings);

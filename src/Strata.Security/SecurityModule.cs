@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Strata.Security.Limits;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Strata.Contracts;
@@ -72,6 +73,17 @@ public static class SecurityModule
         var jwt = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Jwt ?? new SecurityOptions.JwtOptions();
         services.AddSingleton(new SecurityRuntime(process, !string.IsNullOrWhiteSpace(jwt.Authority), inboundTls));
         services.AddSingleton<RequestAuditor>();
+        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section)
+            .Validate(o => o.CorsOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/" && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)),
+                "Strata:Web:CorsOrigins must be origins like https://app.example.com (scheme, host, optional port; no path)")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => new WebSafetyPolicy(sp.GetRequiredService<IOptions<WebOptions>>(), listensOnLoopback: true));
+        var corsOrigins = configuration.GetSection(WebOptions.Section + ":CorsOrigins").Get<string[]>() ?? [];
+        if (corsOrigins.Length > 0)
+        {
+            services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins([.. corsOrigins.Select(c => c.TrimEnd('/'))]).AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders("X-Model-Version", "Retry-After", "WWW-Authenticate", "Location")));
+        }
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
             .Validate(o => o.MaxConcurrentRequests >= 0, "Strata:Limits:MaxConcurrentRequests must be 0 (off) or more").ValidateOnStart();
 
@@ -105,10 +117,20 @@ public static class SecurityModule
         return new MutualTls(options.Directory ?? ServiceCertificates.DefaultDirectory(dataDirectory), identity, TimeProvider.System);
     }
 
-    /// <summary>After routing, before the endpoint: sheds load beyond the concurrency limit (before any other work), checks
-    /// the request against the authorization table, then against its principal's rate limit.</summary>
-    public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app) =>
-        app.UseMiddleware<LoadShedding>().UseMiddleware<AccessMiddleware>().UseMiddleware<RateLimiting>();
+    private const string CorsPolicy = "strata-cors";
+
+    /// <summary>After routing, before the endpoint: answers CORS preflights for the configured origins (none by default),
+    /// refuses foreign host names and cross-site writes (<see cref="WebSafety"/>), sheds load beyond the concurrency limit,
+    /// checks the request against the authorization table, then against its principal's rate limit.</summary>
+    public static IApplicationBuilder UseStrataAccess(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetRequiredService<IOptions<WebOptions>>().Value.CorsOrigins.Count > 0)
+        {
+            app.UseCors(CorsPolicy);
+        }
+        return app.UseMiddleware<WebSafety>().UseMiddleware<LoadShedding>().UseMiddleware<AccessMiddleware>().UseMiddleware<RateLimiting>();
+    }
 
     /// <summary>On a fresh data directory, the first admin key, written for whoever started Strata (see <see cref="ApiKeyStore.Bootstrap"/>).</summary>
     private sealed class AdminKeyBootstrap(ApiKeyStore store, IOptions<SecurityOptions> options, IOptions<StrataOptions> strata) : IHostedService

@@ -7,7 +7,7 @@ namespace Strata.Cli.Supervision;
 /// <summary>One supervised child: <c>strata serve --module NAME --port N</c> on a socket the supervisor holds (the same
 /// one across restarts), its output appended to a log file.</summary>
 internal sealed class ModuleProcess(string module, InheritableListener listener, string dataDirectory, IReadOnlyDictionary<string, string> environment,
-    string scheme = "http") : IDisposable
+    string scheme = "http", string? bind = null) : IDisposable
 {
     private readonly Lock _logLock = new();
     private StreamWriter? _log;
@@ -30,7 +30,8 @@ internal sealed class ModuleProcess(string module, InheritableListener listener,
     {
         Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
         _log ??= new StreamWriter(LogPath, append: true) { AutoFlush = true };
-        var info = SelfLauncher.StartInfo(["serve", "--module", Module, "--port", Port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory]);
+        var info = SelfLauncher.StartInfo(["serve", "--module", Module, "--port", Port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory,
+            .. (bind is null ? Array.Empty<string>() : ["--bind", bind])]);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         foreach (var (key, value) in environment)

@@ -40,7 +40,7 @@ internal static class Supervisor
         var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"{scheme}://127.0.0.1:{p.Value.Port}/");
         environment[CertsCommand.EnabledVariable] = tls is null ? "false" : "true";
         var children = modules.Select(m => new ModuleProcess(m.Name, listeners[m.Name], dataDirectory, environment, scheme))
-            .Append(new ModuleProcess(HostSettings.Gateway, front, dataDirectory, environment))
+            .Append(new ModuleProcess(HostSettings.Gateway, front, dataDirectory, environment, bind: bind.ToString()))
             .ToList();
         Tls = tls;
         var gateway = children[^1];

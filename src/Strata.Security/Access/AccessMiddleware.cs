@@ -37,6 +37,9 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
                 var reason = $"the service '{caller ?? "unknown"}' may not call {callers.Route} (callers: {string.Join(", ", callers.Callers.Order(StringComparer.Ordinal))})";
                 if (rule is { Audited: true })
                 {
+                    // Audited as the service its certificate names: that is who asked.
+                    context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                        [new(System.Security.Claims.ClaimTypes.Name, $"service:{caller ?? "unknown"}"), new(StrataClaims.Kind, "certificate")], "mtls"));
                     await auditor.RecordAsync(context, rule, "forbidden", StatusCodes.Status403Forbidden);
                 }
                 await DenyAsync(context, endpoint, new AccessDeniedException(true, reason), null);
