@@ -72,9 +72,14 @@ public sealed class SupervisorTests
         await using var up = await StrataUp.StartAsync("microservices", folder.Path);
         Assert.Equal(Strata.Hosting.StrataModules.All.Count + 1, LocalProcesses.WithArgument("serve --module").Intersect(LocalProcesses.WithArgument(folder.Path)).Count());
 
+        // Callers stop before what they call (issue 24: a child stopping after a module it called hung until killed, and
+        // stopping took 6-16 s); every process is gone within 3 s.
+        var clock = Stopwatch.StartNew();
         Assert.Equal(0, await up.StopAsync(TimeSpan.FromSeconds(30)));
+        var stopped = clock.Elapsed;
 
         Assert.Empty(LocalProcesses.WithArgument(folder.Path));
+        Assert.True(stopped < TimeSpan.FromSeconds(3), $"stopping took {stopped.TotalSeconds:F1} s");
     }
 
     [Fact]

@@ -75,16 +75,18 @@ public sealed class HttpEventTransport(HttpClient http) : IEventTransport
 
         public async ValueTask DisposeAsync()
         {
+            // Bounded: a process stopping must not wait on an events process that is gone (its port may still accept and
+            // never answer); the log gives the leases back at the ack wait anyway.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             try
             {
                 using var response = await ModuleHttp.SendRawAsync(http, ModuleNames.Events, () => new HttpRequestMessage(HttpMethod.Post, _release)
                 {
                     Content = JsonContent.Create(new ReleaseRequest(settings.ConsumerName), options: StrataJson.Options),
-                }, CancellationToken.None);
+                }, timeout.Token);
             }
-            catch (Strata.Contracts.Errors.DependencyUnavailableException)
+            catch (Exception e) when (e is Strata.Contracts.Errors.DependencyUnavailableException or OperationCanceledException)
             {
-                // The log gives the leases back at the ack wait.
             }
         }
     }
