@@ -69,11 +69,49 @@ public static class ServingApi
     }
 
     /// <summary>One object gives one prediction; an array of objects (the batch form) gives <c>predictions</c> in order.</summary>
+    /// <summary>A body <c>/predict</c> could take: one JSON document, an object (a row) or an array (a batch).</summary>
+    private static bool RequireRowsShape(System.Buffers.ReadOnlySequence<byte> json)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(json);
+        try
+        {
+            if (!reader.Read() || reader.TokenType is not (System.Text.Json.JsonTokenType.StartObject or System.Text.Json.JsonTokenType.StartArray))
+            {
+                throw new InputValidationException("body", "must be a JSON object (one row) or an array of objects (a batch)");
+            }
+            var array = reader.TokenType == System.Text.Json.JsonTokenType.StartArray;
+            if (array && reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.EndArray)
+            {
+                throw new InputValidationException("body", "is an empty batch: send at least one row");
+            }
+            reader.Skip();
+            while (array && reader.CurrentDepth > 0 && reader.Read())
+            {
+                reader.Skip();
+            }
+            return reader.Read() ? throw new InputValidationException("body", "has content after the JSON document") : true;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InputValidationException("body", JsonErrors.Reason(e));
+        }
+    }
+
     private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var traceId = request.HttpContext.TraceIdentifier;
-        var model = serving.CurrentOrThrow();
+        Models.MlNetModel model;
+        try
+        {
+            model = serving.CurrentOrThrow();
+        }
+        catch (DependencyUnavailableException)
+        {
+            // Bad input is a 400 whether a model is loaded or not: only a well-formed request learns that none is (503).
+            await RequestBody.ReadAllAsync(request, RequireRowsShape, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+            throw;
+        }
         var isBatch = false;
         byte[]? body = null;
         var explainInBody = false;

@@ -22,6 +22,9 @@ public class UnseededMonolithFixture : IAsyncLifetime
     /// <summary>The environment a CLI run against this Strata needs.</summary>
     public IReadOnlyDictionary<string, string> CliEnvironment => TestKeys.Environment(ApiKey);
 
+    /// <summary>The monolith's data directory.</summary>
+    public string DataDirectory => _folder.Path;
+
     /// <summary>The running host (its services), once started.</summary>
     public WebApplication App => _app ?? throw new SkipException(PostgresServer.InstallHint);
 
