@@ -12,6 +12,12 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var shape = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IErrorShape>();
+        if (exception is not StorageFullException && StorageFullException.IsStorageFull(exception))
+        {
+            // However deep the store that refused the write: a 507 saying so, not a 500 (issue 24).
+            LogStorageFull(logger, httpContext.Request.Path, exception.Message);
+            exception = new StorageFullException(StorageFullException.Advice, exception);
+        }
         var result = shape?.Translate(exception, httpContext) ?? exception switch
         {
             InputValidationException v => Problems.Validation(v.Field, v.Reason),
@@ -32,16 +38,20 @@ internal sealed partial class StrataExceptionHandler(ILogger<StrataExceptionHand
             ResourceConflictException c => Problems.Conflict(c.Message),
             DependencyUnavailableException d => Problems.Unavailable(d.Dependency, d.Message),
             AccessDeniedException a => TypedResults.Problem(title: a.Authenticated ? "Forbidden" : "Unauthorized", detail: a.Message, statusCode: a.Status),
+            StorageFullException s => TypedResults.Problem(title: "Insufficient storage", detail: s.Message, statusCode: StatusCodes.Status507InsufficientStorage),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => Results.Empty,
             _ => TypedResults.Problem(title: "Internal error", statusCode: StatusCodes.Status500InternalServerError),
         };
-        if (result is IStatusCodeHttpResult { StatusCode: >= 500 } && exception is not DependencyUnavailableException)
+        if (result is IStatusCodeHttpResult { StatusCode: >= 500 } && exception is not (DependencyUnavailableException or StorageFullException))
         {
             LogUnhandled(logger, httpContext.Request.Path, exception);
         }
         await result.ExecuteAsync(httpContext);
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storage full on {Path}: {Reason}")]
+    private static partial void LogStorageFull(ILogger logger, PathString path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
     private static partial void LogUnhandled(ILogger logger, PathString path, Exception exception);

@@ -122,7 +122,15 @@ public sealed class OfflineStore
                 db.Open();
                 using var copy = db.CreateCommand();
                 copy.CommandText = $"COPY (SELECT * FROM read_parquet([{string.Join(", ", small.Select(DuckSql.Literal))}])) TO {DuckSql.Literal(staging)} (FORMAT parquet)";
-                copy.ExecuteNonQuery();
+                try
+                {
+                    copy.ExecuteNonQuery();
+                }
+                catch
+                {
+                    DeleteQuietly(staging);
+                    throw;
+                }
             }
             File.WriteAllLines(intent, small.Select(f => Path.GetFileName(f)).Prepend(Path.GetFileName(final)));
             lock (state)
@@ -221,11 +229,32 @@ public sealed class OfflineStore
             }
             using var copy = db.CreateCommand();
             copy.CommandText = $"COPY rows TO {DuckSql.Literal(staging)} (FORMAT parquet)";
-            copy.ExecuteNonQuery();
+            try
+            {
+                copy.ExecuteNonQuery();
+            }
+            catch
+            {
+                // A write that failed (a full disk) leaves no half file behind.
+                DeleteQuietly(staging);
+                throw;
+            }
         }
         File.Move(staging, final);
         Compact(view);
         return final;
+    }
+
+    private static void DeleteQuietly(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Removed at the next start with the other staging files.
+        }
     }
 
     private static void Append(IDuckDBAppenderRow row, object? value)

@@ -24,6 +24,7 @@ public sealed class MlflowErrorShape : IErrorShape
         AccessDeniedException a => Error(StatusCodes.Status403Forbidden, "PERMISSION_DENIED", a.Message),
         RateLimitedException r => Error(StatusCodes.Status429TooManyRequests, "REQUEST_LIMIT_EXCEEDED", r.Message),
         DependencyUnavailableException d => Error(StatusCodes.Status503ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", d.Message),
+        StorageFullException s => Error(StatusCodes.Status507InsufficientStorage, "RESOURCE_EXHAUSTED", s.Message),
         BadHttpRequestException { InnerException: JsonException j } => NotJson(j),
         JsonException j => NotJson(j),
         // As MLflow's server: a POST body must be declared JSON.

@@ -14,6 +14,7 @@ public sealed class ProtocolErrorShape : IErrorShape
     {
         AccessDeniedException a => new ProtocolException(a.Status, a.Message).ToResult(),
         RateLimitedException r => new ProtocolException(StatusCodes.Status429TooManyRequests, r.Message).ToResult(),
+        StorageFullException s => new ProtocolException(StatusCodes.Status507InsufficientStorage, s.Message).ToResult(),
         _ => null,
     };
 }
