@@ -9,9 +9,11 @@ using Strata.Testing;
 namespace Strata.EndToEnd.Tests;
 
 /// <summary>kill -9 in the middle of writes (issue 24): ingests, feature pushes and event publishes run side by side
-/// while a training runs; the process is killed; after a restart on the same data directory every write that was
-/// acknowledged is there (a dataset version, an online feature value, an event in its topic), the version a finished
-/// training registered is there, and the run the kill interrupted is closed as FAILED, not left RUNNING.</summary>
+/// while a 2,000-tree training runs; once the training's run is RUNNING and each writer has had writes acknowledged (5
+/// ingests, 5 pushes, 500 events), the process is killed; after a restart on the same data directory every write that
+/// was acknowledged is there (a dataset version, an online feature value, an event in its topic), the version a
+/// finished training registered is there, and the run the kill interrupted is closed as FAILED, not left
+/// RUNNING.</summary>
 public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Topic = "fault.burst";
@@ -32,7 +34,7 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
             var pushes = new ConcurrentDictionary<long, double>();
             var events = new ConcurrentBag<string>();
             using var stop = new CancellationTokenSource();
-            var training = up.Http.PostAsJsonAsync("/api/training/train", new { model = "fault-interrupted", experiment = "fault-interrupted", trees = 400, alias = (string?)null });
+            var training = up.Http.PostAsJsonAsync("/api/training/train", new { model = "fault-interrupted", experiment = "fault-interrupted", trees = 2000, alias = (string?)null });
             var writers = new[]
             {
                 Loop(async i =>
@@ -82,7 +84,11 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
                     }
                 }, stop.Token),
             };
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // Sentinels, not a sleep: the kill comes once the training's run is RUNNING and every writer has been acknowledged.
+            await Eventually.ValueAsync(() => RunStatusesAsync(up.Http, "fault-interrupted"), s => s.Contains("RUNNING"), TimeSpan.FromSeconds(60), "the training running");
+            await Eventually.ValueAsync(() => Task.FromResult(datasets.Count >= 5 && pushes.Count >= 5 && events.Count >= 500), acked => acked, TimeSpan.FromSeconds(60),
+                "writes of each kind acknowledged");
+            Assert.False(training.IsCompleted, "the training ended before the kill");
             up.Kill();
             await stop.CancelAsync();
             await Task.WhenAll(writers);
@@ -129,17 +135,20 @@ public sealed class FaultTests(Xunit.Abstractions.ITestOutputHelper output)
             {
                 Assert.Equal(HttpStatusCode.OK, version.StatusCode);
             }
-            await Eventually.ValueAsync(async () =>
-            {
-                using var search = await up.Http.PostAsJsonAsync("/api/2.0/mlflow/runs/search", new { experiment_ids = new[] { await ExperimentIdAsync(up.Http, "fault-interrupted") } });
-                var runs = (await search.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("runs", out var r) ? r.EnumerateArray().ToList() : [];
-                return runs.Select(x => x.GetProperty("info").GetProperty("status").GetString()).ToList();
-            }, statuses => statuses.Count > 0 && statuses.All(s => s == "FAILED"), TimeSpan.FromSeconds(20), "the interrupted run closed as FAILED");
+            await Eventually.ValueAsync(() => RunStatusesAsync(up.Http, "fault-interrupted"), statuses => statuses.Count > 0 && statuses.All(s => s == "FAILED"),
+                TimeSpan.FromSeconds(20), "the interrupted run closed as FAILED");
         }
         finally
         {
             await up.DisposeAsync();
         }
+    }
+
+    private static async Task<List<string?>> RunStatusesAsync(HttpClient http, string experiment)
+    {
+        using var search = await http.PostAsJsonAsync("/api/2.0/mlflow/runs/search", new { experiment_ids = new[] { await ExperimentIdAsync(http, experiment) } });
+        var runs = (await search.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("runs", out var r) ? r.EnumerateArray().ToList() : [];
+        return [.. runs.Select(x => x.GetProperty("info").GetProperty("status").GetString())];
     }
 
     private static async Task<string> ExperimentIdAsync(HttpClient http, string name)
