@@ -31,7 +31,9 @@ public static class DataModule
         services.AddSingleton(sp => new DatasetCatalog(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory(ModuleNames.Data),
             sp.GetService<IEventEncoder>()));
         services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<DatasetCatalog>());
-        services.AddSingleton<CsvIngestion>();
+        services.AddOptions<DataOptions>().BindConfiguration(DataOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new CsvIngestion(sp.GetRequiredService<DatasetCatalog>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DataOptions>>().Value.MaxColumns));
         services.AddSingleton<DataService>();
         services.AddSingleton<IDataClient>(sp => sp.GetRequiredService<DataService>());
         return services;

@@ -36,6 +36,8 @@ public sealed class BadInputTests(MonolithFixture fixture) : IClassFixture<Monol
         { "POST", "/api/data/datasets/d", "", "text/csv", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/data/datasets/d", "a,b\n1,2\n3,4,5,6\n", "text/csv", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/data/datasets/d", "a,b\n", "text/csv", HttpStatusCode.BadRequest, "body" },
+        // More columns than Strata:Data:MaxColumns (1,000): refused at the header (issue 24: 20,000 columns took 20 s and 0.9 GB).
+        { "POST", "/api/data/datasets/d", string.Join(',', Enumerable.Range(0, 1001).Select(i => $"c{i}")) + "\n" + string.Join(',', Enumerable.Repeat("1", 1001)) + "\n", "text/csv", HttpStatusCode.BadRequest, "body" },
         { "POST", "/api/data/datasets/d", """{"a": 1}""", "application/json", HttpStatusCode.UnsupportedMediaType, "content-type" },
         { "GET", "/api/data/datasets/nope", null, "", HttpStatusCode.NotFound, null },
         { "GET", "/api/data/datasets/nope/columns", null, "", HttpStatusCode.NotFound, null },

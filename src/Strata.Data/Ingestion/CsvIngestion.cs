@@ -19,8 +19,36 @@ public enum SourceFormat
 
 /// <summary>Reads a CSV (schema inferred) or a Parquet file with DuckDB, applies the cleaning rules in order (missing
 /// values first, then each filter), counts what each rule dropped, and writes the kept rows as Parquet.</summary>
-public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
+public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time, int maxColumns = 1000)
 {
+    /// <summary>The fields of the CSV's first record (quotes honoured, a comma, semicolon, tab or pipe as the separator,
+    /// whichever the line has most of outside quotes), read from at most its first 4 MiB.</summary>
+    internal static int HeaderColumns(string file)
+    {
+        using var reader = new StreamReader(file);
+        var buffer = new char[4 << 20];
+        var read = reader.ReadBlock(buffer, 0, buffer.Length);
+        var counts = new Dictionary<char, int> { [','] = 0, [';'] = 0, ['\t'] = 0, ['|'] = 0 };
+        var quoted = false;
+        for (var i = 0; i < read; i++)
+        {
+            var c = buffer[i];
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && (c == '\n' || c == '\r'))
+            {
+                break;
+            }
+            else if (!quoted && counts.TryGetValue(c, out var n))
+            {
+                counts[c] = n + 1;
+            }
+        }
+        return counts.Values.Max() + 1;
+    }
+
     public Task<DatasetVersion> IngestAsync(string name, Stream csv, CleaningRules rules, CancellationToken cancellationToken) =>
         IngestAsync(name, csv, SourceFormat.Csv, rules, cancellationToken);
 
@@ -37,6 +65,10 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
             {
                 throw new InputValidationException("body", $"the {format.ToString().ToUpperInvariant()} body is empty");
             }
+            if (format == SourceFormat.Csv && HeaderColumns(source) is var header && header > maxColumns)
+            {
+                throw new InputValidationException("body", $"the CSV has {header} columns; a dataset may have at most {maxColumns} (Strata:Data:MaxColumns)");
+            }
             var id = VersionId(name, format == SourceFormat.Csv ? contentHash : "parquet:" + contentHash, rules);
             if (catalog.Get(id) is { } existing)
             {
@@ -48,6 +80,10 @@ public sealed class CsvIngestion(DatasetCatalog catalog, TimeProvider time)
             await db.OpenAsync(cancellationToken);
             await LoadAsync(db, source, format, cancellationToken);
             var schema = await DescribeAsync(db, cancellationToken);
+            if (schema.Count > maxColumns)
+            {
+                throw new InputValidationException("body", $"the {format.ToString().ToUpperInvariant()} has {schema.Count} columns; a dataset may have at most {maxColumns} (Strata:Data:MaxColumns)");
+            }
             foreach (var filter in rules.Filters)
             {
                 var column = schema.FirstOrDefault(c => c.Name == filter.Column)
