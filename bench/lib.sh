@@ -3,6 +3,11 @@
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; sleep 1; for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
+build_strata() { # builds the CLI in Release and sets STRATA to the command that runs it
+  dotnet build "$ROOT/src/Strata.Cli" -c Release -nologo -v quiet
+  STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
+  dotnet build-server shutdown >/dev/null 2>&1 || true
+}
 ensure_wrk() { command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_ready() { # base-url path: up to 3 minutes

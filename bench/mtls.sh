@@ -16,9 +16,7 @@ DURATION="${DURATION:-10s}"; WARMUP="${WARMUP:-5s}"; ROUNDS="${ROUNDS:-3}"
 WORK="$(mktemp -d /tmp/strata-mtls-XXXXXX)"
 source "$ROOT/bench/lib.sh"
 ensure_wrk
-dotnet build src/Strata.Cli -c Release -nologo -v quiet
-STRATA=(dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll")
-dotnet build-server shutdown >/dev/null 2>&1 || true
+build_strata
 scoring_lua "$WORK"
 WRK=(taskset -c "$(( $(nproc) - 1 ))" wrk -t1)
 

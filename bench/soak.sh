@@ -13,11 +13,10 @@ MINUTES="${SOAK_MINUTES:-10}"
 WORK="$(mktemp -d /tmp/strata-soak-XXXXXX)"
 source "$ROOT/bench/lib.sh"
 ensure_wrk
-dotnet build src/Strata.Cli -c Release -nologo -v quiet
-dotnet build-server shutdown >/dev/null 2>&1 || true
+build_strata
 scoring_lua "$WORK"
 PORT=$(free_port); URL="http://127.0.0.1:$PORT"
-dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll" up --port "$PORT" --data-dir "$WORK/data" > "$WORK/strata.log" 2>&1 & PIDS+=("$!"); SERVER=$!
+"${STRATA[@]}" up --port "$PORT" --data-dir "$WORK/data" > "$WORK/strata.log" 2>&1 & PIDS+=("$!"); SERVER=$!
 until grep -q "stop: Ctrl-C" "$WORK/strata.log"; do kill -0 "$SERVER" || { cat "$WORK/strata.log" >&2; exit 1; }; sleep 0.5; done
 strata_key "$WORK/data"
 TOKEN="$(cat "$WORK/data/security/service-token")"
