@@ -98,11 +98,12 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             }
             work.Add((delivery, received));
         }
-        // The inbox is keyed by the CloudEvent id; events meant for this group only (a replay, a re-drive) bypass it.
-        var seen = await bus.Inbox.SeenAsync(group, [.. work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null).Select(w => w.Event!.Id)], token);
+        // The inbox is keyed by the event's identity (source and id); events meant for this group only (a replay, a
+        // re-drive) bypass it.
+        var seen = await bus.Inbox.SeenAsync(group, [.. work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null).Select(w => w.Event!.Identity)], token);
         if (seen.Count > 0)
         {
-            foreach (var skipped in work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null && seen.Contains(w.Event.Id)).ToList())
+            foreach (var skipped in work.Where(w => w.Event is not null && w.Delivery.TargetGroup is null && seen.Contains(w.Event.Identity)).ToList())
             {
                 Interlocked.Increment(ref _duplicates);
                 EventMetrics.Duplicates.Add(1, tags);
@@ -116,7 +117,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
             switch (await HandleBatchAsync([.. work.Select(w => w.Event!)], token))
             {
                 case true:
-                    handled.AddRange(work.Select(w => (w.Delivery, (string?)w.Event!.Id)));
+                    handled.AddRange(work.Select(w => (w.Delivery, (string?)w.Event!.Identity)));
                     work.Clear();
                     break;
                 case null:
@@ -134,7 +135,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
                 {
                     break; // stopping: this and the later events stay unacknowledged
                 }
-                handled.Add((delivery, received?.Id));
+                handled.Add((delivery, received?.Identity));
             }
             await FinishAsync(handled, done);
             return;
@@ -152,7 +153,7 @@ internal sealed class EventSubscription(EventBus bus, IEventConsumer? joined, Fu
                     }
                     lock (gate)
                     {
-                        handled.Add((delivery, received?.Id));
+                        handled.Add((delivery, received?.Identity));
                     }
                 }
             });

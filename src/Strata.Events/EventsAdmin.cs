@@ -10,7 +10,7 @@ namespace Strata.Events;
 /// <summary>What operators do with the bus: query the audit log, list and re-drive dead letters, replay a time range
 /// of a topic to one consumer group, and see each group's lag. Re-driven and replayed events keep their CloudEvent
 /// id and go to the named group only (other groups acknowledge them unseen).</summary>
-public sealed class EventsAdmin(AuditStore audit, EventBus bus, TimeProvider time)
+public sealed class EventsAdmin(AuditStore audit, EventBus bus, TimeProvider time, Microsoft.Extensions.Options.IOptions<EventsOptions> options)
 {
     public const int MaxLimit = 1000;
 
@@ -100,7 +100,7 @@ public sealed class EventsAdmin(AuditStore audit, EventBus bus, TimeProvider tim
             throw new InputValidationException("topic", "must be letters, digits, '.', '_' or '-'");
         }
         var result = new List<ConsumerGroupInfo>();
-        foreach (var t in topic is null ? EventTopics.All : [topic])
+        foreach (var t in topic is null ? EventTopics.All.Union(options.Value.Ingress.OpenTopics, StringComparer.Ordinal) : [topic])
         {
             foreach (var state in await bus.Transport.DescribeAsync(t, cancellationToken))
             {

@@ -12,6 +12,7 @@ using Strata.Contracts.Events;
 using Strata.Events.Audit;
 using Strata.Events.Embedded;
 using Strata.Events.Http;
+using Strata.Events.Ingress;
 using Strata.Events.Transport;
 using Strata.ServiceDefaults;
 
@@ -28,7 +29,16 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(EventsRoutes.Prefix).InModule(ModuleNames.Events).WithTags("Events");
-        api.MapGet(EventsRoutes.Query, Query).WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id; oldest first, paged by `after` (or `order=desc`: newest first)");
+        api.MapGet(EventsRoutes.Query, Query)
+            .Produces<EventPage>(StatusCodes.Status200OK, "application/json").Produces<EventRecord[]>(StatusCodes.Status200OK, CloudEventIngress.BatchMediaType)
+            .WithSummary("Audit log: events by topic, type, subject, time range [from, to) and trace id; oldest first, paged by `after` (or `order=desc`: newest first). "
+                + "Each event is a CloudEvent (structured JSON) with Strata's extensions `seq` and `topic`; with `Accept: application/cloudevents-batch+json` the body is a CloudEvents batch and the next page is in the `Link` header");
+        api.MapPost(EventsRoutes.Ingress, async (string topic, HttpRequest request, CloudEventIngress ingress, CancellationToken ct) =>
+                TypedResults.Accepted((string?)null, await ingress.PublishAsync(Name("topic", topic), request, ct)))
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            .Accepts<EventRecord>(CloudEventIngress.StructuredMediaType, "application/json", CloudEventIngress.BatchMediaType)
+            .WithSummary("Publish CloudEvents from outside to a topic open to them (Strata:Events:Ingress:Topics): binary (ce-* headers, JSON data), structured or batch mode; "
+                + "the data is checked against the topic's schema; all the events are stored, or none");
         api.MapGet(EventsRoutes.DeadLetters, (string? group, string? topic, string? status, string? limit, EventsAdmin admin) =>
             TypedResults.Ok(admin.DeadLetters(group, topic, status, ParseInt("limit", limit, 100))))
             .WithSummary("Events a consumer group gave up on (status dead or redriven)");
@@ -54,15 +64,38 @@ public static class EventsApi
         return app;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.Ok<EventPage> Query(string? topic, string? type, string? subject, string? from, string? to,
-        string? trace_id, string? limit, string? after, string? order, EventsAdmin admin) =>
-        TypedResults.Ok(admin.Query(new AuditQuery(topic, type, subject, ParseTime("from", from), ParseTime("to", to), trace_id, ParseInt("limit", limit, 100), after,
+    private static IResult Query(string? topic, string? type, string? subject, string? from, string? to,
+        string? trace_id, string? limit, string? after, string? order, EventsAdmin admin, HttpRequest request)
+    {
+        var page = admin.Query(new AuditQuery(topic, type, subject, ParseTime("from", from), ParseTime("to", to), trace_id, ParseInt("limit", limit, 100), after,
             order switch
             {
                 null or "asc" => false,
                 "desc" => true,
                 _ => throw new InputValidationException("order", "must be asc or desc"),
-            })));
+            }));
+        if (!WantsBatch(request))
+        {
+            return TypedResults.Ok(page);
+        }
+        // A CloudEvents batch is a bare array: the cursor goes where HTTP puts the next page (RFC 8288).
+        if (page.Next is { } next)
+        {
+            var query = QueryString.Create(request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))
+                .Append(KeyValuePair.Create("after", (string?)next)));
+            request.HttpContext.Response.Headers.Link = $"<{request.PathBase}{request.Path}{query}>; rel=\"next\"";
+        }
+        return TypedResults.Json(page.Events, StrataJson.Options, CloudEventIngress.BatchMediaType);
+    }
+
+    /// <summary>Whether the client prefers a CloudEvents batch to the JSON page (Accept, with its q values).</summary>
+    private static bool WantsBatch(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        double Quality(string mediaType) => accept.Where(a => a.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase)).Select(a => a.Quality ?? 1).DefaultIfEmpty(0).Max();
+        var batch = Quality(CloudEventIngress.BatchMediaType);
+        return batch > 0 && batch >= Quality("application/json");
+    }
 
     private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<PublishMessagesResponse>> Publish(string topic, PublishMessagesRequest? request, BrokerSessions sessions, CancellationToken ct)
     {

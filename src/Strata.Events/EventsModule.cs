@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Contracts;
@@ -44,6 +45,7 @@ public static class EventsModule
             .Validate(o => o.Backend != "nats" || !string.IsNullOrWhiteSpace(o.Nats), "Strata:Events:Nats is required when the backend is nats")
             .Validate(o => o.Backend != "redis" || !string.IsNullOrWhiteSpace(o.Redis), "Strata:Events:Redis is required when the backend is redis")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EventsOptions>, IngressTopicsValidation>());
         services.AddSingleton(sp => new CloudEventCodec(sp.GetRequiredService<TimeProvider>(), source));
         if (embeddedLogUrl is not null)
         {
@@ -90,12 +92,21 @@ public static class EventsModule
                 return new EmbeddedEventLog(Path.Combine(strata.ModuleDirectory("events"), "log"), options.Embedded, sp.GetRequiredService<TimeProvider>());
             });
             services.AddSingleton(sp => new BrokerSessions(sp.GetRequiredService<EmbeddedEventLog>(), sp.GetRequiredService<TimeProvider>()));
-            services.AddSingleton(sp => new AuditStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory("events"), "audit.db")));
+            services.AddSingleton(sp => new AuditStore(Path.Combine(sp.GetRequiredService<IOptions<StrataOptions>>().Value.ModuleDirectory("events"), "audit.db"),
+                sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<AuditRecorder>();
             services.AddHostedService(sp => sp.GetRequiredService<AuditRecorder>());
             services.AddSingleton<EventsAdmin>();
+            services.AddSingleton<Ingress.CloudEventIngress>();
             services.AddHostedService<ConsumerLagMonitor>();
         }
         return services;
     }
+}
+
+/// <summary>Refuses at start an ingress topic that cannot take events from outside, saying which and why.</summary>
+internal sealed class IngressTopicsValidation : IValidateOptions<EventsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EventsOptions options) =>
+        options.Ingress.Problem() is { } problem ? ValidateOptionsResult.Fail("Strata:Events:Ingress:Topics: " + problem) : ValidateOptionsResult.Success;
 }

@@ -40,4 +40,34 @@ public sealed class EventsOptions
     internal Transport.Partitioning.PartitionOptions Partitioning => new() { Partitions = Partitions, MemberTimeout = MemberTimeout };
 
     public EmbeddedLogOptions Embedded { get; set; } = new();
+
+    /// <summary>Publishing from outside (<c>POST /api/events/{topic}</c>).</summary>
+    public IngressOptions Ingress { get; set; } = new();
+}
+
+/// <summary>Which topics take CloudEvents from outside (<c>Strata:Events:Ingress</c>).</summary>
+public sealed class IngressOptions
+{
+    /// <summary>The platform topic an outside producer may write: the card transactions the fraud system scores. Every
+    /// other platform topic carries facts and commands Strata's modules publish after their own checks (a model was
+    /// trained, an alias moved, a training was asked for), which no one outside may forge.</summary>
+    public static IReadOnlyList<string> PlatformTopicsOpen { get; } = [Contracts.Events.EventTopics.CardTransactions];
+
+    /// <summary>Route segments under <c>/api/events</c> that are not topics.</summary>
+    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(["dead-letters", "replay", "consumers", "topics"], StringComparer.Ordinal);
+
+    /// <summary>Topics events may be published to from outside; unset: <see cref="PlatformTopicsOpen"/>. Topics of your
+    /// own (not platform topics) are recorded in the audit log like the platform's.</summary>
+    public string[]? Topics { get; set; }
+
+    public IReadOnlySet<string> OpenTopics => _open ??= new HashSet<string>(Topics ?? PlatformTopicsOpen, StringComparer.Ordinal);
+
+    private HashSet<string>? _open;
+
+    /// <summary>Null when <see cref="Topics"/> can be opened; else why not.</summary>
+    public string? Problem() => (Topics ?? []).Select(t =>
+            !EmbeddedEventLog.IsValidName(t) ? $"'{t}' is not a topic name (letters, digits, '.', '_' or '-')"
+            : ReservedNames.Contains(t) ? $"'{t}' is a route of the events API, not a topic"
+            : Contracts.Events.EventTopics.All.Contains(t) && !PlatformTopicsOpen.Contains(t) ? $"{t} carries what Strata's modules publish; of the platform topics only {string.Join(", ", PlatformTopicsOpen)} takes events from outside"
+            : null).FirstOrDefault(p => p is not null);
 }

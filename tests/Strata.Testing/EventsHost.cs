@@ -14,23 +14,29 @@ namespace Strata.Testing;
 public sealed class EventsHost : IAsyncDisposable
 {
     private readonly string _dataDirectory;
+    private readonly IDictionary<string, string?>? _configuration;
     private WebApplication? _app;
 
-    private EventsHost(string dataDirectory, int port)
+    private EventsHost(string dataDirectory, int port, IDictionary<string, string?>? configuration)
     {
         _dataDirectory = dataDirectory;
+        _configuration = configuration;
         Port = port;
     }
+
+    /// <summary>The running host's services (its bus, its audit log).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the host is stopped");
 
     public int Port { get; }
 
     public Uri Url => new($"http://127.0.0.1:{Port}/");
 
-    public static async Task<EventsHost> StartAsync(string dataDirectory)
+    /// <param name="configuration">Settings over the defaults, e.g. another broker (<c>Strata:Events:Backend</c>).</param>
+    public static async Task<EventsHost> StartAsync(string dataDirectory, IDictionary<string, string?>? configuration = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var host = new EventsHost(dataDirectory, StrataUp.FreePort());
+            var host = new EventsHost(dataDirectory, StrataUp.FreePort(), configuration);
             try
             {
                 await host.StartAgainAsync();
@@ -46,6 +52,10 @@ public sealed class EventsHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Strata:DataDirectory"] = _dataDirectory });
+        if (_configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(_configuration);
+        }
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, Port));
         builder.Services.AddServiceDefaults();

@@ -99,8 +99,8 @@ public static class EventsCommand
         var table = new Table().AddColumns("seq", "time", "topic", "subject", "id", "trace id");
         foreach (var e in events)
         {
-            table.AddRow(e.Seq.ToString(CultureInfo.InvariantCulture), e.Time.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), Markup.Escape(e.Topic),
-                Markup.Escape(e.Subject ?? "-"), e.Id, e.TraceId ?? "-");
+            table.AddRow(e.Seq.ToString(CultureInfo.InvariantCulture), e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "-", Markup.Escape(e.Topic),
+                Markup.Escape(e.Subject ?? "-"), Markup.Escape(e.Id), e.TraceId ?? "-");
         }
         AnsiConsole.Write(table);
     }

@@ -10,6 +10,8 @@ public static class EventsRoutes
     public const string Redrive = "/dead-letters/{id}/redrive";
     public const string Replay = "/replay";
     public const string Consumers = "/consumers";
+    /// <summary>CloudEvents from outside, in binary, structured or batch mode.</summary>
+    public const string Ingress = "/{topic}";
 
     // The embedded broker, for the other processes of the microservices topology.
     public const string Messages = "/topics/{topic}/messages";

@@ -18,5 +18,14 @@ public sealed record ReceivedEvent(string Id, string Topic, string Type, string 
     /// <summary>The CloudEvents envelope as the broker carried it.</summary>
     public ReadOnlyMemory<byte> Envelope { get; init; }
 
+    /// <summary>What makes the event unique, as CloudEvents define it: <c>source</c> and <c>id</c> together. Strata's own
+    /// sources (<see cref="StrataSourcePrefix"/>) issue ids unique on their own, so theirs is the id alone; the inbox
+    /// and the audit log deduplicate by this, so two producers' events with the same id are both kept.</summary>
+    public string Identity => Source.StartsWith(StrataSourcePrefix, StringComparison.Ordinal) ? Id : string.Concat(Source, " ", Id);
+
+    /// <summary>The <c>source</c> of every event Strata's processes publish (<c>/strata/&lt;process&gt;</c>); events from
+    /// outside may not claim it.</summary>
+    public const string StrataSourcePrefix = "/strata/";
+
     public T? DataAs<T>() => Data.Deserialize<T>(StrataJson.Options);
 }

@@ -18,7 +18,8 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
         var subscriptions = new List<IAsyncDisposable>();
         try
         {
-            foreach (var topic in EventTopics.All)
+            // Every platform topic, and the topics of your own that take events from outside.
+            foreach (var topic in EventTopics.All.Union(options.Value.Ingress.OpenTopics, StringComparer.Ordinal))
             {
                 subscriptions.Add(await SubscribeAsync(topic, stoppingToken));
             }

@@ -13,10 +13,14 @@ public sealed class AuditStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
     private SqliteCommand? _insert;
 
-    public AuditStore(string path)
+    /// <param name="time">Stamps an event that carries no <c>time</c> attribute (one published from outside may not):
+    /// it is filed at the time it was recorded, so retention and time-range queries and replays find it.</param>
+    public AuditStore(string path, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _connection = SqliteDatabase.Open(path, "audit", Migrations);
     }
 
@@ -32,6 +36,19 @@ public sealed class AuditStore : IDisposable
             CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
             CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL, event_id TEXT NOT NULL,
               attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_at INTEGER NOT NULL, status TEXT NOT NULL, redriven_at INTEGER, envelope TEXT NOT NULL);
+            """),
+        // CloudEvents make source and id unique together: two producers' events with the same id are two events.
+        new(2, "events unique by source and id", """
+            CREATE TABLE events_v2 (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, topic TEXT NOT NULL, type TEXT NOT NULL,
+              source TEXT NOT NULL, subject TEXT, time INTEGER NOT NULL, trace_id TEXT, data TEXT NOT NULL, envelope BLOB NOT NULL, UNIQUE (source, id));
+            INSERT INTO events_v2 (seq, id, topic, type, source, subject, time, trace_id, data, envelope)
+              SELECT seq, id, topic, type, source, subject, time, trace_id, data, envelope FROM events ORDER BY seq;
+            DROP TABLE events;
+            ALTER TABLE events_v2 RENAME TO events;
+            CREATE INDEX events_topic_time ON events (topic, time);
+            CREATE INDEX events_time ON events (time);
+            CREATE INDEX events_trace ON events (trace_id);
+            CREATE INDEX events_subject ON events (subject);
             """),
     ];
 
@@ -69,9 +86,9 @@ public sealed class AuditStore : IDisposable
         p[2].Value = e.Type;
         p[3].Value = e.Source;
         p[4].Value = (object?)e.Subject ?? DBNull.Value;
-        p[5].Value = Micros(e.Time ?? DateTimeOffset.UnixEpoch);
+        p[5].Value = Micros(e.Time ?? _time.GetUtcNow());
         p[6].Value = e.TraceParent is { Length: 55 } tp ? tp.Substring(3, 32) : DBNull.Value;
-        p[7].Value = e.Data.GetRawText();
+        p[7].Value = e.Data.ValueKind == JsonValueKind.Undefined ? "null" : e.Data.GetRawText();
         p[8].Value = e.Envelope.ToArray();
         command.ExecuteNonQuery();
         if (e.Topic == EventTopics.DeadLetter && e.DataAs<DeadLetterEvent>() is { } letter)
@@ -118,7 +135,7 @@ public sealed class AuditStore : IDisposable
         Filter("time < $to", "$to", query.To is { } to ? Micros(to) : null);
         Filter("trace_id = $trace", "$trace", query.TraceId);
         Filter("seq > $after", "$after", query.After is null ? null : long.Parse(query.After, CultureInfo.InvariantCulture));
-        command.CommandText = "SELECT seq, id, topic, type, source, subject, time, trace_id, data FROM events"
+        command.CommandText = "SELECT seq, topic, envelope FROM events"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + (query.NewestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT $limit";
         command.Parameters.AddWithValue("$limit", query.Limit + 1);
         var events = new List<EventRecord>();
@@ -132,13 +149,58 @@ public sealed class AuditStore : IDisposable
                     return new EventPage(events, query.NewestFirst ? null : last.ToString(CultureInfo.InvariantCulture));
                 }
                 last = reader.GetInt64(0);
-                using var data = JsonDocument.Parse(reader.GetString(8));
-                events.Add(new EventRecord(last, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), FromMicros(reader.GetInt64(6)), reader.IsDBNull(7) ? null : reader.GetString(7),
-                    data.RootElement.Clone()));
+                events.Add(Record(last, reader.GetString(1), (byte[])reader[2]));
             }
         }
         return new EventPage(events, null);
+    }
+
+    /// <summary>The record of a stored envelope: its attributes as they were published, Strata's <c>seq</c> and
+    /// <c>topic</c>.</summary>
+    internal static EventRecord Record(long seq, string topic, byte[] envelope)
+    {
+        using var document = JsonDocument.Parse(envelope);
+        string? id = null, source = null, type = null, subject = null, contentType = null, schema = null, traceParent = null;
+        DateTimeOffset? time = null;
+        JsonElement? data = null;
+        Dictionary<string, JsonElement>? extensions = null;
+        foreach (var attribute in document.RootElement.EnumerateObject())
+        {
+            var value = attribute.Value;
+            string? Text() => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            switch (attribute.Name)
+            {
+                case "specversion": break;
+                case "id": id = Text(); break;
+                case "source": source = Text(); break;
+                case "type": type = Text(); break;
+                case "subject": subject = Text(); break;
+                case "datacontenttype": contentType = Text(); break;
+                case "dataschema": schema = Text(); break;
+                case "traceparent": traceParent = Text(); break;
+                case "time": time = value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var t) ? t : null; break;
+                case "data": data = value.Clone(); break;
+                case "seq" or "topic": break; // Strata's own, set below (an envelope carrying them was refused when published)
+                default:
+                    (extensions ??= new(StringComparer.Ordinal))[attribute.Name] = value.Clone();
+                    break;
+            }
+        }
+        return new EventRecord
+        {
+            Id = id ?? string.Empty,
+            Source = source ?? string.Empty,
+            Type = type ?? string.Empty,
+            Subject = subject,
+            Time = time,
+            DataContentType = contentType,
+            DataSchema = schema,
+            TraceParent = traceParent,
+            Seq = seq,
+            Topic = topic,
+            Data = data,
+            Extensions = extensions,
+        };
     }
 
     /// <summary>Stored envelopes of a topic in [from, to), in the order they were recorded.</summary>
