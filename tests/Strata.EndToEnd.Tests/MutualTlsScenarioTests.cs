@@ -73,10 +73,19 @@ public sealed class MutualTlsScenarioTests
             Assert.Equal(HttpStatusCode.OK, models.StatusCode);
         }
         using (var asData = TestCertificates.Client(folder.Path, ModuleNames.Data, up.ApiKey))
-        using (var refused = await asData.GetAsync(new Uri(registry, "/api/registry/models")))
         {
-            // The data module never calls the registry.
+            // The data module never calls the registry; a refused write is audited as the service that asked.
+            using var refused = await asData.GetAsync(new Uri(registry, "/api/registry/models"));
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            using var write = await asData.PostAsJsonAsync(new Uri(registry, "/api/registry/models/seed/versions"), new { artifact_sha256 = "x" });
+            Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+            var audited = await Eventually.ValueAsync(async () => JsonDocument.Parse(await up.Http.GetStringAsync(
+                    new Uri("/api/events?topic=security.request_audited&limit=1000", UriKind.Relative))).RootElement.GetProperty("events").EnumerateArray()
+                    .Select(e => e.GetProperty("data")).Where(d => d.GetProperty("path").GetString() == "/api/registry/models/seed/versions"
+                        && d.GetProperty("principal").GetString() == "service:data").ToList(),
+                l => l.Count > 0, TimeSpan.FromSeconds(20), "the refused write audited");
+            Assert.Equal(("service:data", "forbidden", 403), (audited[0].GetProperty("principal").GetString(), audited[0].GetProperty("outcome").GetString(),
+                audited[0].GetProperty("status").GetInt32()));
         }
         using (var asSupervisor = TestCertificates.Client(folder.Path, ModuleNames.Supervisor, up.ApiKey))
         {
