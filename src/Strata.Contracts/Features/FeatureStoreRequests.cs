@@ -1,7 +1,10 @@
 namespace Strata.Contracts.Features;
 
 /// <summary>Column-major rows, as Feast's <c>df</c>: column name → values, every column the same length. Values are
-/// JSON scalars (number, string, bool, null); timestamps are RFC 3339 strings or epoch seconds.</summary>
+/// JSON scalars (number, string, bool, null); timestamps are RFC 3339 strings or epoch seconds. Read from JSON as CLR
+/// values (<see cref="FeatureColumnsJsonConverter"/>): a JSON value read as <c>object</c> would be a JsonElement with a
+/// document of its own, about 200 bytes for one number.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(FeatureColumnsJsonConverter))]
 public sealed class FeatureColumns : Dictionary<string, List<object?>>
 {
     public FeatureColumns() : base(StringComparer.Ordinal)

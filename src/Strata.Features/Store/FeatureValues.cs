@@ -36,16 +36,18 @@ public static class FeatureValues
         _ => null,
     };
 
+    /// <summary>A value already of its column's CLR type is returned as it is, not boxed again (a million-row push
+    /// would otherwise hold each number twice).</summary>
     private static object? FromClr(object raw, LogicalType type) => (type, raw) switch
     {
-        (LogicalType.Float64, double d) when double.IsFinite(d) => d,
+        (LogicalType.Float64, double d) when double.IsFinite(d) => raw,
         (LogicalType.Float64, float f) when float.IsFinite(f) => (double)f,
         (LogicalType.Float64, int i) => (double)i,
         (LogicalType.Float64, long l) => (double)l,
-        (LogicalType.Int64, long l) => l,
+        (LogicalType.Int64, long) => raw,
         (LogicalType.Int64, int i) => (long)i,
-        (LogicalType.String, string s) => s,
-        (LogicalType.Bool, bool b) => b,
+        (LogicalType.String, string) => raw,
+        (LogicalType.Bool, bool) => raw,
         _ => null,
     };
 
@@ -59,7 +61,13 @@ public static class FeatureValues
             JsonValueKind.Object => "an object",
             _ => e.ValueKind.ToString().ToLowerInvariant(),
         }
-        : raw.GetType().Name;
+        : raw switch
+        {
+            string s => $"the string \"{Truncate(s)}\"",
+            double or float or long or int => "the number " + Convert.ToString(raw, CultureInfo.InvariantCulture),
+            bool => "a bool",
+            _ => raw.GetType().Name,
+        };
 
     private static string? Truncate(string? s) => s is { Length: > 40 } ? s[..40] + "..." : s;
 
