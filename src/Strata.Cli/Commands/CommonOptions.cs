@@ -54,6 +54,17 @@ public static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };
 
+    /// <summary>Tables show the columns that fit the terminal; <c>--wide</c> shows them all (<see cref="FittedTable"/>).</summary>
+    public static Option<bool> Wide() => new("--wide") { Description = "Show every column at its full width (lines may be wider than the terminal)" };
+
+    /// <summary>The metrics a table shows first when it has room for a few: the usual headline ones, then the rest by
+    /// name; per-feature importances last.</summary>
+    public static List<string> OrderMetrics(IEnumerable<string> keys) =>
+        [.. keys.Distinct(StringComparer.Ordinal).OrderBy(k => Array.IndexOf(HeadlineMetrics, k) is var i and >= 0 ? i : k.Contains('.', StringComparison.Ordinal) ? 1000 : 100)
+            .ThenBy(k => k, StringComparer.Ordinal)];
+
+    private static readonly string[] HeadlineMetrics = ["auc", "accuracy", "f1", "rmse", "r2", "mae", "log_loss", "pr_auc", "precision", "recall"];
+
     /// <summary>Prints <paramref name="value"/> as JSON (the API's field names) for <c>--json</c>; exit code 0.</summary>
     public static int PrintJson<T>(T value)
     {

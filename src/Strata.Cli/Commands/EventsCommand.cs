@@ -39,12 +39,13 @@ public static class EventsCommand
         var to = new Option<DateTimeOffset?>("--to") { Description = "Events before this time (ISO 8601)" };
         var trace = new Option<string?>("--trace-id") { Description = "Only events of this W3C trace" };
         var limit = new Option<int>("--limit", "-n") { Description = "At most this many events", DefaultValueFactory = _ => 100 };
-        var command = new Command("query", "Query the audit log (oldest first)") { url, json, topic, type, subject, from, to, trace, limit };
+        var wide = CommonOptions.Wide();
+        var command = new Command("query", "Query the audit log (oldest first)") { url, json, topic, type, subject, from, to, trace, limit, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async events =>
         {
             var page = await events.QueryAsync(parse.GetValue(topic), parse.GetValue(type), parse.GetValue(subject), parse.GetValue(from), parse.GetValue(to),
                 parse.GetValue(trace), parse.GetValue(limit), null, newestFirst: false, ct);
-            Print(page.Events, parse.GetValue(json));
+            Print(page.Events, parse.GetValue(json), parse.GetValue(wide));
             return 0;
         }));
         return command;
@@ -57,12 +58,13 @@ public static class EventsCommand
         var topic = new Option<string?>("--topic", "-t") { Description = "Only this topic" };
         var lines = new Option<int>("--lines", "-n") { Description = "How many of the latest events", DefaultValueFactory = _ => 20 };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until Ctrl-C" };
-        var command = new Command("tail", "The latest events of the audit log") { url, json, topic, lines, follow };
+        var wide = CommonOptions.Wide();
+        var command = new Command("tail", "The latest events of the audit log") { url, json, topic, lines, follow, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async events =>
         {
             var asJson = parse.GetValue(json);
             var latest = (await events.QueryAsync(parse.GetValue(topic), null, null, null, null, null, parse.GetValue(lines), null, newestFirst: true, ct)).Events.Reverse().ToList();
-            Print(latest, asJson);
+            Print(latest, asJson, parse.GetValue(wide));
             var last = latest.Count > 0 ? latest[^1].Seq : 0;
             while (parse.GetValue(follow) && !ct.IsCancellationRequested)
             {
@@ -77,7 +79,7 @@ public static class EventsCommand
                 var page = await events.QueryAsync(parse.GetValue(topic), null, null, null, null, null, 1000, last, newestFirst: false, ct);
                 if (page.Events.Count > 0)
                 {
-                    Print(page.Events, asJson);
+                    Print(page.Events, asJson, parse.GetValue(wide));
                     last = page.Events[^1].Seq;
                 }
             }
@@ -86,7 +88,7 @@ public static class EventsCommand
         return command;
     }
 
-    private static void Print(IReadOnlyList<EventRecord> events, bool json)
+    private static void Print(IReadOnlyList<EventRecord> events, bool json, bool wide)
     {
         if (json)
         {
@@ -96,13 +98,13 @@ public static class EventsCommand
             }
             return;
         }
-        var table = new Table().AddColumns("seq", "time", "topic", "subject", "id", "trace id");
+        // Position, time, topic and subject always (a long subject is cut); the event and trace ids when they fit.
+        var table = new FittedTable().Column("seq", right: true).Column("time").Column("topic").Column("subject", cut: true).Column("id", 2).Column("trace id", 3);
         foreach (var e in events)
         {
-            table.AddRow(e.Seq.ToString(CultureInfo.InvariantCulture), e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "-", Markup.Escape(e.Topic),
-                Markup.Escape(e.Subject ?? "-"), Markup.Escape(e.Id), e.TraceId ?? "-");
+            table.Row(e.Seq.ToString(CultureInfo.InvariantCulture), e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), e.Topic, e.Subject, e.Id, e.TraceId);
         }
-        AnsiConsole.Write(table);
+        table.Write(wide);
     }
 
     private static Command DeadLetters()
@@ -112,7 +114,8 @@ public static class EventsCommand
         var group = new Option<string?>("--group", "-g") { Description = "Only this consumer group" };
         var topic = new Option<string?>("--topic", "-t") { Description = "Only this topic" };
         var status = new Option<string?>("--status") { Description = "dead or redriven" };
-        var command = new Command("ls", "List dead letters") { url, json, group, topic, status };
+        var wide = CommonOptions.Wide();
+        var command = new Command("ls", "List dead letters") { url, json, group, topic, status, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async events =>
         {
             var letters = await events.DeadLettersAsync(parse.GetValue(group), parse.GetValue(topic), parse.GetValue(status), 1000, ct);
@@ -120,13 +123,15 @@ public static class EventsCommand
             {
                 return CommonOptions.PrintJson(letters);
             }
-            var table = new Table().AddColumns("id", "group", "topic", "event", "attempts", "failed at", "status", "error");
+            // What a person acts on first: which letter, whose, why; the rest when it fits.
+            var table = new FittedTable().Column("id").Column("group").Column("status").Column("error", cut: true).Column("topic", 1).Column("failed at", 2)
+                .Column("attempts", 3, right: true).Column("event", 4);
             foreach (var l in letters)
             {
-                table.AddRow(l.Id, Markup.Escape(l.Group), Markup.Escape(l.Topic), l.EventId, l.Attempts.ToString(CultureInfo.InvariantCulture),
-                    l.FailedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), l.Status, Markup.Escape(l.Error));
+                table.Row(l.Id, l.Group, l.Status, l.Error, l.Topic, l.FailedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    l.Attempts.ToString(CultureInfo.InvariantCulture), l.EventId);
             }
-            AnsiConsole.Write(table);
+            table.Write(parse.GetValue(wide));
             return 0;
         }));
         return command;
@@ -172,7 +177,8 @@ public static class EventsCommand
         var url = UrlOption();
         var json = CommonOptions.Json();
         var topic = new Option<string?>("--topic", "-t") { Description = "Only this topic" };
-        var command = new Command("consumers", "Each consumer group's lag, in-flight and redelivered counts") { url, json, topic };
+        var wide = CommonOptions.Wide();
+        var command = new Command("consumers", "Each consumer group's lag, in-flight and redelivered counts") { url, json, topic, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async events =>
         {
             var groups = await events.ConsumersAsync(parse.GetValue(topic), ct);
@@ -180,13 +186,14 @@ public static class EventsCommand
             {
                 return CommonOptions.PrintJson(groups);
             }
-            var table = new Table().AddColumns("topic", "group", "lag", "in flight", "redelivered");
+            var table = new FittedTable().Column("topic", cut: true).Column("group", cut: true).Column("lag", right: true).Column("in flight", 1, right: true)
+                .Column("redelivered", 2, right: true);
             foreach (var g in groups)
             {
-                table.AddRow(Markup.Escape(g.Topic), Markup.Escape(g.Group), g.Pending.ToString("N0", CultureInfo.InvariantCulture),
-                    g.InFlight.ToString("N0", CultureInfo.InvariantCulture), g.Redelivered.ToString("N0", CultureInfo.InvariantCulture));
+                table.Row(g.Topic, g.Group, g.Pending.ToString("N0", CultureInfo.InvariantCulture), g.InFlight.ToString("N0", CultureInfo.InvariantCulture),
+                    g.Redelivered.ToString("N0", CultureInfo.InvariantCulture));
             }
-            AnsiConsole.Write(table);
+            table.Write(parse.GetValue(wide));
             return 0;
         }));
         return command;

@@ -32,11 +32,16 @@ public static class FeaturesCommand
 
     private static Option<bool> JsonOption() => CommonOptions.Json();
 
+    /// <summary>A time to live as a person says it: 30d, 2d 12h, 6h, 15m.</summary>
+    private static string Ttl(TimeSpan ttl) =>
+        string.Join(" ", new[] { (ttl.Days, "d"), (ttl.Hours, "h"), (ttl.Minutes, "m"), (ttl.Seconds, "s") }.Where(p => p.Item1 > 0).Select(p => $"{p.Item1}{p.Item2}")) is { Length: > 0 } text ? text : "0s";
+
     private static Command List()
     {
         var url = UrlOption();
         var json = JsonOption();
-        var command = new Command("ls", "List feature views and feature services") { url, json };
+        var wide = CommonOptions.Wide();
+        var command = new Command("ls", "List feature views and feature services") { url, json, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async (features, _) =>
         {
             var views = await features.ListViewsAsync(ct);
@@ -46,19 +51,19 @@ public static class FeaturesCommand
                 Console.WriteLine(JsonSerializer.Serialize(new { views, services }, StrataJson.Options));
                 return 0;
             }
-            var table = new Table().AddColumns("view", "kind", "entity", "features", "ttl", "source");
+            var table = new FittedTable().Column("view").Column("kind").Column("entity").Column("features", right: true).Column("source", 1, cut: true).Column("ttl", 2);
             foreach (var v in views)
             {
-                table.AddRow(Markup.Escape(v.Name), v.Kind, v.Entity ?? "-", v.Features.Count.ToString(CultureInfo.InvariantCulture),
-                    v.TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl).ToString() : "-", Markup.Escape(v.Source ?? string.Join(", ", v.Sources ?? [])));
+                table.Row(v.Name, v.Kind, v.Entity, v.Features.Count.ToString(CultureInfo.InvariantCulture), v.Source ?? string.Join(", ", v.Sources ?? []),
+                    v.TtlSeconds is { } ttl ? Ttl(TimeSpan.FromSeconds(ttl)) : null);
             }
-            AnsiConsole.Write(table);
-            var serviceTable = new Table().AddColumns("feature service", "features", "views");
+            table.Write(parse.GetValue(wide));
+            var serviceTable = new FittedTable().Column("feature service").Column("features", right: true).Column("views", cut: true);
             foreach (var s in services)
             {
-                serviceTable.AddRow(Markup.Escape(s.Name), s.FeatureRefs.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", s.Projections.Select(p => p.View))));
+                serviceTable.Row(s.Name, s.FeatureRefs.Count.ToString(CultureInfo.InvariantCulture), string.Join(", ", s.Projections.Select(p => p.View)));
             }
-            AnsiConsole.Write(serviceTable);
+            serviceTable.Write(parse.GetValue(wide));
             return 0;
         }));
         return command;

@@ -55,7 +55,8 @@ public static class KeysCommand
     {
         var url = UrlOption();
         var json = CommonOptions.Json();
-        var command = new Command("ls", "List API keys (never their secrets)") { url, json };
+        var wide = CommonOptions.Wide();
+        var command = new Command("ls", "List API keys (never their secrets)") { url, json, wide };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(url)!, async security =>
         {
             var keys = await security.ListKeysAsync(ct);
@@ -64,13 +65,13 @@ public static class KeysCommand
                 return CommonOptions.PrintJson(keys);
             }
             var now = TimeProvider.System.GetUtcNow();
-            var table = new Table().AddColumns("id", "name", "roles", "state", "created", "expires", "created by");
+            var table = new FittedTable().Column("id").Column("name").Column("roles").Column("state").Column("expires", 1).Column("created", 2).Column("created by", 3);
             foreach (var key in keys)
             {
-                table.AddRow(Markup.Escape(key.Id), Markup.Escape(key.Name), Markup.Escape(string.Join(",", key.Roles)), key.State(now),
-                    key.CreatedAt.ToString("u", CultureInfo.InvariantCulture), key.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never", Markup.Escape(key.CreatedBy));
+                table.Row(key.Id, key.Name, string.Join(",", key.Roles), key.State(now), key.ExpiresAt?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "never",
+                    key.CreatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), key.CreatedBy);
             }
-            AnsiConsole.Write(table);
+            table.Write(parse.GetValue(wide));
             return 0;
         }));
         return command;

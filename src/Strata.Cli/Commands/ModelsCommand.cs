@@ -54,7 +54,8 @@ public static class ModelsCommand
         var model = new Argument<string>("model") { Description = "The registered model" };
         var version = new Option<int?>("--version", "-v") { Description = "Show this version in full" };
         var alias = new Option<string?>("--alias", "-a") { Description = "Show the version this alias points at in full" };
-        var command = new Command("show", "A model's versions (metrics, lineage, aliases), or one version in full") { url, json, model, version, alias };
+        var wide = CommonOptions.Wide();
+        var command = new Command("show", "A model's versions (metrics, lineage, aliases), or one version in full") { url, json, model, version, alias, wide };
         command.Validators.Add(r =>
         {
             if (r.GetValue(version) is not null && r.GetValue(alias) is not null)
@@ -87,14 +88,23 @@ public static class ModelsCommand
             {
                 return CommonOptions.PrintJson(versions);
             }
-            var table = new Table().AddColumns("version", "aliases", "created", "metrics", "dataset", "features");
+            // The version and its aliases always; then what fits: when, the headline metrics, the lineage, the other
+            // metrics (each metric a column of its own; `--version N` shows one version's as a two-column table).
+            var metricKeys = CommonOptions.OrderMetrics(versions.SelectMany(v => v.Metrics.Keys));
+            var table = new FittedTable().Column("version", right: true).Column("aliases", cut: true).Column("created", 1);
+            for (var m = 0; m < metricKeys.Count; m++)
+            {
+                table.Column(metricKeys[m], m < 3 ? 2 : 10 + m, right: true);
+            }
+            table.Column("dataset", 3).Column("features", 4);
             foreach (var v in versions)
             {
-                table.AddRow(v.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", v.Aliases)),
-                    v.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), Markup.Escape(Metrics(v.Metrics)),
-                    Markup.Escape(Short(v.DatasetVersion)), Markup.Escape(v.FeatureView ?? "-"));
+                table.Row([v.Version.ToString(CultureInfo.InvariantCulture), v.Aliases.Count == 0 ? null : string.Join(", ", v.Aliases),
+                    v.CreatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    .. metricKeys.Select(k => v.Metrics.TryGetValue(k, out var value) ? value.ToString("0.####", CultureInfo.InvariantCulture) : null),
+                    Short(v.DatasetVersion), v.FeatureView]);
             }
-            AnsiConsole.Write(table);
+            table.Write(parse.GetValue(wide));
             return 0;
         }));
         return command;

@@ -29,7 +29,8 @@ public static class RunsCommand
         var filter = new Option<string?>("--filter", "-f") { Description = "MLflow search filter, e.g. \"metrics.auc > 0.9 and params.trees = '100'\"" };
         var orderBy = new Option<string[]>("--order-by", "-o") { Description = "Sort keys, e.g. \"metrics.auc DESC\" (repeatable)", AllowMultipleArgumentsPerToken = true };
         var max = new Option<int>("--max", "-n") { Description = "At most this many runs", DefaultValueFactory = _ => 50 };
-        var command = new Command("ls", "Runs (of every experiment, or of one), newest first or as ordered, optionally filtered") { url, json, experiment, experimentId, filter, orderBy, max };
+        var wide = CommonOptions.Wide();
+        var command = new Command("ls", "Runs (of every experiment, or of one), newest first or as ordered, optionally filtered") { url, json, experiment, experimentId, filter, orderBy, max, wide };
         max.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 50_000)
@@ -72,34 +73,34 @@ public static class RunsCommand
             {
                 return CommonOptions.PrintJson(runs);
             }
-            var metricKeys = runs.SelectMany(r => r.Data.Metrics ?? []).Select(m => m.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(4).ToList();
-            var table = new Table().AddColumns("run", "name", "status", "started", "duration");
+            // The run, its name and status always; then what fits the terminal: when it started, the headline metrics,
+            // how long it took, its experiment, the other metrics, its parameter count (--wide: all of them).
+            var metricKeys = CommonOptions.OrderMetrics(runs.SelectMany(r => r.Data.Metrics ?? []).Select(m => m.Key));
+            var table = new FittedTable().Column("run").Column("name", cut: true).Column("status", 1).Column("started", 1);
+            for (var m = 0; m < metricKeys.Count; m++)
+            {
+                table.Column(metricKeys[m], m < 2 ? 2 : 4 + m, right: true);
+            }
+            table.Column("duration", 3, right: true);
             if (experiments.Count > 0)
             {
-                table.AddColumn("experiment");
+                table.Column("experiment", 3);
             }
-            foreach (var key in metricKeys)
-            {
-                table.AddColumn(new TableColumn(Markup.Escape(key)).RightAligned());
-            }
-            table.AddColumn("params");
+            table.Column("params", 1000, right: true);
             foreach (var run in runs)
             {
                 var metrics = (run.Data.Metrics ?? []).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
-                var cells = new List<string>
-                {
-                    run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], Markup.Escape(run.Info.RunName), run.Info.Status.Name(), Time(run.Info.StartTime),
-                    run.Info.EndTime is { } end ? $"{(end - run.Info.StartTime) / 1000.0:0.#} s" : "-",
-                };
+                var cells = new List<string?> { run.Info.RunId[..Math.Min(8, run.Info.RunId.Length)], run.Info.RunName, run.Info.Status.Name(), Time(run.Info.StartTime) };
+                cells.AddRange(metricKeys.Select(k => metrics.TryGetValue(k, out var v) ? Number(v) : null));
+                cells.Add(run.Info.EndTime is { } end ? $"{(end - run.Info.StartTime) / 1000.0:0.#} s" : null);
                 if (experiments.Count > 0)
                 {
-                    cells.Add(Markup.Escape(experiments.GetValueOrDefault(run.Info.ExperimentId, run.Info.ExperimentId)));
+                    cells.Add(experiments.GetValueOrDefault(run.Info.ExperimentId, run.Info.ExperimentId));
                 }
-                cells.AddRange(metricKeys.Select(k => metrics.TryGetValue(k, out var v) ? Number(v) : "-"));
                 cells.Add((run.Data.Params?.Count ?? 0).ToString(CultureInfo.InvariantCulture));
-                table.AddRow([.. cells]);
+                table.Row([.. cells]);
             }
-            AnsiConsole.Write(table);
+            table.Write(parse.GetValue(wide));
             if (runs.Count == 0)
             {
                 Console.WriteLine("no runs");
@@ -163,7 +164,7 @@ public static class RunsCommand
 
     private static string Number(double value) => double.IsNaN(value) ? "NaN" : value.ToString("0.####", CultureInfo.InvariantCulture);
 
-    private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     private static Task<int> RunAsync(Uri url, Func<MlflowClient, Task<int>> action) =>
         CommonOptions.RunClientAsync(url, TimeSpan.FromMinutes(1), http => action(new MlflowClient(http, TimeProvider.System)));
