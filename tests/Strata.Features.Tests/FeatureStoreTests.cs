@@ -73,6 +73,41 @@ public sealed class FeatureStoreTests
         Assert.Equal([FeatureStatus.NotFound, FeatureStatus.NotFound], online.Results[1].Statuses);
     }
 
+    /// <summary>A push larger than one part (<see cref="PushService.PartRows"/>) is written a part at a time (issue 24:
+    /// a million-row push held every row several times over), and is still all or nothing: a bad value in its last
+    /// part writes nothing anywhere; without it, every row of every part is online and offline, the last row of a card
+    /// winning.</summary>
+    [Theory]
+    [InlineData(PushTargets.OnlineAndOffline)]
+    [InlineData(PushTargets.Online)]
+    public async Task Push_OfSeveralParts_IsAllOrNothing_AndWritesEveryRow(string to)
+    {
+        await using var modules = await InProcessModules.StartAsync();
+        var features = modules.Get<IFeaturesClient>();
+        var rows = PushService.PartRows * 2 + 17;
+        var cards = Enumerable.Range(0, rows).Select(i => $"p{i % (rows - 5)}").ToArray(); // the last 5 rows repeat the first 5 cards
+        var times = Enumerable.Range(0, rows).Select(i => Now.AddHours(-2).AddMilliseconds(i)).ToArray();
+        var limits = Enumerable.Range(0, rows).Select(i => (double)i).ToArray();
+
+        var bad = Profiles(cards, times, limits);
+        bad["credit_limit"][rows - 1] = "lots";
+        var error = await Assert.ThrowsAsync<InputValidationException>(() => features.PushAsync(new PushRequest("card_profiles", bad, to)));
+        Assert.Equal(("df.credit_limit", $"row {rows - 1}: expected float64, got the string \"lots\""), (error.Field, error.Reason));
+        Assert.False(modules.Get<OfflineStore>().HasData(SampleFeatureRepository.CardProfile));
+        Assert.Equal([FeatureStatus.NotFound, FeatureStatus.NotFound], (await OnlineAsync(features, ["p0", "p100000"], "card_profile:credit_limit")).Results[1].Statuses);
+
+        var result = await features.PushAsync(new PushRequest("card_profiles", Profiles(cards, times, limits), to));
+        Assert.Equal(rows, result.Rows);
+        var online = await OnlineAsync(features, ["p0", "p4", "p5", "p70000", $"p{rows - 6}"], "card_profile:credit_limit");
+        Assert.Equal([(double)(rows - 5), (double)(rows - 1), 5.0, 70000.0, (double)(rows - 6)], online.Results[1].Values);
+        if (to == PushTargets.OnlineAndOffline)
+        {
+            var historical = await features.GetHistoricalFeaturesAsync(new HistoricalFeaturesRequest(
+                Columns(("card_id", ["p3", "p70000", $"p{rows - 6}"]), ("event_timestamp", [Ts(Now), Ts(Now), Ts(Now)])), Features: ["card_profile:credit_limit"]));
+            Assert.Equal([(double)(rows - 2), 70000.0, (double)(rows - 6)], historical.Data!["credit_limit"]);
+        }
+    }
+
     [Fact]
     public async Task GetOnlineFeatures_FeastShape_JoinKeysFirstThenFeaturesAcrossRows()
     {

@@ -192,57 +192,107 @@ public sealed class OfflineStore
     /// file is staged and renamed, so a crash leaves either the whole file or none.</summary>
     public string Append(EntityFeatureView view, IReadOnlyList<object?[]> keys, IReadOnlyList<FeatureRow> rows)
     {
+        using var appender = BeginAppend(view);
+        appender.Add(keys, rows);
+        return appender.Commit();
+    }
+
+    /// <summary>One Parquet file of a view written from rows added in parts (a large push, a part at a time, so the
+    /// whole push never exists as rows in memory): the rows collect in an in-memory DuckDB table (columnar, native
+    /// memory) and <see cref="OfflineAppend.Commit"/> writes the file, staged and renamed. Disposed uncommitted, it
+    /// leaves nothing.</summary>
+    public OfflineAppend BeginAppend(EntityFeatureView view)
+    {
         ArgumentNullException.ThrowIfNull(view);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(rows);
-        var directory = ViewDirectory(view.Name);
-        Directory.CreateDirectory(directory);
-        var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}");
-        var staging = Path.Combine(directory, $".{name}.parquet.tmp");
-        var final = Path.Combine(directory, $"{name}.parquet");
-        using (var db = new DuckDBConnection("Data Source=:memory:"))
+        var db = new DuckDBConnection("Data Source=:memory:");
+        try
         {
             db.Open();
-            var columns = Columns(view);
             using (var create = db.CreateCommand())
             {
-                create.CommandText = $"CREATE TABLE rows ({string.Join(", ", columns.Select(c => $"{DuckSql.Identifier(c.Name)} {c.Sql}"))})";
+                create.CommandText = $"CREATE TABLE rows ({string.Join(", ", Columns(view).Select(c => $"{DuckSql.Identifier(c.Name)} {c.Sql}"))})";
                 create.ExecuteNonQuery();
             }
-            using (var appender = db.CreateAppender("rows"))
+            return new OfflineAppend(this, view, db);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Rows of one view on their way to one Parquet file (<see cref="BeginAppend"/>).</summary>
+    public sealed class OfflineAppend : IDisposable
+    {
+        private readonly OfflineStore _store;
+        private readonly EntityFeatureView _view;
+        private readonly DuckDBConnection _db;
+        private DuckDBAppender? _appender;
+
+        internal OfflineAppend(OfflineStore store, EntityFeatureView view, DuckDBConnection db)
+        {
+            _store = store;
+            _view = view;
+            _db = db;
+        }
+
+        public void Add(IReadOnlyList<object?[]> keys, IReadOnlyList<FeatureRow> rows)
+        {
+            ArgumentNullException.ThrowIfNull(keys);
+            ArgumentNullException.ThrowIfNull(rows);
+            var appender = _appender ??= _db.CreateAppender("rows");
+            for (var r = 0; r < rows.Count; r++)
             {
-                for (var r = 0; r < rows.Count; r++)
+                var row = appender.CreateRow();
+                foreach (var key in keys[r])
                 {
-                    var row = appender.CreateRow();
-                    foreach (var key in keys[r])
-                    {
-                        Append(row, key);
-                    }
-                    row.AppendValue(FeatureValues.ToDateTimeOffset(rows[r].EventTs).UtcDateTime);
-                    row.AppendValue(FeatureValues.ToDateTimeOffset(rows[r].CreatedTs).UtcDateTime);
-                    foreach (var value in rows[r].Values)
-                    {
-                        Append(row, value);
-                    }
-                    row.EndRow();
+                    OfflineStore.Append(row, key);
                 }
-            }
-            using var copy = db.CreateCommand();
-            copy.CommandText = $"COPY rows TO {DuckSql.Literal(staging)} (FORMAT parquet)";
-            try
-            {
-                copy.ExecuteNonQuery();
-            }
-            catch
-            {
-                // A write that failed (a full disk) leaves no half file behind.
-                DeleteQuietly(staging);
-                throw;
+                row.AppendValue(FeatureValues.ToDateTimeOffset(rows[r].EventTs).UtcDateTime);
+                row.AppendValue(FeatureValues.ToDateTimeOffset(rows[r].CreatedTs).UtcDateTime);
+                foreach (var value in rows[r].Values)
+                {
+                    OfflineStore.Append(row, value);
+                }
+                row.EndRow();
             }
         }
-        File.Move(staging, final);
-        Compact(view);
-        return final;
+
+        /// <summary>Writes the file; returns its path.</summary>
+        public string Commit()
+        {
+            _appender?.Dispose();
+            _appender = null;
+            var directory = _store.ViewDirectory(_view.Name);
+            Directory.CreateDirectory(directory);
+            var name = string.Create(CultureInfo.InvariantCulture, $"{_store._time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}");
+            var staging = Path.Combine(directory, $".{name}.parquet.tmp");
+            var final = Path.Combine(directory, $"{name}.parquet");
+            using (var copy = _db.CreateCommand())
+            {
+                copy.CommandText = $"COPY rows TO {DuckSql.Literal(staging)} (FORMAT parquet)";
+                try
+                {
+                    copy.ExecuteNonQuery();
+                }
+                catch
+                {
+                    // A write that failed (a full disk) leaves no half file behind.
+                    DeleteQuietly(staging);
+                    throw;
+                }
+            }
+            File.Move(staging, final);
+            _store.Compact(_view);
+            return final;
+        }
+
+        public void Dispose()
+        {
+            _appender?.Dispose();
+            _db.Dispose();
+        }
     }
 
     private static void DeleteQuietly(string file)

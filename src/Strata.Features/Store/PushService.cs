@@ -38,31 +38,86 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         {
             throw new InputValidationException("to", $"'{to}' is not one of online, offline, online_and_offline");
         }
-        var batch = Parse(repository, source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"), createdTs);
+        var input = Check(repository, source, request.Df ?? throw new InputValidationException("df", "is required: column name -> values"), createdTs);
         var views = repository.ViewsOf(source).ToList();
+        // A large push goes a part at a time: each part is checked, typed and turned into rows, written, and dropped, so
+        // the rows of the whole push never exist at once (a million-row push held them all, several times over). Every
+        // row is checked before anything is written: the offline pass writes to staging tables committed only at its
+        // end, and an online-only push is checked in a first pass. A push of one part is parsed once.
+        PushBatch? single = input.Rows <= PartRows ? Parse(input, 0, input.Rows) : null;
+        IEnumerable<PushBatch> Parts()
+        {
+            if (single is not null)
+            {
+                yield return single;
+                yield break;
+            }
+            for (var start = 0; start < input.Rows; start += PartRows)
+            {
+                yield return Parse(input, start, Math.Min(PartRows, input.Rows - start));
+            }
+        }
+        long minTs = long.MaxValue, maxTs = long.MinValue;
+        void Span(PushBatch batch)
+        {
+            minTs = Math.Min(minTs, batch.EventTs.Min());
+            maxTs = Math.Max(maxTs, batch.EventTs.Max());
+        }
         var written = new List<string>();
         try
         {
-            foreach (var view in views)
+            if (to is PushTargets.Offline or PushTargets.OnlineAndOffline)
             {
-                var rows = batch.RowsFor(view);
-                if (to is PushTargets.Offline or PushTargets.OnlineAndOffline)
+                var appends = new List<OfflineStore.OfflineAppend>(views.Count);
+                try
                 {
-                    written.Add(offline.Append(view, batch.Keys, rows));
+                    foreach (var view in views)
+                    {
+                        appends.Add(offline.BeginAppend(view));
+                    }
+                    foreach (var batch in Parts())
+                    {
+                        Span(batch);
+                        for (var v = 0; v < views.Count; v++)
+                        {
+                            appends[v].Add(batch.Keys, batch.RowsFor(views[v]));
+                        }
+                    }
+                    foreach (var append in appends)
+                    {
+                        written.Add(append.Commit());
+                    }
+                }
+                finally
+                {
+                    foreach (var append in appends)
+                    {
+                        append.Dispose();
+                    }
+                }
+            }
+            else
+            {
+                foreach (var batch in Parts())
+                {
+                    Span(batch);
                 }
             }
             if (to is PushTargets.Online or PushTargets.OnlineAndOffline)
             {
-                foreach (var view in views)
+                foreach (var batch in Parts())
                 {
-                    var rows = batch.RowsFor(view);
-                    if (view is AggregateFeatureView aggregate)
+                    foreach (var view in views)
                     {
-                        await online.AppendEventsAsync(aggregate, rows, cancellationToken);
-                    }
-                    else
-                    {
-                        await online.WriteLatestAsync(view, rows, cancellationToken);
+                        var rows = batch.RowsFor(view);
+                        if (view is AggregateFeatureView aggregate)
+                        {
+                            await online.AppendEventsAsync(aggregate, rows, cancellationToken);
+                        }
+                        else
+                        {
+                            await online.WriteLatestAsync(view, rows, cancellationToken);
+                        }
                     }
                 }
             }
@@ -78,18 +133,21 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         var names = views.Select(v => v.Name).ToList();
         if (!announce)
         {
-            return new PushResult(source.Name, batch.Count, to, names);
+            return new PushResult(source.Name, input.Rows, to, names);
         }
         await events.PublishAsync(EventTopics.FeaturesComputed, source.Name,
-            new FeaturesComputedEvent(source.Name, names, batch.Count, to,
-                FeatureValues.FormatTimestamp(batch.EventTs.Min()), FeatureValues.FormatTimestamp(batch.EventTs.Max())), cancellationToken);
-        return new PushResult(source.Name, batch.Count, to, names);
+            new FeaturesComputedEvent(source.Name, names, input.Rows, to, FeatureValues.FormatTimestamp(minTs), FeatureValues.FormatTimestamp(maxTs)), cancellationToken);
+        return new PushResult(source.Name, input.Rows, to, names);
     }
 
-    /// <summary>Every column typed and checked; the created time of row i is its <c>created</c> value when the push has
-    /// that column (Feast's push payload does; a source declaring a feature of that name keeps it as a feature), else
-    /// the push time plus i µs, so each pushed row has a distinct identity and, within a push, a later row wins a tie.</summary>
-    private PushBatch Parse(FeatureRepository repository, PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
+    /// <summary>Rows a push is checked, typed and written in at a time.</summary>
+    public const int PartRows = 65_536;
+
+    /// <summary>A push's columns, checked as columns (names, lengths, row count), with what typing its rows needs.</summary>
+    private sealed record PushInput(Entity Entity, PushSource Source, FeatureColumns Df, List<object?>? CreatedColumn, IReadOnlyList<long>? CreatedTs,
+        int Rows, long Now, long Latest, TimeSpan Skew);
+
+    private PushInput Check(FeatureRepository repository, PushSource source, FeatureColumns df, IReadOnlyList<long>? createdTs)
     {
         var entity = repository.Entity(source.Entity);
         var expected = entity.JoinKeys.Select(k => k.Name).Append(OfflineStore.EventTimestamp).Concat(source.Columns.Select(c => c.Name)).ToList();
@@ -117,11 +175,28 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
         {
             throw new InputValidationException("df", $"{rows} rows is more than {MaxRows} per push");
         }
-        var keys = new object?[rows][];
-        var entityKeys = new string[rows];
-        for (var r = 0; r < rows; r++)
+        if (createdTs is not null && createdTs.Count != rows)
         {
-            keys[r] = new object?[entity.JoinKeys.Count];
+            throw new ArgumentException($"{createdTs.Count} created times for {rows} rows", nameof(createdTs));
+        }
+        var skew = options?.Value.MaxFutureSkew ?? TimeSpan.FromDays(1);
+        var now = time.GetUtcNow();
+        return new PushInput(entity, source, df, createdColumn, createdTs, rows, FeatureValues.Micros(now), FeatureValues.Micros(now + skew), skew);
+    }
+
+    /// <summary>Rows [<paramref name="start"/>, start + <paramref name="count"/>) typed and checked; the created time of
+    /// row i is its <c>created</c> value when the push has that column (Feast's push payload does; a source declaring a
+    /// feature of that name keeps it as a feature), else the push time plus i µs, so each pushed row has a distinct
+    /// identity and, within a push, a later row wins a tie. Errors name the row as the push numbers it.</summary>
+    private static PushBatch Parse(PushInput input, int start, int count)
+    {
+        var (entity, source, df) = (input.Entity, input.Source, input.Df);
+        var keys = new object?[count][];
+        var entityKeys = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var r = start + i;
+            keys[i] = new object?[entity.JoinKeys.Count];
             for (var k = 0; k < entity.JoinKeys.Count; k++)
             {
                 var key = entity.JoinKeys[k];
@@ -131,53 +206,48 @@ public sealed class PushService(IFeatureRepositorySource definitions, OfflineSto
                 {
                     throw new InputValidationException($"df.{key.Name}", $"row {r}: a join key cannot contain U+001F");
                 }
-                keys[r][k] = value;
+                keys[i][k] = value;
             }
-            entityKeys[r] = FeatureValues.EntityKey(keys[r]);
+            entityKeys[i] = FeatureValues.EntityKey(keys[i]);
         }
-        var eventTs = new long[rows];
+        var eventTs = new long[count];
         var timestamps = df[OfflineStore.EventTimestamp];
-        var skew = options?.Value.MaxFutureSkew ?? TimeSpan.FromDays(1);
-        var latest = FeatureValues.Micros(time.GetUtcNow() + skew);
-        for (var r = 0; r < rows; r++)
+        for (var i = 0; i < count; i++)
         {
-            eventTs[r] = FeatureValues.ToTimestamp(timestamps[r], $"df.{OfflineStore.EventTimestamp}", r);
-            if (eventTs[r] > latest)
+            var r = start + i;
+            eventTs[i] = FeatureValues.ToTimestamp(timestamps[r], $"df.{OfflineStore.EventTimestamp}", r);
+            if (eventTs[i] > input.Latest)
             {
                 throw new InputValidationException($"df.{OfflineStore.EventTimestamp}",
-                    $"row {r}: {FeatureValues.FormatTimestamp(eventTs[r])} is more than {skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
+                    $"row {r}: {FeatureValues.FormatTimestamp(eventTs[i])} is more than {input.Skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
             }
         }
         var columns = new Dictionary<string, object?[]>(StringComparer.Ordinal);
         foreach (var field in source.Columns)
         {
             var raw = df[field.Name];
-            var typed = new object?[rows];
-            for (var r = 0; r < rows; r++)
+            var typed = new object?[count];
+            for (var i = 0; i < count; i++)
             {
-                typed[r] = FeatureValues.ToValue(raw[r], field.Type, $"df.{field.Name}", r);
+                typed[i] = FeatureValues.ToValue(raw[start + i], field.Type, $"df.{field.Name}", start + i);
             }
             columns[field.Name] = typed;
         }
-        if (createdTs is not null && createdTs.Count != rows)
+        var created = new long[count];
+        for (var i = 0; i < count; i++)
         {
-            throw new ArgumentException($"{createdTs.Count} created times for {rows} rows", nameof(createdTs));
-        }
-        var created = new long[rows];
-        var now = FeatureValues.Micros(time.GetUtcNow());
-        for (var r = 0; r < rows; r++)
-        {
-            if (createdTs is null && createdColumn is not null)
+            var r = start + i;
+            if (input.CreatedTs is null && input.CreatedColumn is not null)
             {
-                created[r] = FeatureValues.ToTimestamp(createdColumn[r], $"df.{OfflineStore.Created}", r);
-                if (created[r] > latest)
+                created[i] = FeatureValues.ToTimestamp(input.CreatedColumn[r], $"df.{OfflineStore.Created}", r);
+                if (created[i] > input.Latest)
                 {
                     throw new InputValidationException($"df.{OfflineStore.Created}",
-                        $"row {r}: {FeatureValues.FormatTimestamp(created[r])} is more than {skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
+                        $"row {r}: {FeatureValues.FormatTimestamp(created[i])} is more than {input.Skew} ahead of the server's clock (Strata:Features:MaxFutureSkew)");
                 }
                 continue;
             }
-            created[r] = createdTs?[r] ?? now + r;
+            created[i] = input.CreatedTs?[r] ?? input.Now + r;
         }
         return new PushBatch(keys, entityKeys, eventTs, created, columns);
     }
