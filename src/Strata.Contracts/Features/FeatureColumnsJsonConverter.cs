@@ -13,6 +13,9 @@ public sealed class FeatureColumnsJsonConverter : JsonConverter<FeatureColumns>
     private static readonly object True = true;
     private static readonly object False = false;
 
+    /// <summary>One shared box for each small whole number (ages, counts, codes): a column of them costs a slot a value.</summary>
+    private static readonly object[] SmallIntegers = [.. Enumerable.Range(0, 1024).Select(i => (object)(long)i)];
+
     public override FeatureColumns Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -32,6 +35,8 @@ public sealed class FeatureColumnsJsonConverter : JsonConverter<FeatureColumns>
                 continue;
             }
             var values = new List<object?>();
+            byte[]? lastBytes = null;
+            string? lastString = null;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 values.Add(reader.TokenType switch
@@ -39,8 +44,8 @@ public sealed class FeatureColumnsJsonConverter : JsonConverter<FeatureColumns>
                     JsonTokenType.Null => null,
                     JsonTokenType.True => True,
                     JsonTokenType.False => False,
-                    JsonTokenType.String => reader.GetString(),
-                    JsonTokenType.Number when reader.TryGetInt64(out var l) => l,
+                    JsonTokenType.String => Repeated(ref reader, ref lastBytes, ref lastString),
+                    JsonTokenType.Number when reader.TryGetInt64(out var l) => l is >= 0 and < 1024 ? SmallIntegers[l] : l,
                     JsonTokenType.Number when reader.TryGetDouble(out var d) && double.IsFinite(d) => d,
                     _ => JsonElement.ParseValue(ref reader),
                 });
@@ -56,6 +61,24 @@ public sealed class FeatureColumnsJsonConverter : JsonConverter<FeatureColumns>
             throw new JsonException("expected an object of columns: name -> array of values");
         }
         return columns;
+    }
+
+    /// <summary>The string of the value; the previous value's string when the text is the same (a column of one
+    /// timestamp, a country code, a category repeats its value row after row).</summary>
+    private static string? Repeated(ref Utf8JsonReader reader, ref byte[]? lastBytes, ref string? lastString)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return reader.GetString();
+        }
+        var bytes = reader.ValueSpan;
+        if (lastBytes is not null && bytes.SequenceEqual(lastBytes))
+        {
+            return lastString;
+        }
+        lastString = reader.GetString();
+        lastBytes = bytes.Length <= 128 ? bytes.ToArray() : null;
+        return lastString;
     }
 
     public override void Write(Utf8JsonWriter writer, FeatureColumns value, JsonSerializerOptions options)
