@@ -2,8 +2,9 @@
 # Soak (issue 24): SOAK_MINUTES (10) of mixed load on one monolith, loopback only, bounded in time: scoring with wrk
 # (1 thread pinned to the last core, 16 connections, one window per minute), feature pushes (online and offline, new
 # users each time), event publishes (batches of 50 to a topic of its own), and a training every 30 s (register, no
-# promotion). Reports the errors of every kind (target 0), p99 of scoring per minute, and the server's RSS growth from
-# the end of minute 2 (warm) to the end (target <= 5%).
+# promotion). Reports the errors of every kind (target 0), p99 of scoring per minute, and the server's RSS growth:
+# the median of its readings (every 5 s) over the last two minutes against their median over minutes 2-3, warm
+# (target <= 5%); and, as before, the single readings at the end of minute 2 and at the end.
 # Writes bench/results/soak-<stamp>.{json,md} and the block in bench/README.md <!-- bench:soak -->.
 # Usage: bench/soak.sh   (SOAK_MINUTES=10)
 set -euo pipefail
@@ -20,7 +21,9 @@ PORT=$(free_port); URL="http://127.0.0.1:$PORT"
 until grep -q "stop: Ctrl-C" "$WORK/strata.log"; do kill -0 "$SERVER" || { cat "$WORK/strata.log" >&2; exit 1; }; sleep 0.5; done
 strata_key "$WORK/data"
 TOKEN="$(cat "$WORK/data/security/service-token")"
-END=$(( $(date +%s) + MINUTES * 60 ))
+START=$(date +%s); END=$(( START + MINUTES * 60 ))
+# The server's RSS every 5 s (one reading a minute swings by tens of MB with each training and GC).
+( while [ "$(date +%s)" -lt "$END" ]; do echo "$(( $(date +%s) - START )) $(ps -o rss= -p "$SERVER" | tr -d ' ')"; sleep 5; done > "$WORK/rss-samples.txt" ) & PIDS+=("$!")
 
 # Writers: each appends "ok" or "error <status>" per request to its own file.
 ( i=0; while [ "$(date +%s)" -lt "$END" ]; do i=$((i + 1))
