@@ -96,7 +96,7 @@ public sealed class StrataUp : IAsyncDisposable
             if (process.HasExited)
             {
                 process.WaitForExit(); // and its output is read to the end
-                var message = $"strata up exited with {process.ExitCode}:\n{up.Output}";
+                var message = $"strata up exited with {process.ExitCode}:\n{up.Output}{ModuleLogs(dataDirectory)}";
                 throw up.Output.Contains("is already in use", StringComparison.Ordinal) ? new PortTakenException(message) : new InvalidOperationException(message);
             }
             try
@@ -116,7 +116,32 @@ public sealed class StrataUp : IAsyncDisposable
             await Task.Delay(200);
         }
         await up.DisposeAsync();
-        throw new TimeoutException($"strata up --topology {topology} was not ready within 2 minutes:\n{up.Output}");
+        throw new TimeoutException($"strata up --topology {topology} was not ready within 2 minutes:\n{up.Output}{ModuleLogs(dataDirectory)}");
+    }
+
+    /// <summary>The last lines of each module process's log (microservices), for a start that failed: why a child
+    /// exited is there, not in the supervisor's output.</summary>
+    private static string ModuleLogs(string dataDirectory)
+    {
+        var folder = Path.Combine(dataDirectory, "logs");
+        if (!Directory.Exists(folder))
+        {
+            return string.Empty;
+        }
+        var text = new StringBuilder();
+        foreach (var log in Directory.EnumerateFiles(folder, "*.log").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                text.Append("\n--- ").Append(Path.GetFileName(log)).Append(" (last 15 lines) ---\n")
+                    .AppendJoin('\n', File.ReadLines(log).TakeLast(15));
+            }
+            catch (IOException e)
+            {
+                text.Append("\n--- ").Append(Path.GetFileName(log)).Append(": ").Append(e.Message);
+            }
+        }
+        return text.ToString();
     }
 
     /// <summary>SIGTERM (what Ctrl-C / an orchestrator sends) and wait for a clean exit.</summary>
