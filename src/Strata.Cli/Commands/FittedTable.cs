@@ -37,9 +37,10 @@ internal sealed class FittedTable
 
     /// <summary>The columns shown at <paramref name="width"/> characters (all of them when <paramref name="wide"/>),
     /// in their declared order.</summary>
-    public IReadOnlyList<int> Shown(int width, bool wide)
+    public IReadOnlyList<int> Shown(int width, bool wide) => Shown(width, wide, NaturalWidths());
+
+    private List<int> Shown(int width, bool wide, int[] natural)
     {
-        var natural = NaturalWidths();
         if (wide)
         {
             return [.. Enumerable.Range(0, _columns.Count)];
@@ -65,8 +66,8 @@ internal sealed class FittedTable
     public void Write(bool wide, IAnsiConsole? console = null)
     {
         console ??= AnsiConsole.Console;
-        var shown = Shown(console.Profile.Width, wide);
         var widths = NaturalWidths();
+        var shown = Shown(console.Profile.Width, wide, widths);
         if (!wide)
         {
             Shrink(shown, widths, console.Profile.Width);
