@@ -34,7 +34,23 @@ public static class RegistryApi
             await registry.DeleteAliasAsync(model, alias, ct);
             return TypedResults.NoContent();
         });
+        api.MapGet(RegistryRoutes.Traffic, GetTraffic);
+        api.MapPut(RegistryRoutes.Traffic, async (string model, TrafficPolicy? body, IRegistryClient registry, CancellationToken ct) =>
+            TypedResults.Ok(await registry.SetTrafficPolicyAsync(model, body ?? throw new InputValidationException("body", "a traffic policy object is required"), ct)))
+            .WithSummary("Sets the model's traffic policy (a new version): ordered header rules, a weighted split, sticky assignment, a shadow");
+        api.MapDelete(RegistryRoutes.Traffic, async (string model, IRegistryClient registry, CancellationToken ct) =>
+            TypedResults.Ok(await registry.SetTrafficPolicyAsync(model, null, ct)))
+            .WithSummary("Clears the model's traffic policy (a new version with no policy: the default alias answers every request)");
+        api.MapGet(RegistryRoutes.TrafficHistory, async (string model, IRegistryClient registry, CancellationToken ct) =>
+            TypedResults.Ok(await registry.GetTrafficHistoryAsync(model, ct)));
         return app;
+    }
+
+    private static async Task<Results<Ok<TrafficPolicyVersion>, ProblemHttpResult>> GetTraffic(string model, IRegistryClient registry, CancellationToken ct)
+    {
+        // No such model is a 404 of its own (thrown); a model that never had a policy is this one.
+        var found = await registry.GetTrafficPolicyAsync(model, ct);
+        return found is null ? Problems.NotFound("traffic policy", $"{model} (none was ever set: the default alias answers every request)") : TypedResults.Ok(found);
     }
 
     /// <summary>An empty body (declared or chunked) is refused by the store itself, where every upload path meets.</summary>

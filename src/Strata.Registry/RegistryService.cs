@@ -143,4 +143,35 @@ public sealed class RegistryService(IRegistryStore store, ArtifactStore artifact
         }
         return await store.ListVersionsAsync(model, cancellationToken);
     }
+
+    public async Task<TrafficPolicyVersion?> GetTrafficPolicyAsync(string model, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        var latest = await store.GetTrafficHistoryAsync(model, 1, cancellationToken);
+        if (latest.Count == 0 && !await store.ModelExistsAsync(model, cancellationToken))
+        {
+            throw new ResourceNotFoundException("registered model", model);
+        }
+        return latest.Count == 0 ? null : latest[0];
+    }
+
+    public async Task<TrafficPolicyVersion> SetTrafficPolicyAsync(string model, TrafficPolicy? policy, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        policy?.Validate();
+        var stored = await store.SetTrafficPolicyAsync(model, policy, time.GetUtcNow(), number => events.Encode(EventTopics.ModelTrafficChanged, model,
+            new ModelTrafficChangedEvent(model, number, policy)), cancellationToken) ?? throw new ResourceNotFoundException("registered model", model);
+        outbox.Notify();
+        return stored;
+    }
+
+    public async Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, CancellationToken cancellationToken = default)
+    {
+        AliasName.ValidateModelName(model);
+        if (!await store.ModelExistsAsync(model, cancellationToken))
+        {
+            throw new ResourceNotFoundException("registered model", model);
+        }
+        return await store.GetTrafficHistoryAsync(model, null, cancellationToken);
+    }
 }

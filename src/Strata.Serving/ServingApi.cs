@@ -25,6 +25,8 @@ public static class ServingApi
             .WithSummary("The seed's /predict: {\"age\": 35, \"income\": 50000} -> {\"prediction\": p, \"model_version\": \"n\"}; an array of such objects -> {\"predictions\": [...], \"model_version\": \"n\"}; or entity keys only ({\"user_id\": 7}): the features come from the feature store");
         var api = app.MapGroup(ServingRoutes.Prefix).InModule(ModuleNames.Serving).WithTags("Serving");
         api.MapGet(ServingRoutes.Status, async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
+        api.MapGet(ServingRoutes.Traffic, async (string model, IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetTrafficAsync(model, ct)))
+            .WithSummary("The model's traffic in this serving process: the policy in force, requests per arm, the shadow's agreement, score deltas and latencies");
         app.MapKServeV1Api();
         app.MapOpenInferenceApi();
         return app;
@@ -97,20 +99,27 @@ public static class ServingApi
         }
     }
 
-    private static async Task<IResult> Predict(HttpRequest request, ServingService serving, CancellationToken ct)
+    private static async Task<IResult> Predict(HttpRequest request, ServingService serving, Traffic.TrafficRouter traffic, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var traceId = request.HttpContext.TraceIdentifier;
-        Models.MlNetModel model;
-        try
+        // With a traffic policy the body may decide the version (a sticky key), so the model is chosen as it is read.
+        var policy = traffic.PolicyOf(serving.DefaultModel);
+        Traffic.Route route = default;
+        byte[]? mirrored = null;
+        Models.MlNetModel model = null!;
+        if (policy is null)
         {
-            model = serving.CurrentOrThrow();
-        }
-        catch (DependencyUnavailableException)
-        {
-            // Bad input is a 400 whether a model is loaded or not: only a well-formed request learns that none is (503).
-            await RequestBody.ReadAllAsync(request, RequireRowsShape, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
-            throw;
+            try
+            {
+                model = serving.CurrentOrThrow();
+            }
+            catch (DependencyUnavailableException)
+            {
+                // Bad input is a 400 whether a model is loaded or not: only a well-formed request learns that none is (503).
+                await RequestBody.ReadAllAsync(request, RequireRowsShape, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+                throw;
+            }
         }
         var isBatch = false;
         byte[]? body = null;
@@ -120,6 +129,12 @@ public static class ServingApi
         {
             rows = await RequestBody.ReadAllAsync(request, json =>
             {
+                if (policy is not null)
+                {
+                    route = policy.Choose(request.Headers, json);
+                    model = ServingService.ForPredict(route.Model);
+                    mirrored = route.Shadow is null ? null : System.Buffers.BuffersExtensions.ToArray(json);
+                }
                 try
                 {
                     var read = InputRowReader.ReadBatch(json, model.View.Inputs, out isBatch);
@@ -128,7 +143,7 @@ public static class ServingApi
                 }
                 catch (InputValidationException) when (model.View.Sources is { Count: > 0 })
                 {
-                    body = System.Buffers.BuffersExtensions.ToArray(json);
+                    body = mirrored ?? System.Buffers.BuffersExtensions.ToArray(json);
                     throw;
                 }
             }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
@@ -144,8 +159,11 @@ public static class ServingApi
                 throw;
             }
             var (scored, batch) = await featureAware.PredictAsync(model, sequence, joinKeys, started, traceId, ct);
+            Mirror(traffic, policy, route, mirrored, scored, started);
+            request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return batch ? TypedResults.Ok(new BatchPredictionResult(scored, model.VersionText)) : TypedResults.Ok(new PredictionResult(scored[0], model.VersionText));
         }
+        request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
         if (WantsExplanation(request, explainInBody))
         {
             if (!model.CanExplain)
@@ -159,7 +177,9 @@ public static class ServingApi
         }
         if (!isBatch)
         {
-            return Answer(request.HttpContext.Response, serving.Predict(model, rows[0], started, traceId));
+            var single = serving.Predict(model, rows[0], started, traceId);
+            Mirror(traffic, policy, route, mirrored, [single.Prediction], started);
+            return Answer(request.HttpContext.Response, single);
         }
         var predictions = new double[rows.Count];
         for (var r = 0; r < rows.Count; r++)
@@ -173,6 +193,7 @@ public static class ServingApi
                 throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
             }
         }
+        Mirror(traffic, policy, route, mirrored, predictions, started);
         return JsonResponse.Write(request.HttpContext.Response, new BatchPredictionResult(predictions, model.VersionText), static (writer, result) =>
         {
             writer.WriteStartObject();
@@ -185,6 +206,15 @@ public static class ServingApi
             writer.WriteString("model_version", result.ModelVersion);
             writer.WriteEndObject();
         });
+    }
+
+    /// <summary>Sends an answered request to its route's shadow, if it has one (never waiting for it).</summary>
+    private static void Mirror(Traffic.TrafficRouter traffic, Traffic.RoutedPolicy? policy, Traffic.Route route, byte[]? body, double[] primary, long started)
+    {
+        if (policy is not null && route.Shadow is { } shadow && body is not null)
+        {
+            traffic.MirrorPredict(policy, shadow, body, primary, started);
+        }
     }
 
     /// <summary>A single prediction as <c>{"prediction": p, "model_version": "n"}</c>, with its Content-Length.</summary>

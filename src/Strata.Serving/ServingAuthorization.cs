@@ -9,6 +9,7 @@ public static class ServingAuthorization
     {
         ["POST /predict"] = Permissions.Predict,
         ["GET /api/serving/status"] = Permissions.Read,
+        ["GET /api/serving/traffic/{model}"] = Permissions.Read,
         ["GET /v1/models"] = Permissions.Read | Permissions.Predict,
         ["GET /v1/models/{name}"] = Permissions.Read | Permissions.Predict,
         ["POST /v1/models/{name}:predict"] = Permissions.Predict,

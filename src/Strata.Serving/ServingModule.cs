@@ -41,6 +41,9 @@ public static class ServingModule
         services.AddSingleton<ServingService>();
         services.AddSingleton<FeatureAwarePredictor>();
         services.AddSingleton<Protocols.ServedModels>();
+        services.AddSingleton<Traffic.ShadowMirror>();
+        services.AddHostedService(sp => sp.GetRequiredService<Traffic.ShadowMirror>());
+        services.AddSingleton<Traffic.TrafficRouter>();
         services.AddSingleton<IServingClient>(sp => sp.GetRequiredService<ServingService>());
         services.AddReadinessCheck<ModelLoadedCheck>("model-loaded");
         return services;

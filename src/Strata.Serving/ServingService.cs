@@ -89,13 +89,43 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
             model?.Version.Version, model?.LoadedAt, (model as MlNetModel)?.View.Name) { LoadFailures = failures.Count == 0 ? null : failures });
     }
 
+    public async Task<TrafficStatus> GetTrafficAsync(string model, CancellationToken cancellationToken = default)
+    {
+        Contracts.Registry.AliasName.ValidateModelName(model);
+        if (!await host.EnsureServedAsync(model, cancellationToken))
+        {
+            throw new ResourceNotFoundException("served model", model);
+        }
+        if (host.PolicyOf(model) is not { } policy)
+        {
+            var current = host.Get(model, host.Options.Alias);
+            return new TrafficStatus(model, null, null, current is null ? [] : [new ArmStatus(Traffic.RoutedPolicy.DefaultArm, current.VersionText, 0)], null);
+        }
+        var served = policy.Served;
+        var arms = policy.Arms.Select((a, i) => new ArmStatus(a.Arm, a.Model.VersionText, served[i])).ToList();
+        ShadowStatus? shadow = null;
+        if (policy.Shadow is { } s)
+        {
+            static Quantiles Of(Traffic.GeometricHistogram h) => new(h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99));
+            var rows = s.Rows;
+            shadow = new ShadowStatus(s.Version, s.Mirrored, rows, rows == 0 ? null : (double)s.Agreed / rows, s.Failed, s.Dropped, s.Incomparable,
+                s.MeanDelta, Of(s.AbsoluteDelta), Of(s.PrimaryLatencyMs), Of(s.ShadowLatencyMs));
+        }
+        return new TrafficStatus(model, policy.Version.Version, policy.Policy, arms, shadow);
+    }
+
     /// <summary>The model <c>/predict</c> answers with: the default model's default alias, which must be an ML.NET model
     /// (named inputs of a feature view); an ONNX model is asked through its tensor protocols.</summary>
     public MlNetModel CurrentOrThrow() => host.Current switch
     {
         null => throw new DependencyUnavailableException("serving", $"no version of {host.Options.Model}@{host.Options.Alias} is loaded yet"),
-        MlNetModel mlnet => mlnet,
-        var other => throw new InputValidationException("model",
-            $"'{other.Name}' v{other.VersionText} is an ONNX model: /predict takes a feature view's named inputs; use POST /v2/models/{other.Name}/infer"),
+        var model => ForPredict(model),
     };
+
+    /// <summary>The model <c>/predict</c> answers with (its default model, <see cref="ServingOptions.Model"/>).</summary>
+    public string DefaultModel => host.Options.Model;
+
+    /// <summary>A version <c>/predict</c> can answer with: an ML.NET model (named inputs of a feature view).</summary>
+    public static MlNetModel ForPredict(ServableModel model) => model as MlNetModel ?? throw new InputValidationException("model",
+        $"'{model.Name}' v{model.VersionText} is an ONNX model: /predict takes a feature view's named inputs; use POST /v2/models/{model.Name}/infer");
 }

@@ -131,3 +131,33 @@ public sealed class BatchingFixture : ServingFixture
         ["MaxBatchLatency"] = "00:00:00.025",
     };
 }
+
+/// <summary>The seed model with three versions for traffic policies: v1 (champion, trained), v2 (the same artifact
+/// registered again: the same answers, another version), v3 (v1 exported to ONNX: /predict cannot be mirrored to it).</summary>
+public sealed class TrafficFixture : ServingFixture
+{
+    protected override IDictionary<string, string?> Serving => new Dictionary<string, string?>
+    {
+        // Alias and traffic changes arrive as events; the poll is the backstop.
+        ["RefreshInterval"] = "00:00:00.200",
+        ["PredictionLogSampleRate"] = "0",
+    };
+
+    protected override async Task AfterSeedAsync()
+    {
+        var registry = Get<IRegistryClient>();
+        var v1 = (await registry.GetVersionAsync("seed", 1))!;
+        await registry.CreateVersionAsync("seed", new NewModelVersion(v1.ArtifactSha256, v1.Format, v1.Metrics, v1.Params, v1.DatasetVersion,
+            v1.FeatureView, v1.FeatureViewVersion, v1.FeatureNames, "v1 registered again"));
+        var ml = new MLContext(seed: 0);
+        using var zip = new MemoryStream(await registry.GetArtifactAsync(v1.ArtifactSha256));
+        var trained = ml.Model.Load(zip, out _);
+        using var onnx = new MemoryStream();
+        ml.Model.ConvertToOnnx(trained, ml.Data.LoadFromEnumerable([new ModelInput { Features = new float[v1.FeatureNames.Count] }],
+            ModelInput.Schema(v1.FeatureNames.Count, 0)), onnx);
+        onnx.Position = 0;
+        var artifact = await registry.PutArtifactAsync(onnx);
+        await registry.CreateVersionAsync("seed", new NewModelVersion(artifact.Sha256, ModelFormats.Onnx, new Dictionary<string, double>(),
+            new Dictionary<string, string>(), null, null, null, []));
+    }
+}

@@ -69,6 +69,16 @@ public sealed class EventSchemaTests
         await publisher.PublishAsync(EventTopics.RequestAudited, "admin", new Strata.Contracts.Security.RequestAuditedEvent("admin", "api-key", "abcdefghij", "DELETE",
             "DELETE /api/security/keys/{id}", "/api/security/keys/abcdefghij", "127.0.0.1", 200, "allowed", "monolith", null));
         await publisher.PublishAsync(EventTopics.CardTransactions, "c1", new { card_id = "c1", event_timestamp = "2026-01-01T00:00:00Z", amount = 12.5, merchant_category = "5411" });
+        // model.traffic_changed: a policy with every part (rules, split, sticky key, shadow), then cleared.
+        var registry = modules.Get<Strata.Contracts.Registry.IRegistryClient>();
+        await registry.SetTrafficPolicyAsync("seed", new Strata.Contracts.Registry.TrafficPolicy
+        {
+            Rules = [new() { Header = "x-user-group", Exact = "beta", Target = Strata.Contracts.Registry.TrafficTarget.OfAlias("champion") }],
+            Split = [new() { Target = Strata.Contracts.Registry.TrafficTarget.OfVersion(trained.Version), Weight = 90 }],
+            Sticky = new() { Key = "user_id" },
+            Shadow = new() { Target = Strata.Contracts.Registry.TrafficTarget.OfVersion(trained.Version), Percent = 10 },
+        });
+        await registry.SetTrafficPolicyAsync("seed", null);
         // features.definitions_applied: the applied definitions with one entity more.
         var definitions = modules.Get<Strata.Features.Definitions.FeatureDefinitions>();
         var current = definitions.Current.Definitions;

@@ -114,6 +114,51 @@ public abstract class RegistryServiceTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task TrafficPolicy_IsVersioned_Announced_Checked_AndGuardsWhatItNames()
+    {
+        var registry = await OpenAsync(relay: false);
+        var sha = await UploadAsync(registry, "m");
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.CreateVersionAsync("m", Version(sha));
+        await registry.SetAliasAsync("m", "champion", 1);
+        Assert.Null(await registry.GetTrafficPolicyAsync("m"));
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.GetTrafficPolicyAsync("none"));
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.SetTrafficPolicyAsync("none", null));
+
+        var canary = new TrafficPolicy
+        {
+            Split = [new TrafficArm { Target = TrafficTarget.OfAlias("champion"), Weight = 90 }, new TrafficArm { Target = TrafficTarget.OfVersion(2), Weight = 10 }],
+            Sticky = new StickyAssignment { Key = "user_id" },
+        };
+        var first = await registry.SetTrafficPolicyAsync("m", canary);
+        Assert.Equal(1, first.Version);
+        // A version that does not exist: refused, nothing stored.
+        Assert.Equal("target", (await Assert.ThrowsAsync<InputValidationException>(() =>
+            registry.SetTrafficPolicyAsync("m", canary with { Shadow = new ShadowTarget { Target = TrafficTarget.OfVersion(3) } }))).Field);
+        // What the policy names cannot be deleted from under it.
+        await Assert.ThrowsAsync<ResourceConflictException>(() => registry.DeleteAsync("m", 2));
+        await Assert.ThrowsAsync<ResourceConflictException>(() => registry.DeleteAliasAsync("m", "champion"));
+        var cleared = await registry.SetTrafficPolicyAsync("m", null);
+
+        var reopened = await OpenAsync(relay: false);
+        Assert.Equal((2, null), ((await reopened.GetTrafficPolicyAsync("m"))!.Version, (await reopened.GetTrafficPolicyAsync("m"))!.Policy));
+        var history = await reopened.GetTrafficHistoryAsync("m");
+        Assert.Equal([2, 1], history.Select(h => h.Version));
+        Assert.Equal(canary.Split, history[1].Policy!.Split);
+        Assert.Equal("user_id", history[1].Policy!.Sticky!.Key);
+        Assert.Equal(cleared.CreatedAt, history[0].CreatedAt);
+        var announced = (await NewStore().PendingOutboxAsync(100, CancellationToken.None)).Where(e => e.Topic == Strata.Contracts.Events.EventTopics.ModelTrafficChanged);
+        Assert.Equal(2, announced.Count());
+
+        // Cleared, the version can go; renaming carries the history; deleting the model takes it.
+        await registry.DeleteAsync("m", 2);
+        await registry.RenameAsync("m", "n");
+        Assert.Equal(2, (await registry.GetTrafficHistoryAsync("n")).Count);
+        await registry.DeleteAsync("n", null);
+        await Assert.ThrowsAsync<ResourceNotFoundException>(() => registry.GetTrafficHistoryAsync("n"));
+    }
+
+    [SkippableFact]
     public async Task SetAliasAsync_BadTargets_ThrowAndChangeNothing()
     {
         var registry = await OpenAsync();

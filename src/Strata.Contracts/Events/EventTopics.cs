@@ -11,6 +11,8 @@ public static class EventTopics
     public const string ModelTrained = "model.trained";
     public const string ModelRegistered = "model.registered";
     public const string ModelAliasChanged = "model.alias_changed";
+    /// <summary>A model's traffic policy changed (<see cref="ModelTrafficChangedEvent"/>).</summary>
+    public const string ModelTrafficChanged = "model.traffic_changed";
     public const string PredictionRequested = "prediction.requested";
     public const string PredictionMade = "prediction.made";
     /// <summary>Card transactions of the fraud reference system (a stream source of the feature store).</summary>
@@ -23,7 +25,7 @@ public static class EventTopics
     /// <summary>Every platform topic: the audit log records all of them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged,
+        DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged, ModelTrafficChanged,
         PredictionRequested, PredictionMade, CardTransactions, DeadLetter, RequestAudited,
     ];
 }

@@ -61,4 +61,24 @@ public sealed class HttpRegistryClient(HttpClient http) : IRegistryClient
     public async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
         await ModuleHttp.SendAsync<List<ModelVersion>>(http, ModuleNames.Registry,
             () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(RegistryRoutes.Prefix, RegistryRoutes.Versions, model)), cancellationToken) ?? [];
+
+    public Task<TrafficPolicyVersion?> GetTrafficPolicyAsync(string model, CancellationToken cancellationToken = default) =>
+        ModuleHttp.SendAsync<TrafficPolicyVersion>(http, ModuleNames.Registry,
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(RegistryRoutes.Prefix, RegistryRoutes.Traffic, model)), cancellationToken, notFoundAsNull: true);
+
+    public async Task<TrafficPolicyVersion> SetTrafficPolicyAsync(string model, TrafficPolicy? policy, CancellationToken cancellationToken = default)
+    {
+        if (policy is null)
+        {
+            return (await ModuleHttp.SendAsync<TrafficPolicyVersion>(http, ModuleNames.Registry,
+                () => new HttpRequestMessage(HttpMethod.Delete, RoutePath.Of(RegistryRoutes.Prefix, RegistryRoutes.Traffic, model)), cancellationToken))!;
+        }
+        return (await ModuleHttp.SendAsync<TrafficPolicyVersion>(http, ModuleNames.Registry,
+            () => new HttpRequestMessage(HttpMethod.Put, RoutePath.Of(RegistryRoutes.Prefix, RegistryRoutes.Traffic, model))
+            { Content = JsonContent.Create(policy, options: StrataJson.Options) }, cancellationToken))!;
+    }
+
+    public async Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, CancellationToken cancellationToken = default) =>
+        await ModuleHttp.SendAsync<List<TrafficPolicyVersion>>(http, ModuleNames.Registry,
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(RegistryRoutes.Prefix, RegistryRoutes.TrafficHistory, model)), cancellationToken) ?? [];
 }

@@ -26,4 +26,14 @@ public interface IRegistryClient
     Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>The model's traffic policy in force (its latest version), or null when it never had one.</summary>
+    Task<TrafficPolicyVersion?> GetTrafficPolicyAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a new version of the model's traffic policy (null clears it) and announces it
+    /// (<c>model.traffic_changed</c>); every version or alias it names must exist.</summary>
+    Task<TrafficPolicyVersion> SetTrafficPolicyAsync(string model, TrafficPolicy? policy, CancellationToken cancellationToken = default);
+
+    /// <summary>Every version of the model's traffic policy, newest first.</summary>
+    Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, CancellationToken cancellationToken = default);
 }

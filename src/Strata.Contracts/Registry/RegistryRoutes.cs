@@ -12,4 +12,6 @@ public static class RegistryRoutes
     public const string Versions = "/models/{model}/versions";
     public const string Version = "/models/{model}/versions/{version}";
     public const string Alias = "/models/{model}/aliases/{alias}";
+    public const string Traffic = "/models/{model}/traffic";
+    public const string TrafficHistory = "/models/{model}/traffic/history";
 }

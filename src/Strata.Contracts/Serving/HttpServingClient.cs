@@ -14,4 +14,8 @@ public sealed class HttpServingClient(HttpClient http) : IServingClient
     public async Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<ServingStatus>(http, ModuleNames.Serving,
             () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(ServingRoutes.Prefix, ServingRoutes.Status)), cancellationToken))!;
+
+    public async Task<TrafficStatus> GetTrafficAsync(string model, CancellationToken cancellationToken = default) =>
+        (await ModuleHttp.SendAsync<TrafficStatus>(http, ModuleNames.Serving,
+            () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(ServingRoutes.Prefix, ServingRoutes.Traffic, model)), cancellationToken))!;
 }

@@ -7,4 +7,7 @@ public interface IServingClient
     Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double> inputs, CancellationToken cancellationToken = default);
 
     Task<ServingStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The model's traffic here: the policy in force, requests per arm, the shadow's comparison.</summary>
+    Task<TrafficStatus> GetTrafficAsync(string model, CancellationToken cancellationToken = default);
 }

@@ -8,6 +8,7 @@ public static class ServingRoutes
     public const string Predict = "/predict";
     public const string Prefix = "/api/serving";
     public const string Status = "/status";
+    public const string Traffic = "/traffic/{model}";
 
     /// <summary>KServe's V1 protocol: <c>/v1/models/{name}:predict</c>.</summary>
     public const string KServeV1Prefix = "/v1";

@@ -50,4 +50,13 @@ public interface IRegistryStore : IOutboxStore
 
     /// <summary>Registers a model without versions; false when it exists.</summary>
     Task<bool> CreateModelAsync(string model, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Appends the next version of the model's traffic policy (null: cleared) after checking, in the same
+    /// transaction, that every version and alias it names exists (else an input error naming the target); the event
+    /// <paramref name="announce"/> builds for the new number goes into the outbox. Null when there is no such model.</summary>
+    Task<TrafficPolicyVersion?> SetTrafficPolicyAsync(string model, TrafficPolicy? policy, DateTimeOffset now, Func<int, EncodedEvent> announce,
+        CancellationToken cancellationToken);
+
+    /// <summary>The model's traffic policy versions, newest first (at most <paramref name="limit"/>).</summary>
+    Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, int? limit, CancellationToken cancellationToken);
 }

@@ -88,6 +88,14 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                         "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_request ON model_versions(model, request_id) WHERE request_id IS NOT NULL", ct);
                 }),
                 new(2, "registered models' descriptions (MLflow's registered-models/update)", $"ALTER TABLE registered_models ADD COLUMN description {text};"),
+                new(3, "traffic policies, every version kept", $"""
+                    CREATE TABLE traffic_policies (
+                        model {text} NOT NULL REFERENCES registered_models(name),
+                        version INTEGER NOT NULL,
+                        created_at {text} NOT NULL,
+                        policy {text},
+                        PRIMARY KEY (model, version));
+                    """),
             ];
         }
     }
@@ -195,6 +203,11 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         }
         var which = version is null ? string.Empty : " AND version = @p1";
         object?[] args = version is null ? [model] : [model, version.Value];
+        if (version is { } deleted && (await CurrentPolicyAsync(connection, tx, model, cancellationToken))?.Targets().Contains(TrafficTarget.OfVersion(deleted)) == true)
+        {
+            throw new Strata.Contracts.Errors.ResourceConflictException(
+                $"version {deleted} of '{model}' is named by its traffic policy: change the policy (PUT /api/registry/models/{model}/traffic) before deleting it");
+        }
         var aliases = new List<(string Alias, int Version)>();
         await using (var select = Command(connection, tx, $"SELECT alias, version FROM model_aliases WHERE model = @p0{which}", args))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
@@ -215,6 +228,7 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         await ExecuteAsync(connection, tx, $"DELETE FROM model_versions WHERE model = @p0{which}", cancellationToken, args);
         if (version is null)
         {
+            await ExecuteAsync(connection, tx, "DELETE FROM traffic_policies WHERE model = @p0", cancellationToken, model);
             await ExecuteAsync(connection, tx, "DELETE FROM registered_models WHERE name = @p0", cancellationToken, model);
         }
         await tx.CommitAsync(cancellationToken);
@@ -250,6 +264,9 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
             cancellationToken, model, newName);
         await ExecuteAsync(connection, tx, "INSERT INTO model_aliases (model, alias, version) SELECT @p1, alias, version FROM model_aliases WHERE model = @p0", cancellationToken, model, newName);
         await ExecuteAsync(connection, tx, "INSERT INTO model_tags (model, version, key, value) SELECT @p1, version, key, value FROM model_tags WHERE model = @p0", cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, "INSERT INTO traffic_policies (model, version, created_at, policy) SELECT @p1, version, created_at, policy FROM traffic_policies WHERE model = @p0",
+            cancellationToken, model, newName);
+        await ExecuteAsync(connection, tx, "DELETE FROM traffic_policies WHERE model = @p0", cancellationToken, model);
         await ExecuteAsync(connection, tx, "DELETE FROM model_aliases WHERE model = @p0", cancellationToken, model);
         await ExecuteAsync(connection, tx, "DELETE FROM model_tags WHERE model = @p0", cancellationToken, model);
         await ExecuteAsync(connection, tx, "DELETE FROM model_versions WHERE model = @p0", cancellationToken, model);
@@ -296,11 +313,60 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
         {
             return false;
         }
+        if ((await CurrentPolicyAsync(connection, tx, model, cancellationToken))?.Targets().Contains(TrafficTarget.OfAlias(alias)) == true)
+        {
+            throw new Strata.Contracts.Errors.ResourceConflictException(
+                $"alias '{alias}' of '{model}' is named by its traffic policy: change the policy (PUT /api/registry/models/{model}/traffic) before deleting it");
+        }
         await ExecuteAsync(connection, tx, "DELETE FROM model_aliases WHERE model = @p0 AND alias = @p1", cancellationToken, model, alias);
         await AddOutboxAsync(connection, tx, announce(Convert.ToInt32(previous, CultureInfo.InvariantCulture)), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return true;
     }
+
+    public async Task<TrafficPolicyVersion?> SetTrafficPolicyAsync(string model, TrafficPolicy? policy, DateTimeOffset now, Func<int, EncodedEvent> announce,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(announce);
+        await using var connection = await OpenAsync(cancellationToken);
+        // Serialised with alias and version changes, so a target checked here cannot vanish before the commit.
+        await using var tx = await dialect.BeginSerializedAsync(connection, "model_versions", cancellationToken);
+        if (await ScalarAsync(connection, tx, "SELECT 1 FROM registered_models WHERE name = @p0", cancellationToken, model) is null or DBNull)
+        {
+            return null;
+        }
+        foreach (var target in policy?.Targets() ?? [])
+        {
+            var exists = target.Version is { } v
+                ? await ScalarAsync(connection, tx, "SELECT 1 FROM model_versions WHERE model = @p0 AND version = @p1", cancellationToken, model, v)
+                : await ScalarAsync(connection, tx, "SELECT 1 FROM model_aliases WHERE model = @p0 AND alias = @p1", cancellationToken, model, target.Alias);
+            if (exists is null or DBNull)
+            {
+                throw new Strata.Contracts.Errors.InputValidationException("target",
+                    target.Version is null ? $"model '{model}' has no alias '{target.Alias}'" : $"model '{model}' has no version {target.Version}");
+            }
+        }
+        var next = Convert.ToInt32(await ScalarAsync(connection, tx,
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM traffic_policies WHERE model = @p0", cancellationToken, model), CultureInfo.InvariantCulture);
+        await ExecuteAsync(connection, tx, "INSERT INTO traffic_policies (model, version, created_at, policy) VALUES (@p0, @p1, @p2, @p3)", cancellationToken,
+            model, next, now.ToString("O", CultureInfo.InvariantCulture), policy is null ? null : Json(policy));
+        await AddOutboxAsync(connection, tx, announce(next), cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new TrafficPolicyVersion(model, next, now, policy);
+    }
+
+    public async Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, int? limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await QueryAsync(connection, "SELECT model, version, created_at, policy FROM traffic_policies WHERE model = @p0 ORDER BY version DESC LIMIT @p1",
+            r => new TrafficPolicyVersion(r.GetString(0), r.GetInt32(1), DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture),
+                r.IsDBNull(3) ? null : JsonSerializer.Deserialize<TrafficPolicy>(r.GetString(3), StrataJson.Options)), cancellationToken, model, limit ?? int.MaxValue);
+    }
+
+    private static async Task<TrafficPolicy?> CurrentPolicyAsync(DbConnection connection, DbTransaction tx, string model, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, tx, "SELECT policy FROM traffic_policies WHERE model = @p0 ORDER BY version DESC LIMIT 1", cancellationToken, model) is string json
+            ? JsonSerializer.Deserialize<TrafficPolicy>(json, StrataJson.Options)
+            : null;
 
     private static Task<int> AddOutboxAsync(DbConnection connection, DbTransaction tx, EncodedEvent e, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, tx, "INSERT INTO outbox(id, topic, key, envelope) VALUES (@p0, @p1, @p2, @p3)", cancellationToken,

@@ -93,7 +93,7 @@ public sealed partial class ModelHost(
         {
             return [];
         }
-        var all = served.Aliases.Values.Concat(served.Pinned);
+        var all = served.Aliases.Values.Concat(served.Pinned).Concat(served.Policy?.Resolved.Values ?? []);
         return [.. all.DistinctBy(m => m.Version.Version).OrderBy(m => m.Version.Version)];
     }
 
@@ -142,11 +142,94 @@ public sealed partial class ModelHost(
     /// every alias was tried).</summary>
     public Task<bool> RefreshAsync(CancellationToken cancellationToken) => EachAsync([.. _models.Keys], model => RefreshAsync(model, cancellationToken));
 
-    /// <summary>Re-reads one model's served aliases.</summary>
+    /// <summary>Re-reads one model's served aliases, then its traffic policy.</summary>
     public Task<bool> RefreshAsync(string model, CancellationToken cancellationToken) =>
         _models.TryGetValue(model, out var served) || (IsServed(model) && (served = _models.GetOrAdd(model, _ => new Served())) is not null)
-            ? EachAsync(Options.ServedAliases, alias => RefreshAliasAsync(model, served, alias, cancellationToken))
+            ? EachAsync([.. Options.ServedAliases, PolicyKey], alias => alias == PolicyKey
+                ? RefreshPolicyAsync(model, served, cancellationToken)
+                : RefreshAliasAsync(model, served, alias, cancellationToken))
             : Task.FromResult(false);
+
+    /// <summary>Where a traffic policy that could not be put in force is reported among the load failures (not an alias name).</summary>
+    public const string PolicyKey = "(traffic)";
+
+    /// <summary>The traffic policy in force for a model, with every version it names loaded; null when it has none.</summary>
+    public Traffic.RoutedPolicy? PolicyOf(string model) => _models.TryGetValue(model, out var served) ? served.Policy : null;
+
+    /// <summary>Puts the model's stored traffic policy in force once every version it names is loaded (aliases resolved
+    /// now, so an alias move re-resolves it). Until then, and when a version cannot be loaded, the previous policy stays.</summary>
+    private async Task<bool> RefreshPolicyAsync(string model, Served served, CancellationToken cancellationToken)
+    {
+        TrafficPolicyVersion? stored;
+        try
+        {
+            stored = await registry.GetTrafficPolicyAsync(model, cancellationToken);
+        }
+        catch (ResourceNotFoundException)
+        {
+            stored = null; // the model is gone
+        }
+        var fallback = served.Aliases.GetValueOrDefault(Options.Alias);
+        if (stored?.Policy is not { } policy || (fallback is null && policy.Split is not { Count: > 0 }))
+        {
+            _failures.TryRemove((model, PolicyKey), out _);
+            if (served.Policy is null)
+            {
+                return false;
+            }
+            served.Policy = null;
+            LogPolicy(logger, model, stored?.Version ?? 0, stored?.Policy is null ? "cleared" : "waiting for the default alias");
+            return true;
+        }
+        var numbers = new Dictionary<TrafficTarget, int>();
+        foreach (var target in policy.Targets())
+        {
+            numbers[target] = target.Version ?? served.Aliases.GetValueOrDefault(target.Alias!)?.Version.Version
+                ?? (await registry.GetVersionByAliasAsync(model, target.Alias!, cancellationToken))?.Version
+                ?? throw new ResourceNotFoundException("model alias", $"{model}@{target.Alias} (named by traffic policy v{stored.Version})");
+        }
+        if (served.Policy is { } current && current.Version.Version == stored.Version && ReferenceEquals(current.Fallback, fallback ?? current.Fallback)
+            && numbers.All(n => current.Resolved.GetValueOrDefault(n.Key)?.Version.Version == n.Value))
+        {
+            _failures.TryRemove((model, PolicyKey), out _);
+            return false;
+        }
+        if (_failures.TryGetValue((model, PolicyKey), out var failed) && failed.Version == stored.Version && time.GetUtcNow() < failed.NextAttempt)
+        {
+            return false;
+        }
+        await _loading.WaitAsync(cancellationToken);
+        try
+        {
+            var loaded = new Dictionary<TrafficTarget, ServableModel>();
+            foreach (var (target, number) in numbers)
+            {
+                if (Find(served, number) is not { } found)
+                {
+                    var version = await registry.GetVersionAsync(model, number, cancellationToken)
+                        ?? throw new ResourceNotFoundException("model version", $"{model}/{number} (named by traffic policy v{stored.Version})");
+                    found = await LoadAsync(version, cancellationToken);
+                }
+                loaded[target] = found;
+            }
+            served.Policy = new Traffic.RoutedPolicy(model, stored, loaded, fallback ?? loaded[policy.Split![0].Target!]);
+        }
+        catch (Exception e) when (e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException or InputValidationException
+            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            var attempts = failed?.Version == stored.Version ? failed.Attempts + 1 : 1;
+            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(attempts - 1, 20)));
+            _failures[(model, PolicyKey)] = new LoadFailure(model, PolicyKey, stored.Version, e.Message, attempts, time.GetUtcNow() + delay);
+            throw;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+        _failures.TryRemove((model, PolicyKey), out _);
+        LogPolicy(logger, model, stored.Version, policy.ToString());
+        return true;
+    }
 
     /// <summary>Refreshes every item even when one fails; true when any swapped; the first failure is rethrown with its stack.</summary>
     private static async Task<bool> EachAsync(IEnumerable<string> items, Func<string, Task<bool>> refresh)
@@ -241,7 +324,8 @@ public sealed partial class ModelHost(
     }
 
     private static ServableModel? Find(Served served, int version) =>
-        served.Aliases.Values.FirstOrDefault(m => m.Version.Version == version) ?? served.Pinned.FirstOrDefault(m => m.Version.Version == version);
+        served.Aliases.Values.FirstOrDefault(m => m.Version.Version == version) ?? served.Pinned.FirstOrDefault(m => m.Version.Version == version)
+            ?? served.Policy?.Resolved.Values.FirstOrDefault(m => m.Version.Version == version);
 
     /// <summary>Loads a version with the runtime its format names (off the request threads).</summary>
     private async Task<ServableModel> LoadAsync(ModelVersion target, CancellationToken cancellationToken)
@@ -277,7 +361,11 @@ public sealed partial class ModelHost(
     {
         private volatile ImmutableDictionary<string, ServableModel> _aliases = ImmutableDictionary<string, ServableModel>.Empty;
         private volatile ImmutableList<ServableModel> _pinned = [];
+        private volatile Traffic.RoutedPolicy? _policy;
         private readonly Lock _gate = new();
+
+        /// <summary>The traffic policy in force (its versions stay loaded while it is), replaced whole.</summary>
+        public Traffic.RoutedPolicy? Policy { get => _policy; set => _policy = value; }
 
         public ImmutableDictionary<string, ServableModel> Aliases { get => _aliases; set => _aliases = value; }
 
@@ -314,6 +402,9 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model}@{Alias} no more: the alias is gone")]
     private static partial void LogAliasRemoved(ILogger logger, string model, string alias);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Traffic policy v{Version} of {Model} in force: {Policy}")]
+    private static partial void LogPolicy(ILogger logger, string model, int version, string policy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Model} v{Version} by number")]
     private static partial void LogPinned(ILogger logger, string model, int version);

@@ -39,19 +39,38 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
     {
         try
         {
-            return await events.SubscribeAsync(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
+            var aliases = await events.SubscribeAsync(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
             {
+                // A served alias, or one the model's traffic policy names, moved.
                 var change = received.DataAs<ModelAliasChangedEvent>();
-                if (change is not null && host.IsServed(change.Model) && host.Options.ServedAliases.Contains(change.Alias))
+                if (change is not null && host.IsServed(change.Model) && (host.Options.ServedAliases.Contains(change.Alias)
+                    || host.PolicyOf(change.Model)?.Policy.Targets().Contains(Contracts.Registry.TrafficTarget.OfAlias(change.Alias)) == true))
                 {
                     await host.RefreshAsync(change.Model, ct);
                 }
             }, cancellationToken: stoppingToken);
+            var traffic = await events.SubscribeAsync(EventTopics.ModelTrafficChanged, ConsumerGroup, async (received, ct) =>
+            {
+                if (received.DataAs<ModelTrafficChangedEvent>() is { } change && host.IsServed(change.Model))
+                {
+                    await host.RefreshAsync(change.Model, ct);
+                }
+            }, cancellationToken: stoppingToken);
+            return new Both(aliases, traffic);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogRefreshFailed(logger, "no alias events (" + e.Message + "); polling only");
             return null;
+        }
+    }
+
+    private sealed class Both(IAsyncDisposable first, IAsyncDisposable second) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await first.DisposeAsync();
+            await second.DisposeAsync();
         }
     }
 

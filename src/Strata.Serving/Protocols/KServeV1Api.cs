@@ -33,19 +33,35 @@ public static class KServeV1Api
         return app;
     }
 
-    private static Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
+    private static Task<IResult> PredictAsync(string name, HttpRequest request, ServedModels models, ServingService serving, Traffic.TrafficRouter traffic,
+        CancellationToken ct) =>
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var model = await models.ResolveAsync(name, null, ct);
+            // With a traffic policy the version is chosen as the body is read (a sticky key may be in it).
+            var policy = await models.PolicyAsync(name, ct);
+            var model = policy is null ? await models.ResolveAsync(name, null, ct) : null!;
+            Traffic.Route route = default;
             // A model trained on stored features also takes instances of its entities' keys: its inputs are fetched online.
-            var (entities, inputs) = await RequestBody.ReadAllAsync(request,
-                body => FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model)), ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+            var (entities, inputs) = await RequestBody.ReadAllAsync(request, body =>
+            {
+                if (policy is not null)
+                {
+                    route = policy.Choose(request.Headers, body);
+                    model = route.Model;
+                }
+                return FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model));
+            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+            IReadOnlyList<Tensor> given = entities ?? inputs!;
             if (entities is not null)
             {
                 inputs = [.. (await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, entities, ct))!];
             }
             var outputs = await serving.InferAsync(model, model.Bind(inputs!), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
+            if (route.Shadow is { } shadow)
+            {
+                traffic.MirrorInfer(policy!, model, shadow, given, outputs, started);
+            }
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (outputs[0], model.VersionText), static (writer, r) =>
             {

@@ -37,8 +37,8 @@ public static class OpenInferenceApi
                     response.Headers[VersionHeader] = model.VersionText;
                     return Results.Json(new { name, ready = true });
                 }));
-            v2.MapPost(prefix + "/infer", (string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
-                InferAsync(name, version, request, models, serving, ct))
+            v2.MapPost(prefix + "/infer", (string name, string? version, HttpRequest request, ServedModels models, ServingService serving, Traffic.TrafficRouter traffic,
+                CancellationToken ct) => InferAsync(name, version, request, models, serving, traffic, ct))
                 .Accepts<object>("application/json");
         }
         // What routing matched nothing else for answers in the protocol's shape too, not as a problem document: an infer
@@ -63,12 +63,25 @@ public static class OpenInferenceApi
         return Results.Json(new ModelMetadata(model.Name, versions, model.Platform, model.Inputs, model.Outputs));
     }
 
-    private static Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving, CancellationToken ct) =>
+    private static Task<IResult> InferAsync(string name, string? version, HttpRequest request, ServedModels models, ServingService serving,
+        Traffic.TrafficRouter traffic, CancellationToken ct) =>
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var model = await models.ResolveAsync(name, version, ct);
-            var infer = await RequestBody.ReadAllAsync(request, InferenceRequestReader.Read, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+            // An explicit version is never routed; the model's address alone follows its traffic policy, chosen as the
+            // body is read (a sticky key may be in it).
+            var policy = version is null ? await models.PolicyAsync(name, ct) : null;
+            var model = policy is null ? await models.ResolveAsync(name, version, ct) : null!;
+            Traffic.Route route = default;
+            var infer = await RequestBody.ReadAllAsync(request, body =>
+            {
+                if (policy is not null)
+                {
+                    route = policy.Choose(request.Headers, body);
+                    model = route.Model;
+                }
+                return InferenceRequestReader.Read(body);
+            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
             foreach (var output in infer.Outputs.Where(o => !model.Outputs.Any(m => m.Name == o)))
             {
                 throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
@@ -77,6 +90,10 @@ public static class OpenInferenceApi
             var inputs = await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, infer.Inputs, ct)
                 ?? infer.Inputs;
             var outputs = await serving.InferAsync(model, model.Bind(inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
+            if (route.Shadow is { } shadow)
+            {
+                traffic.MirrorInfer(policy!, model, shadow, infer.Inputs, outputs, started);
+            }
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (model, infer.Id, outputs), static (writer, r) => Response(writer, r.model, r.Id, r.outputs));
         });

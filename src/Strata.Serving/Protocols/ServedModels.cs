@@ -11,6 +11,21 @@ public sealed class ServedModels(ModelHost host)
 {
     public IReadOnlyList<string> Names => host.Names;
 
+    /// <summary>The traffic policy of a model addressed without a version (null when it has none); throws the protocol's
+    /// 404 when the model is not served.</summary>
+    public async ValueTask<Traffic.RoutedPolicy?> PolicyAsync(string name, CancellationToken cancellationToken)
+    {
+        if (host.PolicyOf(name) is { } policy)
+        {
+            return policy;
+        }
+        if (!await host.EnsureServedAsync(name, cancellationToken))
+        {
+            throw ProtocolException.NotFound($"model '{name}' is not served here (served: {string.Join(", ", Names)})");
+        }
+        return host.PolicyOf(name);
+    }
+
     public async ValueTask<ServableModel> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
         if (!await host.EnsureServedAsync(name, cancellationToken))
