@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Strata.Contracts.Tracking;
 using Strata.Registry.Storage;
+using Strata.ServiceDefaults.Sql;
 using Strata.Registry.Tracking;
 
 // Tracking benchmark (bench/tracking.sh drives it):

@@ -7,6 +7,7 @@ using Strata.Contracts.Registry;
 using Strata.Contracts.Tracking;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
+using Strata.ServiceDefaults.Sql;
 using Strata.Registry.Tracking;
 using Strata.ServiceDefaults;
 using Strata.ServiceDefaults.Modules;

@@ -5,6 +5,7 @@ using Strata.Events;
 using Strata.Events.Outbox;
 using Strata.Registry.Artifacts;
 using Strata.Registry.Storage;
+using Strata.ServiceDefaults.Sql;
 using Strata.Testing;
 
 namespace Strata.Registry.Tests;

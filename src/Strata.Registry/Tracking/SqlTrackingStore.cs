@@ -6,7 +6,7 @@ using System.Globalization;
 using System.Text;
 using Strata.Contracts.Tracking;
 using Strata.Registry.Storage;
-using static Strata.Registry.Storage.SqlDialect;
+using static Strata.ServiceDefaults.Sql.SqlDialect;
 
 namespace Strata.Registry.Tracking;
 

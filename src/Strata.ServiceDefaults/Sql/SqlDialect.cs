@@ -6,9 +6,9 @@ using Microsoft.Data.Sqlite;
 using Strata.ServiceDefaults.Sql;
 using Npgsql;
 
-namespace Strata.Registry.Storage;
+namespace Strata.ServiceDefaults.Sql;
 
-/// <summary>What differs between the databases the registry and tracking stores run on (SQLite, the embedded default,
+/// <summary>What differs between the databases the SQL stores (registry, tracking, monitoring) run on (SQLite, the embedded default,
 /// and PostgreSQL): connections, column types, serialised writes, pattern matching. The stores write their SQL once,
 /// with <c>@name</c> parameters, which both providers take.</summary>
 public abstract class SqlDialect : IAsyncDisposable
