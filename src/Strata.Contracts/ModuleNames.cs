@@ -11,6 +11,7 @@ public static class ModuleNames
     public const string Training = "training";
     public const string Registry = "registry";
     public const string Serving = "serving";
+    public const string Monitoring = "monitoring";
 
     /// <summary>Not a module: the front door of the microservices topology, and a service identity of its own.</summary>
     public const string Gateway = "gateway";

@@ -51,7 +51,7 @@ public sealed class IngressOptions
     /// <summary>The platform topic an outside producer may write: the card transactions the fraud system scores. Every
     /// other platform topic carries facts and commands Strata's modules publish after their own checks (a model was
     /// trained, an alias moved, a training was asked for), which no one outside may forge.</summary>
-    public static IReadOnlyList<string> PlatformTopicsOpen { get; } = [Contracts.Events.EventTopics.CardTransactions];
+    public static IReadOnlyList<string> PlatformTopicsOpen { get; } = [Contracts.Events.EventTopics.CardTransactions, Contracts.Events.EventTopics.PredictionFeedback];
 
     /// <summary>Route segments under <c>/api/events</c> that are not topics.</summary>
     public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(["dead-letters", "replay", "consumers", "topics"], StringComparer.Ordinal);

@@ -2,6 +2,7 @@ using Strata.Data;
 using Strata.Events;
 using Strata.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Monitoring;
 using Strata.Registry;
 using Strata.Security;
 using Strata.Samples;
@@ -25,6 +26,7 @@ public static class StrataModules
         RegistryModule.Descriptor,
         TrainingModule.Descriptor,
         ServingModule.Descriptor,
+        MonitoringModule.Descriptor,
     ];
 
     /// <summary>The definitions a deployment runs with (feature views, training defaults): today the samples' (the seed

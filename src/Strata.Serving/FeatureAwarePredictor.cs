@@ -88,7 +88,7 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
     /// <summary>Fetches the model's features for each row's entity (plus request-time fields) and scores them; each is
     /// recorded in the prediction log unless <paramref name="record"/> is false (a shadow's answers are not predictions).</summary>
     public async Task<(double[] Predictions, bool IsBatch)> PredictAsync(MlNetModel model, ReadOnlySequence<byte> body, IReadOnlyList<FeatureField> joinKeys,
-        long startedTimestamp, string? traceId, CancellationToken cancellationToken, bool record = true)
+        long startedTimestamp, string? traceId, CancellationToken cancellationToken, bool record = true, PredictionContext context = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var document = Parse(body);
@@ -137,7 +137,7 @@ public sealed class FeatureAwarePredictor(IFeaturesClient features, ServingServi
         var predictions = new double[rows.Count];
         for (var r = 0; r < rows.Count; r++)
         {
-            predictions[r] = record ? serving.PredictFeatures(model, vectors[r], startedTimestamp, traceId).Prediction : model.Score(vectors[r]);
+            predictions[r] = record ? serving.PredictFeatures(model, vectors[r], startedTimestamp, traceId, context, r).Prediction : model.Score(vectors[r]);
         }
         return (predictions, isBatch);
     }

@@ -30,21 +30,32 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     /// <summary>Batches published (each one append to the bus).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
-    /// <summary>Samples and queues one prediction; never blocks.</summary>
-    public void Record(MlNetModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId)
+    /// <summary>Samples and queues one prediction (every one a traffic policy routed); never blocks.</summary>
+    public void Record(MlNetModel model, double[] inputs, double[] features, double prediction, long startedTimestamp, string? traceId,
+        PredictionContext context = default, int row = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (Sampled())
+        if (context.Routed || Sampled())
         {
-            Queue(new RowRecord(model, inputs, features, prediction, Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, traceId, time.GetUtcNow()));
+            Queue(new RowRecord(model, inputs, features, prediction, Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, traceId, time.GetUtcNow(),
+                context, row));
         }
+    }
+
+    /// <summary>Queues a <c>prediction.failed</c> for a request a traffic policy routed to <paramref name="model"/> that got
+    /// no prediction (<paramref name="status"/> answered); never blocks.</summary>
+    public void RecordFailure(ServableModel model, PredictionContext context, int status, string reason, long startedTimestamp)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Queue(new FailureRecord(new PredictionFailedEvent(model.Name, model.VersionText, context.Arm, context.PolicyVersion, context.RequestId ?? "",
+            status, reason.Length > 500 ? reason[..500] : reason, Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, time.GetUtcNow())));
     }
 
     /// <summary>Samples and queues each row of a tensor request (any runtime); never blocks. The record is named on the
     /// publisher: inputs by name (<c>name[i]</c> for a row of several elements; BYTES are left out), the features the
     /// model used (an ML.NET model's view computed again from the inputs, the inputs themselves for ONNX), and the first
     /// element of the row's primary output (or the first numeric output).</summary>
-    public void Record(ServableModel model, Tensor[] inputs, Tensor[] outputs, long startedTimestamp, string? traceId)
+    public void Record(ServableModel model, Tensor[] inputs, Tensor[] outputs, long startedTimestamp, string? traceId, PredictionContext context = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -54,9 +65,9 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
         var now = time.GetUtcNow();
         for (var r = 0; r < rows; r++)
         {
-            if (Sampled())
+            if (context.Routed || Sampled())
             {
-                Queue(new TensorRecord(model, inputs, outputs, r, latency, traceId, now));
+                Queue(new TensorRecord(model, inputs, outputs, r, latency, traceId, now, context));
             }
         }
     }
@@ -82,6 +93,7 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
             // Whatever has queued up by the end of the linger is published as one batch (one append and one broker round
             // trip for many records, and one audit commit on the consuming side).
             var batch = new List<KeyValuePair<string, PredictionMadeEvent>>(MaxBatch);
+            var failures = new List<KeyValuePair<string, PredictionFailedEvent>>();
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 var linger = options.Value.PredictionLogLinger;
@@ -90,12 +102,17 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
                     await Task.Delay(linger, time, stoppingToken);
                 }
                 batch.Clear();
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+                failures.Clear();
+                while (batch.Count + failures.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
                 {
                     // A record that cannot be built is logged and skipped: the log never stops.
                     try
                     {
-                        if (pending.ToEvent() is { } record)
+                        if (pending is FailureRecord failure)
+                        {
+                            failures.Add(new($"{failure.Event.Model}/{failure.Event.ModelVersion}", failure.Event));
+                        }
+                        else if (pending.ToEvent() is { } record)
                         {
                             batch.Add(new($"{record.Model}/{record.ModelVersion}", record));
                         }
@@ -105,12 +122,16 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
                         LogPublishFailed(logger, e.Message);
                     }
                 }
-                if (batch.Count == 0)
-                {
-                    continue;
-                }
                 try
                 {
+                    if (failures.Count > 0)
+                    {
+                        await events.PublishBatchAsync(EventTopics.PredictionFailed, failures, stoppingToken);
+                    }
+                    if (batch.Count == 0)
+                    {
+                        continue;
+                    }
                     await events.PublishBatchAsync(EventTopics.PredictionMade, batch, stoppingToken);
                     Interlocked.Add(ref _published, batch.Count);
                     Interlocked.Increment(ref _batches);
@@ -145,14 +166,20 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     }
 
     private sealed record RowRecord(MlNetModel Model, double[] Inputs, double[] Features, double Prediction, double LatencyMs, string? TraceId,
-        DateTimeOffset Time) : Pending
+        DateTimeOffset Time, PredictionContext Context, int Row) : Pending
     {
         public override PredictionMadeEvent ToEvent() => new(Model.Version.Model, Model.VersionText,
-            Named(Model.View.Inputs, Inputs), Named(Model.View.Features, Features), Prediction, LatencyMs, TraceId, Time);
+            Named(Model.View.Inputs, Inputs), Named(Model.View.Features, Features), Prediction, LatencyMs, TraceId, Time,
+            Context.RequestId, Context.RequestId is null ? null : Row, Context.Arm, Context.PolicyVersion);
+    }
+
+    private sealed record FailureRecord(PredictionFailedEvent Event) : Pending
+    {
+        public override PredictionMadeEvent? ToEvent() => null;
     }
 
     private sealed record TensorRecord(ServableModel Model, Tensor[] Inputs, Tensor[] Outputs, long Row, double LatencyMs, string? TraceId,
-        DateTimeOffset Time) : Pending
+        DateTimeOffset Time, PredictionContext Context) : Pending
     {
         public override PredictionMadeEvent? ToEvent()
         {
@@ -180,7 +207,8 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
                 var row = Inputs.Select(i => RowValues(i, Row)[0]).ToArray();
                 features = Named(mlnet.View.Features, mlnet.Features.Compute(row));
             }
-            return new PredictionMadeEvent(Model.Name, Model.VersionText, inputs, features, predicted[0], LatencyMs, TraceId, Time);
+            return new PredictionMadeEvent(Model.Name, Model.VersionText, inputs, features, predicted[0], LatencyMs, TraceId, Time,
+                Context.RequestId, Context.RequestId is null ? null : (int)Row, Context.Arm, Context.PolicyVersion);
         }
 
         private static double[] RowValues(Tensor tensor, long row)
@@ -192,6 +220,17 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A prediction.made event could not be published: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A prediction.made or prediction.failed event could not be published: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string reason);
+}
+
+/// <summary>Who asked and how the version was chosen: the request id feedback joins on (with the row of a batch); under a
+/// traffic policy the arm and the policy version, and then the prediction is logged whatever the sample rate.</summary>
+public readonly record struct PredictionContext(string? RequestId, string? Arm = null, int? PolicyVersion = null)
+{
+    public bool Routed => Arm is not null;
+
+    /// <summary>The context of a request answered by <paramref name="route"/> under <paramref name="policy"/> (or by the default alias).</summary>
+    public static PredictionContext Of(string requestId, Traffic.RoutedPolicy? policy, Traffic.Route route) =>
+        policy is null ? new(requestId) : new(requestId, route.Arm, policy.Version.Version);
 }

@@ -27,9 +27,33 @@ public static class ServingApi
         api.MapGet(ServingRoutes.Status, async (IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetStatusAsync(ct)));
         api.MapGet(ServingRoutes.Traffic, async (string model, IServingClient serving, CancellationToken ct) => TypedResults.Ok(await serving.GetTrafficAsync(model, ct)))
             .WithSummary("The model's traffic in this serving process: the policy in force, requests per arm, the shadow's agreement, score deltas and latencies");
+        api.MapPost(ServingRoutes.Feedback, RecordFeedback).Accepts<PredictionFeedback[]>("application/json")
+            .Produces<FeedbackAccepted>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("Outcomes of earlier predictions, by the X-Request-Id they were answered with (and row of a batch): one object or an array of up to 10,000");
         app.MapKServeV1Api();
         app.MapOpenInferenceApi();
         return app;
+    }
+
+    private static async Task<IResult> RecordFeedback(HttpRequest request, ServingService serving, CancellationToken ct)
+    {
+        var items = await RequestBody.ReadAllAsync(request, json =>
+        {
+            try
+            {
+                var bytes = json.IsSingleSegment ? json.FirstSpan : System.Buffers.BuffersExtensions.ToArray(json);
+                var array = bytes.TrimStart(" \t\r\n"u8) is [(byte)'[', ..];
+                return array
+                    ? System.Text.Json.JsonSerializer.Deserialize<List<PredictionFeedback>>(bytes, StrataJson.Options) ?? []
+                    : [System.Text.Json.JsonSerializer.Deserialize<PredictionFeedback>(bytes, StrataJson.Options)!];
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new InputValidationException(e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body", JsonErrors.Reason(e));
+            }
+        }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+        var accepted = await serving.RecordFeedbackAsync(items, request.HttpContext.User.Identity?.Name, ct);
+        return TypedResults.Json(accepted, StrataJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>Explanations are asked for with <c>?explain=true</c> or an <c>"explain": true</c> property of the (single) body object.</summary>
@@ -103,109 +127,126 @@ public static class ServingApi
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var traceId = request.HttpContext.TraceIdentifier;
+        var requestId = RequestIds.Assign(request.HttpContext);
         // With a traffic policy the body may decide the version (a sticky key), so the model is chosen as it is read.
         var policy = traffic.PolicyOf(serving.DefaultModel);
         Traffic.Route route = default;
         byte[]? mirrored = null;
         Models.MlNetModel model = null!;
-        if (policy is null)
-        {
-            try
-            {
-                model = serving.CurrentOrThrow();
-            }
-            catch (DependencyUnavailableException)
-            {
-                // Bad input is a 400 whether a model is loaded or not: only a well-formed request learns that none is (503).
-                await RequestBody.ReadAllAsync(request, RequireRowsShape, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
-                throw;
-            }
-        }
-        var isBatch = false;
-        byte[]? body = null;
-        var explainInBody = false;
-        List<double[]> rows;
+        var context = new PredictionContext(requestId);
         try
         {
-            rows = await RequestBody.ReadAllAsync(request, json =>
+            if (policy is null)
             {
-                if (policy is not null)
-                {
-                    route = policy.Choose(request.Headers, json);
-                    model = ServingService.ForPredict(route.Model);
-                    mirrored = route.Shadow is null ? null : System.Buffers.BuffersExtensions.ToArray(json);
-                }
                 try
                 {
-                    var read = InputRowReader.ReadBatch(json, model.View.Inputs, out isBatch);
-                    explainInBody = !isBatch && ExplainInBody(json);
-                    return read;
+                    model = serving.CurrentOrThrow();
                 }
-                catch (InputValidationException) when (model.View.Sources is { Count: > 0 })
+                catch (DependencyUnavailableException)
                 {
-                    body = mirrored ?? System.Buffers.BuffersExtensions.ToArray(json);
+                    // Bad input is a 400 whether a model is loaded or not: only a well-formed request learns that none is (503).
+                    await RequestBody.ReadAllAsync(request, RequireRowsShape, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
                     throw;
                 }
-            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
-        }
-        catch (InputValidationException) when (body is not null)
-        {
-            // No inputs, but maybe entity keys: the feature-aware path (only then is the feature store consulted).
-            var featureAware = request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>();
-            var joinKeys = await featureAware.JoinKeysAsync(model.View, ct);
-            var sequence = new System.Buffers.ReadOnlySequence<byte>(body);
-            if (!FeatureAwarePredictor.Carries(sequence, joinKeys))
-            {
-                throw;
             }
-            var (scored, batch) = await featureAware.PredictAsync(model, sequence, joinKeys, started, traceId, ct);
-            Mirror(traffic, policy, route, mirrored, scored, started);
-            request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
-            return batch ? TypedResults.Ok(new BatchPredictionResult(scored, model.VersionText)) : TypedResults.Ok(new PredictionResult(scored[0], model.VersionText));
-        }
-        request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
-        if (WantsExplanation(request, explainInBody))
-        {
-            if (!model.CanExplain)
-            {
-                throw new InputValidationException("explain", $"model '{model.Name}' v{model.VersionText} has no explainer");
-            }
-            var explained = rows.Select((row, r) => model.ExplainFeatures(Computed(model, row, r, isBatch))).ToList();
-            return isBatch
-                ? TypedResults.Ok(new { predictions = explained.Select(e => e.Prediction), explanations = explained, model_version = model.VersionText })
-                : TypedResults.Ok(new { prediction = explained[0].Prediction, explanation = explained[0], model_version = model.VersionText });
-        }
-        if (!isBatch)
-        {
-            var single = serving.Predict(model, rows[0], started, traceId);
-            Mirror(traffic, policy, route, mirrored, [single.Prediction], started);
-            return Answer(request.HttpContext.Response, single);
-        }
-        var predictions = new double[rows.Count];
-        for (var r = 0; r < rows.Count; r++)
-        {
+            var isBatch = false;
+            byte[]? body = null;
+            var explainInBody = false;
+            List<double[]> rows;
             try
             {
-                predictions[r] = serving.Predict(model, rows[r], started, traceId).Prediction;
+                rows = await RequestBody.ReadAllAsync(request, json =>
+                {
+                    if (policy is not null)
+                    {
+                        route = policy.Choose(request.Headers, json);
+                        context = PredictionContext.Of(requestId, policy, route);
+                        model = ServingService.ForPredict(route.Model);
+                        mirrored = route.Shadow is null ? null : System.Buffers.BuffersExtensions.ToArray(json);
+                    }
+                    try
+                    {
+                        var read = InputRowReader.ReadBatch(json, model.View.Inputs, out isBatch);
+                        explainInBody = !isBatch && ExplainInBody(json);
+                        return read;
+                    }
+                    catch (InputValidationException) when (model.View.Sources is { Count: > 0 })
+                    {
+                        body = mirrored ?? System.Buffers.BuffersExtensions.ToArray(json);
+                        throw;
+                    }
+                }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
             }
-            catch (InputValidationException e)
+            catch (InputValidationException) when (body is not null)
             {
-                throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
+                // No inputs, but maybe entity keys: the feature-aware path (only then is the feature store consulted).
+                var featureAware = request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>();
+                var joinKeys = await featureAware.JoinKeysAsync(model.View, ct);
+                var sequence = new System.Buffers.ReadOnlySequence<byte>(body);
+                if (!FeatureAwarePredictor.Carries(sequence, joinKeys))
+                {
+                    throw;
+                }
+                var (scored, batch) = await featureAware.PredictAsync(model, sequence, joinKeys, started, traceId, ct, context: context);
+                Mirror(traffic, policy, route, mirrored, scored, started);
+                request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
+                return batch ? TypedResults.Ok(new BatchPredictionResult(scored, model.VersionText)) : TypedResults.Ok(new PredictionResult(scored[0], model.VersionText));
             }
+            request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
+            if (WantsExplanation(request, explainInBody))
+            {
+                if (!model.CanExplain)
+                {
+                    throw new InputValidationException("explain", $"model '{model.Name}' v{model.VersionText} has no explainer");
+                }
+                var explained = rows.Select((row, r) => model.ExplainFeatures(Computed(model, row, r, isBatch))).ToList();
+                return isBatch
+                    ? TypedResults.Ok(new { predictions = explained.Select(e => e.Prediction), explanations = explained, model_version = model.VersionText })
+                    : TypedResults.Ok(new { prediction = explained[0].Prediction, explanation = explained[0], model_version = model.VersionText });
+            }
+            if (!isBatch)
+            {
+                var single = serving.Predict(model, rows[0], started, traceId, context);
+                Mirror(traffic, policy, route, mirrored, [single.Prediction], started);
+                return Answer(request.HttpContext.Response, single);
+            }
+            var predictions = new double[rows.Count];
+            for (var r = 0; r < rows.Count; r++)
+            {
+                try
+                {
+                    predictions[r] = serving.Predict(model, rows[r], started, traceId, context, r).Prediction;
+                }
+                catch (InputValidationException e)
+                {
+                    throw new InputValidationException($"[{r}].{e.Field}", e.Reason);
+                }
+            }
+            Mirror(traffic, policy, route, mirrored, predictions, started);
+            return JsonResponse.Write(request.HttpContext.Response, new BatchPredictionResult(predictions, model.VersionText), static (writer, result) =>
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("predictions");
+                foreach (var p in result.Predictions)
+                {
+                    WriteNumber(writer, p);
+                }
+                writer.WriteEndArray();
+                writer.WriteString("model_version", result.ModelVersion);
+                writer.WriteEndObject();
+            });
         }
-        Mirror(traffic, policy, route, mirrored, predictions, started);
-        return JsonResponse.Write(request.HttpContext.Response, new BatchPredictionResult(predictions, model.VersionText), static (writer, result) =>
+        catch (Exception e) when (e is not OperationCanceledException && route.Model is { } routed && Reported(serving, routed, context, e, started))
         {
-            writer.WriteStartObject();
-            writer.WriteStartArray("predictions");
-            foreach (var p in result.Predictions)
-            {
-                WriteNumber(writer, p);
-            }
-            writer.WriteEndArray();
-            writer.WriteString("model_version", result.ModelVersion);
-            writer.WriteEndObject();
-        });
+            throw; // never reached: the filter reports and declines
+        }
+    }
+
+    /// <summary>Reports a routed request that got no prediction (<c>prediction.failed</c>) and lets the error propagate.</summary>
+    internal static bool Reported(ServingService serving, Models.ServableModel model, PredictionContext context, Exception error, long started)
+    {
+        serving.Failed(model, context, error, started);
+        return false;
     }
 
     /// <summary>Sends an answered request to its route's shadow, if it has one (never waiting for it).</summary>

@@ -10,6 +10,8 @@ public static class ServingAuthorization
         ["POST /predict"] = Permissions.Predict,
         ["GET /api/serving/status"] = Permissions.Read,
         ["GET /api/serving/traffic/{model}"] = Permissions.Read,
+        // Outcomes come from the application that asked for the predictions, or from people labelling data.
+        ["POST /api/serving/feedback"] = Permissions.Predict | Permissions.WriteData,
         ["GET /v1/models"] = Permissions.Read | Permissions.Predict,
         ["GET /v1/models/{name}"] = Permissions.Read | Permissions.Predict,
         ["POST /v1/models/{name}:predict"] = Permissions.Predict,

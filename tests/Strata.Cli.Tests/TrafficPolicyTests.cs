@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Strata.Contracts.Monitoring;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Serving;
 using Strata.Serving.Traffic;
@@ -309,5 +310,90 @@ public sealed class TrafficPolicyTests(TrafficFixture fixture) : IClassFixture<T
         Assert.Equal([cleared.Version, set.Version], history.Take(2).Select(h => h.Version));
         Assert.Equal("canary", history[1].Policy!.Split![0].Target!.Alias);
         await registry.DeleteAliasAsync("seed", "canary");
+    }
+
+    [Fact]
+    public async Task Feedback_JoinsEachOutcomeToTheVersionThatAnswered_AndFailuresCount()
+    {
+        // Every routed prediction is logged (this fixture's sample rate is 0), so each outcome finds its version.
+        await ApplyAsync(new TrafficPolicy { Split = [new TrafficArm { Target = V1, Weight = 50 }, new TrafficArm { Target = V2, Weight = 50 }] });
+        var since = DateTimeOffset.UtcNow;
+        var answered = new List<(string RequestId, string Version, double Prediction)>();
+        for (var i = 0; i < 300; i++)
+        {
+            using var response = await Http.PostAsync("/predict", new StringContent($$"""{"age": {{20 + (i % 50)}}, "income": {{15000 + (i * 600)}}}""", Encoding.UTF8, "application/json"));
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            answered.Add((response.Headers.GetValues("X-Request-Id").Single(), body.GetProperty("model_version").GetString()!, body.GetProperty("prediction").GetDouble()));
+        }
+        Assert.Equal(300, answered.Select(a => a.RequestId).Distinct().Count());
+        // v1's answers turn out right, v2's (the same scores) wrong: the labels, not the scores, tell the versions apart.
+        var feedback = answered.Select(a => new PredictionFeedback { RequestId = a.RequestId, Label = (a.Prediction >= 0.5) == (a.Version == "1") ? 1 : 0 }).ToList();
+        Assert.Equal(300, (await fixture.Get<IServingClient>().RecordFeedbackAsync(feedback)).Accepted);
+        // A request that was routed and failed: v3 (ONNX) cannot answer /predict's named inputs.
+        await ApplyAsync(new TrafficPolicy { Split = [new TrafficArm { Target = TrafficTarget.OfVersion(3), Weight = 1 }] });
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, (await PredictAsync()).Status);
+        }
+
+        var monitoring = fixture.Get<IMonitoringClient>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        ModelPerformance performance;
+        while (true)
+        {
+            performance = await monitoring.GetPerformanceAsync("seed", since, DateTimeOffset.UtcNow.AddSeconds(1));
+            if (performance.Versions.Where(v => v.Version is "1" or "2").Sum(v => v.Labelled) == 300 && performance.Versions.Any(v => v.Version == "3" && v.Failures == 10))
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the outcomes were not joined within 30 s: {JsonSerializer.Serialize(performance)}");
+            await Task.Delay(50);
+        }
+        var v1 = performance.Versions.Single(v => v.Version == "1");
+        var v2 = performance.Versions.Single(v => v.Version == "2");
+        Assert.Equal(answered.Count(a => a.Version == "1"), v1.Predictions);
+        Assert.Equal(["v1"], v1.Arms);
+        Assert.Equal((1.0, 0.0), (v1.Accuracy, v2.Accuracy));
+        Assert.True(v1.LogLoss < v2.LogLoss, $"log-loss v1 {v1.LogLoss}, v2 {v2.LogLoss}");
+        Assert.Equal((0L, 0.0), (v1.Failures, v1.ErrorRate));
+        var v3 = performance.Versions.Single(v => v.Version == "3");
+        Assert.Equal((0L, 10L, 1.0), (v3.Predictions, v3.Failures, v3.ErrorRate));
+    }
+
+    [Theory]
+    [InlineData("""{"label": 1}""", "request_id")]
+    [InlineData("""{"request_id": "r1"}""", "label")]
+    [InlineData("""{"request_id": "r1", "label": "NaN"}""", "label")]
+    [InlineData("""{"request_id": "r1", "label": 1, "row": -1}""", "row")]
+    [InlineData("""{"request_id": "r1", "label": 1, "time": "2999-01-01T00:00:00Z"}""", "time")]
+    [InlineData("""{"request_id": "r1", "lable": 1}""", "lable")]
+    [InlineData("""[{"request_id": "r1", "label": 1}, {"request_id": "r2"}]""", "[1].label")]
+    [InlineData("""[]""", "body")]
+    [InlineData("""{"request_id": "r1", "label": 1} x""", "body")]
+    public async Task BadFeedback_Is400NamingTheField(string json, string field)
+    {
+        using var response = await Http.PostAsync("/api/serving/feedback", new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(field, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RequestIds_AreTheCallers_OrNew_AndABadOneIsRefused()
+    {
+        using var own = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new StringContent("""{"age": 35, "income": 50000}""", Encoding.UTF8, "application/json") };
+        own.Headers.Add("X-Request-Id", "order-42");
+        using (var response = await Http.SendAsync(own))
+        {
+            Assert.Equal("order-42", response.Headers.GetValues("X-Request-Id").Single());
+        }
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "/v2/models/seed/infer") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        bad.Headers.Add("X-Request-Id", new string('x', 129));
+        using (var response = await Http.SendAsync(bad))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("X-Request-Id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
     }
 }

@@ -79,6 +79,10 @@ public sealed class EventSchemaTests
             Shadow = new() { Target = Strata.Contracts.Registry.TrafficTarget.OfVersion(trained.Version), Percent = 10 },
         });
         await registry.SetTrafficPolicyAsync("seed", null);
+        // prediction.feedback (through serving's checks) and prediction.failed (what serving reports for a routed request that failed).
+        await modules.Get<IServingClient>().RecordFeedbackAsync([new() { RequestId = "r2", Label = 1 }, new() { RequestId = "r3", Row = 2, Value = 12.5 }]);
+        await publisher.PublishAsync(EventTopics.PredictionFailed, "seed/1", new PredictionFailedEvent("seed", "1", "v1", 3, "r4", 400, "age: is required", 0.2,
+            DateTimeOffset.UtcNow));
         // features.definitions_applied: the applied definitions with one entity more.
         var definitions = modules.Get<Strata.Features.Definitions.FeatureDefinitions>();
         var current = definitions.Current.Definitions;

@@ -15,6 +15,10 @@ public static class EventTopics
     public const string ModelTrafficChanged = "model.traffic_changed";
     public const string PredictionRequested = "prediction.requested";
     public const string PredictionMade = "prediction.made";
+    /// <summary>The outcome of an earlier prediction (<see cref="PredictionFeedbackEvent"/>), keyed by request id.</summary>
+    public const string PredictionFeedback = "prediction.feedback";
+    /// <summary>A request routed by a traffic policy that got no prediction (<see cref="PredictionFailedEvent"/>).</summary>
+    public const string PredictionFailed = "prediction.failed";
     /// <summary>Card transactions of the fraud reference system (a stream source of the feature store).</summary>
     public const string CardTransactions = "card.transactions";
     /// <summary>Events a consumer group gave up on (<see cref="DeadLetterEvent"/>), keyed by group.</summary>
@@ -26,6 +30,6 @@ public static class EventTopics
     public static IReadOnlyList<string> All { get; } =
     [
         DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged, ModelTrafficChanged,
-        PredictionRequested, PredictionMade, CardTransactions, DeadLetter, RequestAudited,
+        PredictionRequested, PredictionMade, PredictionFeedback, PredictionFailed, CardTransactions, DeadLetter, RequestAudited,
     ];
 }

@@ -1,7 +1,9 @@
 namespace Strata.Contracts.Events;
 
 /// <summary>Data of <c>prediction.made</c>: what was asked, the features the model saw, what it answered, which version
-/// answered, how long it took, the request's trace id (and, for a <c>prediction.requested</c> event, its request id), so any prediction can be traced back to its model's lineage.</summary>
+/// answered, how long it took, the request's trace id and request id (with <see cref="Row"/>, the row of a batch: the key
+/// feedback joins on), so any prediction can be traced back to its model's lineage. Under a traffic policy (schema v2)
+/// every prediction is logged, with the <see cref="Arm"/> that chose its version and the <see cref="PolicyVersion"/>.</summary>
 public sealed record PredictionMadeEvent(
     string Model,
     string ModelVersion,
@@ -11,4 +13,7 @@ public sealed record PredictionMadeEvent(
     double LatencyMs,
     string? TraceId,
     DateTimeOffset Time,
-    string? RequestId = null);
+    string? RequestId = null,
+    int? Row = null,
+    string? Arm = null,
+    int? PolicyVersion = null);

@@ -18,4 +18,9 @@ public sealed class HttpServingClient(HttpClient http) : IServingClient
     public async Task<TrafficStatus> GetTrafficAsync(string model, CancellationToken cancellationToken = default) =>
         (await ModuleHttp.SendAsync<TrafficStatus>(http, ModuleNames.Serving,
             () => new HttpRequestMessage(HttpMethod.Get, RoutePath.Of(ServingRoutes.Prefix, ServingRoutes.Traffic, model)), cancellationToken))!;
+
+    public async Task<FeedbackAccepted> RecordFeedbackAsync(IReadOnlyList<PredictionFeedback> feedback, CancellationToken cancellationToken = default) =>
+        (await ModuleHttp.SendAsync<FeedbackAccepted>(http, ModuleNames.Serving,
+            () => new HttpRequestMessage(HttpMethod.Post, RoutePath.Of(ServingRoutes.Prefix, ServingRoutes.Feedback))
+            { Content = System.Net.Http.Json.JsonContent.Create(feedback, options: StrataJson.Options) }, cancellationToken))!;
 }

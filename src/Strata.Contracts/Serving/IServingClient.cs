@@ -10,4 +10,7 @@ public interface IServingClient
 
     /// <summary>The model's traffic here: the policy in force, requests per arm, the shadow's comparison.</summary>
     Task<TrafficStatus> GetTrafficAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Records outcomes of earlier predictions (published as <c>prediction.feedback</c>); all or none.</summary>
+    Task<FeedbackAccepted> RecordFeedbackAsync(IReadOnlyList<PredictionFeedback> feedback, CancellationToken cancellationToken = default);
 }

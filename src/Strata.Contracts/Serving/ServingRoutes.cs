@@ -9,6 +9,7 @@ public static class ServingRoutes
     public const string Prefix = "/api/serving";
     public const string Status = "/status";
     public const string Traffic = "/traffic/{model}";
+    public const string Feedback = "/feedback";
 
     /// <summary>KServe's V1 protocol: <c>/v1/models/{name}:predict</c>.</summary>
     public const string KServeV1Prefix = "/v1";

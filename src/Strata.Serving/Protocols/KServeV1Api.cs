@@ -38,29 +38,40 @@ public static class KServeV1Api
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var requestId = RequestIds.Assign(request.HttpContext);
             // With a traffic policy the version is chosen as the body is read (a sticky key may be in it).
             var policy = await models.PolicyAsync(name, ct);
             var model = policy is null ? await models.ResolveAsync(name, null, ct) : null!;
             Traffic.Route route = default;
-            // A model trained on stored features also takes instances of its entities' keys: its inputs are fetched online.
-            var (entities, inputs) = await RequestBody.ReadAllAsync(request, body =>
+            var context = new PredictionContext(requestId);
+            Tensor[] outputs;
+            try
             {
-                if (policy is not null)
+                // A model trained on stored features also takes instances of its entities' keys: its inputs are fetched online.
+                var (entities, inputs) = await RequestBody.ReadAllAsync(request, body =>
                 {
-                    route = policy.Choose(request.Headers, body);
-                    model = route.Model;
+                    if (policy is not null)
+                    {
+                        route = policy.Choose(request.Headers, body);
+                        context = PredictionContext.Of(requestId, policy, route);
+                        model = route.Model;
+                    }
+                    return FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model));
+                }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+                IReadOnlyList<Tensor> given = entities ?? inputs!;
+                if (entities is not null)
+                {
+                    inputs = [.. (await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, entities, ct))!];
                 }
-                return FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model));
-            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
-            IReadOnlyList<Tensor> given = entities ?? inputs!;
-            if (entities is not null)
-            {
-                inputs = [.. (await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, entities, ct))!];
+                outputs = await serving.InferAsync(model, model.Bind(inputs!), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier, context);
+                if (route.Shadow is { } shadow)
+                {
+                    traffic.MirrorInfer(policy!, model, shadow, given, outputs, started);
+                }
             }
-            var outputs = await serving.InferAsync(model, model.Bind(inputs!), [model.PrimaryOutput], started, request.HttpContext.TraceIdentifier);
-            if (route.Shadow is { } shadow)
+            catch (Exception e) when (e is not OperationCanceledException && route.Model is { } routed && ServingApi.Reported(serving, routed, context, e, started))
             {
-                traffic.MirrorInfer(policy!, model, shadow, given, outputs, started);
+                throw; // never reached: the filter reports and declines
             }
             request.HttpContext.Response.Headers[OpenInferenceApi.VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (outputs[0], model.VersionText), static (writer, r) =>

@@ -68,31 +68,43 @@ public static class OpenInferenceApi
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var requestId = RequestIds.Assign(request.HttpContext);
             // An explicit version is never routed; the model's address alone follows its traffic policy, chosen as the
             // body is read (a sticky key may be in it).
             var policy = version is null ? await models.PolicyAsync(name, ct) : null;
             var model = policy is null ? await models.ResolveAsync(name, version, ct) : null!;
             Traffic.Route route = default;
-            var infer = await RequestBody.ReadAllAsync(request, body =>
+            var context = new PredictionContext(requestId);
+            InferenceRequest infer;
+            Tensor[] outputs;
+            try
             {
-                if (policy is not null)
+                infer = await RequestBody.ReadAllAsync(request, body =>
                 {
-                    route = policy.Choose(request.Headers, body);
-                    model = route.Model;
+                    if (policy is not null)
+                    {
+                        route = policy.Choose(request.Headers, body);
+                        context = PredictionContext.Of(requestId, policy, route);
+                        model = route.Model;
+                    }
+                    return InferenceRequestReader.Read(body);
+                }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
+                foreach (var output in infer.Outputs.Where(o => !model.Outputs.Any(m => m.Name == o)))
+                {
+                    throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
                 }
-                return InferenceRequestReader.Read(body);
-            }, ct, maxBytes: ServingOptions.MaxRequestBytesOf(request));
-            foreach (var output in infer.Outputs.Where(o => !model.Outputs.Any(m => m.Name == o)))
-            {
-                throw ProtocolException.BadRequest($"model '{model.Name}' has no output '{output}' (outputs: {string.Join(", ", model.Outputs.Select(o => o.Name))})");
+                // A model trained on stored features also takes its entities' keys: its inputs are then fetched online.
+                var inputs = await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, infer.Inputs, ct)
+                    ?? infer.Inputs;
+                outputs = await serving.InferAsync(model, model.Bind(inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier, context);
+                if (route.Shadow is { } shadow)
+                {
+                    traffic.MirrorInfer(policy!, model, shadow, infer.Inputs, outputs, started);
+                }
             }
-            // A model trained on stored features also takes its entities' keys: its inputs are then fetched online.
-            var inputs = await request.HttpContext.RequestServices.GetRequiredService<FeatureAwarePredictor>().EntityInputsAsync(model, infer.Inputs, ct)
-                ?? infer.Inputs;
-            var outputs = await serving.InferAsync(model, model.Bind(inputs), infer.Outputs, started, request.HttpContext.TraceIdentifier);
-            if (route.Shadow is { } shadow)
+            catch (Exception e) when (e is not OperationCanceledException && route.Model is { } routed && ServingApi.Reported(serving, routed, context, e, started))
             {
-                traffic.MirrorInfer(policy!, model, shadow, infer.Inputs, outputs, started);
+                throw; // never reached: the filter reports and declines
             }
             request.HttpContext.Response.Headers[VersionHeader] = model.VersionText;
             return JsonResponse.Write(request.HttpContext.Response, (model, infer.Id, outputs), static (writer, r) => Response(writer, r.model, r.Id, r.outputs));

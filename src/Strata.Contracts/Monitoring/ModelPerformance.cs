@@ -1,0 +1,14 @@
+namespace Strata.Contracts.Monitoring;
+
+/// <summary>How a model's versions did over [<see cref="From"/>, <see cref="To"/>) (<c>GET
+/// /api/monitoring/models/{model}/performance</c>): per version, from the prediction log (every routed prediction,
+/// a sample of the others) joined by request id to the outcomes fed back so far, and the failures of routed requests.</summary>
+public sealed record ModelPerformance(string Model, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<VersionPerformance> Versions);
+
+/// <summary>One version's figures. Latency quantiles are of logged predictions. Quality needs outcomes: for labels
+/// (binary: 0 or 1) AUC, log-loss, accuracy, precision and recall at 0.5; for values, MAE and RMSE.
+/// <see cref="LossMean"/> and <see cref="LossVariance"/> are the per-outcome loss (log-loss for labels, squared error for
+/// values) that sequential tests compare. Absent: not enough data for the figure.</summary>
+public sealed record VersionPerformance(string Version, IReadOnlyList<string> Arms, long Predictions, long Failures, double? ErrorRate,
+    double? LatencyP50Ms, double? LatencyP99Ms, long Labelled, long Positives, double? Auc, double? LogLoss, double? Accuracy, double? Precision,
+    double? Recall, double? Mae, double? Rmse, double? LossMean, double? LossVariance);

@@ -1,0 +1,8 @@
+namespace Strata.Contracts.Monitoring;
+
+/// <summary>The Monitoring module's routes under <see cref="Prefix"/>.</summary>
+public static class MonitoringRoutes
+{
+    public const string Prefix = "/api/monitoring";
+    public const string Performance = "/models/{model}/performance";
+}

@@ -1,0 +1,128 @@
+using Strata.Contracts.Events;
+using Strata.Monitoring;
+using Strata.Monitoring.Storage;
+using Strata.ServiceDefaults.Sql;
+using Strata.Testing;
+
+namespace Strata.Monitoring.Tests;
+
+/// <summary>The monitoring store over each database (SQLite, PostgreSQL): idempotent writes, outcomes joined by request
+/// id and row whenever they come, failures per version, retention.</summary>
+public abstract class MonitoringStoreTests : IDisposable
+{
+    protected TempFolder Folder { get; } = new();
+
+    protected abstract SqlMonitoringStore CreateStore();
+
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static PredictionMadeEvent Made(string id, int row, string version, double prediction, DateTimeOffset at, string? arm = null) =>
+        new("fraud", version, new Dictionary<string, double>(), new Dictionary<string, double>(), prediction, 1.5, null, at, id, row, arm, arm is null ? null : 1);
+
+    [SkippableFact]
+    public async Task Outcomes_JoinByRequestAndRow_LateOrCorrected_AndWritesAreIdempotent()
+    {
+        await using var store = CreateStore();
+        await store.InitializeAsync(CancellationToken.None);
+        await store.AddPredictionsAsync([Made("a", 0, "1", 0.9, T0, "champion"), Made("a", 1, "1", 0.2, T0, "champion"), Made("b", 0, "2", 0.7, T0.AddMinutes(1), "v2")],
+            CancellationToken.None);
+        // Redelivered: kept once.
+        await store.AddPredictionsAsync([Made("a", 0, "1", 0.9, T0, "champion")], CancellationToken.None);
+        // A label days later, one corrected, one for a prediction never logged (kept, joins nothing).
+        await store.AddOutcomesAsync([new("a", 0, 0, null, T0.AddDays(3)), new("b", 0, 1, null, T0.AddDays(3)), new("zzz", 0, 1, null, T0)], CancellationToken.None);
+        await store.AddOutcomesAsync([new("a", 0, 1, null, T0.AddDays(4), "analyst")], CancellationToken.None);
+        await store.AddFailuresAsync([new("fraud", "2", "v2", 1, "c", 400, "age: is required", 0.1, T0.AddMinutes(2)),
+            new("fraud", "2", "v2", 1, "c", 400, "age: is required", 0.1, T0.AddMinutes(2))], CancellationToken.None);
+
+        var rows = await store.PredictionsAsync("fraud", T0, T0.AddHours(1), null, CancellationToken.None);
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(1.0, rows.Single(r => r.Prediction == 0.9).Label);
+        Assert.Null(rows.Single(r => r.Prediction == 0.2).Label);
+        Assert.Equal(["2"], (await store.PredictionsAsync("fraud", T0, T0.AddHours(1), "2", CancellationToken.None)).Select(r => r.Version));
+        Assert.Empty(await store.PredictionsAsync("fraud", T0.AddHours(1), T0.AddHours(2), null, CancellationToken.None));
+        Assert.Equal(1, (await store.FailuresAsync("fraud", T0, T0.AddHours(1), null, CancellationToken.None))["2"]);
+
+        var v2 = OutcomeMetrics.Of("2", [.. rows.Where(r => r.Version == "2")], 1);
+        Assert.Equal((1L, 1L, 0.5), (v2.Predictions, v2.Failures, v2.ErrorRate!.Value));
+        Assert.Equal(["v2"], v2.Arms);
+
+        Assert.True(await store.DeleteBeforeAsync(T0.AddDays(1), CancellationToken.None) >= 4);
+        Assert.Empty(await store.PredictionsAsync("fraud", T0, T0.AddHours(1), null, CancellationToken.None));
+    }
+
+    public void Dispose()
+    {
+        Folder.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SqliteMonitoringStoreTests : MonitoringStoreTests
+{
+    protected override SqlMonitoringStore CreateStore() => new(SqlDialect.Sqlite(Path.Combine(Folder.Path, "monitoring.db")));
+}
+
+public sealed class PostgresMonitoringStoreTests(PostgresFixture postgres) : MonitoringStoreTests, IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private string? _database;
+
+    public async Task InitializeAsync() => _database = postgres.Server is null ? null : await postgres.Server.CreateDatabaseAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    protected override SqlMonitoringStore CreateStore()
+    {
+        Skip.If(_database is null, PostgresServer.InstallHint);
+        return new SqlMonitoringStore(SqlDialect.Postgres(_database!));
+    }
+}
+
+/// <summary>One PostgreSQL server per test class; each test creates its own database on it.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public PostgresServer? Server { get; private set; }
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+public sealed class OutcomeMetricsTests
+{
+    [Fact]
+    public void Auc_IsTheShareOfPositiveNegativePairsRankedRight_TiesHalf()
+    {
+        var random = new Random(7);
+        var rows = Enumerable.Range(0, 300).Select(_ => (Score: Math.Round(random.NextDouble(), 2), Positive: random.NextDouble() < 0.3)).ToList();
+        double pairs = 0, right = 0;
+        foreach (var p in rows.Where(r => r.Positive))
+        {
+            foreach (var n in rows.Where(r => !r.Positive))
+            {
+                pairs++;
+                right += p.Score > n.Score ? 1 : p.Score == n.Score ? 0.5 : 0;
+            }
+        }
+        Assert.Equal(right / pairs, OutcomeMetrics.Auc(rows)!.Value, 12);
+        Assert.Null(OutcomeMetrics.Auc([(0.3, true)]));
+    }
+
+    [Fact]
+    public void Figures_ForLabelsAndForValues()
+    {
+        JoinedPrediction Row(double p, double? label = null, double? value = null) => new("1", null, p, 1, label, value);
+        var labelled = OutcomeMetrics.Of("1", [Row(0.9, 1), Row(0.8, 0), Row(0.1, 0), Row(0.4, 1), Row(0.5)], 0);
+        Assert.Equal((5L, 4L, 2L), (labelled.Predictions, labelled.Labelled, labelled.Positives));
+        Assert.Equal((0.5, 0.5, 0.5), (labelled.Accuracy!.Value, labelled.Precision!.Value, labelled.Recall!.Value));
+        Assert.Equal(0.75, labelled.Auc!.Value, 12);
+        Assert.Equal((-Math.Log(0.9) - Math.Log(0.2) - Math.Log(0.9) - Math.Log(0.4)) / 4, labelled.LogLoss!.Value, 12);
+        var valued = OutcomeMetrics.Of("1", [Row(10, value: 12), Row(5, value: 4)], 0);
+        Assert.Equal((1.5, Math.Sqrt(2.5)), (valued.Mae!.Value, valued.Rmse!.Value));
+    }
+}
