@@ -23,10 +23,10 @@ public static class StrataModules
         SecurityModule.Descriptor,
         DataModule.Descriptor,
         FeaturesModule.Descriptor,
+        MonitoringModule.Descriptor,
         RegistryModule.Descriptor,
         TrainingModule.Descriptor,
         ServingModule.Descriptor,
-        MonitoringModule.Descriptor,
     ];
 
     /// <summary>The definitions a deployment runs with (feature views, training defaults): today the samples' (the seed

@@ -41,6 +41,19 @@ public static class RegistryApi
         api.MapDelete(RegistryRoutes.Traffic, async (string model, IRegistryClient registry, CancellationToken ct) =>
             TypedResults.Ok(await registry.SetTrafficPolicyAsync(model, null, ct)))
             .WithSummary("Clears the model's traffic policy (a new version with no policy: the default alias answers every request)");
+        var rollouts = app.MapGroup(RolloutRoutes.Prefix).InModule(ModuleNames.Registry).WithTags("Rollouts");
+        rollouts.MapPost("", async (RolloutSpec? body, IRolloutsClient service, CancellationToken ct) =>
+            {
+                var started = await service.StartAsync(body ?? throw new InputValidationException("body", "a rollout spec is required"), ct);
+                return TypedResults.Created($"{RolloutRoutes.Prefix}/{started.Id}", started);
+            })
+            .WithSummary("Starts a rollout: the candidate version takes the steps' share of traffic in turn, each gated on its errors, latency and (optionally) labelled quality");
+        rollouts.MapGet("", async (string? model, IRolloutsClient service, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(model, ct)));
+        rollouts.MapGet(RolloutRoutes.Rollout, async Task<Results<Ok<Rollout>, ProblemHttpResult>> (string id, IRolloutsClient service, CancellationToken ct) =>
+            await service.GetAsync(id, ct) is { } found ? TypedResults.Ok(found) : Problems.NotFound("rollout", id));
+        rollouts.MapPost(RolloutRoutes.Action, async (string id, string action, IRolloutsClient service, CancellationToken ct) =>
+            TypedResults.Ok(await service.ControlAsync(id, action, ct)))
+            .WithSummary("pause, resume or abort a rollout (abort sends every request back to the baseline)");
         api.MapGet(RegistryRoutes.TrafficHistory, async (string model, IRegistryClient registry, CancellationToken ct) =>
             TypedResults.Ok(await registry.GetTrafficHistoryAsync(model, ct)));
         return app;

@@ -22,8 +22,8 @@ public static class RegistryModule
     {
         Name = ModuleNames.Registry,
         Authorization = RegistryAuthorization.Table,
-        Calls = [ModuleNames.Events],
-        UrlPrefixes = [RegistryRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
+        Calls = [ModuleNames.Events, ModuleNames.Monitoring],
+        UrlPrefixes = [RegistryRoutes.Prefix, RolloutRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
         ErrorShapes = new Dictionary<string, IErrorShape> { [MlflowRoutes.Prefix] = MlflowErrorShape.Instance, [MlflowArtifactsApi.Prefix] = MlflowErrorShape.Instance },
         AddServices = c => c.Services.AddRegistryModule(),
         MapEndpoints = app =>
@@ -36,6 +36,7 @@ public static class RegistryModule
         {
             // Registering a version is not idempotent: a POST that may have landed is never resent.
             c.Services.AddModuleHttpClient<IRegistryClient, HttpRegistryClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
+            c.Services.AddModuleHttpClient<IRolloutsClient, HttpRolloutsClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
             // The tracking half of the Registry, on its MLflow-compatible API.
             c.Services.AddModuleHttpClient<ITrackingClient, MlflowClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
         },
@@ -55,6 +56,10 @@ public static class RegistryModule
         services.AddSingleton<ITrackingClient, TrackingClient>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<IRegistryClient>(sp => sp.GetRequiredService<RegistryService>());
+        services.AddSingleton<Rollouts.RolloutService>();
+        services.AddSingleton<IRolloutsClient>(sp => sp.GetRequiredService<Rollouts.RolloutService>());
+        services.AddSingleton<Rollouts.RolloutController>();
+        services.AddHostedService(sp => sp.GetRequiredService<Rollouts.RolloutController>());
         services.AddHostedService<RegistryInitializer>();
         return services;
     }

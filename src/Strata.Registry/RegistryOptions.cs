@@ -19,4 +19,8 @@ public sealed class RegistryOptions
     /// disk, so memory does not grow with it.</summary>
     [Range(1, long.MaxValue)]
     public long MaxArtifactBytes { get; set; } = 2L << 30;
+
+    /// <summary>How often running rollouts are looked at (a step is judged once its interval has passed).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RolloutTick { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -143,6 +143,10 @@ public sealed class TrafficFixture : ServingFixture
         ["PredictionLogSampleRate"] = "0",
     };
 
+    /// <summary>Rollouts are looked at every 100 ms (their steps last a second in these tests).</summary>
+    protected override Task<IDictionary<string, string?>> OtherConfigurationAsync() =>
+        Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?> { ["Strata:Registry:RolloutTick"] = "00:00:00.100" });
+
     protected override async Task AfterSeedAsync()
     {
         var registry = Get<IRegistryClient>();

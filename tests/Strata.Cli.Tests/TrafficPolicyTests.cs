@@ -396,4 +396,65 @@ public sealed class TrafficPolicyTests(TrafficFixture fixture) : IClassFixture<T
             Assert.Contains("X-Request-Id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Rollout_OfAHealthyCandidate_UnderRealTraffic_IsPromoted_ThenChampionMovesBack()
+    {
+        var rollouts = fixture.Get<IRolloutsClient>();
+        var rollout = await rollouts.StartAsync(new RolloutSpec
+        {
+            Model = "seed",
+            Candidate = 2,
+            Steps = [50, 100],
+            Interval = TimeSpan.FromSeconds(1),
+            Gates = new RolloutGates { MinRequests = 20 },
+        });
+        var seen = new HashSet<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!RolloutStatus.IsFinal((rollout = (await rollouts.GetAsync(rollout.Id))!).Status))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the rollout did not finish within 30 s: {JsonSerializer.Serialize(rollout.History)}");
+            for (var i = 0; i < 20; i++)
+            {
+                var (status, version, body) = await PredictAsync();
+                Assert.True(status == HttpStatusCode.OK, body.ToString());
+                seen.Add(version!);
+            }
+            await Task.Delay(50);
+        }
+        Assert.True(RolloutStatus.Promoted == rollout.Status, JsonSerializer.Serialize(rollout.History));
+        Assert.Equal(["started", "advanced", "promoted"], rollout.History.Select(h => h.Kind));
+        Assert.Equal(["1", "2"], seen.Order());
+        var registry = fixture.Get<IRegistryClient>();
+        Assert.Equal(2, (await registry.GetVersionByAliasAsync("seed", "champion"))!.Version);
+        Assert.Null((await registry.GetTrafficPolicyAsync("seed"))!.Policy);
+
+        // Through the API: one rollout per model, bad specs and actions named, unknown ids 404.
+        using (var bad = await Http.PostAsync("/api/rollouts", new StringContent("""{"model": "seed", "candidate": 1, "steps": [10, 5]}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("steps[1]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var unknown = await Http.GetAsync("/api/rollouts/abcdef"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+        using (var action = await Http.PostAsync($"/api/rollouts/{rollout.Id}/explode", null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, action.StatusCode);
+        }
+        using (var finished = await Http.PostAsync($"/api/rollouts/{rollout.Id}/pause", null))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, finished.StatusCode);
+        }
+
+        // Back to v1 for the other tests.
+        await registry.SetAliasAsync("seed", "champion", 1);
+        var back = DateTime.UtcNow.AddSeconds(20);
+        while ((await PredictAsync()).Version != "1")
+        {
+            Assert.True(DateTime.UtcNow < back, "serving did not return to v1");
+            await Task.Delay(20);
+        }
+    }
 }

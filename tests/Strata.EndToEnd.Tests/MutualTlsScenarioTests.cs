@@ -160,7 +160,7 @@ public sealed class MutualTlsScenarioTests
         var (listed, json, _) = await StrataExecutable.RunAsync(TimeSpan.FromSeconds(60), "certs", "ls", "--json", "--data-dir", folder.Path);
         Assert.Equal(0, listed);
         var identities = JsonDocument.Parse(json).RootElement.EnumerateArray().Select(c => c.GetProperty("identity").GetString()).Order().ToList();
-        Assert.Equal(["data", "events", "features", "gateway", "registry", "security", "serving", "supervisor", "training"], identities);
+        Assert.Equal(["data", "events", "features", "gateway", "monitoring", "registry", "security", "serving", "supervisor", "training"], identities);
     }
 
     /// <summary>The certificate <paramref name="module"/> presents to a new connection.</summary>

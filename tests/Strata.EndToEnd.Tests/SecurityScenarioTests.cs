@@ -24,7 +24,7 @@ public sealed partial class SecurityScenarioTests
         // Every process of the topology: the front door, and each module's own port in microservices.
         var services = Services(up.Output);
         var ports = services.Values.Where(u => u != up.Http.BaseAddress).Prepend(up.Http.BaseAddress!).ToList();
-        Assert.Equal(topology == "microservices" ? 8 : 1, ports.Count);
+        Assert.Equal(topology == "microservices" ? 9 : 1, ports.Count);
 
         // A module's own port speaks mutual TLS only: these clients present the gateway's certificate (the test plays the
         // gateway, which forwards users' credentials) and still need a user's key (MutualTlsScenarioTests covers the rest).

@@ -79,6 +79,13 @@ public sealed class EventSchemaTests
             Shadow = new() { Target = Strata.Contracts.Registry.TrafficTarget.OfVersion(trained.Version), Percent = 10 },
         });
         await registry.SetTrafficPolicyAsync("seed", null);
+        // model.rollout: a second version of the seed model, rolled out then aborted.
+        var first = (await registry.GetVersionAsync("seed", trained.Version))!;
+        var second = await registry.CreateVersionAsync("seed", new Strata.Contracts.Registry.NewModelVersion(first.ArtifactSha256, first.Format, first.Metrics,
+            first.Params, first.DatasetVersion, first.FeatureView, first.FeatureViewVersion, first.FeatureNames));
+        var rollouts = modules.Get<Strata.Contracts.Registry.IRolloutsClient>();
+        var rollout = await rollouts.StartAsync(new Strata.Contracts.Registry.RolloutSpec { Model = "seed", Candidate = second.Version });
+        await rollouts.ControlAsync(rollout.Id, "abort");
         // prediction.feedback (through serving's checks) and prediction.failed (what serving reports for a routed request that failed).
         await modules.Get<IServingClient>().RecordFeedbackAsync([new() { RequestId = "r2", Label = 1 }, new() { RequestId = "r3", Row = 2, Value = 12.5 }]);
         await publisher.PublishAsync(EventTopics.PredictionFailed, "seed/1", new PredictionFailedEvent("seed", "1", "v1", 3, "r4", 400, "age: is required", 0.2,

@@ -13,6 +13,8 @@ public static class EventTopics
     public const string ModelAliasChanged = "model.alias_changed";
     /// <summary>A model's traffic policy changed (<see cref="ModelTrafficChangedEvent"/>).</summary>
     public const string ModelTrafficChanged = "model.traffic_changed";
+    /// <summary>A rollout took a step: started, advanced, waited, paused, promoted, rolled back (<see cref="RolloutChangedEvent"/>).</summary>
+    public const string ModelRollout = "model.rollout";
     public const string PredictionRequested = "prediction.requested";
     public const string PredictionMade = "prediction.made";
     /// <summary>The outcome of an earlier prediction (<see cref="PredictionFeedbackEvent"/>), keyed by request id.</summary>
@@ -29,7 +31,7 @@ public static class EventTopics
     /// <summary>Every platform topic: the audit log records all of them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged, ModelTrafficChanged,
+        DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged, ModelTrafficChanged, ModelRollout,
         PredictionRequested, PredictionMade, PredictionFeedback, PredictionFailed, CardTransactions, DeadLetter, RequestAudited,
     ];
 }

@@ -59,4 +59,14 @@ public interface IRegistryStore : IOutboxStore
 
     /// <summary>The model's traffic policy versions, newest first (at most <paramref name="limit"/>).</summary>
     Task<IReadOnlyList<TrafficPolicyVersion>> GetTrafficHistoryAsync(string model, int? limit, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new rollout with its first history entry and announcement; a conflict when the model already
+    /// has one running or paused.</summary>
+    Task<bool> AddRolloutAsync(Rollout rollout, RolloutStepRecord entry, EncodedEvent announce, CancellationToken cancellationToken);
+
+    /// <summary>Stores a rollout's new state if no one changed it since <paramref name="previousUpdate"/>; false otherwise.</summary>
+    Task<bool> UpdateRolloutAsync(Rollout rollout, DateTimeOffset previousUpdate, RolloutStepRecord entry, EncodedEvent announce, CancellationToken cancellationToken);
+
+    /// <summary>Rollouts, newest first, with their history: of one model, one id, or the running and paused ones.</summary>
+    Task<IReadOnlyList<Rollout>> ListRolloutsAsync(string? model, string? id, bool activeOnly, CancellationToken cancellationToken);
 }

@@ -96,6 +96,31 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                         policy {text},
                         PRIMARY KEY (model, version));
                     """),
+                new(4, "rollouts and their history", $"""
+                    CREATE TABLE rollouts (
+                        id {text} PRIMARY KEY,
+                        model {text} NOT NULL,
+                        candidate INTEGER NOT NULL,
+                        baseline INTEGER NOT NULL,
+                        spec {text} NOT NULL,
+                        status {text} NOT NULL,
+                        step INTEGER NOT NULL,
+                        weight INTEGER NOT NULL,
+                        created_at {text} NOT NULL,
+                        step_started_at {text} NOT NULL,
+                        updated_at {text} NOT NULL,
+                        reason {text});
+                    CREATE INDEX rollouts_model ON rollouts (model, status);
+                    CREATE TABLE rollout_history (
+                        rollout_id {text} NOT NULL REFERENCES rollouts(id),
+                        seq INTEGER NOT NULL,
+                        time {text} NOT NULL,
+                        kind {text} NOT NULL,
+                        step INTEGER NOT NULL,
+                        weight INTEGER NOT NULL,
+                        detail {text} NOT NULL,
+                        PRIMARY KEY (rollout_id, seq));
+                    """),
             ];
         }
     }
@@ -362,6 +387,98 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
             r => new TrafficPolicyVersion(r.GetString(0), r.GetInt32(1), DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture),
                 r.IsDBNull(3) ? null : JsonSerializer.Deserialize<TrafficPolicy>(r.GetString(3), StrataJson.Options)), cancellationToken, model, limit ?? int.MaxValue);
     }
+
+    private const string RolloutColumns = "id, model, candidate, baseline, spec, status, step, weight, created_at, step_started_at, updated_at, reason";
+
+    public async Task<bool> AddRolloutAsync(Rollout rollout, RolloutStepRecord entry, EncodedEvent announce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "rollouts", cancellationToken);
+        if (await ScalarAsync(connection, tx, "SELECT id FROM rollouts WHERE model = @p0 AND status IN ('running', 'paused')", cancellationToken, rollout.Model)
+            is string active)
+        {
+            throw new Strata.Contracts.Errors.ResourceConflictException($"model '{rollout.Model}' has a rollout in progress ({active}): abort it or let it finish first");
+        }
+        await ExecuteAsync(connection, tx, $"INSERT INTO rollouts ({RolloutColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11)",
+            cancellationToken, rollout.Id, rollout.Model, rollout.Candidate, rollout.Baseline, Json(rollout.Spec), rollout.Status, rollout.Step, rollout.Weight,
+            Stamp(rollout.CreatedAt), Stamp(rollout.StepStartedAt), Stamp(rollout.UpdatedAt), rollout.Reason);
+        await AddHistoryAsync(connection, tx, rollout.Id, entry, cancellationToken);
+        await AddOutboxAsync(connection, tx, announce, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Stores the rollout's new state if it is still at <paramref name="previousUpdate"/> (else false: someone
+    /// changed it meanwhile), with its history entry and announcement, in one transaction.</summary>
+    public async Task<bool> UpdateRolloutAsync(Rollout rollout, DateTimeOffset previousUpdate, RolloutStepRecord entry, EncodedEvent announce,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "rollouts", cancellationToken);
+        var changed = await ExecuteAsync(connection, tx, """
+            UPDATE rollouts SET status = @p1, step = @p2, weight = @p3, step_started_at = @p4, updated_at = @p5, reason = @p6
+            WHERE id = @p0 AND updated_at = @p7
+            """, cancellationToken, rollout.Id, rollout.Status, rollout.Step, rollout.Weight, Stamp(rollout.StepStartedAt), Stamp(rollout.UpdatedAt), rollout.Reason,
+            Stamp(previousUpdate));
+        if (changed == 0)
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return false;
+        }
+        await AddHistoryAsync(connection, tx, rollout.Id, entry, cancellationToken);
+        await AddOutboxAsync(connection, tx, announce, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<Rollout>> ListRolloutsAsync(string? model, string? id, bool activeOnly, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var where = new List<string>();
+        var args = new List<object?>();
+        if (model is not null)
+        {
+            where.Add($"model = @p{args.Count}");
+            args.Add(model);
+        }
+        if (id is not null)
+        {
+            where.Add($"id = @p{args.Count}");
+            args.Add(id);
+        }
+        if (activeOnly)
+        {
+            where.Add("status IN ('running', 'paused')");
+        }
+        var rollouts = await QueryAsync(connection, $"SELECT {RolloutColumns} FROM rollouts{(where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))} ORDER BY created_at DESC, id",
+            r => new Rollout(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), JsonSerializer.Deserialize<RolloutSpec>(r.GetString(4), StrataJson.Options)!,
+                r.GetString(5), r.GetInt32(6), r.GetInt32(7), ParseStamp(r.GetString(8)), ParseStamp(r.GetString(9)), ParseStamp(r.GetString(10)),
+                r.IsDBNull(11) ? null : r.GetString(11), []), cancellationToken, [.. args]);
+        var result = new List<Rollout>(rollouts.Count);
+        foreach (var rollout in rollouts)
+        {
+            var history = await QueryAsync(connection, "SELECT time, kind, step, weight, detail FROM rollout_history WHERE rollout_id = @p0 ORDER BY seq",
+                r => new RolloutStepRecord(ParseStamp(r.GetString(0)), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetString(4)), cancellationToken, rollout.Id);
+            result.Add(rollout with { History = history });
+        }
+        return result;
+    }
+
+    private static async Task AddHistoryAsync(DbConnection connection, DbTransaction tx, string id, RolloutStepRecord entry, CancellationToken cancellationToken)
+    {
+        var seq = Convert.ToInt32(await ScalarAsync(connection, tx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM rollout_history WHERE rollout_id = @p0", cancellationToken, id),
+            CultureInfo.InvariantCulture);
+        await ExecuteAsync(connection, tx, "INSERT INTO rollout_history (rollout_id, seq, time, kind, step, weight, detail) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
+            cancellationToken, id, seq, Stamp(entry.Time), entry.Kind, entry.Step, entry.Weight, entry.Detail);
+    }
+
+    private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseStamp(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     private static async Task<TrafficPolicy?> CurrentPolicyAsync(DbConnection connection, DbTransaction tx, string model, CancellationToken cancellationToken) =>
         await ScalarAsync(connection, tx, "SELECT policy FROM traffic_policies WHERE model = @p0 ORDER BY version DESC LIMIT 1", cancellationToken, model) is string json
