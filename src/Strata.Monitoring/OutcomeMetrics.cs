@@ -42,7 +42,13 @@ public static class OutcomeMetrics
         }
         return new VersionPerformance(version, arms, rows.Count, failures, total == 0 ? null : failures / (double)total,
             Quantile(latencies, 0.5), Quantile(latencies, 0.99), labelled.Count + valued.Count, labelled.Count(r => r.Label == 1),
-            auc, logLoss, accuracy, precision, recall, mae, rmse, lossMean, lossVariance);
+            auc, logLoss, accuracy, precision, recall, mae, rmse, lossMean, lossVariance)
+        {
+            LabelSum = rows.Sum(r => r.Label ?? 0),
+            LabelSquareSum = rows.Sum(r => (r.Label ?? 0) * (r.Label ?? 0)),
+            ValueSum = rows.Sum(r => r.Value ?? 0),
+            ValueSquareSum = rows.Sum(r => (r.Value ?? 0) * (r.Value ?? 0)),
+        };
     }
 
     public static double LogLoss(double prediction, double label)

@@ -14,20 +14,39 @@ public sealed partial class OutcomeRecorder(SqlMonitoringStore store, IEventSubs
 {
     public const string ConsumerGroup = "monitoring-outcomes";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+
+    /// <summary>Subscribes before the host reports started, so a process that is ready is recording.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var batch = new SubscriptionOptions { MaxInFlight = 512, FromStart = true };
+        _subscriptions.Add(await events.SubscribeBatchAsync(EventTopics.PredictionMade, ConsumerGroup,
+            (received, ct) => store.AddPredictionsAsync([.. received.Select(e => e.DataAs<PredictionMadeEvent>()).OfType<PredictionMadeEvent>()], ct),
+            batch, cancellationToken));
+        _subscriptions.Add(await events.SubscribeBatchAsync(EventTopics.PredictionFailed, ConsumerGroup,
+            (received, ct) => store.AddFailuresAsync([.. received.Select(e => e.DataAs<PredictionFailedEvent>()).OfType<PredictionFailedEvent>()], ct),
+            batch, cancellationToken));
+        _subscriptions.Add(await events.SubscribeBatchAsync(EventTopics.PredictionFeedback, ConsumerGroup,
+            (received, ct) => store.AddOutcomesAsync([.. received.Select(e => e.DataAs<PredictionFeedbackEvent>()).OfType<PredictionFeedbackEvent>()], ct),
+            batch, cancellationToken));
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var subscription in _subscriptions)
+        {
+            await subscription.DisposeAsync();
+        }
+        _subscriptions.Clear();
+    }
+
+    /// <summary>Retention, once an hour.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
-            await using var made = await events.SubscribeBatchAsync(EventTopics.PredictionMade, ConsumerGroup,
-                (received, ct) => store.AddPredictionsAsync([.. received.Select(e => e.DataAs<PredictionMadeEvent>()).OfType<PredictionMadeEvent>()], ct),
-                batch, stoppingToken);
-            await using var failed = await events.SubscribeBatchAsync(EventTopics.PredictionFailed, ConsumerGroup,
-                (received, ct) => store.AddFailuresAsync([.. received.Select(e => e.DataAs<PredictionFailedEvent>()).OfType<PredictionFailedEvent>()], ct),
-                batch, stoppingToken);
-            await using var feedback = await events.SubscribeBatchAsync(EventTopics.PredictionFeedback, ConsumerGroup,
-                (received, ct) => store.AddOutcomesAsync([.. received.Select(e => e.DataAs<PredictionFeedbackEvent>()).OfType<PredictionFeedbackEvent>()], ct),
-                batch, stoppingToken);
             using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
             do
             {

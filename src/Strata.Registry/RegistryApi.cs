@@ -54,6 +54,18 @@ public static class RegistryApi
         rollouts.MapPost(RolloutRoutes.Action, async (string id, string action, IRolloutsClient service, CancellationToken ct) =>
             TypedResults.Ok(await service.ControlAsync(id, action, ct)))
             .WithSummary("pause, resume or abort a rollout (abort sends every request back to the baseline)");
+        var experiments = app.MapGroup(ExperimentRoutes.Prefix).InModule(ModuleNames.Registry).WithTags("Experiments");
+        experiments.MapPost("", async (ExperimentSpec? body, IExperimentsClient service, CancellationToken ct) =>
+            {
+                var started = await service.StartAsync(body ?? throw new InputValidationException("body", "an experiment spec is required"), ct);
+                return TypedResults.Created($"{ExperimentRoutes.Prefix}/{started.Id}", started);
+            })
+            .WithSummary("Starts an A/B experiment: arms (versions) with weights, sticky assignment, a metric from outcomes");
+        experiments.MapGet("", async (string? model, IExperimentsClient service, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(model, ct)));
+        experiments.MapGet(ExperimentRoutes.Experiment, async Task<Results<Ok<ExperimentResults>, ProblemHttpResult>> (string id, IExperimentsClient service, CancellationToken ct) =>
+                await service.GetAsync(id, ct) is { } found ? TypedResults.Ok(found) : Problems.NotFound("experiment", id))
+            .WithSummary("An experiment's results: per arm exposures, outcomes, the metric with its interval, the difference from the control with an always-valid interval and p-value; the sample-ratio check");
+        experiments.MapPost(ExperimentRoutes.Stop, async (string id, IExperimentsClient service, CancellationToken ct) => TypedResults.Ok(await service.StopAsync(id, ct)));
         api.MapGet(RegistryRoutes.TrafficHistory, async (string model, IRegistryClient registry, CancellationToken ct) =>
             TypedResults.Ok(await registry.GetTrafficHistoryAsync(model, ct)));
         return app;

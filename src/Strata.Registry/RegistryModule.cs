@@ -23,7 +23,7 @@ public static class RegistryModule
         Name = ModuleNames.Registry,
         Authorization = RegistryAuthorization.Table,
         Calls = [ModuleNames.Events, ModuleNames.Monitoring],
-        UrlPrefixes = [RegistryRoutes.Prefix, RolloutRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
+        UrlPrefixes = [RegistryRoutes.Prefix, RolloutRoutes.Prefix, ExperimentRoutes.Prefix, MlflowRoutes.Prefix, MlflowArtifactsApi.Prefix],
         ErrorShapes = new Dictionary<string, IErrorShape> { [MlflowRoutes.Prefix] = MlflowErrorShape.Instance, [MlflowArtifactsApi.Prefix] = MlflowErrorShape.Instance },
         AddServices = c => c.Services.AddRegistryModule(),
         MapEndpoints = app =>
@@ -37,6 +37,7 @@ public static class RegistryModule
             // Registering a version is not idempotent: a POST that may have landed is never resent.
             c.Services.AddModuleHttpClient<IRegistryClient, HttpRegistryClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
             c.Services.AddModuleHttpClient<IRolloutsClient, HttpRolloutsClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
+            c.Services.AddModuleHttpClient<IExperimentsClient, HttpExperimentsClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
             // The tracking half of the Registry, on its MLflow-compatible API.
             c.Services.AddModuleHttpClient<ITrackingClient, MlflowClient>(ModuleNames.Registry, url, retryUnsafeMethods: false);
         },
@@ -59,6 +60,8 @@ public static class RegistryModule
         services.AddSingleton<Rollouts.RolloutService>();
         services.AddSingleton<IRolloutsClient>(sp => sp.GetRequiredService<Rollouts.RolloutService>());
         services.AddSingleton<Rollouts.RolloutController>();
+        services.AddSingleton<Experiments.ExperimentService>();
+        services.AddSingleton<IExperimentsClient>(sp => sp.GetRequiredService<Experiments.ExperimentService>());
         services.AddHostedService(sp => sp.GetRequiredService<Rollouts.RolloutController>());
         services.AddHostedService<RegistryInitializer>();
         return services;

@@ -457,4 +457,63 @@ public sealed class TrafficPolicyTests(TrafficFixture fixture) : IClassFixture<T
             await Task.Delay(20);
         }
     }
+
+    [Fact]
+    public async Task Experiment_LogsEveryExposure_JoinsOutcomes_AndFindsAPlantedLift()
+    {
+        var experiments = fixture.Get<IExperimentsClient>();
+        var experiment = await experiments.StartAsync(new ExperimentSpec
+        {
+            Model = "seed",
+            Arms = [new() { Name = "control", Target = V1, Weight = 50 }, new() { Name = "treatment", Target = V2, Weight = 50 }],
+            Sticky = new StickyAssignment { Key = "user_id" },
+            MinSamples = 200,
+        });
+        await WaitForPolicyInForceAsync();
+        var random = new Random(23);
+        var feedback = new List<PredictionFeedback>();
+        var exposures = new Dictionary<string, int>();
+        for (var user = 0; user < 600; user++)
+        {
+            using var response = await Http.PostAsync("/predict", new StringContent($$"""{"user_id": {{user}}, "age": 35, "income": 50000}""", Encoding.UTF8, "application/json"));
+            var version = response.Headers.GetValues("X-Model-Version").Single();
+            exposures[version] = exposures.GetValueOrDefault(version) + 1;
+            // The treatment converts 40% of its users, the control 10%.
+            feedback.Add(new PredictionFeedback { RequestId = response.Headers.GetValues("X-Request-Id").Single(), Label = random.NextDouble() < (version == "2" ? 0.4 : 0.1) ? 1 : 0 });
+        }
+        await fixture.Get<IServingClient>().RecordFeedbackAsync(feedback);
+
+        ExperimentResults results;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((results = (await experiments.GetAsync(experiment.Id))!).Arms.Sum(a => a.Outcomes) < 600)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"outcomes not joined within 30 s: {JsonSerializer.Serialize(results)}");
+            await Task.Delay(50);
+        }
+        var (control, treatment) = (results.Arms[0], results.Arms[1]);
+        Assert.Equal((exposures["1"], exposures["2"]), ((int)control.Exposures, (int)treatment.Exposures));
+        Assert.True(treatment.Significant && treatment.Difference > 0.2, JsonSerializer.Serialize(results.Arms));
+        Assert.False(results.SampleRatio.Mismatch);
+
+        var stopped = await experiments.StopAsync(experiment.Id);
+        Assert.Equal(Experiment.Stopped, stopped.Status);
+        Assert.Null((await fixture.Get<IRegistryClient>().GetTrafficPolicyAsync("seed"))!.Policy);
+        Assert.Equal(results.Arms[1].Exposures, (await experiments.GetAsync(experiment.Id))!.Arms[1].Exposures);
+        using var bad = await Http.PostAsync("/api/experiments", new StringContent("""{"model": "seed", "arms": [{"target": {"version": 1}, "weight": 1}, {"target": {"alias": "champion"}, "weight": 1}], "sticky": {"key": "user_id"}}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("arms[1].target", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits until serving has the registry's current policy in force.</summary>
+    private async Task WaitForPolicyInForceAsync()
+    {
+        var stored = (await fixture.Get<IRegistryClient>().GetTrafficPolicyAsync("seed"))!;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await fixture.Get<IServingClient>().GetTrafficAsync("seed")).PolicyVersion != stored.Version)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "serving did not put the experiment's policy in force");
+            await Task.Delay(20);
+        }
+    }
 }

@@ -118,7 +118,7 @@ public sealed class SchemaMigrationTests : IDisposable
         SqliteConnection.ClearAllPools();
         await using var check = Open("registry.db");
         Assert.Equal(2, Scalar(check, "SELECT COUNT(*) FROM pragma_table_info('model_versions') WHERE name IN ('request_id', 'run_id')"));
-        Assert.Equal(4, Scalar(check, "SELECT MAX(version) FROM schema_migrations WHERE store = 'registry'")); // 2: model descriptions; 3: traffic policies; 4: rollouts
+        Assert.Equal(5, Scalar(check, "SELECT MAX(version) FROM schema_migrations WHERE store = 'registry'")); // 2: model descriptions; 3: traffic policies; 4: rollouts; 5: experiments
         Assert.Equal(1, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'model_versions_request'"));
     }
 }

@@ -11,4 +11,16 @@ public sealed record ModelPerformance(string Model, DateTimeOffset From, DateTim
 /// values) that sequential tests compare. Absent: not enough data for the figure.</summary>
 public sealed record VersionPerformance(string Version, IReadOnlyList<string> Arms, long Predictions, long Failures, double? ErrorRate,
     double? LatencyP50Ms, double? LatencyP99Ms, long Labelled, long Positives, double? Auc, double? LogLoss, double? Accuracy, double? Precision,
-    double? Recall, double? Mae, double? Rmse, double? LossMean, double? LossVariance);
+    double? Recall, double? Mae, double? Rmse, double? LossMean, double? LossVariance)
+{
+    /// <summary>The sum of the labels received (conversions, for 0/1 labels), and of their squares: with
+    /// <see cref="Predictions"/> as exposures, the mean and variance of an outcome per exposure (none received counts 0).</summary>
+    public double LabelSum { get; init; }
+
+    public double LabelSquareSum { get; init; }
+
+    /// <summary>The sum of the values received (revenue, say), and of their squares.</summary>
+    public double ValueSum { get; init; }
+
+    public double ValueSquareSum { get; init; }
+}

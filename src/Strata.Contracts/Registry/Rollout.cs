@@ -78,8 +78,12 @@ public sealed record RolloutGates
     /// <summary>The candidate's error rate may exceed the baseline's by at most this (0.01: one percentage point).</summary>
     public double MaxErrorRateIncrease { get; init; } = 0.01;
 
-    /// <summary>The candidate's p99 latency may be at most this multiple of the baseline's.</summary>
+    /// <summary>The candidate's p99 latency may be at most this multiple of the baseline's (and always
+    /// <see cref="LatencySlackMs"/> above it: sub-millisecond p99s double by noise alone).</summary>
     public double MaxLatencyRatio { get; init; } = 2.0;
+
+    /// <summary>How far above the baseline's p99 the candidate's may always be, in milliseconds.</summary>
+    public double LatencySlackMs { get; init; } = 5;
 
     /// <summary>Requests the candidate must have answered in a step before it is judged (else the step waits).</summary>
     public int MinRequests { get; init; } = 20;
@@ -95,6 +99,10 @@ public sealed record RolloutGates
         if (!(MaxLatencyRatio is >= 1 and <= 1000))
         {
             throw new InputValidationException("gates.max_latency_ratio", "must be from 1 to 1000");
+        }
+        if (!(LatencySlackMs is >= 0 and <= 600_000))
+        {
+            throw new InputValidationException("gates.latency_slack_ms", "must be from 0 to 600000");
         }
         if (MinRequests is < 1 or > 10_000_000)
         {

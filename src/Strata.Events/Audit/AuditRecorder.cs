@@ -13,16 +13,34 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
 {
     public const string ConsumerGroup = "audit";
 
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+
+    /// <summary>Joins every topic before the host reports started (a ready process is recording, and every topic's log
+    /// exists from then on), then prunes past retention in the background.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Every platform topic, and the topics of your own that take events from outside.
+        foreach (var topic in EventTopics.All.Union(options.Value.Ingress.OpenTopics, StringComparer.Ordinal))
+        {
+            _subscriptions.Add(await SubscribeAsync(topic, cancellationToken));
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var subscription in _subscriptions)
+        {
+            await subscription.DisposeAsync();
+        }
+        _subscriptions.Clear();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var subscriptions = new List<IAsyncDisposable>();
         try
         {
-            // Every platform topic, and the topics of your own that take events from outside.
-            foreach (var topic in EventTopics.All.Union(options.Value.Ingress.OpenTopics, StringComparer.Ordinal))
-            {
-                subscriptions.Add(await SubscribeAsync(topic, stoppingToken));
-            }
             using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10), time);
             do
             {
@@ -36,13 +54,6 @@ public sealed partial class AuditRecorder(AuditStore store, IEventSubscriber sub
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            foreach (var subscription in subscriptions)
-            {
-                await subscription.DisposeAsync();
-            }
         }
     }
 

@@ -84,9 +84,10 @@ public sealed partial class RolloutController(RolloutService rollouts, IMonitori
         {
             return await RollBackAsync(rollout, F($"error rate {errorRate:P2} over step {rollout.Step + 1} ({rollout.Weight}%) against the baseline's {baselineErrors:P2} (at most +{gates.MaxErrorRateIncrease:P2})"), cancellationToken);
         }
-        if (c.LatencyP99Ms is { } p99 && b?.LatencyP99Ms is { } baseP99 && p99 > baseP99 * gates.MaxLatencyRatio)
+        if (c.LatencyP99Ms is { } p99 && b?.LatencyP99Ms is { } baseP99 && p99 > Math.Max(baseP99 * gates.MaxLatencyRatio, baseP99 + gates.LatencySlackMs))
         {
-            return await RollBackAsync(rollout, F($"p99 latency {p99:0.###} ms over step {rollout.Step + 1} against the baseline's {baseP99:0.###} ms (at most ×{gates.MaxLatencyRatio})"), cancellationToken);
+            return await RollBackAsync(rollout, F($"p99 latency {p99:0.###} ms over step {rollout.Step + 1} against the baseline's {baseP99:0.###} ms (at most ×{gates.MaxLatencyRatio}, or +{gates.LatencySlackMs} ms)"),
+                cancellationToken);
         }
         var figures = F($"error rate {errorRate:P2} (baseline {baselineErrors:P2}), p99 {c.LatencyP99Ms:0.###} ms (baseline {b?.LatencyP99Ms:0.###} ms)");
         var quality = gates.Quality is { } q ? Judge(q, since.Versions.FirstOrDefault(v => v.Version == candidate), since.Versions.FirstOrDefault(v => v.Version == baseline)) : null;

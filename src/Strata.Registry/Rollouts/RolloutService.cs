@@ -28,6 +28,10 @@ public sealed class RolloutService(IRegistryStore store, RegistryService registr
         {
             throw new ResourceConflictException($"model '{model}' has a rollout in progress ({active.Id}): abort it or let it finish first");
         }
+        if ((await store.ListExperimentsAsync(model, null, cancellationToken)).FirstOrDefault(e => e.Status == Experiment.Running) is { } experiment)
+        {
+            throw new ResourceConflictException($"model '{model}' has an experiment running ({experiment.Id}): it owns the traffic until it is stopped");
+        }
         var now = time.GetUtcNow();
         var rollout = new Rollout(Guid.CreateVersion7().ToString("N")[..16], model, candidate.Version, baseline.Version, spec, RolloutStatus.Running, 0, spec.Steps![0],
             now, now, now, null, []);

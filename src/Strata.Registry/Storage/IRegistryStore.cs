@@ -69,4 +69,13 @@ public interface IRegistryStore : IOutboxStore
 
     /// <summary>Rollouts, newest first, with their history: of one model, one id, or the running and paused ones.</summary>
     Task<IReadOnlyList<Rollout>> ListRolloutsAsync(string? model, string? id, bool activeOnly, CancellationToken cancellationToken);
+
+    /// <summary>Stores a started experiment; a conflict when the model has one running.</summary>
+    Task AddExperimentAsync(Experiment experiment, CancellationToken cancellationToken);
+
+    /// <summary>Marks a running experiment stopped at <paramref name="at"/>; false when it was not running.</summary>
+    Task<bool> StopExperimentAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Experiments newest first: of one model, one id, or all.</summary>
+    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? model, string? id, CancellationToken cancellationToken);
 }

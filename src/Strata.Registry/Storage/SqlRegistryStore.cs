@@ -121,6 +121,18 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
                         detail {text} NOT NULL,
                         PRIMARY KEY (rollout_id, seq));
                     """),
+                // Not "experiments": MLflow's tracking store has that table, and on PostgreSQL both stores share a database.
+                new(5, "A/B experiments", $"""
+                    CREATE TABLE ab_experiments (
+                        id {text} PRIMARY KEY,
+                        model {text} NOT NULL,
+                        spec {text} NOT NULL,
+                        status {text} NOT NULL,
+                        arm_versions {text} NOT NULL,
+                        started_at {text} NOT NULL,
+                        stopped_at {text});
+                    CREATE INDEX ab_experiments_model ON ab_experiments (model, status);
+                    """),
             ];
         }
     }
@@ -466,6 +478,42 @@ public sealed class SqlRegistryStore(SqlDialect dialect) : IRegistryStore, IAsyn
             result.Add(rollout with { History = history });
         }
         return result;
+    }
+
+    public async Task AddExperimentAsync(Experiment experiment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await dialect.BeginSerializedAsync(connection, "ab_experiments", cancellationToken);
+        if (await ScalarAsync(connection, tx, "SELECT id FROM ab_experiments WHERE model = @p0 AND status = 'running'", cancellationToken, experiment.Model) is string running)
+        {
+            throw new Strata.Contracts.Errors.ResourceConflictException($"model '{experiment.Model}' has an experiment running ({running}): stop it first");
+        }
+        await ExecuteAsync(connection, tx, "INSERT INTO ab_experiments (id, model, spec, status, arm_versions, started_at, stopped_at) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, NULL)",
+            cancellationToken, experiment.Id, experiment.Model, Json(experiment.Spec), experiment.Status, Json(experiment.ArmVersions), Stamp(experiment.StartedAt));
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> StopExperimentAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "UPDATE ab_experiments SET status = 'stopped', stopped_at = @p1 WHERE id = @p0 AND status = 'running'", cancellationToken,
+            id, Stamp(at)) == 1;
+    }
+
+    public async Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? model, string? id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var (where, args) = (model, id) switch
+        {
+            (not null, _) => (" WHERE model = @p0", new object?[] { model }),
+            (_, not null) => (" WHERE id = @p0", new object?[] { id }),
+            _ => ("", []),
+        };
+        return await QueryAsync(connection, $"SELECT id, model, spec, status, arm_versions, started_at, stopped_at FROM ab_experiments{where} ORDER BY started_at DESC, id",
+            r => new Experiment(r.GetString(0), r.GetString(1), JsonSerializer.Deserialize<ExperimentSpec>(r.GetString(2), StrataJson.Options)!, r.GetString(3),
+                JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(4), StrataJson.Options)!, ParseStamp(r.GetString(5)),
+                r.IsDBNull(6) ? null : ParseStamp(r.GetString(6))), cancellationToken, args);
     }
 
     private static async Task AddHistoryAsync(DbConnection connection, DbTransaction tx, string id, RolloutStepRecord entry, CancellationToken cancellationToken)
