@@ -231,6 +231,6 @@ public readonly record struct PredictionContext(string? RequestId, string? Arm =
     public bool Routed => Arm is not null;
 
     /// <summary>The context of a request answered by <paramref name="route"/> under <paramref name="policy"/> (or by the default alias).</summary>
-    public static PredictionContext Of(string requestId, Traffic.RoutedPolicy? policy, Traffic.Route route) =>
-        policy is null ? new(requestId) : new(requestId, route.Arm, policy.Version.Version);
+    public static PredictionContext Of(Microsoft.AspNetCore.Http.HttpContext http, string? requestId, Traffic.RoutedPolicy? policy, Traffic.Route route) =>
+        policy is null ? new(requestId) : new(RequestIds.ForRouted(http, requestId), route.Arm, policy.Version.Version);
 }

@@ -127,7 +127,7 @@ public static class ServingApi
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var traceId = request.HttpContext.TraceIdentifier;
-        var requestId = RequestIds.Assign(request.HttpContext);
+        var requestId = RequestIds.Given(request.HttpContext);
         // With a traffic policy the body may decide the version (a sticky key), so the model is chosen as it is read.
         var policy = traffic.PolicyOf(serving.DefaultModel);
         Traffic.Route route = default;
@@ -160,7 +160,7 @@ public static class ServingApi
                     if (policy is not null)
                     {
                         route = policy.Choose(request.Headers, json);
-                        context = PredictionContext.Of(requestId, policy, route);
+                        context = PredictionContext.Of(request.HttpContext, requestId, policy, route);
                         model = ServingService.ForPredict(route.Model);
                         mirrored = route.Shadow is null ? null : System.Buffers.BuffersExtensions.ToArray(json);
                     }

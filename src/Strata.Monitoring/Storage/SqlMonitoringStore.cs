@@ -70,7 +70,7 @@ public sealed class SqlMonitoringStore(SqlDialect dialect) : IAsyncDisposable
             """, f => [f.RequestId, f.Model, f.ModelVersion, f.Arm, f.Status, f.Reason, f.LatencyMs, f.Time.ToUnixTimeMilliseconds()], cancellationToken);
 
     public Task AddOutcomesAsync(IReadOnlyList<PredictionFeedbackEvent> outcomes, CancellationToken cancellationToken) =>
-        WriteAsync(outcomes, """
+        WriteAsync(outcomes.Reverse().DistinctBy(o => (o.RequestId, o.Row)).Reverse(), """
             INSERT INTO outcomes (request_id, row_index, label, value, time_ms, source) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
             ON CONFLICT (request_id, row_index) DO UPDATE SET label = excluded.label, value = excluded.value, time_ms = excluded.time_ms, source = excluded.source
             """, o => [o.RequestId, o.Row, o.Label, o.Value, o.Time.ToUnixTimeMilliseconds(), o.Source], cancellationToken);

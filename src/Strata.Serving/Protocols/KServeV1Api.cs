@@ -38,9 +38,9 @@ public static class KServeV1Api
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var requestId = RequestIds.Assign(request.HttpContext);
+            var requestId = RequestIds.Given(request.HttpContext);
             // With a traffic policy the version is chosen as the body is read (a sticky key may be in it).
-            var policy = await models.PolicyAsync(name, ct);
+            var policy = models.PolicyOf(name);
             var model = policy is null ? await models.ResolveAsync(name, null, ct) : null!;
             Traffic.Route route = default;
             var context = new PredictionContext(requestId);
@@ -53,7 +53,7 @@ public static class KServeV1Api
                     if (policy is not null)
                     {
                         route = policy.Choose(request.Headers, body);
-                        context = PredictionContext.Of(requestId, policy, route);
+                        context = PredictionContext.Of(request.HttpContext, requestId, policy, route);
                         model = route.Model;
                     }
                     return FeatureAwarePredictor.EntityInstances(body, model) is { } keys ? (keys, null) : ((List<Tensor>?)null, ReadInstances(body, model));

@@ -68,10 +68,10 @@ public static class OpenInferenceApi
         ProtocolException.AnswerAsync(async () =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var requestId = RequestIds.Assign(request.HttpContext);
+            var requestId = RequestIds.Given(request.HttpContext);
             // An explicit version is never routed; the model's address alone follows its traffic policy, chosen as the
             // body is read (a sticky key may be in it).
-            var policy = version is null ? await models.PolicyAsync(name, ct) : null;
+            var policy = version is null ? models.PolicyOf(name) : null;
             var model = policy is null ? await models.ResolveAsync(name, version, ct) : null!;
             Traffic.Route route = default;
             var context = new PredictionContext(requestId);
@@ -84,7 +84,7 @@ public static class OpenInferenceApi
                     if (policy is not null)
                     {
                         route = policy.Choose(request.Headers, body);
-                        context = PredictionContext.Of(requestId, policy, route);
+                        context = PredictionContext.Of(request.HttpContext, requestId, policy, route);
                         model = route.Model;
                     }
                     return InferenceRequestReader.Read(body);

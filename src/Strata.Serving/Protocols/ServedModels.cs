@@ -11,20 +11,9 @@ public sealed class ServedModels(ModelHost host)
 {
     public IReadOnlyList<string> Names => host.Names;
 
-    /// <summary>The traffic policy of a model addressed without a version (null when it has none); throws the protocol's
-    /// 404 when the model is not served.</summary>
-    public async ValueTask<Traffic.RoutedPolicy?> PolicyAsync(string name, CancellationToken cancellationToken)
-    {
-        if (host.PolicyOf(name) is { } policy)
-        {
-            return policy;
-        }
-        if (!await host.EnsureServedAsync(name, cancellationToken))
-        {
-            throw ProtocolException.NotFound($"model '{name}' is not served here (served: {string.Join(", ", Names)})");
-        }
-        return host.PolicyOf(name);
-    }
+    /// <summary>The traffic policy in force for a model addressed without a version, or null (one lookup: a model served
+    /// on first use gets its policy with its aliases, from its next request on).</summary>
+    public Traffic.RoutedPolicy? PolicyOf(string name) => host.PolicyOf(name);
 
     public async ValueTask<ServableModel> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
