@@ -360,22 +360,6 @@ public sealed class PostgresRegistryServiceTests(PostgresFixture postgres) : Reg
     }
 }
 
-/// <summary>One PostgreSQL server per test class; each test creates its own database on it.</summary>
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresServer? Server { get; private set; }
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (Server is not null)
-        {
-            await Server.DisposeAsync();
-        }
-    }
-}
-
 public sealed class ArtifactStoreTests : IDisposable
 {
     private readonly TempFolder _folder = new();

@@ -194,7 +194,7 @@ public sealed partial class ModelHost(
             _failures.TryRemove((model, PolicyKey), out _);
             return false;
         }
-        if (_failures.TryGetValue((model, PolicyKey), out var failed) && failed.Version == stored.Version && time.GetUtcNow() < failed.NextAttempt)
+        if (Backoff(model, PolicyKey, stored.Version))
         {
             return false;
         }
@@ -214,12 +214,9 @@ public sealed partial class ModelHost(
             }
             served.Policy = new Traffic.RoutedPolicy(model, stored, loaded, fallback ?? loaded[policy.Split![0].Target!]);
         }
-        catch (Exception e) when (e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException or InputValidationException
-            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or FormatException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (IsLoadFailure(e))
         {
-            var attempts = failed?.Version == stored.Version ? failed.Attempts + 1 : 1;
-            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(attempts - 1, 20)));
-            _failures[(model, PolicyKey)] = new LoadFailure(model, PolicyKey, stored.Version, e.Message, attempts, time.GetUtcNow() + delay);
+            RecordFailure(model, PolicyKey, stored.Version, e.Message);
             throw;
         }
         finally
@@ -279,9 +276,7 @@ public sealed partial class ModelHost(
             _failures.TryRemove((model, alias), out _);
             return false;
         }
-        // A version that failed to load is tried again after a delay that doubles per attempt (up to MaxRetryDelay),
-        // not on every refresh: a broken artifact costs one attempt, not one a second.
-        if (_failures.TryGetValue((model, alias), out var failed) && failed.Version == target.Version && time.GetUtcNow() < failed.NextAttempt)
+        if (Backoff(model, alias, target.Version))
         {
             return false;
         }
@@ -298,12 +293,9 @@ public sealed partial class ModelHost(
             {
                 loaded = Find(served, target.Version) ?? await LoadAsync(target, cancellationToken);
             }
-            catch (Exception e) when (e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException or InputValidationException
-                or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or FormatException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (IsLoadFailure(e))
             {
-                var attempts = failed?.Version == target.Version ? failed.Attempts + 1 : 1;
-                var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(attempts - 1, 20)));
-                _failures[(model, alias)] = new LoadFailure(model, alias, target.Version, e.Message, attempts, time.GetUtcNow() + delay);
+                RecordFailure(model, alias, target.Version, e.Message);
                 throw;
             }
             _failures.TryRemove((model, alias), out _);
@@ -322,6 +314,23 @@ public sealed partial class ModelHost(
             _loading.Release();
         }
     }
+
+    /// <summary>Whether a version that failed to load is still waiting for its next attempt: it is tried again after a
+    /// delay that doubles per attempt (up to <see cref="MaxRetryDelay"/>), not on every refresh (a broken artifact costs
+    /// one attempt, not one a second).</summary>
+    private bool Backoff(string model, string key, int version) =>
+        _failures.TryGetValue((model, key), out var failed) && failed.Version == version && time.GetUtcNow() < failed.NextAttempt;
+
+    private void RecordFailure(string model, string key, int version, string reason)
+    {
+        var attempts = _failures.TryGetValue((model, key), out var failed) && failed.Version == version ? failed.Attempts + 1 : 1;
+        var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(attempts - 1, 20)));
+        _failures[(model, key)] = new LoadFailure(model, key, version, reason, attempts, time.GetUtcNow() + delay);
+    }
+
+    /// <summary>What a version that cannot be loaded throws (as opposed to cancellation or a bug).</summary>
+    private static bool IsLoadFailure(Exception e) => e is InvalidDataException or ResourceNotFoundException or DependencyUnavailableException
+        or InputValidationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or FormatException or InvalidOperationException or ArgumentException;
 
     private static ServableModel? Find(Served served, int version) =>
         served.Aliases.Values.FirstOrDefault(m => m.Version.Version == version) ?? served.Pinned.FirstOrDefault(m => m.Version.Version == version)
