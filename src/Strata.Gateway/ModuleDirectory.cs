@@ -1,4 +1,4 @@
 namespace Strata.Gateway;
 
-/// <summary>The base URL of each module process behind the gateway.</summary>
-public sealed record ModuleDirectory(IReadOnlyDictionary<string, Uri> Urls);
+/// <summary>The base URLs of each module's processes (one per replica) behind the gateway.</summary>
+public sealed record ModuleDirectory(IReadOnlyDictionary<string, IReadOnlyList<Uri>> Urls);

@@ -11,6 +11,9 @@ public sealed record HostSettings(IReadOnlyList<string> Modules, int Port, strin
 
     public string Bind { get; init; } = "127.0.0.1";
 
+    /// <summary>Which replica of its module this process is (1, unless <c>strata up --replicas</c> runs several).</summary>
+    public int Replica { get; init; } = 1;
+
     /// <summary>A listening socket inherited from a supervisor, used instead of binding <see cref="Port"/>.</summary>
     public int? ListenDescriptor { get; init; }
 

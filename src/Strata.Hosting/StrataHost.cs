@@ -1,3 +1,4 @@
+using System.Globalization;
 using Strata.Contracts;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -74,8 +75,8 @@ public static class StrataHost
         if (gatewayOnly)
         {
             var proxied = settings.Catalog.Where(d => !settings.Hosts(d.Name)).Select(d => new ProxiedModule(d.Name, [.. d.GatewayPatterns],
-                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"), d.ErrorShapes)).ToList();
-            services.AddGatewayModule(proxied);
+                remote.GetValueOrDefault(d.Name) ?? throw new ArgumentException($"the gateway needs Strata:Services:{d.Name}"), d.ErrorShapes, d.GatewayTimeout, d.IdempotentPosts)).ToList();
+            services.AddGatewayModule(proxied, builder.Configuration);
         }
 
         var app = builder.Build();
@@ -115,6 +116,7 @@ public static class StrataHost
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [$"{StrataOptions.Section}:{nameof(StrataOptions.DataDirectory)}"] = settings.DataDirectory,
+            [$"{StrataOptions.Section}:{nameof(StrataOptions.Replica)}"] = settings.Replica.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             // With this category enabled, hosting opens a log scope and an Activity for every request even when nothing
@@ -141,7 +143,7 @@ public static class StrataHost
     }
 
     /// <summary>The hosted modules' services, and an HTTP client for each module they call that is hosted elsewhere.</summary>
-    private static void AddModules(IServiceCollection services, IConfiguration configuration, HostSettings settings, Dictionary<string, Uri> remote,
+    private static void AddModules(IServiceCollection services, IConfiguration configuration, HostSettings settings, Dictionary<string, IReadOnlyList<Uri>> remote,
         Strata.Security.Certificates.MutualTls? inboundTls)
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
@@ -176,24 +178,35 @@ public static class StrataHost
             {
                 throw new ArgumentException($"module '{caller}' calls '{callee}', which is not a module of this Strata");
             }
-            module.AddHttpClient(context, remote.GetValueOrDefault(callee));
+            // A replicated module's callers use its first replica (the gateway balances over all of them).
+            module.AddHttpClient(context, remote.GetValueOrDefault(callee)?[0]);
         }
     }
 
-    private static Dictionary<string, Uri> RemoteUrls(ConfigurationManager configuration, HostSettings settings)
+    /// <summary>Where each module hosted elsewhere listens: <c>Strata:Services:{module}</c>, one URL, or one per replica
+    /// separated by spaces or commas.</summary>
+    private static Dictionary<string, IReadOnlyList<Uri>> RemoteUrls(ConfigurationManager configuration, HostSettings settings)
     {
-        var urls = new Dictionary<string, Uri>(StringComparer.Ordinal);
+        var urls = new Dictionary<string, IReadOnlyList<Uri>>(StringComparer.Ordinal);
         foreach (var child in configuration.GetSection("Strata:Services").GetChildren())
         {
             if (child.Value is null || settings.Hosts(child.Key))
             {
                 continue;
             }
-            if (!Uri.TryCreate(child.Value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            var list = new List<Uri>();
+            foreach (var text in child.Value.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                throw new ArgumentException($"Strata:Services:{child.Key} = '{child.Value}' is not an http(s) URL");
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    throw new ArgumentException($"Strata:Services:{child.Key} = '{child.Value}': '{text}' is not an http(s) URL");
+                }
+                list.Add(uri);
             }
-            urls[child.Key] = uri;
+            if (list.Count > 0)
+            {
+                urls[child.Key] = list;
+            }
         }
         return urls;
     }

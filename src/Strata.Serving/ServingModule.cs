@@ -28,6 +28,12 @@ public static class ServingModule
         MapEndpoints = app => app.MapServingApi(),
         AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<IServingClient, HttpServingClient>(ModuleNames.Serving, url, retryUnsafeMethods: true),
         ReadyOnStart = false,
+        Replicable = true,
+        // Scoring computes an answer and changes nothing (the prediction log is a record, keyed by request id).
+        IdempotentPosts = [ServingRoutes.Predict, "/v1/models/{name}:predict", "/v1/models/{name}:explain", "/v2/models/{name}/infer",
+            "/v2/models/{name}/versions/{version}/infer"],
+        // Scoring answers in milliseconds; a replica that has not begun answering in 10 s is stuck, not busy.
+        GatewayTimeout = TimeSpan.FromSeconds(10),
     };
 
     public static IServiceCollection AddServingModule(this IServiceCollection services)

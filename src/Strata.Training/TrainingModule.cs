@@ -22,6 +22,8 @@ public static class TrainingModule
         UrlPrefixes = [TrainingRoutes.Prefix, TrainingRoutes.SeedTrain],
         AddServices = c => c.Services.AddTrainingModule(),
         MapEndpoints = app => app.MapTrainingApi(),
+        // A synchronous training call answers when the training ends (its client waits 30 minutes too).
+        GatewayTimeout = TimeSpan.FromMinutes(30),
         // A training call runs for as long as the training does, and is never resent (not idempotent).
         AddHttpClient = (c, url) => c.Services.AddModuleHttpClient<ITrainingClient, HttpTrainingClient>(ModuleNames.Training, url,
             retryUnsafeMethods: false, c => c.Timeout = Timeout.InfiniteTimeSpan, o =>

@@ -63,7 +63,9 @@ public sealed class StrataUp : IAsyncDisposable
     /// <summary>Starts <c>strata up</c> and waits until the gateway answers <c>/health/ready</c>.</summary>
     /// <param name="environment">Extra environment of the process (and so of the module processes it supervises),
     /// e.g. <c>Strata__Events__Backend</c>.</param>
-    public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="arguments">Extra arguments of <c>strata up</c>, e.g. <c>--replicas serving=3</c>.</param>
+    public static async Task<StrataUp> StartAsync(string topology, string dataDirectory, int? port = null, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? arguments = null)
     {
         // A port found free can be taken (e.g. as the local port of some outbound connection) before strata binds it;
         // when the port was ours to choose, choose again.
@@ -71,7 +73,7 @@ public sealed class StrataUp : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(topology, dataDirectory, port ?? FreePort(), environment);
+                return await StartOnceAsync(topology, dataDirectory, port ?? FreePort(), environment, arguments ?? []);
             }
             catch (PortTakenException) when (port is null && attempt < 3)
             {
@@ -81,9 +83,10 @@ public sealed class StrataUp : IAsyncDisposable
 
     private sealed class PortTakenException(string message) : InvalidOperationException(message);
 
-    private static async Task<StrataUp> StartOnceAsync(string topology, string dataDirectory, int chosen, IReadOnlyDictionary<string, string>? environment)
+    private static async Task<StrataUp> StartOnceAsync(string topology, string dataDirectory, int chosen, IReadOnlyDictionary<string, string>? environment,
+        IReadOnlyList<string> arguments)
     {
-        var start = StrataExecutable.StartInfo("up", "--topology", topology, "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory);
+        var start = StrataExecutable.StartInfo(["up", "--topology", topology, "--port", chosen.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory, .. arguments]);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;

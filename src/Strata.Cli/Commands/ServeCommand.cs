@@ -14,7 +14,19 @@ internal static class ServeCommand
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
         var bind = StrataCommand.BindOption();
-        var command = new Command("serve", "Run one module (events, security, data, features, registry, training, serving) or the gateway") { module, port, dataDir, bind };
+        var replica = new Option<int>("--replica")
+        {
+            Description = "Which replica of a replicable module this process is (strata up --replicas numbers them 1, 2, ...)",
+            DefaultValueFactory = _ => 1,
+        };
+        replica.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > UpCommand.MaxReplicas)
+            {
+                r.AddError($"--replica must be between 1 and {UpCommand.MaxReplicas}");
+            }
+        });
+        var command = new Command("serve", "Run one module (events, security, data, features, registry, training, serving) or the gateway") { module, port, dataDir, bind, replica };
         command.SetAction(async (parse, _) =>
         {
             using var shutdown = new ShutdownSignal();
@@ -23,12 +35,18 @@ internal static class ServeCommand
             {
                 ListenDescriptor = Supervision.InheritableListener.TakeInherited(),
                 Bind = StrataCommand.BindAddress(parse.GetValue(bind)!).ToString(),
+                Replica = parse.GetValue(replica),
             };
-            using var held = DataDirectory.Lock(settings.DataDirectory, settings.Modules[0]);
+            if (settings.Replica > 1 && !StrataModules.All.Any(m => m.Name == settings.Modules[0] && m.Replicable))
+            {
+                Console.Error.WriteLine($"strata: {settings.Modules[0]} keeps state of its own and cannot run as several replicas");
+                return 2;
+            }
+            using var held = DataDirectory.Lock(settings.DataDirectory, Strata.Gateway.ProxiedModule.ReplicaName(settings.Modules[0], settings.Replica));
             await using var app = await HostRunner.StartAsync(settings, ct);
             var tls = settings.Modules[0] != HostSettings.Gateway && app.Services.GetService<Strata.ServiceDefaults.Security.IServiceTls>() is not null;
             var address = settings.ListenDescriptor is null ? HostRunner.Address(app) : new Uri($"{(tls ? "https" : "http")}://{settings.Bind}:{settings.Port}/");
-            Console.WriteLine($"strata: {settings.Modules[0]} listening on {address} (pid {Environment.ProcessId}, {(tls ? "mutual TLS" : "plain HTTP")})");
+            Console.WriteLine($"strata: {Strata.Gateway.ProxiedModule.ReplicaName(settings.Modules[0], settings.Replica)} listening on {address} (pid {Environment.ProcessId}, {(tls ? "mutual TLS" : "plain HTTP")})");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });

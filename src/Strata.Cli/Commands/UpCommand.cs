@@ -19,6 +19,9 @@ internal static class UpCommand
     public const string Monolith = "monolith";
     public const string Microservices = "microservices";
 
+    /// <summary>The most processes one module may run as.</summary>
+    public const int MaxReplicas = 16;
+
     public static Command Create()
     {
         var topology = new Option<string>("--topology", "-t")
@@ -30,7 +33,26 @@ internal static class UpCommand
         var port = StrataCommand.PortOption(5000);
         var dataDir = StrataCommand.DataDirOption();
         var bind = StrataCommand.BindOption();
-        var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir, bind };
+        var replicas = new Option<string[]>("--replicas")
+        {
+            Description = "microservices: run a stateless module as several processes behind the gateway, e.g. --replicas serving=3",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        replicas.Validators.Add(r =>
+        {
+            if (ParseReplicas(r.GetValueOrDefault<string[]>() ?? [], out var error) is null)
+            {
+                r.AddError(error!);
+            }
+        });
+        var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir, bind, replicas };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(topology) != Microservices && r.GetValue(replicas) is { Length: > 0 })
+            {
+                r.AddError("--replicas needs --topology microservices (the monolith is one process)");
+            }
+        });
         command.SetAction(async (parse, _) =>
         {
             using var shutdown = new ShutdownSignal();
@@ -42,10 +64,40 @@ internal static class UpCommand
             var address = StrataCommand.BindAddress(parse.GetValue(bind)!);
             var keyExisted = File.Exists(Path.Combine(dir, DataDirectory.ApiKeyFile));
             return microservices
-                ? await Supervisor.RunAsync(parse.GetValue(port), address, dir, keyExisted, ct)
+                ? await Supervisor.RunAsync(parse.GetValue(port), address, dir, keyExisted, ParseReplicas(parse.GetValue(replicas) ?? [], out string? _)!, ct)
                 : await RunMonolithAsync(parse.GetValue(port), address, dir, keyExisted, ct);
         });
         return command;
+    }
+
+    /// <summary><c>module=N</c> pairs: a module whose descriptor says it is replicable, N from 1 to <see cref="MaxReplicas"/>.</summary>
+    internal static Dictionary<string, int>? ParseReplicas(IEnumerable<string> values, out string? error)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var value in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            var parts = value.Split('=');
+            var replicable = StrataModules.All.Where(m => m.Replicable).Select(m => m.Name).ToList();
+            if (parts.Length != 2 || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count))
+            {
+                error = $"--replicas '{value}': expected MODULE=COUNT, e.g. serving=3";
+                return null;
+            }
+            if (!replicable.Contains(parts[0]))
+            {
+                error = $"--replicas '{value}': {(StrataModules.All.Any(m => m.Name == parts[0]) ? $"{parts[0]} keeps state of its own and runs as one process" : $"there is no module '{parts[0]}'")}"
+                    + $" (replicable: {string.Join(", ", replicable)})";
+                return null;
+            }
+            if (count is < 1 or > MaxReplicas)
+            {
+                error = $"--replicas '{value}': the count must be between 1 and {MaxReplicas}";
+                return null;
+            }
+            counts[parts[0]] = count;
+        }
+        error = null;
+        return counts;
     }
 
     private static async Task<int> RunMonolithAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted, CancellationToken ct)

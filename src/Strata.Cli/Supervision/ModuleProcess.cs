@@ -7,18 +7,24 @@ namespace Strata.Cli.Supervision;
 /// <summary>One supervised child: <c>strata serve --module NAME --port N</c> on a socket the supervisor holds (the same
 /// one across restarts), its output appended to a log file.</summary>
 internal sealed class ModuleProcess(string module, InheritableListener listener, string dataDirectory, IReadOnlyDictionary<string, string> environment,
-    string scheme = "http", string? bind = null) : IDisposable
+    string scheme = "http", string? bind = null, int replica = 1) : IDisposable
 {
     private readonly Lock _logLock = new();
     private StreamWriter? _log;
 
     public string Module { get; } = module;
 
+    /// <summary>Which replica of <see cref="Module"/> this is (1 unless <c>--replicas</c> runs several).</summary>
+    public int Replica { get; } = replica;
+
+    /// <summary>The module's name, or <c>module.N</c> for its replica N: its row, its log and its lock.</summary>
+    public string Name { get; } = Strata.Gateway.ProxiedModule.ReplicaName(module, replica);
+
     public int Port { get; } = listener.Port;
 
     public Uri Url { get; } = new($"{scheme}://127.0.0.1:{listener.Port}/");
 
-    public string LogPath { get; } = Path.Combine(dataDirectory, "logs", $"{module}.log");
+    public string LogPath { get; } = Path.Combine(dataDirectory, "logs", $"{Strata.Gateway.ProxiedModule.ReplicaName(module, replica)}.log");
 
     public Process? Process { get; private set; }
 
@@ -31,7 +37,8 @@ internal sealed class ModuleProcess(string module, InheritableListener listener,
         Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
         _log ??= new StreamWriter(LogPath, append: true) { AutoFlush = true };
         var info = SelfLauncher.StartInfo(["serve", "--module", Module, "--port", Port.ToString(CultureInfo.InvariantCulture), "--data-dir", dataDirectory,
-            .. (bind is null ? Array.Empty<string>() : ["--bind", bind])]);
+            .. (bind is null ? Array.Empty<string>() : ["--bind", bind]),
+            .. (Replica == 1 ? Array.Empty<string>() : ["--replica", Replica.ToString(CultureInfo.InvariantCulture)])]);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         foreach (var (key, value) in environment)
@@ -58,7 +65,7 @@ internal sealed class ModuleProcess(string module, InheritableListener listener,
     public void Restart()
     {
         Restarts++;
-        Write($"--- supervisor: restarting {Module} (restart {Restarts}) ---");
+        Write($"--- supervisor: restarting {Name} (restart {Restarts}) ---");
         Start();
     }
 

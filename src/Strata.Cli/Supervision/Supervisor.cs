@@ -19,7 +19,8 @@ internal static class Supervisor
     /// <summary>The supervisor's own certificate (identity <c>supervisor</c>: health endpoints only), when mutual TLS is on.</summary>
     private static Strata.Security.Certificates.MutualTls? Tls { get; set; }
 
-    public static async Task<int> RunAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted, CancellationToken ct)
+    public static async Task<int> RunAsync(int port, System.Net.IPAddress bind, string dataDirectory, bool keyExisted,
+        IReadOnlyDictionary<string, int> replicas, CancellationToken ct)
     {
         InheritableListener front;
         try
@@ -36,10 +37,14 @@ internal static class Supervisor
         // Strata__Security__Mtls__Enabled=false says so (a benchmark's plain peer).
         var tls = CertsCommand.SupervisorTls(dataDirectory);
         var scheme = tls is null ? "http" : "https";
-        var listeners = modules.ToDictionary(m => m.Name, _ => InheritableListener.Bind(0));
-        var environment = listeners.ToDictionary(p => $"Strata__Services__{p.Key}", p => $"{scheme}://127.0.0.1:{p.Value.Port}/");
+        // One socket per process: a replicated module has one per replica, and its URLs are all of theirs (the gateway
+        // balances over them; other callers use the first).
+        var listeners = modules.SelectMany(m => Enumerable.Range(1, replicas.GetValueOrDefault(m.Name, 1)).Select(r => (Module: m.Name, Replica: r, Listener: InheritableListener.Bind(0))))
+            .ToList();
+        var environment = listeners.GroupBy(l => l.Module).ToDictionary(g => $"Strata__Services__{g.Key}",
+            g => string.Join(' ', g.Select(l => $"{scheme}://127.0.0.1:{l.Listener.Port}/")));
         environment[CertsCommand.EnabledVariable] = tls is null ? "false" : "true";
-        var children = modules.Select(m => new ModuleProcess(m.Name, listeners[m.Name], dataDirectory, environment, scheme))
+        var children = listeners.Select(l => new ModuleProcess(l.Module, l.Listener, dataDirectory, environment, scheme, replica: l.Replica))
             .Append(new ModuleProcess(HostSettings.Gateway, front, dataDirectory, environment, bind: bind.ToString()))
             .ToList();
         Tls = tls;
@@ -98,7 +103,7 @@ internal static class Supervisor
         }
         await WaitAsync(children, "/health/ready", ct);
         DataDirectory.RecordAddress(dataDirectory, gateway.Url);
-        UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Module, c.Url, c.Process!.Id, "ready")), gateway.Url, dataDirectory, keyExisted);
+        UpCommand.PrintServices(children.Select(c => new ServiceRow(c.Name, c.Url, c.Process!.Id, "ready")), gateway.Url, dataDirectory, keyExisted);
         AnsiConsole.MarkupLineInterpolated($"logs: {Path.Combine(dataDirectory, "logs")}");
     }
 
@@ -108,7 +113,7 @@ internal static class Supervisor
     /// never answered (issue 24: stopping took 6-16 s).</summary>
     internal static IEnumerable<List<ModuleProcess>> StopOrder(IReadOnlyList<ModuleProcess> children)
     {
-        var callers = children.ToDictionary(c => c.Module, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        var callers = children.Select(c => c.Module).Distinct().ToDictionary(m => m, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
         foreach (var module in StrataModules.All)
         {
             foreach (var callee in module.Calls.Append(ModuleNames.Security).Append(ModuleNames.Events).Where(c => c != module.Name && callers.ContainsKey(c)))
@@ -135,8 +140,8 @@ internal static class Supervisor
     /// that each lived under 10 seconds (a crash loop is a bug to read in its log, not to hide).</summary>
     private static async Task MonitorAsync(List<ModuleProcess> children, CancellationToken ct)
     {
-        var startedAt = children.ToDictionary(c => c.Module, _ => TimeProvider.System.GetUtcNow());
-        var quickFailures = children.ToDictionary(c => c.Module, _ => 0);
+        var startedAt = children.ToDictionary(c => c, _ => TimeProvider.System.GetUtcNow());
+        var quickFailures = children.ToDictionary(c => c, _ => 0);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -149,17 +154,17 @@ internal static class Supervisor
             }
             foreach (var child in children.Where(c => c.HasExited))
             {
-                var lived = TimeProvider.System.GetUtcNow() - startedAt[child.Module];
-                quickFailures[child.Module] = lived < TimeSpan.FromSeconds(10) ? quickFailures[child.Module] + 1 : 0;
-                if (quickFailures[child.Module] > 5)
+                var lived = TimeProvider.System.GetUtcNow() - startedAt[child];
+                quickFailures[child] = lived < TimeSpan.FromSeconds(10) ? quickFailures[child] + 1 : 0;
+                if (quickFailures[child] > 5)
                 {
-                    throw new StartupException($"{child.Module} keeps crashing (exit code {child.Process?.ExitCode}); see {child.LogPath}");
+                    throw new StartupException($"{child.Name} keeps crashing (exit code {child.Process?.ExitCode}); see {child.LogPath}");
                 }
-                AnsiConsole.MarkupLineInterpolated($"[yellow]{child.Module} exited (code {child.Process?.ExitCode}); restarting[/]");
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * quickFailures[child.Module]), ct);
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{child.Name} exited (code {child.Process?.ExitCode}); restarting[/]");
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * quickFailures[child]), ct);
                 child.Restart();
-                startedAt[child.Module] = TimeProvider.System.GetUtcNow();
-                AnsiConsole.MarkupLineInterpolated($"{child.Module} restarted as pid {child.Process!.Id}");
+                startedAt[child] = TimeProvider.System.GetUtcNow();
+                AnsiConsole.MarkupLineInterpolated($"{child.Name} restarted as pid {child.Process!.Id}");
             }
         }
     }
@@ -178,7 +183,7 @@ internal static class Supervisor
             }
             catch (StartupException e)
             {
-                throw new StartupException($"{child.Module}: {e.Message}; see {child.LogPath}", e);
+                throw new StartupException($"{child.Name}: {e.Message}; see {child.LogPath}", e);
             }
         }));
 }

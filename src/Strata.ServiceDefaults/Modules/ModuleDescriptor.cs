@@ -49,6 +49,21 @@ public sealed record ModuleDescriptor
     /// only after the first training): a supervisor waits for such a module to be live, not ready, before seeding.</summary>
     public bool ReadyOnStart { get; init; } = true;
 
+    /// <summary>True for a module that keeps no state of its own (serving: its models come from the registry, its logs
+    /// go out as events), so several processes may run it side by side behind the gateway
+    /// (<c>strata up --topology microservices --replicas serving=3</c>).</summary>
+    public bool Replicable { get; init; }
+
+    /// <summary>POST routes (templates as in <see cref="Authorization"/>, without the method) that change nothing: the
+    /// request carries its input in a body, the answer is computed from it (scoring). The gateway may send such a request
+    /// to another replica when the first failed in transport, as it does GETs; any other POST it never sends twice.</summary>
+    public IReadOnlyList<string> IdempotentPosts { get; init; } = [];
+
+    /// <summary>How long the gateway waits for the module's answer to begin (and between reads of a streamed answer)
+    /// before answering 504; <c>Strata:Gateway:Timeouts:{name}</c> overrides it. Ten minutes unless the module says:
+    /// ingesting or materialising a large dataset answers only when done.</summary>
+    public TimeSpan GatewayTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The path of the module's OpenAPI document.</summary>
     public string OpenApiPath => $"/openapi/{Name}.json";
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.ServiceDefaults;
 using Strata.Contracts.Events;
 
 namespace Strata.Serving.Models;
@@ -7,10 +9,15 @@ namespace Strata.Serving.Models;
 /// <summary>Keeps <see cref="ModelHost"/> on the versions the served aliases point at: loads them at start, swaps as soon as a
 /// <c>model.alias_changed</c> event for a served model and alias arrives, and re-reads the alias every <see cref="ServingOptions.RefreshInterval"/>
 /// for the changes no event brings (a registry in another process until a broker joins them). A failed load keeps the
-/// current version serving.</summary>
-public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber events, TimeProvider time, ILogger<ModelRefresher> logger) : BackgroundService
+/// current version serving.
+/// Every replica of serving keeps its own group (<see cref="Strata.ServiceDefaults.StrataOptions.PerReplica"/>): each must
+/// see every change, where a shared group would hand each event to one of them.</summary>
+public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber events, TimeProvider time, IOptions<StrataOptions> strata,
+    ILogger<ModelRefresher> logger) : BackgroundService
 {
     public const string ConsumerGroup = "serving-model-refresher";
+
+    private readonly string _group = strata.Value.PerReplica(ConsumerGroup);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,7 +46,7 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
     {
         try
         {
-            var aliases = await events.SubscribeAsync(EventTopics.ModelAliasChanged, ConsumerGroup, async (received, ct) =>
+            var aliases = await events.SubscribeAsync(EventTopics.ModelAliasChanged, _group, async (received, ct) =>
             {
                 // A served alias, or one the model's traffic policy names, moved.
                 var change = received.DataAs<ModelAliasChangedEvent>();
@@ -49,7 +56,7 @@ public sealed partial class ModelRefresher(ModelHost host, IEventSubscriber even
                     await host.RefreshAsync(change.Model, ct);
                 }
             }, cancellationToken: stoppingToken);
-            var traffic = await events.SubscribeAsync(EventTopics.ModelTrafficChanged, ConsumerGroup, async (received, ct) =>
+            var traffic = await events.SubscribeAsync(EventTopics.ModelTrafficChanged, _group, async (received, ct) =>
             {
                 if (received.DataAs<ModelTrafficChangedEvent>() is { } change && host.IsServed(change.Model))
                 {
