@@ -35,6 +35,20 @@ public sealed class CliErrorTests
     }
 
     [Theory]
+    [InlineData("up --topology microservices --replicas data=2", "data keeps state of its own")]
+    [InlineData("up --topology microservices --replicas nope=2", "there is no module 'nope'")]
+    [InlineData("up --topology microservices --replicas serving=0", "between 1 and 16")]
+    [InlineData("up --topology microservices --replicas serving", "expected MODULE=COUNT")]
+    [InlineData("up --replicas serving=3", "--replicas needs --topology microservices")]
+    [InlineData("serve --module registry --replica 2", "registry keeps state of its own")]
+    public async Task Strata_BadReplicas_ExitsTwoNamingTheReason(string arguments, string reason)
+    {
+        var (exit, _, stderr) = await StrataExecutable.RunAsync(Timeout, arguments.Split(' '));
+        Assert.Equal(2, exit);
+        AssertOneLine(stderr, reason);
+    }
+
+    [Theory]
     [InlineData("monolith")]
     [InlineData("microservices")]
     public async Task Up_PortInUse_ExitsOneWithOneLine(string topology)

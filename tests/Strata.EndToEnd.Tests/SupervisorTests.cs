@@ -25,6 +25,35 @@ public sealed class SupervisorTests(Xunit.Abstractions.ITestOutputHelper output)
         var victim = replicas[1];
         var victimPort = PortOf(victim);
 
+        // A traffic policy reaches every replica (each keeps its own event group): beta users get v2 from whichever
+        // replica answers, everyone else v1.
+        var registry = new Strata.Contracts.Registry.HttpRegistryClient(up.Http);
+        var v1 = (await registry.GetVersionAsync("seed", 1))!;
+        await registry.CreateVersionAsync("seed", new Strata.Contracts.Registry.NewModelVersion(v1.ArtifactSha256, v1.Format, v1.Metrics, v1.Params,
+            v1.DatasetVersion, v1.FeatureView, v1.FeatureViewVersion, v1.FeatureNames, "v1 registered again"));
+        using (var policy = await up.Http.PutAsync(new Uri("/api/registry/models/seed/traffic", UriKind.Relative), new StringContent(
+            """{"rules": [{"header": "x-user-group", "exact": "beta", "target": {"version": 2}}], "split": [{"target": {"version": 1}, "weight": 100}]}""",
+            System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
+        }
+        var served = await Eventually.ValueAsync(async () =>
+        {
+            var versions = new List<string>();
+            foreach (var beta in Enumerable.Range(0, 60).Select(i => i % 2 == 0))
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = JsonContent.Create(new { age = 30, income = 60000 }) };
+                if (beta)
+                {
+                    request.Headers.Add("x-user-group", "beta");
+                }
+                using var response = await up.Http.SendAsync(request);
+                versions.Add($"{(beta ? "beta" : "other")}:{(int)response.StatusCode}:{string.Join(',', response.Headers.TryGetValues("X-Model-Version", out var v) ? v : [])}");
+            }
+            return versions;
+        }, v => v.All(x => x is "beta:200:2" or "other:200:1"), TimeSpan.FromSeconds(30), "the policy in force on every replica");
+        Assert.Equal(60, served.Count);
+
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         long ok = 0, failed = 0;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();

@@ -27,6 +27,13 @@ internal static class ServeCommand
             }
         });
         var command = new Command("serve", "Run one module (events, security, data, features, registry, training, serving) or the gateway") { module, port, dataDir, bind, replica };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(replica) > 1 && r.GetValue(module) is { } name && !StrataModules.All.Any(m => m.Name == name && m.Replicable))
+            {
+                r.AddError($"--replica: {name} keeps state of its own and runs as one process");
+            }
+        });
         command.SetAction(async (parse, _) =>
         {
             using var shutdown = new ShutdownSignal();
@@ -37,11 +44,6 @@ internal static class ServeCommand
                 Bind = StrataCommand.BindAddress(parse.GetValue(bind)!).ToString(),
                 Replica = parse.GetValue(replica),
             };
-            if (settings.Replica > 1 && !StrataModules.All.Any(m => m.Name == settings.Modules[0] && m.Replicable))
-            {
-                Console.Error.WriteLine($"strata: {settings.Modules[0]} keeps state of its own and cannot run as several replicas");
-                return 2;
-            }
             using var held = DataDirectory.Lock(settings.DataDirectory, Strata.Gateway.ProxiedModule.ReplicaName(settings.Modules[0], settings.Replica));
             await using var app = await HostRunner.StartAsync(settings, ct);
             var tls = settings.Modules[0] != HostSettings.Gateway && app.Services.GetService<Strata.ServiceDefaults.Security.IServiceTls>() is not null;

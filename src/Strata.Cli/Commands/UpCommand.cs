@@ -48,7 +48,9 @@ internal static class UpCommand
         var command = new Command("up", "Start Strata on 127.0.0.1:PORT with embedded defaults") { topology, port, dataDir, bind, replicas };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(topology) != Microservices && r.GetValue(replicas) is { Length: > 0 })
+            // The tokens, not GetValue: a topology that failed its own check (--topology mesh) must not throw here.
+            var chosen = r.GetResult(topology) is { Implicit: false } given ? (given.Tokens.Count > 0 ? given.Tokens[0].Value : null) : Monolith;
+            if (chosen == Monolith && r.GetResult(replicas) is { Tokens.Count: > 0 })
             {
                 r.AddError("--replicas needs --topology microservices (the monolith is one process)");
             }
