@@ -8,7 +8,8 @@ using System.Text.Json;
 // requests at a fixed rate whatever the answers' latency, each on its own task, and reports the latency of each from the
 // moment it was sent. Requests are fired in 1 ms ticks (a timer tick, not a spinning core: the server under test has
 // only two); a tick that comes late fires every request due, so the rate holds.
-// Usage: open-loop URL RATE SECONDS BODY [CONNECTIONS]   (the key from STRATA_API_KEY)  -> one JSON line on stdout
+// The first WARMUP seconds (3) run at the same rate and are not counted: connections, JIT and pools settle.
+// Usage: open-loop URL RATE SECONDS BODY [CONNECTIONS] [WARMUP]   (the key from STRATA_API_KEY)  -> one JSON line on stdout
 if (args.Length < 4)
 {
     Console.Error.WriteLine("usage: open-loop URL RATE SECONDS BODY [CONNECTIONS]");
@@ -19,6 +20,7 @@ var rate = double.Parse(args[1], CultureInfo.InvariantCulture);
 var seconds = double.Parse(args[2], CultureInfo.InvariantCulture);
 var body = Encoding.UTF8.GetBytes(args[3]);
 var connections = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 64;
+var warmup = args.Length > 5 ? double.Parse(args[5], CultureInfo.InvariantCulture) : 3;
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
 {
     Timeout = TimeSpan.FromSeconds(10),
@@ -27,7 +29,8 @@ if (Environment.GetEnvironmentVariable("STRATA_API_KEY") is { Length: > 0 } key)
 {
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
 }
-var total = (int)(rate * seconds);
+var skipped = (int)(rate * warmup);
+var total = skipped + (int)(rate * seconds);
 var latencies = new double[total];
 var failed = 0;
 var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
@@ -41,7 +44,7 @@ async Task SendAsync(int i)
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var response = await http.PostAsync(url, content);
         await response.Content.LoadIntoBufferAsync();
-        if (!response.IsSuccessStatusCode)
+        if (!response.IsSuccessStatusCode && i >= skipped)
         {
             Interlocked.Increment(ref failed);
             errors.AddOrUpdate(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
@@ -49,8 +52,11 @@ async Task SendAsync(int i)
     }
     catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
     {
-        Interlocked.Increment(ref failed);
-        errors.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+        if (i >= skipped)
+        {
+            Interlocked.Increment(ref failed);
+            errors.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+        }
     }
     latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }
@@ -70,8 +76,10 @@ using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1)))
         await timer.WaitForNextTickAsync();
     }
 }
-var sending = clock.Elapsed.TotalSeconds;
+var sending = clock.Elapsed.TotalSeconds - warmup;
 await Task.WhenAll(pending);
+latencies = latencies[skipped..];
+total -= skipped;
 Array.Sort(latencies);
 double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>

@@ -64,9 +64,9 @@ public static class GatewayModule
                 {
                     // How long to wait for the answer to begin (and between reads): per module, training's calls run for minutes.
                     ActivityTimeout = options.Timeouts.TryGetValue(module, out var configured) ? configured : timeout ?? TimeSpan.FromSeconds(100),
-                    // Modules speak HTTP/1.1 (over mutual TLS in the microservices topology).
-                    Version = System.Net.HttpVersion.Version11,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                    // HTTP/1.1 unless configured (over mutual TLS in the microservices topology).
+                    Version = options.ModuleHttpVersion == "2" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+                    VersionPolicy = options.ModuleHttpVersion == "2" ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
                 },
             });
             routes.AddRange(patterns.Select((pattern, i) => new RouteConfig

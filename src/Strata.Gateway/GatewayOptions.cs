@@ -24,6 +24,13 @@ public sealed class GatewayOptions
     [Range(0, 1_000_000)]
     public int MaxRequestsPerReplica { get; set; } = 256;
 
+    /// <summary>The HTTP version between the gateway and the modules: <c>2</c> (requests multiplexed on a few connections,
+    /// negotiated by ALPN over mutual TLS; with mutual TLS off the modules speak 1.1 whatever this says) or <c>1.1</c>
+    /// (pooled connections, one request at a time on each). bench/gateway.sh measured 2 at 1.44x the saturated
+    /// throughput of 1.1 through the gateway (9,205 against 6,404 requests/s) and 0.1 ms less p50 at 1,000/s.</summary>
+    [RegularExpression(@"^(1\.1|2)$", ErrorMessage = "Strata:Gateway:ModuleHttpVersion must be 1.1 or 2")]
+    public string ModuleHttpVersion { get; set; } = "2";
+
     /// <summary>How long the gateway waits for a module's answer to begin (and between reads of a streamed one), by module
     /// name; a module not named here uses its descriptor's <c>GatewayTimeout</c>. A timed-out request answers 504.</summary>
     public Dictionary<string, TimeSpan> Timeouts { get; set; } = new(StringComparer.Ordinal);
