@@ -77,21 +77,23 @@ public sealed partial class SecurityScenarioTests
         {
             Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         }
+        // Every process polls on its own: each is asked at once, in parallel, so what is measured is the revocation
+        // reaching it, not the time this loop spends asking the ones before it.
         var clock = Stopwatch.StartNew();
-        foreach (var port in ports)
+        var refusedAfter = await Task.WhenAll(ports.Select(async port =>
         {
             while (true)
             {
                 using var answer = await asReaderAt[port].GetAsync(new Uri(port, "/api/security/whoami"));
                 if (answer.StatusCode == HttpStatusCode.Unauthorized)
                 {
-                    break;
+                    return (Port: port, Milliseconds: clock.ElapsedMilliseconds);
                 }
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"{port} still accepted the revoked key after {clock.ElapsedMilliseconds} ms");
                 await Task.Delay(20);
             }
-        }
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"revocation took {clock.ElapsedMilliseconds} ms to reach every process");
+        }));
+        Assert.All(refusedAfter, r => Assert.True(r.Milliseconds < 1000, $"{r.Port} refused the revoked key only after {r.Milliseconds} ms"));
 
         // The audit log has the revocation: who, what, from where, the outcome.
         var audited = await Eventually.ValueAsync(async () => JsonDocument.Parse(await up.Http.GetStringAsync(
