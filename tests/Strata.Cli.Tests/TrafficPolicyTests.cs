@@ -407,7 +407,10 @@ public sealed class TrafficPolicyTests(TrafficFixture fixture) : IClassFixture<T
             Candidate = 2,
             Steps = [50, 100],
             Interval = TimeSpan.FromSeconds(1),
-            Gates = new RolloutGates { MinRequests = 20 },
+            // The flow under real traffic is what this tests (the latency gate has its own tests on a fake clock): on a
+            // 2-core CI machine running two test projects at once, one hiccup of 14 ms is the p99 of a 20-request step
+            // and rolled a healthy candidate back (CI of 5a66e0c).
+            Gates = new RolloutGates { MinRequests = 20, LatencySlackMs = 200 },
         });
         var seen = new HashSet<string>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
