@@ -54,16 +54,18 @@ public sealed partial class ProxyResilience(RequestDelegate next, IOptions<Gatew
             {
                 var idempotent = replayable || IdempotentWithoutBody(context.Request);
                 var another = idempotent && attempt < _options.Retries.Attempts && candidates.Count > 1 && guard.Budget.CanRetry();
+                // HttpContext.Items is allocated on first use: touched only when another attempt is possible, not on
+                // every proxied request.
                 if (another)
                 {
                     context.Items[RetryUnavailable] = Boxed.True;
                 }
-                else
+                else if (attempt > 1)
                 {
                     context.Items.Remove(RetryUnavailable);
                 }
                 await next(context);
-                var heldBack = context.Items.Remove(HeldBack);
+                var heldBack = another && context.Items.Remove(HeldBack);
                 if (attempt >= _options.Retries.Attempts || proxy.ProxiedDestination is not { } failed || !(heldBack || Retriable(context, replayable)))
                 {
                     return;
