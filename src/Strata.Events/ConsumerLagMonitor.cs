@@ -7,7 +7,7 @@ namespace Strata.Events;
 
 /// <summary>Reads every platform topic's consumer groups from the broker every <see cref="Interval"/> and exposes them
 /// as gauges of the Events meter: <c>strata.events.consumer_lag</c> (messages not yet delivered to the group),
-/// <c>strata.events.in_flight</c> (delivered, not acknowledged) and <c>strata.events.redelivered_total</c>, each
+/// <c>strata.events.in_flight</c> (delivered, not acknowledged) and <c>strata.events.group.redeliveries</c> (a counter the broker keeps), each
 /// tagged with topic and group. Runs in the process hosting the Events module.</summary>
 public sealed partial class ConsumerLagMonitor : BackgroundService
 {
@@ -25,7 +25,8 @@ public sealed partial class ConsumerLagMonitor : BackgroundService
         EventMetrics.Meter.CreateObservableGauge("strata.events.consumer_lag", () => Measure(s => s.Pending + s.InFlight),
             description: "Messages the group has not acknowledged yet (Kafka's lag: not delivered, or delivered or prefetched and not acknowledged)");
         EventMetrics.Meter.CreateObservableGauge("strata.events.in_flight", () => Measure(s => s.InFlight), description: "Messages delivered and not yet acknowledged");
-        EventMetrics.Meter.CreateObservableGauge("strata.events.redelivered_total", () => Measure(s => s.Redelivered), description: "Deliveries that were repeats");
+        EventMetrics.Meter.CreateObservableCounter("strata.events.group.redeliveries", () => Measure(s => s.Redelivered),
+            description: "Deliveries to the group that were repeats, as the broker counts them");
     }
 
     public IReadOnlyList<ConsumerGroupState> Latest => _latest;

@@ -90,6 +90,10 @@ public static class GatewayModule
         services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetection>();
         services.AddSingleton(new IdempotentPosts(modules.ToDictionary(m => m.Name, m => m.IdempotentPosts ?? [])));
         services.AddHttpClient(ModulesReadyCheck.ClientName, c => c.Timeout = TimeSpan.FromSeconds(2)).UseServiceTls(peer: null);
+        // Scrapes of the modules' /metrics for the federated one: as the gateway (service credential, its certificate).
+        services.AddHttpClient(MetricsFederation.ClientName, c => c.Timeout = MetricsFederation.ScrapeTimeout * 2)
+            .AddHttpMessageHandler(sp => new ServiceCredentialHandler(sp.GetService<IServiceCredential>())).UseServiceTls(peer: null);
+        services.AddSingleton<MetricsFederation>();
         services.AddSingleton(new ModuleDirectory(modules.ToDictionary(m => m.Name, m => m.Urls)));
         services.AddSingleton(new GatewayErrorShapes(shapes));
         services.AddReadinessCheck<ModulesReadyCheck>("modules-ready");

@@ -47,6 +47,7 @@ public sealed partial class PredictionLog(IOptions<ServingOptions> options, IEve
     public void RecordFailure(ServableModel model, PredictionContext context, int status, string reason, long startedTimestamp)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ServingMetrics.Failed(model, status);
         Queue(new FailureRecord(new PredictionFailedEvent(model.Name, model.VersionText, context.Arm, context.PolicyVersion, context.RequestId ?? "",
             status, reason.Length > 500 ? reason[..500] : reason, Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, time.GetUtcNow())));
     }

@@ -22,6 +22,7 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
         ArgumentNullException.ThrowIfNull(model);
         var features = model.Features.Compute(inputs);
         var prediction = model.Score(features);
+        ServingMetrics.Scored(model, prediction, startedTimestamp);
         log.Record(model, inputs, features, prediction, startedTimestamp, traceId, context, row);
         return new PredictionResult(prediction, model.VersionText);
     }
@@ -32,6 +33,7 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
     {
         ArgumentNullException.ThrowIfNull(model);
         var prediction = model.Score(features);
+        ServingMetrics.Scored(model, prediction, startedTimestamp);
         log.Record(model, [], features, prediction, startedTimestamp, traceId, context, row);
         return new PredictionResult(prediction, model.VersionText);
     }
@@ -46,6 +48,7 @@ public sealed class ServingService(ModelHost host, PredictionLog log, IOptions<S
         // The log reports the primary output, so it is computed with the ones asked for (a batch computes them all).
         IReadOnlyList<string> computed = outputs.Count == 0 || outputs.Contains(model.PrimaryOutput) ? outputs : [.. outputs, model.PrimaryOutput];
         var scored = BatcherFor(model) is { } batcher ? await batcher.InferAsync(inputs) : model.Infer(inputs, computed);
+        ServingMetrics.Scored(model, scored, ServableModel.RowsOf(inputs), startedTimestamp);
         log.Record(model, inputs, scored, startedTimestamp, traceId, context);
         if (outputs.Count == 0)
         {

@@ -31,13 +31,10 @@ internal sealed class EmbeddedConsumer(TopicLog log, GroupCursor group, Consumer
             }
             // Wake on any change (append, ack, release); also at least every 100 ms so expired leases are seen.
             var step = remaining < TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100);
-            try
-            {
-                await changed.WaitAsync(step, log.Time, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-            }
+            // Not a TimeoutException per idle step: at ten steps a second per group, they were most of what an idle
+            // events process threw (6,932 in its first minute, read off dotnet_exceptions_total).
+            await changed.WaitAsync(step, log.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

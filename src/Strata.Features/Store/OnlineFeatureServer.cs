@@ -170,6 +170,10 @@ public sealed class OnlineFeatureServer(IFeatureRepositorySource definitions, IO
                 {
                     var row = result.Latest![r];
                     var expired = row is not null && view.Ttl is { } ttl && row.EventTs < asOf - FeatureValues.Micros(ttl);
+                    if (FeatureStoreMetrics.Enabled)
+                    {
+                        FeatureStoreMetrics.Looked(view.Name, row is null ? null : asOf - row.EventTs, expired);
+                    }
                     stamp = row is null ? Epoch : FeatureValues.FormatTimestamp(row.EventTs);
                     for (var i = 0; i < s.Features.Count; i++)
                     {

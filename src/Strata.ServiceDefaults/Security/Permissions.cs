@@ -37,6 +37,9 @@ public enum Permissions
     /// <summary>Any authenticated principal (e.g. <c>whoami</c>).</summary>
     Authenticated = 1 << 9,
 
+    /// <summary>Scraping <c>/metrics</c> (what a Prometheus key needs, and nothing else).</summary>
+    ReadMetrics = 1 << 10,
+
     /// <summary>No credentials needed: health and the OpenAPI documents only.</summary>
     Anonymous = 1 << 30,
 }

@@ -10,20 +10,23 @@ public static class StrataRoles
     public const string Trainer = "trainer";
     public const string ModelAdmin = "model-admin";
     public const string Admin = "admin";
+    public const string Metrics = "metrics";
     public const string Service = "service";
 
     private const Permissions Everything = Permissions.Read | Permissions.Predict | Permissions.WriteData | Permissions.Train
-        | Permissions.ManageModels | Permissions.ReadAudit | Permissions.Operate | Permissions.ManageKeys | Permissions.Authenticated;
+        | Permissions.ManageModels | Permissions.ReadAudit | Permissions.Operate | Permissions.ManageKeys | Permissions.ReadMetrics | Permissions.Authenticated;
 
     /// <summary>Every role a key or token may hold, with its permissions, in the order the docs list them.</summary>
     public static IReadOnlyDictionary<string, Permissions> Grantable { get; } = new Dictionary<string, Permissions>(StringComparer.Ordinal)
     {
-        [Reader] = Permissions.Read | Permissions.Authenticated,
+        [Reader] = Permissions.Read | Permissions.ReadMetrics | Permissions.Authenticated,
         [Predictor] = Permissions.Predict | Permissions.Authenticated,
         [DataWriter] = Permissions.Read | Permissions.WriteData | Permissions.Authenticated,
         [Trainer] = Permissions.Read | Permissions.Train | Permissions.Authenticated,
         [ModelAdmin] = Permissions.Read | Permissions.Predict | Permissions.Train | Permissions.ManageModels | Permissions.Authenticated,
         [Admin] = Everything,
+        // A scraper's key: the metrics of every process, no data.
+        [Metrics] = Permissions.ReadMetrics | Permissions.Authenticated,
     };
 
     /// <summary>The union of the roles' permissions; unknown role names grant nothing.</summary>
@@ -61,6 +64,7 @@ public static class StrataRoles
         Permissions.ManageKeys => "manage-keys",
         Permissions.Internal => "internal",
         Permissions.Authenticated => "authenticated",
+        Permissions.ReadMetrics => "read-metrics",
         Permissions.Anonymous => "anonymous",
         _ => string.Join(" or ", Names(permission)),
     };
