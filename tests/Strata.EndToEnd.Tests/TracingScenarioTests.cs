@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.EndToEnd.Tests;
+
+/// <summary>Traces as an operator meets them, in each topology: every process exports over OTLP/HTTP to a receiver (the
+/// test's), and one request's spans form one tree across processes: the caller's <c>traceparent</c> is honoured, each
+/// hop (gateway → module, module → module) is a client span with the server span as its child, and an event's consumer
+/// is a child of its producer (the context travels inside the CloudEvent): <c>/train</c> → <c>model.trained</c> and the
+/// champion's <c>model.alias_changed</c> → the serving swap is one trace.</summary>
+public sealed class TracingScenarioTests
+{
+    private const int Server = 2, Client = 3, Producer = 4, Consumer = 5;
+
+    [Theory]
+    [InlineData("monolith")]
+    [InlineData("microservices")]
+    public async Task Otlp_OneTreePerRequest_AcrossProcessesAndEvents(string topology)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: new Dictionary<string, string>
+        {
+            ["Strata__Otel__Endpoint"] = receiver.Endpoint.ToString(),
+            ["Strata__Otel__Protocol"] = "http/protobuf",
+            // Only the caller's sampled traces are asserted; new ones stay at the default 1%.
+        });
+        var monolith = topology == "monolith";
+
+        // 1. POST /predict in a trace the caller started.
+        var predictTrace = ActivityTraceIdHex();
+        var root = ActivitySpanIdHex();
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/predict", UriKind.Relative)) { Content = JsonContent.Create(new { age = 35, income = 50000 }) })
+        {
+            request.Headers.Add("traceparent", $"00-{predictTrace}-{root}-01");
+            using var predicted = await up.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+        }
+        var predict = await TreeAsync(receiver, predictTrace, root, s => s.Kind == Server && s.Process == (monolith ? "monolith" : "serving"));
+        var servingSpan = Assert.Single(predict, s => s.Kind == Server && s.Process == (monolith ? "monolith" : "serving"));
+        Assert.Equal("/predict", servingSpan.Attributes.GetValueOrDefault("http.route"));
+        if (!monolith)
+        {
+            // Caller → gateway (server) → its call to serving (client) → serving (server).
+            var gateway = Assert.Single(predict, s => s.Kind == Server && s.Process == "gateway");
+            Assert.Equal(root, gateway.ParentSpanId);
+            var hop = Assert.Single(predict, s => s.SpanId == servingSpan.ParentSpanId);
+            Assert.Equal((Client, "gateway"), (hop.Kind, hop.Process));
+        }
+        else
+        {
+            Assert.Equal(root, servingSpan.ParentSpanId);
+        }
+
+        // 2. POST /train: the training run, its calls to other modules, model.trained published, and serving's
+        // refresher handling it, all in the caller's trace.
+        var trainTrace = ActivityTraceIdHex();
+        var trainRoot = ActivitySpanIdHex();
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/train", UriKind.Relative)))
+        {
+            request.Headers.Add("traceparent", $"00-{trainTrace}-{trainRoot}-01");
+            using var trained = await up.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
+            Assert.Equal(2, (await trained.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt32());
+        }
+        var servingProcess = monolith ? "monolith" : "serving";
+        // Serving swaps when the champion alias moves: its refresher's handling of model.alias_changed is in the trace.
+        bool IsSwap(ReceivedSpan s) => s.Kind == Consumer && s.Name == "process model.alias_changed" && s.Process == servingProcess
+            && s.Attributes.GetValueOrDefault("messaging.consumer.group.name", "").StartsWith("serving-model-refresher", StringComparison.Ordinal);
+        var train = await TreeAsync(receiver, trainTrace, trainRoot, IsSwap);
+        var published = Assert.Single(train, s => s.Kind == Producer && s.Name == "publish model.trained");
+        Assert.Equal(monolith ? "monolith" : "training", published.Process);
+        var swap = Assert.Single(train, IsSwap);
+        // The swap descends from the caller's request (TreeAsync waited for every parent), through the event.
+        var ancestry = new List<ReceivedSpan>();
+        for (var at = swap; at is not null; at = train.SingleOrDefault(p => p.SpanId == at.ParentSpanId))
+        {
+            ancestry.Add(at);
+        }
+        Assert.Equal(trainRoot, ancestry[^1].ParentSpanId);
+        Assert.Contains(ancestry, s => s.Kind == Server && s.Name == "POST /train");
+        if (!monolith)
+        {
+            // Training called the other modules over HTTP inside the trace: each call a client span with the callee's
+            // server span as its child.
+            var processes = train.Select(s => s.Process).ToHashSet();
+            Assert.Superset(new HashSet<string> { "gateway", "training", "serving" }, processes);
+            foreach (var server in train.Where(s => s.Kind == Server && s.Process != "gateway"))
+            {
+                var caller = train.SingleOrDefault(s => s.SpanId == server.ParentSpanId);
+                Assert.True(caller is { Kind: Client }, $"{server.Process} {server.Name}: parent {caller?.Process} {caller?.Name} kind {caller?.Kind}");
+            }
+        }
+    }
+
+    /// <summary>The spans of one trace once <paramref name="complete"/> has arrived (exporters send in batches every
+    /// few seconds): each span's parent is in the trace or is the caller's root, so they form one tree.</summary>
+    private static async Task<IReadOnlyList<ReceivedSpan>> TreeAsync(OtlpReceiver receiver, string traceId, string root, Func<ReceivedSpan, bool> complete)
+    {
+        List<ReceivedSpan> spans;
+        try
+        {
+            spans = await Eventually.ValueAsync(() => Task.FromResult(receiver.Spans.Where(s => s.TraceId == traceId).ToList()),
+                s => s.Any(complete), TimeSpan.FromSeconds(30), $"the spans of trace {traceId}");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; received:\n{Describe(receiver.Spans.Where(s => s.TraceId == traceId))}", e);
+        }
+        // Spans that end later than the one awaited (parents end after their children) follow in the next batch.
+        spans = await Eventually.ValueAsync(() => Task.FromResult(receiver.Spans.Where(s => s.TraceId == traceId).ToList()),
+            s => s.All(x => x.ParentSpanId == root || s.Any(p => p.SpanId == x.ParentSpanId)), TimeSpan.FromSeconds(30),
+            $"every parent in trace {traceId}");
+        return spans;
+    }
+
+    private static string Describe(IEnumerable<ReceivedSpan> spans) => string.Join('\n', spans.Select(s =>
+        $"{s.Process} kind {s.Kind} '{s.Name}' {s.SpanId} <- {s.ParentSpanId} {string.Join(' ', s.Attributes.Where(a => a.Key.StartsWith("messaging", StringComparison.Ordinal)))}"));
+
+    private static string ActivityTraceIdHex() => System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+
+    private static string ActivitySpanIdHex() => System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString();
+}
