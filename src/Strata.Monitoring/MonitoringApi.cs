@@ -26,7 +26,27 @@ public static class MonitoringApi
                 return TypedResults.Ok(await monitoring.GetPerformanceAsync(model, start, end, version, ct));
             })
             .WithSummary("Each version's predictions, failures, latency and, where outcomes came back, quality (AUC, log-loss, precision...) over [from, to) (default: the last day)");
+        api.MapGet(MonitoringRoutes.Drift, async (string model, string? from, string? to, string? version, IMonitoringClient monitoring, TimeProvider time,
+                CancellationToken ct) =>
+            {
+                var (start, end) = Window(from, to, time);
+                return TypedResults.Ok(await monitoring.GetDriftAsync(model, start, end, version, ct));
+            })
+            .WithSummary("Each version's drift against its training baseline (PSI, Kolmogorov-Smirnov or chi-square and Jensen-Shannon per feature, the score's) and data quality over [from, to) (default: the last day)");
+        api.MapGet(MonitoringRoutes.Report, async (string model, string? from, string? to, string? version, IMonitoringClient monitoring, TimeProvider time,
+                CancellationToken ct) =>
+            {
+                var (start, end) = Window(from, to, time);
+                return TypedResults.Ok(await monitoring.GetReportAsync(model, start, end, version, ct));
+            })
+            .WithSummary("Drift, data quality and performance of each version over [from, to) (default: the last day)");
         return app;
+    }
+
+    private static (DateTimeOffset From, DateTimeOffset To) Window(string? from, string? to, TimeProvider time)
+    {
+        var end = to is null ? time.GetUtcNow() : Parse(to, "to");
+        return (from is null ? end - DefaultWindow : Parse(from, "from"), end);
     }
 
     private static DateTimeOffset Parse(string text, string field) =>

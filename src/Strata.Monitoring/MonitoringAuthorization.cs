@@ -8,5 +8,7 @@ public static class MonitoringAuthorization
     public static RouteAuthorization Table { get; } = new()
     {
         ["GET /api/monitoring/models/{model}/performance"] = Permissions.Read,
+        ["GET /api/monitoring/models/{model}/drift"] = Permissions.Read,
+        ["GET /api/monitoring/models/{model}"] = Permissions.Read,
     };
 }

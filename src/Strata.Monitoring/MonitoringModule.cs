@@ -17,7 +17,9 @@ public static class MonitoringModule
     {
         Name = ModuleNames.Monitoring,
         Authorization = MonitoringAuthorization.Table,
-        Calls = [ModuleNames.Events],
+        // The registry: each version's training baseline and holdout metrics (drift, degraded performance); data: which
+        // dataset is newer, for the retraining policy.
+        Calls = [ModuleNames.Events, ModuleNames.Registry, ModuleNames.Data],
         UrlPrefixes = [MonitoringRoutes.Prefix],
         AddServices = c => c.Services.AddMonitoringModule(),
         MapEndpoints = app => app.MapMonitoringApi(),
@@ -40,6 +42,8 @@ public static class MonitoringModule
         services.AddSingleton<IMonitoringClient>(sp => sp.GetRequiredService<MonitoringService>());
         services.AddHostedService<MonitoringInitializer>();
         services.AddHostedService<OutcomeRecorder>();
+        services.AddSingleton<MonitoringAlerts>();
+        services.AddHostedService(sp => sp.GetRequiredService<MonitoringAlerts>());
         return services;
     }
 

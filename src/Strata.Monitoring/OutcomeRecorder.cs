@@ -6,7 +6,8 @@ using Strata.Monitoring.Storage;
 
 namespace Strata.Monitoring;
 
-/// <summary>Records the prediction log (<c>prediction.made</c> with a request id), the failures of routed requests
+/// <summary>Records the prediction log (<c>prediction.made</c>: with a request id for outcomes to join, without one for
+/// drift only), the failures of routed requests
 /// (<c>prediction.failed</c>) and outcomes (<c>prediction.feedback</c>) as they are published, a fetched batch per
 /// transaction; and deletes what is older than <see cref="MonitoringOptions.Retention"/> once an hour.</summary>
 public sealed partial class OutcomeRecorder(SqlMonitoringStore store, IEventSubscriber events, IOptions<MonitoringOptions> options, TimeProvider time,
@@ -21,7 +22,8 @@ public sealed partial class OutcomeRecorder(SqlMonitoringStore store, IEventSubs
     {
         var batch = new SubscriptionOptions { MaxInFlight = 512, FromStart = true };
         _subscriptions.Add(await events.SubscribeBatchAsync(EventTopics.PredictionMade, ConsumerGroup,
-            (received, ct) => store.AddPredictionsAsync([.. received.Select(e => e.DataAs<PredictionMadeEvent>()).OfType<PredictionMadeEvent>()], ct),
+            (received, ct) => store.AddPredictionsAsync([.. received.Select(e => (e.Id, Data: e.DataAs<PredictionMadeEvent>())).Where(e => e.Data is not null)
+                .Select(e => (e.Id, e.Data!))], ct),
             batch, cancellationToken));
         _subscriptions.Add(await events.SubscribeBatchAsync(EventTopics.PredictionFailed, ConsumerGroup,
             (received, ct) => store.AddFailuresAsync([.. received.Select(e => e.DataAs<PredictionFailedEvent>()).OfType<PredictionFailedEvent>()], ct),
@@ -52,7 +54,8 @@ public sealed partial class OutcomeRecorder(SqlMonitoringStore store, IEventSubs
             {
                 try
                 {
-                    var removed = await store.DeleteBeforeAsync(time.GetUtcNow() - options.Value.Retention, stoppingToken);
+                    var now = time.GetUtcNow();
+                    var removed = await store.DeleteBeforeAsync(now - options.Value.Retention, stoppingToken, now - options.Value.DriftRetention);
                     if (removed > 0)
                     {
                         LogRetention(logger, removed, options.Value.Retention.TotalDays);

@@ -6,6 +6,7 @@ using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
 using Strata.Contracts.Events;
 using Strata.Contracts.Features;
+using Strata.Contracts.Monitoring;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Tracking;
 using Strata.Contracts.Training;
@@ -118,6 +119,14 @@ public sealed partial class TrainingService(
         {
             // What serving's multiclass explanations replace each feature with (ML.NET has no contributions for them).
             parameters[TrainingParameterNames.FeatureBaseline] = System.Text.Json.JsonSerializer.Serialize(FeatureBaseline(frame, trained.Layout));
+        }
+        // What drift monitoring compares served predictions with: each feature over the training rows, the holdout's scores.
+        var baseline = await Task.Run(() => new ModelBaseline(frame.Rows,
+            [.. frame.FeatureNames.Select((name, i) => DistributionProfile.Of(name, frame.Features[i]))],
+            trained.HoldoutScores.Count > 0 ? DistributionProfile.Of("score", trained.HoldoutScores) : null), cancellationToken);
+        using (var profile = new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(baseline, Strata.Contracts.StrataJson.Options), writable: false))
+        {
+            parameters[ModelBaseline.Param] = (await registry.PutArtifactAsync(profile, cancellationToken)).Sha256;
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await tracking.LogBatchAsync(runId, [.. trained.Metrics.Select(m => new Metric(m.Key, m.Value, now, 0))],

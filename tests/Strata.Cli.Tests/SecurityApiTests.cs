@@ -42,7 +42,7 @@ public sealed class SecurityApiTests(UnseededMonolithFixture fixture) : IClassFi
         using var reader = As(created.Key);
         var me = await reader.GetFromJsonAsync<Principal>("/api/security/whoami", StrataJson.Options);
         Assert.Equal((created.Info.Name, "api-key", created.Info.Id), (me!.Name, me.Kind, me.KeyId));
-        Assert.Equal(["read", "authenticated"], me.Permissions);
+        Assert.Equal(["read", "authenticated", "read-metrics"], me.Permissions);
     }
 
     [Fact]

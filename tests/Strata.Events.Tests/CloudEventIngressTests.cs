@@ -169,7 +169,8 @@ public sealed class CloudEventIngressTests(NatsFixture nats, RedisFixture redis)
         }
         var own = all.Single(e => e.Type == "strata.model.alias_changed");
         Assert.Equal(EventSchemas.UriOf(EventTopics.ModelAliasChanged), own.DataSchema);
-        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", (string)own[TraceParent]!);
+        // Flags: sampled (01) and, from W3C Trace Context level 2 (what .NET 10 sets once a listener is attached), random (02).
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$", (string)own[TraceParent]!);
         // seq: Strata's position in the log, increasing, a string (CloudEvents integers are 32-bit).
         var seqs = all.Select(e => long.Parse((string)e["seq"]!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(seqs.Order(), seqs);

@@ -90,6 +90,13 @@ public sealed class EventSchemaTests
         await modules.Get<IServingClient>().RecordFeedbackAsync([new() { RequestId = "r2", Label = 1 }, new() { RequestId = "r3", Row = 2, Value = 12.5 }]);
         await publisher.PublishAsync(EventTopics.PredictionFailed, "seed/1", new PredictionFailedEvent("seed", "1", "v1", 3, "r4", 400, "age: is required", 0.2,
             DateTimeOffset.UtcNow));
+        // model.drift_detected and model.performance_degraded as Monitoring's alerts publish them (MonitoringAlertsTests
+        // raises them from planted changes).
+        var now = DateTimeOffset.UtcNow;
+        await publisher.PublishAsync(EventTopics.ModelDriftDetected, "seed/1", new ModelDriftDetectedEvent("seed", "1", now.AddHours(-1), now, 1200,
+            [new DriftedFeature("income", 0.31, 1e-20)], 0.12));
+        await publisher.PublishAsync(EventTopics.ModelPerformanceDegraded, "seed/1", new ModelPerformanceDegradedEvent("seed", "1", now.AddHours(-1), now, 250, "auc",
+            0.71, 0.93));
         // features.definitions_applied: the applied definitions with one entity more.
         var definitions = modules.Get<Strata.Features.Definitions.FeatureDefinitions>();
         var current = definitions.Current.Definitions;

@@ -50,6 +50,29 @@ public abstract class MonitoringStoreTests : IDisposable
         Assert.Empty(await store.PredictionsAsync("fraud", T0, T0.AddHours(1), null, CancellationToken.None));
     }
 
+    [SkippableFact]
+    public async Task ServedRows_KeepTheFeatures_NewestFirst_PerVersion()
+    {
+        await using var store = CreateStore();
+        await store.InitializeAsync(CancellationToken.None);
+        PredictionMadeEvent With(string id, string version, double amount, DateTimeOffset at) =>
+            new("fraud", version, new Dictionary<string, double>(), new Dictionary<string, double> { ["amount"] = amount, ["night"] = double.NaN }, amount / 100, 1,
+                null, at, id, 0);
+        await store.AddPredictionsAsync([With("a", "1", 10, T0), With("b", "1", 20, T0.AddMinutes(1)), With("c", "2", 30, T0.AddMinutes(2)),
+            Made("d", 0, "2", 0.4, T0.AddMinutes(3))], CancellationToken.None);
+
+        var served = await store.ServedAsync("fraud", "1", T0, T0.AddHours(1), 10, CancellationToken.None);
+        Assert.Equal([20.0, 10.0], served.Select(r => r.Features!["amount"]));
+        Assert.True(double.IsNaN(served[0].Features!["night"]));
+        Assert.Equal(0.2, served[0].Prediction);
+        Assert.Single(await store.ServedAsync("fraud", "1", T0, T0.AddHours(1), 1, CancellationToken.None));
+        // A prediction logged without features (an ONNX model's, say) has none.
+        Assert.Null((await store.ServedAsync("fraud", "2", T0, T0.AddHours(1), 10, CancellationToken.None))[0].Features);
+        Assert.Equal(["1", "2"], (await store.VersionsAsync("fraud", T0, T0.AddHours(1), CancellationToken.None)).Order());
+        Assert.Equal([("fraud", "1"), ("fraud", "2")], (await store.ActiveAsync(T0, T0.AddHours(1), CancellationToken.None)).Order());
+        Assert.Empty(await store.ActiveAsync(T0.AddHours(1), T0.AddHours(2), CancellationToken.None));
+    }
+
     public void Dispose()
     {
         Folder.Dispose();

@@ -52,7 +52,7 @@ public sealed class RolloutTests : IAsyncLifetime
         var outbox = new NoRelay();
         _registry = new RegistryService(_store, new ArtifactStore(Path.Combine(_folder.Path, "artifacts")), _time, codec, outbox);
         _rollouts = new RolloutService(_store, _registry, _time, codec, outbox);
-        _controller = new RolloutController(_rollouts, new MonitoringService(_monitoringStore), _time, Options.Create(new RegistryOptions()),
+        _controller = new RolloutController(_rollouts, new MonitoringService(_monitoringStore, _registry, Options.Create(new Strata.Monitoring.MonitoringOptions())), _time, Options.Create(new RegistryOptions()),
             NullLogger<RolloutController>.Instance);
     }
 

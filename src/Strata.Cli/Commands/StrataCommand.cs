@@ -47,6 +47,7 @@ public static class StrataCommand
         root.Subcommands.Add(TrafficCommand.Create());
         root.Subcommands.Add(RolloutCommand.Create());
         root.Subcommands.Add(ExperimentsCommand.Create());
+        root.Subcommands.Add(MonitorCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());

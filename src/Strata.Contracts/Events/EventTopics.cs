@@ -15,6 +15,10 @@ public static class EventTopics
     public const string ModelTrafficChanged = "model.traffic_changed";
     /// <summary>A rollout took a step: started, advanced, waited, paused, promoted, rolled back (<see cref="RolloutChangedEvent"/>).</summary>
     public const string ModelRollout = "model.rollout";
+    /// <summary>Served inputs or scores drifted from training (<see cref="ModelDriftDetectedEvent"/>).</summary>
+    public const string ModelDriftDetected = "model.drift_detected";
+    /// <summary>Quality on labelled outcomes fell below training's (<see cref="ModelPerformanceDegradedEvent"/>).</summary>
+    public const string ModelPerformanceDegraded = "model.performance_degraded";
     public const string PredictionRequested = "prediction.requested";
     public const string PredictionMade = "prediction.made";
     /// <summary>The outcome of an earlier prediction (<see cref="PredictionFeedbackEvent"/>), keyed by request id.</summary>
@@ -32,6 +36,6 @@ public static class EventTopics
     public static IReadOnlyList<string> All { get; } =
     [
         DataIngested, FeaturesComputed, FeatureDefinitionsApplied, TrainingRequested, ModelTrained, ModelRegistered, ModelAliasChanged, ModelTrafficChanged, ModelRollout,
-        PredictionRequested, PredictionMade, PredictionFeedback, PredictionFailed, CardTransactions, DeadLetter, RequestAudited,
+        ModelDriftDetected, ModelPerformanceDegraded, PredictionRequested, PredictionMade, PredictionFeedback, PredictionFailed, CardTransactions, DeadLetter, RequestAudited,
     ];
 }

@@ -5,4 +5,6 @@ public static class MonitoringRoutes
 {
     public const string Prefix = "/api/monitoring";
     public const string Performance = "/models/{model}/performance";
+    public const string Drift = "/models/{model}/drift";
+    public const string Report = "/models/{model}";
 }

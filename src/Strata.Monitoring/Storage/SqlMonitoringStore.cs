@@ -1,6 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Strata.Contracts.Events;
+using Strata.Monitoring.Drift;
 using Strata.ServiceDefaults.Sql;
 
 namespace Strata.Monitoring.Storage;
@@ -53,15 +56,87 @@ public sealed class SqlMonitoringStore(SqlDialect dialect) : IAsyncDisposable
                     source {text},
                     PRIMARY KEY (request_id, row_index));
                 """),
+            // The features the model saw, as logged (JSON object of name to value): what drift compares with training.
+            // Sampled predictions without a request id are kept too (drift needs them; no outcome can join them): keyed by
+            // their event's id, marked not joinable, kept for the drift retention only.
+            new(2, "features of logged predictions", $"""
+                ALTER TABLE predictions ADD COLUMN features {text};
+                ALTER TABLE predictions ADD COLUMN joinable INTEGER;
+                """),
         ], cancellationToken);
     }
 
+    /// <summary>Records predictions that carry a request id (what outcomes join to).</summary>
     public Task AddPredictionsAsync(IReadOnlyList<PredictionMadeEvent> predictions, CancellationToken cancellationToken) =>
-        WriteAsync(predictions.Where(p => p.RequestId is not null), """
-            INSERT INTO predictions (request_id, row_index, model, version, arm, policy_version, prediction, latency_ms, time_ms)
-            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8) ON CONFLICT DO NOTHING
-            """, p => [p.RequestId, p.Row ?? 0, p.Model, p.ModelVersion, p.Arm, p.PolicyVersion, p.Prediction, p.LatencyMs, p.Time.ToUnixTimeMilliseconds()],
+        AddPredictionsAsync([.. predictions.Where(p => p.RequestId is not null).Select(p => (p.RequestId!, p))], cancellationToken);
+
+    /// <summary>Records predictions keyed by their request id, or, for one without (a sampled unrouted prediction), by
+    /// its event's id (<paramref name="predictions"/>' first item), which no outcome joins.</summary>
+    public Task AddPredictionsAsync(IReadOnlyList<(string EventId, PredictionMadeEvent Prediction)> predictions, CancellationToken cancellationToken) =>
+        WriteAsync(predictions, """
+            INSERT INTO predictions (request_id, row_index, model, version, arm, policy_version, prediction, latency_ms, time_ms, features, joinable)
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10) ON CONFLICT DO NOTHING
+            """, e => [e.Prediction.RequestId ?? UnjoinablePrefix + e.EventId, e.Prediction.Row ?? 0, e.Prediction.Model, e.Prediction.ModelVersion, e.Prediction.Arm,
+                e.Prediction.PolicyVersion, e.Prediction.Prediction, e.Prediction.LatencyMs, e.Prediction.Time.ToUnixTimeMilliseconds(),
+                e.Prediction.Features.Count == 0 ? null : JsonSerializer.Serialize(e.Prediction.Features, FeatureJson), e.Prediction.RequestId is null ? 0 : 1],
             cancellationToken);
+
+    /// <summary>Keys of predictions without a request id: a space never starts a request id (visible ASCII only).</summary>
+    private const string UnjoinablePrefix = " event:";
+
+    /// <summary>Feature values may be NaN (missing): written as the literal the reader accepts back.</summary>
+    private static readonly JsonSerializerOptions FeatureJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The most recent <paramref name="limit"/> logged predictions of a version in [from, to): score and features.</summary>
+    public async Task<List<ServedRow>> ServedAsync(string model, string version, DateTimeOffset from, DateTimeOffset to, int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var command = SqlDialect.Command(connection, null, """
+            SELECT prediction, features FROM predictions
+            WHERE model = @model AND version = @version AND time_ms >= @from AND time_ms < @to ORDER BY time_ms DESC LIMIT @limit
+            """, [.. Parameters(model, from, to, version), ("@limit", limit)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ServedRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ServedRow(reader.GetDouble(0),
+                reader.IsDBNull(1) ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(1), FeatureJson)));
+        }
+        return rows;
+    }
+
+    /// <summary>The versions of a model with logged predictions in [from, to).</summary>
+    public async Task<List<string>> VersionsAsync(string model, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var command = SqlDialect.Command(connection, null, """
+            SELECT DISTINCT version FROM predictions WHERE model = @model AND time_ms >= @from AND time_ms < @to
+            """, Parameters(model, from, to, null));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var versions = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions.Add(reader.GetString(0));
+        }
+        return versions;
+    }
+
+    /// <summary>The models with logged predictions in [from, to), each with its versions.</summary>
+    public async Task<List<(string Model, string Version)>> ActiveAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var command = SqlDialect.Command(connection, null, """
+            SELECT DISTINCT model, version FROM predictions WHERE time_ms >= @from AND time_ms < @to
+            """, ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var active = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            active.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return active;
+    }
 
     public Task AddFailuresAsync(IReadOnlyList<PredictionFailedEvent> failures, CancellationToken cancellationToken) =>
         WriteAsync(failures, """
@@ -82,7 +157,7 @@ public sealed class SqlMonitoringStore(SqlDialect dialect) : IAsyncDisposable
         await using var command = SqlDialect.Command(connection, null, $"""
             SELECT p.version, p.arm, p.prediction, p.latency_ms, o.label, o.value
             FROM predictions p LEFT JOIN outcomes o ON o.request_id = p.request_id AND o.row_index = p.row_index
-            WHERE p.model = @model AND p.time_ms >= @from AND p.time_ms < @to{(version is null ? "" : " AND p.version = @version")}
+            WHERE p.model = @model AND p.time_ms >= @from AND p.time_ms < @to AND COALESCE(p.joinable, 1) = 1{(version is null ? "" : " AND p.version = @version")}
             """, Parameters(model, from, to, version));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<JoinedPrediction>();
@@ -112,11 +187,17 @@ public sealed class SqlMonitoringStore(SqlDialect dialect) : IAsyncDisposable
     }
 
     /// <summary>Deletes what was recorded before <paramref name="before"/> (retention); returns the rows removed.</summary>
-    public async Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    public async Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken, DateTimeOffset? unjoinableBefore = null)
     {
         await using var connection = await dialect.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var removed = 0;
+        if (unjoinableBefore is { } cut)
+        {
+            await using var drift = SqlDialect.Command(connection, tx, "DELETE FROM predictions WHERE joinable = 0 AND time_ms < @before",
+                ("@before", cut.ToUnixTimeMilliseconds()));
+            removed += await drift.ExecuteNonQueryAsync(cancellationToken);
+        }
         foreach (var table in new[] { "predictions", "failures", "outcomes" })
         {
             await using var command = SqlDialect.Command(connection, tx, $"DELETE FROM {table} WHERE time_ms < @before", ("@before", before.ToUnixTimeMilliseconds()));

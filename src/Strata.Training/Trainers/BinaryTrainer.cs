@@ -132,13 +132,17 @@ public static class BinaryTrainer
         };
         var holdout = layout.Read(testSet);
         var truth = testSet.GetColumn<bool>(LabelColumn).ToArray();
-        var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], [.. scored.GetColumn<float>("Probability")], threshold,
+        var probabilities = scored.GetColumn<float>("Probability").ToArray();
+        var evaluation = EvaluationReport.Create([.. scored.GetColumn<bool>(LabelColumn)], probabilities, threshold,
             metrics.AreaUnderRocCurve, layout.Names, f => AucWithShuffled(ml, model, layout, holdout, truth, f, seed));
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
         {
             report[key] = value;
         }
-        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, layout)) { FitTime = fitTime, Layout = layout };
+        return new TrainedModel(zip.ToArray(), report, trainRows, holdoutRows, evaluation, Signature(model, trainSet, layout))
+        {
+            FitTime = fitTime, Layout = layout, HoldoutScores = [.. probabilities.Select(p => (double)p)],
+        };
     }
 
     /// <summary>Histogram bins per feature for FastForest and FastTree: at least 8 training rows per bin on average,

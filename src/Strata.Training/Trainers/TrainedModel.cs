@@ -10,6 +10,10 @@ public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, d
     /// <summary>How the features entered the pipeline (which ones are one-hot encoded).</summary>
     public FeatureLayout Layout { get; init; } = FeatureLayout.AllNumeric([]);
 
+    /// <summary>Binary: the holdout's probabilities (the score distribution drift monitoring compares served scores with);
+    /// empty for the other tasks.</summary>
+    public IReadOnlyList<double> HoldoutScores { get; init; } = [];
+
     /// <summary>Multiclass: the class values in the order of the model's scores (empty for the other tasks).</summary>
     public IReadOnlyList<double> Classes { get; init; } = [];
 }
