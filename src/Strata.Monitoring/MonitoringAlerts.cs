@@ -18,13 +18,33 @@ namespace Strata.Monitoring;
 /// quality on labelled outcomes worse than its holdout's raises <c>model.performance_degraded</c>, each at most once per
 /// version per window; with <see cref="MonitoringOptions.RetrainOnAlert"/>, an alert also requests training on newer data.</summary>
 public sealed partial class MonitoringAlerts(MonitoringService monitoring, SqlMonitoringStore store, IRegistryClient registry, IDataClient data,
-    IEventPublisher events, IOptionsMonitor<MonitoringOptions> options, TimeProvider time, ILogger<MonitoringAlerts> logger) : BackgroundService
+    IEventPublisher events, IOptionsMonitor<MonitoringOptions> options, TimeProvider time, ILogger<MonitoringAlerts> logger,
+    System.Diagnostics.Metrics.IMeterFactory meters) : BackgroundService
 {
     private readonly Dictionary<(string Model, string Version, string Kind), DateTimeOffset> _alerted = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>The last check's drift of each version that served in its window (what the gauges report).</summary>
+    private volatile IReadOnlyList<(string Model, VersionDrift Drift)> _latest = [];
+
+    /// <summary>The gauges Prometheus alerts on: per model, version and feature the PSI of the last check, and per
+    /// version the number of features drifted.</summary>
+    private void ObserveGauges()
+    {
+        var meter = meters.Create(new System.Diagnostics.Metrics.MeterOptions("Strata.Monitoring"));
+        meter.CreateObservableGauge("strata.monitoring.feature_psi", () => _latest.SelectMany(l => l.Drift.Features.Where(f => f.Psi is not null)
+            .Append(l.Drift.Score is { Psi: not null } score ? score with { Name = "(score)" } : null).OfType<FeatureDrift>()
+            .Select(f => new System.Diagnostics.Metrics.Measurement<double>(f.Psi!.Value,
+                new KeyValuePair<string, object?>("model", l.Model), new("version", l.Drift.Version), new("feature", f.Name)))),
+            description: "Population stability index of each feature (and the score) against training, at the last check");
+        meter.CreateObservableGauge("strata.monitoring.drifted_features", () => _latest.Select(l => new System.Diagnostics.Metrics.Measurement<long>(
+                l.Drift.Drifted.Count, new KeyValuePair<string, object?>("model", l.Model), new("version", l.Drift.Version))),
+            description: "Features found drifted at the last check");
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        ObserveGauges();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -72,9 +92,11 @@ public sealed partial class MonitoringAlerts(MonitoringService monitoring, SqlMo
         var to = time.GetUtcNow();
         var from = to - settings.CheckWindow;
         var raised = 0;
+        var latest = new List<(string, VersionDrift)>();
         foreach (var (model, version) in await store.ActiveAsync(from, to, cancellationToken))
         {
             var drift = await monitoring.DriftOfAsync(model, version, from, to, cancellationToken);
+            latest.Add((model, drift));
             var scoreDrifted = drift.Score is { Drifted: true };
             if ((drift.Drifted.Count > 0 || scoreDrifted) && Due(model, version, "drift", to, settings.CheckWindow))
             {
@@ -95,6 +117,7 @@ public sealed partial class MonitoringAlerts(MonitoringService monitoring, SqlMo
                 await RetrainAsync(model, version, to, cancellationToken);
             }
         }
+        _latest = latest;
         return raised;
     }
 

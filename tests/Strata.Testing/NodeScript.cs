@@ -52,8 +52,8 @@ public sealed class NodeScript
     }
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="environment"/>; its exit code and output (stdout, then stderr).</summary>
-    public Task<(int Exit, string Output)> RunAsync(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout) =>
-        RunAsync(_node, [script], _folder, environment, timeout);
+    public Task<(int Exit, string Output)> RunAsync(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments) =>
+        RunAsync(_node, [script, .. arguments], _folder, environment, timeout);
 
     private static async Task<(int Exit, string Output)> RunAsync(string file, string[] arguments, string directory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
     {

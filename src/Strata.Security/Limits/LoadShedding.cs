@@ -38,6 +38,7 @@ public sealed partial class LoadShedding
         if (Interlocked.Increment(ref _inFlight) > _max)
         {
             Interlocked.Decrement(ref _inFlight);
+            LimitMetrics.Shed.Add(1);
             if (Interlocked.Increment(ref _shed) % 1000 == 1)
             {
                 LogShedding(_logger, Interlocked.Read(ref _shed));

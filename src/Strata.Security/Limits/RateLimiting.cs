@@ -37,6 +37,7 @@ public sealed class RateLimiting : IDisposable
         using var lease = _limiter.AttemptAcquire(context);
         if (!lease.IsAcquired)
         {
+            LimitMetrics.RateLimited.Add(1, new KeyValuePair<string, object?>("group", group));
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             await RateLimitRejection.WriteAsync(new OnRejectedContext { HttpContext = context, Lease = lease }, context.RequestAborted);
             return;
