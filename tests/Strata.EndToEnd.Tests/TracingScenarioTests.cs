@@ -25,6 +25,7 @@ public sealed class TracingScenarioTests
         {
             ["Strata__Otel__Endpoint"] = receiver.Endpoint.ToString(),
             ["Strata__Otel__Protocol"] = "http/protobuf",
+            ["Strata__Logging__Format"] = "json",
             // Only the caller's sampled traces are asserted; new ones stay at the default 1%.
         });
         var monolith = topology == "monolith";
@@ -81,6 +82,51 @@ public sealed class TracingScenarioTests
         }
         Assert.Equal(trainRoot, ancestry[^1].ParentSpanId);
         Assert.Contains(ancestry, s => s.Kind == Server && s.Name == "POST /train");
+        // The log line training wrote during the request carries the request's trace and the span it was written in.
+        var logged = JsonLines(up, folder.Path, monolith ? "monolith" : "training")
+            .Single(l => l.GetProperty("message").GetString()!.StartsWith("Trained seed v2", StringComparison.Ordinal));
+        Assert.Equal(trainTrace, logged.GetProperty("trace_id").GetString());
+        Assert.Contains(train, s => s.SpanId == logged.GetProperty("span_id").GetString());
+        Assert.Equal("seed", logged.GetProperty("Model").GetString());
+
+        // 3. POST /predict by entity: serving fetches the user's features from the feature store (in microservices over
+        // HTTP: serving's client span, the features module's server span under it).
+        using (var pushed = await up.Http.PostAsJsonAsync(new Uri("/api/features/push", UriKind.Relative), new
+        {
+            push_source_name = "user_profiles",
+            df = new Dictionary<string, object[]>
+            {
+                ["user_id"] = [8001], ["event_timestamp"] = [DateTimeOffset.UtcNow.ToString("O")], ["age"] = [35], ["income"] = [50000],
+            },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        }
+        var entityTrace = ActivityTraceIdHex();
+        var entityRoot = ActivitySpanIdHex();
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/predict", UriKind.Relative)) { Content = JsonContent.Create(new { user_id = 8001 }) })
+        {
+            request.Headers.Add("traceparent", $"00-{entityTrace}-{entityRoot}-01");
+            using var predicted = await up.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+        }
+        if (!monolith)
+        {
+            const string Online = "POST /api/features/get-online-features";
+            var byEntity = await TreeAsync(receiver, entityTrace, entityRoot, s => s.Kind == Server && s.Name == Online);
+            var features = Assert.Single(byEntity, s => s.Kind == Server && s.Name == Online);
+            Assert.Equal("features", features.Process);
+            var call = Assert.Single(byEntity, s => s.SpanId == features.ParentSpanId);
+            Assert.Equal((Client, "serving"), (call.Kind, call.Process));
+            var scoring = Assert.Single(byEntity, s => s.SpanId == call.ParentSpanId);
+            Assert.Equal((Server, "serving", "/predict"), (scoring.Kind, scoring.Process, scoring.Attributes.GetValueOrDefault("http.route")));
+        }
+        else
+        {
+            // One process: the feature store is called in process, so the request is one server span.
+            var byEntity = await TreeAsync(receiver, entityTrace, entityRoot, s => s.Kind == Server && s.Process == "monolith");
+            Assert.Equal(entityRoot, Assert.Single(byEntity, s => s.Kind == Server).ParentSpanId);
+        }
         if (!monolith)
         {
             // Training called the other modules over HTTP inside the trace: each call a client span with the callee's
@@ -93,6 +139,21 @@ public sealed class TracingScenarioTests
                 Assert.True(caller is { Kind: Client }, $"{server.Process} {server.Name}: parent {caller?.Process} {caller?.Name} kind {caller?.Kind}");
             }
         }
+    }
+
+    /// <summary>The JSON log lines of a process (monolith: strata up's output; microservices: the module's log file).</summary>
+    private static List<JsonElement> JsonLines(StrataUp up, string folder, string process)
+    {
+        var text = up.Topology == "monolith" ? up.Output : File.ReadAllText(Path.Combine(folder, "logs", $"{process}.log"));
+        var lines = new List<JsonElement>();
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("{\"time\"", StringComparison.Ordinal))
+            {
+                lines.Add(JsonDocument.Parse(line).RootElement.Clone());
+            }
+        }
+        return lines;
     }
 
     /// <summary>The spans of one trace once <paramref name="complete"/> has arrived (exporters send in batches every

@@ -100,7 +100,7 @@ public sealed class MutualTlsTests : IDisposable
         Assert.Equal(["gateway"], table.CallersOf(ModuleNames.Serving, "POST /predict"));
         Assert.Equal(["gateway"], table.CallersOf(ModuleNames.Serving, "POST /v2/models/{name}/infer"));
         Assert.Equal(["gateway"], table.CallersOf(ModuleNames.Serving, "POST /v1/models/{name}:predict"));
-        Assert.Equal(["features", "gateway", "serving", "training"], table.CallersOf(ModuleNames.Registry, "GET /api/registry/models").Order());
+        Assert.Equal(["features", "gateway", "monitoring", "serving", "training"], table.CallersOf(ModuleNames.Registry, "GET /api/registry/models").Order());
         Assert.DoesNotContain(ModuleNames.Data, table.CallersOf(ModuleNames.Registry, "GET /api/registry/models"));
         var everyone = StrataModules.All.Select(m => m.Name).Append(ModuleNames.Gateway).Order().ToList();
         Assert.Equal(everyone, table.CallersOf(ModuleNames.Events, "POST /api/events/publish").Order());
