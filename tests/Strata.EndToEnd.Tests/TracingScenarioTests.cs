@@ -118,6 +118,9 @@ public sealed class TracingScenarioTests
             Assert.Equal("features", features.Process);
             var call = Assert.Single(byEntity, s => s.SpanId == features.ParentSpanId);
             Assert.Equal((Client, "serving"), (call.Kind, call.Process));
+            // The online store's read, under the lookup.
+            var read = Assert.Single(byEntity, s => s.Name == "online-store read");
+            Assert.Equal((features.SpanId, "features", "embedded"), (read.ParentSpanId, read.Process, read.Attributes.GetValueOrDefault("db.system")));
             var scoring = Assert.Single(byEntity, s => s.SpanId == call.ParentSpanId);
             Assert.Equal((Server, "serving", "/predict"), (scoring.Kind, scoring.Process, scoring.Attributes.GetValueOrDefault("http.route")));
         }
@@ -125,7 +128,9 @@ public sealed class TracingScenarioTests
         {
             // One process: the feature store is called in process, so the request is one server span.
             var byEntity = await TreeAsync(receiver, entityTrace, entityRoot, s => s.Kind == Server && s.Process == "monolith");
-            Assert.Equal(entityRoot, Assert.Single(byEntity, s => s.Kind == Server).ParentSpanId);
+            var scoring = Assert.Single(byEntity, s => s.Kind == Server);
+            Assert.Equal(entityRoot, scoring.ParentSpanId);
+            Assert.Equal(scoring.SpanId, Assert.Single(byEntity, s => s.Name == "online-store read").ParentSpanId);
         }
         if (!monolith)
         {

@@ -12,6 +12,9 @@ public static class FeatureStoreMetrics
 
     private static readonly Meter Meter = new(Name);
 
+    /// <summary>Spans of the feature store (the online store's reads).</summary>
+    public static readonly System.Diagnostics.ActivitySource Source = new(Name);
+
     private static readonly Counter<long> Lookups = Meter.CreateCounter<long>("strata.features.online.lookups",
         description: "Entity rows looked up in the online store, by view and outcome");
 
