@@ -40,6 +40,7 @@ public static class ServingModule
     {
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ModelHost>();
+        services.AddHostedService<Traffic.TrafficGauges>();
         services.AddHostedService<ModelRefresher>();
         services.AddHostedService<PredictionRequests>();
         services.AddSingleton<PredictionLog>();

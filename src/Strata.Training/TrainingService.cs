@@ -65,10 +65,12 @@ public sealed partial class TrainingService(
                 var result = await TrainAndRegisterAsync(request, dataset, frame, experimentId, run.Info.RunId, clock, progress, cancellationToken);
                 await tracking.UpdateRunAsync(run.Info.RunId, RunStatus.Finished, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
                 openRuns.Closed(run.Info.RunId);
+                TrainingMetrics.Finished(request.Task, "finished", clock.Elapsed);
                 return result;
             }
             catch
             {
+                TrainingMetrics.Finished(request.Task, cancellationToken.IsCancellationRequested ? "killed" : "failed", clock.Elapsed);
                 try
                 {
                     await tracking.UpdateRunAsync(run.Info.RunId, cancellationToken.IsCancellationRequested ? RunStatus.Killed : RunStatus.Failed,

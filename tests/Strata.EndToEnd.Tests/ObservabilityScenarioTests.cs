@@ -93,6 +93,29 @@ public sealed partial class ObservabilityScenarioTests
         var exemplars = await prometheus.ExemplarsAsync($"http_server_request_duration_seconds_bucket{selector}", TimeSpan.FromMinutes(5));
         Assert.Contains(exemplars, e => e.TryGetValue("trace_id", out var id) && TraceId().IsMatch(id));
 
+        // Strata's own families: a training run, a traffic split (a rollout's steps show as these weights) and scoring.
+        using (var trained = await up.Http.PostAsync(new Uri("/train", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
+        }
+        using (var policy = await up.Http.PutAsJsonAsync(new Uri("/api/registry/models/seed/traffic", UriKind.Relative),
+            new { split = new object[] { new { target = new { alias = "champion" }, weight = 90 }, new { target = new { version = 1 }, weight = 10 } } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
+        }
+        await Eventually.ValueAsync(() => prometheus.QueryAsync("strata_serving_traffic_weight{model=\"seed\",arm=\"v1\"}"), r => r is [{ Value: 10 }],
+            TimeSpan.FromSeconds(30), "the split's weights scraped");
+        for (var i = 0; i < 20; i++)
+        {
+            using var predicted = await up.Http.PostAsJsonAsync(new Uri("/predict", UriKind.Relative), new { age = 35, income = 50000 });
+            Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+        }
+        await Eventually.ValueAsync(() => prometheus.QueryAsync("sum(strata_serving_predictions_total{model=\"seed\"})"), r => r is [{ Value: >= 20 }],
+            TimeSpan.FromSeconds(30), "predictions per model version scraped");
+        // The seed's run at first start and this one.
+        await Eventually.ValueAsync(() => prometheus.QueryAsync("sum(strata_training_runs_total{status=\"finished\"})"), r => r is [{ Value: 2 }],
+            TimeSpan.FromSeconds(30), "both training runs scraped");
+
         if (topology == "microservices")
         {
             // The gateway federates all nine processes, each sample labelled with the process it came from.
