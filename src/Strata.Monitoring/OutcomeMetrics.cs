@@ -20,6 +20,7 @@ public static class OutcomeMetrics
         var labelled = rows.Where(r => r.Label is 0 or 1).ToList();
         var valued = rows.Where(r => r.Label is not (0 or 1) && r.Value is not null).ToList();
         double? auc = null, logLoss = null, accuracy = null, precision = null, recall = null, mae = null, rmse = null, lossMean = null, lossVariance = null;
+        IReadOnlyList<CalibrationBin>? calibration = null;
         if (labelled.Count > 0)
         {
             var losses = labelled.Select(r => LogLoss(r.Prediction, r.Label!.Value)).ToArray();
@@ -32,6 +33,7 @@ public static class OutcomeMetrics
             precision = predictedPositive == 0 ? null : truePositives / (double)predictedPositive;
             recall = positives == 0 ? null : truePositives / (double)positives;
             auc = Auc(labelled.Select(r => (r.Prediction, r.Label == 1)).ToList());
+            calibration = Calibration(labelled);
         }
         else if (valued.Count > 0)
         {
@@ -48,7 +50,17 @@ public static class OutcomeMetrics
             LabelSquareSum = rows.Sum(r => (r.Label ?? 0) * (r.Label ?? 0)),
             ValueSum = rows.Sum(r => r.Value ?? 0),
             ValueSquareSum = rows.Sum(r => (r.Value ?? 0) * (r.Value ?? 0)),
+            Calibration = calibration,
+            CalibrationError = calibration?.Sum(b => b.Count * Math.Abs(b.MeanPrediction - b.PositiveRate)) / labelled.Count,
         };
+    }
+
+    /// <summary>Ten equal-width bins of the prediction (1.0 in the last), those that hold outcomes.</summary>
+    public static IReadOnlyList<CalibrationBin> Calibration(IReadOnlyList<JoinedPrediction> labelled)
+    {
+        ArgumentNullException.ThrowIfNull(labelled);
+        return [.. labelled.GroupBy(r => Math.Clamp((int)Math.Floor(r.Prediction * 10), 0, 9)).OrderBy(g => g.Key)
+            .Select(g => new CalibrationBin(g.Key / 10.0, (g.Key + 1) / 10.0, g.Count(), g.Average(r => r.Prediction), g.Count(r => r.Label == 1) / (double)g.Count()))];
     }
 
     public static double LogLoss(double prediction, double label)

@@ -103,6 +103,20 @@ public sealed class PostgresMonitoringStoreTests(PostgresFixture postgres) : Mon
 public sealed class OutcomeMetricsTests
 {
     [Fact]
+    public void Calibration_IsTheCountWeightedGapPerBin_AndZeroWhenRatesMatch()
+    {
+        // Bin [0.2, 0.3): 10 predictions of 0.25, 3 positive (rate 0.3, gap 0.05); bin [0.9, 1.0]: 10 of 0.95, all positive (gap 0.05).
+        var rows = Enumerable.Range(0, 10).Select(i => new JoinedPrediction("1", null, 0.25, 1, i < 3 ? 1 : 0, null))
+            .Concat(Enumerable.Range(0, 10).Select(_ => new JoinedPrediction("1", null, 0.95, 1, 1, null))).ToList();
+        var performance = OutcomeMetrics.Of("1", rows, 0);
+        Assert.Equal(0.05, performance.CalibrationError!.Value, 12);
+        Assert.Equal([(0.2, 10L, 0.3), (0.9, 10L, 1.0)], performance.Calibration!.Select(b => (Math.Round(b.Lower, 10), b.Count, Math.Round(b.PositiveRate, 10))));
+        var exact = Enumerable.Range(0, 10).Select(i => new JoinedPrediction("1", null, 0.5, 1, i < 5 ? 1 : 0, null)).ToList();
+        Assert.Equal(0, OutcomeMetrics.Of("1", exact, 0).CalibrationError!.Value, 12);
+        Assert.Null(OutcomeMetrics.Of("1", [new JoinedPrediction("1", null, 3.5, 1, null, 4.0)], 0).CalibrationError);
+    }
+
+    [Fact]
     public void Auc_IsTheShareOfPositiveNegativePairsRankedRight_TiesHalf()
     {
         var random = new Random(7);

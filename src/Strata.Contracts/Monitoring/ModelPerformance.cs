@@ -23,4 +23,14 @@ public sealed record VersionPerformance(string Version, IReadOnlyList<string> Ar
     public double ValueSum { get; init; }
 
     public double ValueSquareSum { get; init; }
+
+    /// <summary>Labels 0/1: expected calibration error over ten equal-width bins of the prediction (the count-weighted mean
+    /// of |mean prediction − share of positives| per bin): 0 when predicted probabilities are the observed rates.</summary>
+    public double? CalibrationError { get; init; }
+
+    /// <summary>Labels 0/1: the ten bins behind <see cref="CalibrationError"/> that hold outcomes.</summary>
+    public IReadOnlyList<CalibrationBin>? Calibration { get; init; }
 }
+
+/// <summary>Predictions in [<see cref="Lower"/>, <see cref="Upper"/>): how many, their mean, and the share that were positive.</summary>
+public sealed record CalibrationBin(double Lower, double Upper, long Count, double MeanPrediction, double PositiveRate);
