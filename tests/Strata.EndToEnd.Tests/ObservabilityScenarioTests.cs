@@ -13,24 +13,15 @@ namespace Strata.EndToEnd.Tests;
 /// rate, the error ratio and a p99 from the histogram; the exposition passes <c>promtool check metrics</c>; OpenMetrics
 /// exemplars reach Prometheus with the trace ids of the requests. In microservices the gateway's one endpoint federates
 /// every process.</summary>
-public sealed partial class ObservabilityScenarioTests
+public static partial class ObservabilityScenarioTests
 {
     private const string Route = "/api/2.0/mlflow/registered-models/get";
     private const string Count = "http_server_request_duration_seconds_count";
 
-    [Theory]
-    [InlineData("monolith")]
-    [InlineData("microservices")]
-    public async Task Prometheus_ScrapesStrata_RateErrorRatioP99AndExemplars(string topology)
+    /// <summary>Runs against <paramref name="up"/>, started with every request traced (exemplars name recorded traces) and
+    /// after <see cref="TracingScenarioTests"/> trained a second version (two training runs so far).</summary>
+    public static async Task ScrapeAsync(StrataUp up, string topology)
     {
-        using var folder = new TempFolder();
-        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: new Dictionary<string, string>
-        {
-            // Every request traced, so every bucket's exemplar names a trace (the default records 1%).
-            ["Strata__Otel__Tracing"] = "true",
-            ["Strata__Otel__SampleRatio"] = "1",
-        });
-
         // A scraper's key reads metrics and nothing else; without a key, nothing.
         using var created = await up.Http.PostAsJsonAsync("/api/security/keys", new NewApiKey("prometheus", ["metrics"]), StrataJson.Options);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -93,11 +84,7 @@ public sealed partial class ObservabilityScenarioTests
         var exemplars = await prometheus.ExemplarsAsync($"http_server_request_duration_seconds_bucket{selector}", TimeSpan.FromMinutes(5));
         Assert.Contains(exemplars, e => e.TryGetValue("trace_id", out var id) && TraceId().IsMatch(id));
 
-        // Strata's own families: a training run, a traffic split (a rollout's steps show as these weights) and scoring.
-        using (var trained = await up.Http.PostAsync(new Uri("/train", UriKind.Relative), null))
-        {
-            Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
-        }
+        // Strata's own families: the training runs, a traffic split (a rollout's steps show as these weights) and scoring.
         using (var policy = await up.Http.PutAsJsonAsync(new Uri("/api/registry/models/seed/traffic", UriKind.Relative),
             new { split = new object[] { new { target = new { alias = "champion" }, weight = 90 }, new { target = new { version = 1 }, weight = 10 } } }))
         {

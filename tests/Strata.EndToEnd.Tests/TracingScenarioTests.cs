@@ -10,24 +10,13 @@ namespace Strata.EndToEnd.Tests;
 /// hop (gateway → module, module → module) is a client span with the server span as its child, and an event's consumer
 /// is a child of its producer (the context travels inside the CloudEvent): <c>/train</c> → <c>model.trained</c> and the
 /// champion's <c>model.alias_changed</c> → the serving swap is one trace.</summary>
-public sealed class TracingScenarioTests
+public static class TracingScenarioTests
 {
     private const int Server = 2, Client = 3, Producer = 4, Consumer = 5;
 
-    [Theory]
-    [InlineData("monolith")]
-    [InlineData("microservices")]
-    public async Task Otlp_OneTreePerRequest_AcrossProcessesAndEvents(string topology)
+    /// <summary>Runs against <paramref name="up"/>, started with <paramref name="receiver"/> as its OTLP endpoint and JSON logs.</summary>
+    public static async Task TraceAsync(StrataUp up, OtlpReceiver receiver, string folder, string topology)
     {
-        await using var receiver = await OtlpReceiver.StartAsync();
-        using var folder = new TempFolder();
-        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: new Dictionary<string, string>
-        {
-            ["Strata__Otel__Endpoint"] = receiver.Endpoint.ToString(),
-            ["Strata__Otel__Protocol"] = "http/protobuf",
-            ["Strata__Logging__Format"] = "json",
-            // Only the caller's sampled traces are asserted; new ones stay at the default 1%.
-        });
         var monolith = topology == "monolith";
 
         // 1. POST /predict in a trace the caller started.
@@ -83,7 +72,7 @@ public sealed class TracingScenarioTests
         Assert.Equal(trainRoot, ancestry[^1].ParentSpanId);
         Assert.Contains(ancestry, s => s.Kind == Server && s.Name == "POST /train");
         // The log line training wrote during the request carries the request's trace and the span it was written in.
-        var logged = JsonLines(up, folder.Path, monolith ? "monolith" : "training")
+        var logged = JsonLines(up, folder, monolith ? "monolith" : "training")
             .Single(l => l.GetProperty("message").GetString()!.StartsWith("Trained seed v2", StringComparison.Ordinal));
         Assert.Equal(trainTrace, logged.GetProperty("trace_id").GetString());
         Assert.Contains(train, s => s.SpanId == logged.GetProperty("span_id").GetString());

@@ -1,0 +1,28 @@
+using Strata.Testing;
+
+namespace Strata.EndToEnd.Tests;
+
+/// <summary>Operating Strata, in each topology, on one deployment (one start per topology keeps the suite's time): traces
+/// to an OTLP receiver with JSON logs (<see cref="TracingScenarioTests"/>), then metrics scraped by a real Prometheus
+/// (<see cref="ObservabilityScenarioTests"/>).</summary>
+public sealed class OperationsScenarioTests
+{
+    [Theory]
+    [InlineData("monolith")]
+    [InlineData("microservices")]
+    public async Task Up_TracesLogsAndMetrics_AsAnOperatorReadsThem(string topology)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        using var folder = new TempFolder();
+        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: new Dictionary<string, string>
+        {
+            ["Strata__Otel__Endpoint"] = receiver.Endpoint.ToString(),
+            ["Strata__Otel__Protocol"] = "http/protobuf",
+            // Every request traced, so every histogram bucket's exemplar names a trace (the default records 1%).
+            ["Strata__Otel__SampleRatio"] = "1",
+            ["Strata__Logging__Format"] = "json",
+        });
+        await TracingScenarioTests.TraceAsync(up, receiver, folder.Path, topology);
+        await ObservabilityScenarioTests.ScrapeAsync(up, topology);
+    }
+}
