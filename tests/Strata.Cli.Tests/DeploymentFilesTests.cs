@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Strata.Hosting;
@@ -159,14 +158,8 @@ public sealed partial class DeploymentFilesTests(MonolithFixture fixture) : ICla
         return names;
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments) =>
+        ChildProcess.RunAsync(file, arguments, TimeSpan.FromMinutes(1));
 
     [GeneratedRegex("""Create(Counter|Histogram|UpDownCounter|ObservableGauge|ObservableCounter|ObservableUpDownCounter)(?:<\w+>)?\(\s*"(strata\.[a-z0-9_.]+)"(?:\s*,\s*(?:unit:\s*)?"([^"]*)")?""")]
     private static partial Regex Instrument();

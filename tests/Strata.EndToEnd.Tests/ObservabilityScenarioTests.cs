@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -120,21 +119,11 @@ public static partial class ObservabilityScenarioTests
         Assert.Equal(expected, response.StatusCode);
     }
 
-    private static async Task<(int Exit, string Output)> PromtoolAsync(string exposition)
+    private static Task<(int Exit, string Output)> PromtoolAsync(string exposition)
     {
         var promtool = PrometheusServer.Promtool();
         Assert.NotNull(promtool);
-        var start = new ProcessStartInfo(promtool, ["check", "metrics"])
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(exposition);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
+        return ChildProcess.RunAsync(promtool, ["check", "metrics"], TimeSpan.FromMinutes(1), input: exposition);
     }
 
     [GeneratedRegex("^[0-9a-f]{32}$")]

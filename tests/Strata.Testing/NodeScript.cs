@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Strata.Testing;
 
 /// <summary>Runs a Node.js script of a test folder that holds a <c>package.json</c> and <c>package-lock.json</c> (a
@@ -55,33 +53,8 @@ public sealed class NodeScript
     public Task<(int Exit, string Output)> RunAsync(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments) =>
         RunAsync(_node, [script, .. arguments], _folder, environment, timeout);
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, string[] arguments, string directory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return (-1, $"timed out after {timeout}: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string file, string[] arguments, string directory, IReadOnlyDictionary<string, string> environment, TimeSpan timeout) =>
+        ChildProcess.RunAsync(file, arguments, timeout, directory, environment);
 
     private static string? Find(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Append("/usr/bin").Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
