@@ -15,6 +15,7 @@ public static class ModuleNames
 
     /// <summary>Not a module: the front door of the microservices topology, and a service identity of its own.</summary>
     public const string Gateway = "gateway";
+    public const string Dashboard = "dashboard";
 
     /// <summary>Not a module: the identity of <c>strata up</c>'s supervisor, which may call the health endpoints only.</summary>
     public const string Supervisor = "supervisor";

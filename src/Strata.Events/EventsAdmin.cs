@@ -110,3 +110,20 @@ public sealed class EventsAdmin(AuditStore audit, EventBus bus, TimeProvider tim
         return result;
     }
 }
+
+/// <summary><see cref="IEventsAdminClient"/> in the process that hosts the Events module.</summary>
+public sealed class EventsAdminClient(EventsAdmin admin) : IEventsAdminClient
+{
+    public Task<EventPage> QueryAsync(string? topic, string? type, string? subject, DateTimeOffset? from, DateTimeOffset? to, string? traceId,
+        int limit, long? after, bool newestFirst, CancellationToken cancellationToken) =>
+        Task.FromResult(admin.Query(new AuditQuery(topic, type, subject, from, to, traceId, limit, after?.ToString(CultureInfo.InvariantCulture), newestFirst)));
+
+    public Task<IReadOnlyList<DeadLetterRecord>> DeadLettersAsync(string? group, string? topic, string? status, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(admin.DeadLetters(group, topic, status, limit));
+
+    public Task<RedriveResult> RedriveAsync(string id, CancellationToken cancellationToken) => admin.RedriveAsync(id, cancellationToken);
+
+    public Task<ReplayResult> ReplayAsync(ReplayRequest request, CancellationToken cancellationToken) => admin.ReplayAsync(request, cancellationToken);
+
+    public Task<IReadOnlyList<ConsumerGroupInfo>> ConsumersAsync(string? topic, CancellationToken cancellationToken) => admin.ConsumersAsync(topic, cancellationToken);
+}

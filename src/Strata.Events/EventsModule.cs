@@ -36,7 +36,15 @@ public static class EventsModule
         AddServices = c => c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: true),
         MapEndpoints = app => app.MapEventsApi(),
         // No URL is needed when the bus is a broker every process reaches (NATS, Redis).
-        AddHttpClient = (c, url) => c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: false, embeddedLogUrl: url),
+        AddHttpClient = (c, url) =>
+        {
+            c.Services.AddEventsModule($"/strata/{c.ProcessName}", hostsModule: false, embeddedLogUrl: url);
+            if (url is not null)
+            {
+                // The operator API (audit, dead letters, lag), for the dashboard: reads are retried, a redrive is not.
+                c.Services.AddModuleHttpClient<IEventsAdminClient, HttpEventsClient>(ModuleNames.Events, url, retryUnsafeMethods: false);
+            }
+        },
     };
 
     public static IServiceCollection AddEventsModule(this IServiceCollection services, string source, bool hostsModule = true, Uri? embeddedLogUrl = null)
@@ -97,6 +105,7 @@ public static class EventsModule
             services.AddSingleton<AuditRecorder>();
             services.AddHostedService(sp => sp.GetRequiredService<AuditRecorder>());
             services.AddSingleton<EventsAdmin>();
+            services.AddSingleton<IEventsAdminClient, EventsAdminClient>();
             services.AddSingleton<Ingress.CloudEventIngress>();
             services.AddHostedService<ConsumerLagMonitor>();
         }

@@ -26,18 +26,30 @@ public sealed partial class MetricsFederation(IHttpClientFactory clients, Module
         ArgumentNullException.ThrowIfNull(app);
         var self = StrataTelemetry.ProcessScrape(app);
         var federation = app.ServiceProvider.GetRequiredService<MetricsFederation>();
+        app.ServiceProvider.GetRequiredService<MetricsScrape>().Use(ct => federation.ScrapeAllAsync(app.ServiceProvider, self, string.Empty, ct)!);
         return StrataTelemetry.WithMetricsAccess(app.MapGet(StrataTelemetry.MetricsPath, (HttpContext context) => federation.WriteAsync(context, self)));
     }
 
     public async Task WriteAsync(HttpContext context, RequestDelegate self)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(self);
         var accept = context.Request.Headers.Accept.ToString();
         var openMetrics = accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
-        var own = ScrapeSelfAsync(context, self, accept);
+        var merged = await ScrapeAllAsync(context.RequestServices, self, accept, context.RequestAborted);
+        context.Response.ContentType = openMetrics
+            ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            : "text/plain; version=0.0.4; charset=utf-8";
+        await context.Response.WriteAsync(merged, context.RequestAborted);
+    }
+
+    /// <summary>The merged exposition of the gateway (<paramref name="self"/>) and every module replica.</summary>
+    public async Task<string> ScrapeAllAsync(IServiceProvider services, RequestDelegate self, string accept, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        var openMetrics = accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
+        var own = StrataTelemetry.ScrapeSelfAsync(services, self, accept);
         var remote = modules.Urls.SelectMany(m => m.Value.Select((url, i) => (Process: ProxiedModule.ReplicaName(m.Key, i + 1), Url: url)))
-            .Select(async p => (p.Process, Text: await ScrapeAsync(p.Url, accept, context.RequestAborted)))
+            .Select(async p => (p.Process, Text: await ScrapeAsync(p.Url, accept, cancellationToken)))
             .ToList();
         var scrapes = new List<(string Process, string? Text)> { ("gateway", await own) };
         scrapes.AddRange(await Task.WhenAll(remote));
@@ -51,22 +63,7 @@ public sealed partial class MetricsFederation(IHttpClientFactory clients, Module
         }
         merged.AddGauge("strata_process_up", "Whether the gateway could scrape the process (1) or not (0)",
             scrapes.Select(s => (s.Process, s.Text is null ? 0.0 : 1.0)));
-        context.Response.ContentType = openMetrics
-            ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-            : "text/plain; version=0.0.4; charset=utf-8";
-        await context.Response.WriteAsync(merged.ToString(), context.RequestAborted);
-    }
-
-    private static async Task<string?> ScrapeSelfAsync(HttpContext context, RequestDelegate self, string accept)
-    {
-        var inner = new DefaultHttpContext { RequestServices = context.RequestServices };
-        inner.Request.Method = HttpMethods.Get;
-        inner.Request.Path = StrataTelemetry.MetricsPath;
-        inner.Request.Headers.Accept = accept;
-        using var body = new MemoryStream();
-        inner.Response.Body = body;
-        await self(inner);
-        return inner.Response.StatusCode == StatusCodes.Status200OK ? Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length) : null;
+        return merged.ToString();
     }
 
     private async Task<string?> ScrapeAsync(Uri module, string accept, CancellationToken cancellationToken)

@@ -26,6 +26,15 @@ public sealed record HostSettings(IReadOnlyList<string> Modules, int Port, strin
     /// <summary>The modules this Strata is made of (<see cref="StrataModules.All"/>; tests add their own).</summary>
     public IReadOnlyList<ModuleDescriptor> Catalog { get; init; } = StrataModules.All;
 
+    /// <summary>What the front door serves beside the modules' APIs, hosted by whichever process hosts the gateway (the
+    /// monolith, or the gateway's process), never on their own. Unset: <see cref="StrataModules.Front"/> (the dashboard)
+    /// with Strata's own catalog, nothing with a catalog of one's own (whose modules the dashboard could not call).</summary>
+    public IReadOnlyList<ModuleDescriptor>? Front { get; init; }
+
+    /// <summary>The front's descriptors when this process is the front door, else none.</summary>
+    public IEnumerable<ModuleDescriptor> HostedFront =>
+        !Hosts(Gateway) ? [] : Front ?? (ReferenceEquals(Catalog, StrataModules.All) ? StrataModules.Front : []);
+
     /// <summary>Every module and the gateway, in one process.</summary>
     public static HostSettings Monolith(int port, string dataDirectory) => Monolith(port, dataDirectory, StrataModules.All);
 

@@ -93,6 +93,11 @@ public static class StrataHost
             module.MapEndpoints(app.MapGroup(string.Empty).InModule(module.Name).RequireAccess(access.Of(module.Name))
                 .RequireCallers(callers.Of(module.Name)));
         }
+        foreach (var front in settings.HostedFront)
+        {
+            // The front door's pages: for users of the front door (no service callers), outside the OpenAPI documents.
+            front.MapEndpoints(app.MapGroup(string.Empty).RequireAccess(access.Of(front.Name)).WithMetadata(new Microsoft.AspNetCore.Routing.ExcludeFromDescriptionAttribute()));
+        }
         if (settings.Hosted.Any())
         {
             app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymousAccess();
@@ -181,7 +186,7 @@ public static class StrataHost
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
         StrataModules.AddDefinitions(services);
-        services.AddStrataAccess(configuration, context.ProcessName, settings.Catalog, inboundTls);
+        services.AddStrataAccess(configuration, context.ProcessName, [.. settings.Catalog, .. settings.HostedFront], inboundTls);
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // Enums travel as their wire names (StrataJson's WireEnumConverter): say so in every document's schemas.
@@ -198,11 +203,15 @@ public static class StrataHost
             module.AddServices(context);
             services.AddOpenApi(module.Name);
         }
+        foreach (var front in settings.HostedFront)
+        {
+            front.AddServices(context);
+        }
         var catalog = settings.Catalog.ToDictionary(d => d.Name, StringComparer.Ordinal);
         // Every process checks credentials and audits what changes state, so every process calls the Security module (for
         // the keys) and the Events module (for the audit log), unless it hosts them.
         var crossCutting = new[] { ModuleNames.Security, ModuleNames.Events }.Where(catalog.ContainsKey).Select(m => (Caller: "every process", Callee: m));
-        var called = settings.Hosted.SelectMany(d => d.Calls.Select(callee => (Caller: d.Name, Callee: callee)))
+        var called = settings.Hosted.Concat(settings.HostedFront).SelectMany(d => d.Calls.Select(callee => (Caller: d.Name, Callee: callee)))
             .Concat(crossCutting)
             .Where(c => !settings.Hosts(c.Callee)).DistinctBy(c => c.Callee);
         foreach (var (caller, callee) in called)

@@ -29,6 +29,10 @@ public static class StrataModules
         ServingModule.Descriptor,
     ];
 
+    /// <summary>What the front door serves beside the modules (the web dashboard): built on the modules' clients like an
+    /// application, hosted by the process that hosts the gateway (<see cref="HostSettings.Front"/>).</summary>
+    public static IReadOnlyList<ModuleDescriptor> Front { get; } = [Strata.Dashboard.DashboardModule.Descriptor];
+
     /// <summary>The definitions a deployment runs with (feature views, training defaults): today the samples' (the seed
     /// and the fraud example), registered in every process beside its modules.</summary>
     public static IServiceCollection AddDefinitions(IServiceCollection services) => services.AddSampleDefinitions();

@@ -87,10 +87,11 @@ public static class SecurityModule
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
             .Validate(o => o.MaxConcurrentRequests >= 0, "Strata:Limits:MaxConcurrentRequests must be 0 (off) or more").ValidateOnStart();
 
-        // Authentication brings data protection, which Strata does not use (no cookies, no protected payloads): keep its key
-        // ring in memory instead of writing an unencrypted key file under the user's home at every start.
+        // Data protection encrypts the dashboard's session cookies (and anti-forgery tokens): its key ring stays in memory
+        // rather than in an unencrypted key file under the user's home; a restart signs browsers out.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<CredentialValidator>();
+        services.AddSingleton<IBrowserSessions, BrowserSessions>();
         // JWTs go through ASP.NET Core's JWT bearer handler (discovery, JWKS caching and rotation). Registered only when an
         // issuer is configured: any registered scheme makes the host add its authentication middleware to every request.
         if (!string.IsNullOrWhiteSpace(jwt.Authority))

@@ -6,7 +6,7 @@ using Strata.Contracts.Http;
 namespace Strata.Contracts.Events;
 
 /// <summary>The Events module's operator API over HTTP: audit queries, dead letters, replay, consumer lag.</summary>
-public sealed class HttpEventsClient(HttpClient http)
+public sealed class HttpEventsClient(HttpClient http) : IEventsAdminClient
 {
     public async Task<EventPage> QueryAsync(string? topic, string? type, string? subject, DateTimeOffset? from, DateTimeOffset? to, string? traceId,
         int limit, long? after, bool newestFirst, CancellationToken cancellationToken)

@@ -15,4 +15,15 @@ public interface ITrackingClient
     Task UpdateRunAsync(string runId, RunStatus status, long endTime, CancellationToken cancellationToken = default);
 
     Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every active experiment.</summary>
+    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One page of runs matching MLflow's search syntax (<paramref name="filter"/>, <paramref name="orderBy"/>
+    /// as in <c>runs/search</c>) and the token of the next page (null at the end).</summary>
+    Task<(IReadOnlyList<Run> Runs, string? NextPageToken)> SearchRunsAsync(IReadOnlyList<string> experimentIds, string? filter,
+        IReadOnlyList<string> orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken = default);
+
+    /// <summary>Every value logged for a metric of a run, by timestamp then step.</summary>
+    Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default);
 }

@@ -96,6 +96,25 @@ public sealed class MlflowClient(HttpClient http, TimeProvider time) : ITracking
         return (runs, body.TryGetProperty("next_page_token", out var next) ? next.GetString() : null);
     }
 
+    /// <summary>Every value of the metric (<c>metrics/get-history</c>, all pages).</summary>
+    public async Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default)
+    {
+        var metrics = new List<Metric>();
+        string? token = null;
+        do
+        {
+            var body = (await SendAsync(HttpMethod.Get, $"{MlflowRoutes.MetricsGetHistory}?run_id={Uri.EscapeDataString(runId)}&metric_key={Uri.EscapeDataString(key)}"
+                + (token is null ? "" : "&page_token=" + Uri.EscapeDataString(token)), null, ("run", runId), cancellationToken))!.Value;
+            if (body.TryGetProperty("metrics", out var list))
+            {
+                metrics.AddRange(list.Deserialize<List<Metric>>(StrataJson.Options)!);
+            }
+            token = body.TryGetProperty("next_page_token", out var next) ? next.GetString() : null;
+        }
+        while (token is not null);
+        return metrics;
+    }
+
     private async Task<JsonElement?> SendAsync(HttpMethod method, string path, object? body, (string Kind, string Id) subject, CancellationToken cancellationToken,
         bool notFoundAsNull = false)
     {

@@ -482,11 +482,11 @@ public static partial class MlflowApi
         _ => throw new InputValidationException(field, $"'{value}' is not a view type: ACTIVE_ONLY, DELETED_ONLY or ALL"),
     };
 
-    private static string? NextToken<T>(Page<T> page, int offset) => page.More ? Token(offset + page.Items.Count) : null;
+    internal static string? NextToken<T>(Page<T> page, int offset) => page.More ? Token(offset + page.Items.Count) : null;
 
     private static string Token(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
 
-    private static int PageToken(string? token)
+    internal static int PageToken(string? token)
     {
         if (string.IsNullOrEmpty(token))
         {

@@ -35,4 +35,47 @@ public sealed class TrackingClient(ITrackingStore store, TimeProvider time) : IT
 
     public async Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default) =>
         await store.GetRunAsync(runId, cancellationToken) ?? throw new ResourceNotFoundException("run", runId);
+
+    public async Task<IReadOnlyList<Experiment>> ListExperimentsAsync(CancellationToken cancellationToken = default)
+    {
+        var experiments = new List<Experiment>();
+        for (var offset = 0; ; )
+        {
+            var page = await store.SearchExperimentsAsync([], [], ViewType.ActiveOnly, 1000, offset, cancellationToken);
+            experiments.AddRange(page.Items);
+            if (!page.More)
+            {
+                return experiments;
+            }
+            offset += page.Items.Count;
+        }
+    }
+
+    public async Task<(IReadOnlyList<Run> Runs, string? NextPageToken)> SearchRunsAsync(IReadOnlyList<string> experimentIds, string? filter,
+        IReadOnlyList<string> orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken = default)
+    {
+        if (maxResults is < 1 or > MlflowApi.MaxResultsLimit)
+        {
+            throw new InputValidationException("max_results", $"{maxResults} is not between 1 and {MlflowApi.MaxResultsLimit}");
+        }
+        var offset = MlflowApi.PageToken(pageToken);
+        var page = await store.SearchRunsAsync(experimentIds, SearchFilter.ParseRuns(filter), SearchFilter.ParseRunOrder(orderBy), ViewType.ActiveOnly,
+            maxResults, offset, cancellationToken);
+        return (page.Items, MlflowApi.NextToken(page, offset));
+    }
+
+    public async Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default)
+    {
+        var metrics = new List<Metric>();
+        for (var offset = 0; ; )
+        {
+            var page = await store.GetMetricHistoryAsync(runId, key, MlflowApi.MaxMetricHistory, offset, cancellationToken);
+            metrics.AddRange(page.Items);
+            if (!page.More)
+            {
+                return metrics;
+            }
+            offset += page.Items.Count;
+        }
+    }
 }

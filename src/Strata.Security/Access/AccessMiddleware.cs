@@ -13,7 +13,8 @@ namespace Strata.Security;
 /// issuer; no valid credentials is a 401 with <c>WWW-Authenticate</c>, credentials without the permission a 403, both
 /// in the endpoint's error shape (problem+json, MLflow's, the inference protocols'). Allowed and forbidden requests to
 /// state-changing routes are written to the audit log.</summary>
-public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, RequestAuditor auditor, SecurityRuntime runtime, CredentialValidator validator)
+public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, RequestAuditor auditor, SecurityRuntime runtime, CredentialValidator validator,
+    IBrowserSessions sessions)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -88,13 +89,25 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
     private async Task<(System.Security.Claims.ClaimsPrincipal? Principal, string? Failure, bool Presented)> AuthenticateAsync(HttpContext context)
     {
         var credential = CredentialValidator.PresentedCredential(context.Request);
+        var fromSession = false;
+        // Pages for browsers also accept the session cookie of a sign-in (the API does not: see IBrowserSessions).
+        if (credential is null && context.GetEndpoint()?.Metadata.GetMetadata<BrowserPage>() is not null && sessions.CredentialOf(context) is { } kept)
+        {
+            credential = kept;
+            fromSession = true;
+        }
         if (credential is null)
         {
             return (null, $"credentials are required: send 'Authorization: Bearer <key>' (or {SecurityRoutes.ApiKeyHeader})", false);
         }
         if (runtime.JwtEnabled && !credential.StartsWith(Strata.Security.ApiKeys.ApiKeyFormat.Prefix, StringComparison.Ordinal)
-            && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && context.Request.Headers.Authorization.Count > 0)
+            && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && (context.Request.Headers.Authorization.Count > 0 || fromSession))
         {
+            if (fromSession)
+            {
+                // The JWT handler reads the token from the Authorization header.
+                context.Request.Headers.Authorization = "Bearer " + credential;
+            }
             var result = await context.AuthenticateAsync(ApiKeyAuthentication.JwtScheme);
             return result.Succeeded ? (result.Principal, null, true) : (null, JwtReason(result.Failure), true);
         }

@@ -42,6 +42,7 @@ public static class StrataTelemetry
         var options = new TelemetryOptions();
         configuration.GetSection(TelemetryOptions.Section).Bind(options);
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MetricsScrape>();
         if (!options.Metrics && !options.TracingEnabled)
         {
             return services;
@@ -102,8 +103,14 @@ public static class StrataTelemetry
 
     /// <summary>Serves this process's metrics at <c>/metrics</c> for the permission <c>read-metrics</c>; over mutual TLS
     /// only the gateway (which federates every process's metrics) may ask.</summary>
-    public static IEndpointConventionBuilder MapProcessMetrics(this IEndpointRouteBuilder app) =>
-        WithMetricsAccess(app.MapPrometheusScrapingEndpoint(MetricsPath));
+    public static IEndpointConventionBuilder MapProcessMetrics(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var self = ProcessScrape(app);
+        app.ServiceProvider.GetRequiredService<MetricsScrape>().Use(_ => ScrapeSelfAsync(app.ServiceProvider, self, string.Empty));
+        // GET only (the exporter's own mapping answered every method): anything else is routing's 405.
+        return WithMetricsAccess(app.MapGet(MetricsPath, (HttpContext context) => self(context)));
+    }
 
     /// <summary>The authorization-table row of <c>GET /metrics</c>, on whichever endpoint serves it.</summary>
     public static IEndpointConventionBuilder WithMetricsAccess(IEndpointConventionBuilder builder)
@@ -122,4 +129,35 @@ public static class StrataTelemetry
         branch.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider: null, predicate: _ => true, path: null, configureBranchedPipeline: null, optionsName: null);
         return branch.Build();
     }
+
+    /// <summary>This process's own scrape, written by <paramref name="self"/> (<see cref="ProcessScrape"/>) into memory;
+    /// null if it did not answer 200.</summary>
+    public static async Task<string?> ScrapeSelfAsync(IServiceProvider services, RequestDelegate self, string accept)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        var inner = new DefaultHttpContext { RequestServices = services };
+        inner.Request.Method = HttpMethods.Get;
+        inner.Request.Path = MetricsPath;
+        inner.Request.Headers.Accept = accept;
+        using var body = new MemoryStream();
+        inner.Response.Body = body;
+        await self(inner);
+        return inner.Response.StatusCode == StatusCodes.Status200OK ? System.Text.Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length) : null;
+    }
 }
+
+/// <summary>What <c>GET /metrics</c> of this front door would answer (the process's scrape; at the gateway of the
+/// microservices topology, every process's, merged), for readers inside the process (the dashboard's charts). Empty
+/// until the host wires it, and when metrics are off.</summary>
+public sealed class MetricsScrape
+{
+    private Func<CancellationToken, Task<string?>>? _scrape;
+
+    public void Use(Func<CancellationToken, Task<string?>> scrape) => _scrape = scrape;
+
+    public bool Available => _scrape is not null;
+
+    /// <summary>The exposition in Prometheus text format, or null when metrics are not available.</summary>
+    public Task<string?> ScrapeAsync(CancellationToken cancellationToken) => _scrape?.Invoke(cancellationToken) ?? Task.FromResult<string?>(null);
+}
+
