@@ -46,6 +46,7 @@ public static class DashboardEndpoints
         pages.MapGet(DashboardRoutes.Prefix, OverviewAsync);
         pages.MapGet(DashboardRoutes.SignIn, SignInForm);
         pages.MapPost(DashboardRoutes.SignIn, SignInAsync);
+        pages.MapGet(DashboardRoutes.SignIn + "/oidc", SignInWithProvider);
         pages.MapPost("/ui/sign-out", SignOutAsync);
         pages.MapGet(DashboardRoutes.Assets + "/{file}", (HttpContext context, string file, DashboardAssets assets) => assets.Serve(context, file));
         pages.MapGet("/ui/models", ModelsAsync);
@@ -92,8 +93,15 @@ public static class DashboardEndpoints
 
     // Sign-in.
 
-    private static RazorComponentResult<SignInPage> SignInForm(HttpContext http, string? next) =>
-        Page<SignInPage>(Context(http, "Sign in", "sign-in"), new SignInView(SafeNext(next), null));
+    private static RazorComponentResult<SignInPage> SignInForm(HttpContext http, IBrowserSessions sessions, string? next, string? failure) =>
+        Page<SignInPage>(Context(http, "Sign in", "sign-in"), new SignInView(SafeNext(next),
+            failure == "oidc" ? $"signing in with {sessions.OidcProvider ?? "the identity provider"} failed (the server's log says why)" : null, sessions.OidcProvider));
+
+    /// <summary>To the identity provider, and back to <paramref name="next"/> once signed in.</summary>
+    private static ChallengeHttpResult SignInWithProvider(IBrowserSessions sessions, string? next) =>
+        sessions.OidcProvider is null
+            ? throw new ResourceNotFoundException("identity provider", "none is configured (Strata:Security:Oidc)")
+            : TypedResults.Challenge(new Microsoft.AspNetCore.Authentication.AuthenticationProperties { RedirectUri = SafeNext(next) }, [BrowserSignIn.OidcScheme]);
 
     private static async Task<IResult> SignInAsync(HttpContext http, IBrowserSessions sessions)
     {
@@ -102,7 +110,7 @@ public static class DashboardEndpoints
         var failure = await sessions.SignInAsync(http, form["key"].ToString());
         return failure is null
             ? TypedResults.Redirect(next)
-            : Page<SignInPage>(Context(http, "Sign in", "sign-in"), new SignInView(next, failure), StatusCodes.Status401Unauthorized);
+            : Page<SignInPage>(Context(http, "Sign in", "sign-in"), new SignInView(next, failure, sessions.OidcProvider), StatusCodes.Status401Unauthorized);
     }
 
     private static async Task<IResult> SignOutAsync(HttpContext http, IBrowserSessions sessions)

@@ -62,7 +62,9 @@ public sealed class DashboardErrorShape : IErrorShape
         headers.XFrameOptions = "DENY";
         if (!context.Request.Path.StartsWithSegments(DashboardRoutes.Assets, StringComparison.Ordinal))
         {
-            headers.CacheControl = "no-store";
+            // As anti-forgery wants it for pages carrying its tokens (it logs a warning for anything else).
+            headers.CacheControl = "no-cache, no-store";
+            headers.Pragma = "no-cache";
         }
     }
 }

@@ -49,6 +49,7 @@ public static class DashboardModule
         ["GET /ui"] = Permissions.Read,
         ["GET /ui/sign-in"] = Permissions.Anonymous,
         ["POST /ui/sign-in"] = Permissions.Anonymous,
+        ["GET /ui/sign-in/oidc"] = Permissions.Anonymous,
         ["POST /ui/sign-out"] = Permissions.Authenticated,
         ["GET /ui/assets/{file}"] = Permissions.Anonymous,
         ["GET /ui/models"] = Permissions.Read,

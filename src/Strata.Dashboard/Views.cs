@@ -34,7 +34,7 @@ public sealed record ChartData(string Title, long[] X, IReadOnlyList<ChartSeries
 
 public sealed record ChartSeries(string Label, double?[] Values);
 
-public sealed record SignInView(string Next, string? Failure);
+public sealed record SignInView(string Next, string? Failure, string? OidcProvider);
 
 public sealed record HealthRow(string Name, string Status, string? Description, double Milliseconds, IReadOnlyList<(string Key, string Value)> Data);
 

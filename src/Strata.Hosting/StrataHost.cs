@@ -186,7 +186,7 @@ public static class StrataHost
     {
         var context = new ModuleContext(services, configuration, settings.IsMonolith ? "monolith" : string.Join('+', settings.Modules));
         StrataModules.AddDefinitions(services);
-        services.AddStrataAccess(configuration, context.ProcessName, [.. settings.Catalog, .. settings.HostedFront], inboundTls);
+        services.AddStrataAccess(configuration, context.ProcessName, [.. settings.Catalog, .. settings.HostedFront], inboundTls, frontDoor: settings.HostedFront.Any());
         services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // Enums travel as their wire names (StrataJson's WireEnumConverter): say so in every document's schemas.

@@ -52,8 +52,9 @@ public static class SecurityModule
 
     /// <summary>What every process needs to check credentials: the service token, the authentication schemes (API keys;
     /// JWTs when an issuer is configured), the authorization table of <paramref name="catalog"/> and the auditor.</summary>
+    /// <param name="frontDoor">The process serves the dashboard: it offers the OIDC sign-in when one is configured.</param>
     public static IServiceCollection AddStrataAccess(this IServiceCollection services, IConfiguration configuration, string process,
-        IReadOnlyList<ModuleDescriptor> catalog, MutualTls? inboundTls = null)
+        IReadOnlyList<ModuleDescriptor> catalog, MutualTls? inboundTls = null, bool frontDoor = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section)
@@ -91,12 +92,18 @@ public static class SecurityModule
         // rather than in an unencrypted key file under the user's home; a restart signs browsers out.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<CredentialValidator>();
-        services.AddSingleton<IBrowserSessions, BrowserSessions>();
+        services.AddSingleton<BrowserSessions>();
+        services.AddSingleton<IBrowserSessions>(sp => sp.GetRequiredService<BrowserSessions>());
         // JWTs go through ASP.NET Core's JWT bearer handler (discovery, JWKS caching and rotation). Registered only when an
         // issuer is configured: any registered scheme makes the host add its authentication middleware to every request.
         if (!string.IsNullOrWhiteSpace(jwt.Authority))
         {
             services.AddAuthentication().AddJwtBearer(ApiKeyAuthentication.JwtScheme, o => JwtRoles.Configure(o, jwt));
+        }
+        var oidc = configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>()?.Oidc ?? new SecurityOptions.OidcOptions();
+        if (frontDoor && !string.IsNullOrWhiteSpace(oidc.Authority))
+        {
+            OidcSignIn.Add(services, oidc);
         }
         return services;
     }

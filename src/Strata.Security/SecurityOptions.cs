@@ -19,6 +19,32 @@ public sealed class SecurityOptions
 
     public MtlsOptions Mtls { get; set; } = new();
 
+    public OidcOptions Oidc { get; set; } = new();
+
+    /// <summary>Sign-in to the dashboard through an OpenID Connect provider (authorization code flow with PKCE, as a
+    /// confidential client): the id token it returns becomes the browser's session, validated on every request against
+    /// the provider's keys, with Strata roles from <see cref="RoleClaim"/>. Empty <see cref="Authority"/>: off.</summary>
+    public sealed class OidcOptions
+    {
+        public string? Authority { get; set; }
+
+        public string? ClientId { get; set; }
+
+        /// <summary>From a secret file or the environment (<c>Strata__Security__Oidc__ClientSecret</c>), never in code.</summary>
+        public string? ClientSecret { get; set; }
+
+        /// <summary>Requested beside <c>openid</c>; <c>roles</c> asks for the role claim where the provider defines it.</summary>
+        public IList<string> Scopes { get; } = ["profile", "roles"];
+
+        public string RoleClaim { get; set; } = "roles";
+
+        /// <summary>The provider's name on the sign-in page.</summary>
+        public string DisplayName { get; set; } = "your identity provider";
+
+        /// <summary>False only for a provider on loopback in tests and development.</summary>
+        public bool RequireHttpsMetadata { get; set; } = true;
+    }
+
     /// <summary>Mutual TLS between the processes of the microservices topology (<c>strata up</c> turns it on).</summary>
     public sealed class MtlsOptions
     {

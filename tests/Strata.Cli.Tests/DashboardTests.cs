@@ -93,6 +93,29 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
         Assert.DoesNotContain(browser.Cookies.GetAllCookies(), c => c.Name == "strata_session");
     }
 
+    [Fact]
+    public async Task WithoutAProvider_SignInIsByKeyOnly()
+    {
+        using var browser = Browser.Create(fixture);
+        Assert.DoesNotContain("data-testid=\"oidc\"", await browser.PageAsync(DashboardRoutes.SignIn), StringComparison.Ordinal);
+        using var none = await browser.Http.GetAsync(new Uri("/ui/sign-in/oidc?next=/ui", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        // A failure reported back shows a fixed sentence, never text from the query string.
+        var page = await browser.PageAsync("/ui/sign-in?failure=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+        Assert.DoesNotContain("alert(1)", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Oidc_WithoutClientCredentials_RefusesToStart()
+    {
+        using var folder = new TempFolder();
+        var e = Assert.Throws<ArgumentException>(() => Strata.Hosting.StrataHost.Build(Strata.Hosting.HostSettings.Monolith(0, folder.Path) with
+        {
+            Configuration = new Dictionary<string, string?> { ["Strata:Security:Oidc:Authority"] = "https://idp.example" },
+        }));
+        Assert.Contains("Strata:Security:Oidc:ClientId", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("//evil.example/x", "/ui")]
     [InlineData("https://evil.example/", "/ui")]

@@ -148,6 +148,55 @@ public static class DashboardScenarioTests
         await readerPage.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"{topology}-reader.png") });
     }
 
+    /// <summary>Sign-in through the OpenID Connect provider Strata was started with (<see cref="OidcProvider"/>: a real
+    /// one, on loopback): its login and consent pages, back to the page asked for, roles from the id token; a user
+    /// whose token names no role is signed in and may read nothing; signing out ends the session.</summary>
+    public static async Task SignInWithProviderAsync(StrataUp up, string topology)
+    {
+        var shots = Path.Combine(StrataExecutable.RepositoryRoot, "TestResults", "dashboard");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+        async Task<IPage> SignInAsync(string login, string path)
+        {
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = up.Http.BaseAddress!.ToString() });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync(path);
+            await page.ClickAsync("[data-testid=oidc]");
+            await page.WaitForURLAsync("**/interaction/**");
+            await page.FillAsync("input[name=login]", login);
+            await page.FillAsync("input[name=password]", "any");
+            await page.ClickAsync("button[type=submit]");
+            // Consent for the client, the first time.
+            await page.Locator("input[name=prompt][value=consent]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+            await page.ClickAsync("button[type=submit]");
+            await page.WaitForURLAsync(url => url.StartsWith(up.Http.BaseAddress!.ToString(), StringComparison.Ordinal) && !url.Contains("/ui/sign-in", StringComparison.Ordinal));
+            return page;
+        }
+
+        var alice = await SignInAsync("alice", "/ui/models/seed");
+        Assert.EndsWith("/ui/models/seed", alice.Url, StringComparison.Ordinal);
+        Assert.Equal("alice", await alice.Locator("[data-testid=user]").InnerTextAsync());
+        Assert.True(await alice.Locator("[data-testid^=champion-]").CountAsync() > 0, "a model-admin from the provider may promote");
+        await alice.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"{topology}-oidc-model-admin.png") });
+
+        var rita = await SignInAsync("rita", "/ui/models/seed");
+        Assert.Equal(0, await rita.Locator("[data-testid^=champion-]").CountAsync());
+
+        var nobody = await SignInAsync("nobody", "/ui/runs");
+        Assert.Contains("needs the permission read", await nobody.Locator("[data-testid=error]").InnerTextAsync(), StringComparison.Ordinal);
+
+        // Signing out ends the session: the next page asks to sign in again.
+        await alice.ClickAsync("form.who button[type=submit]");
+        await alice.WaitForURLAsync("**/ui/sign-in");
+        await alice.GotoAsync("/ui/models");
+        Assert.Contains("/ui/sign-in", alice.Url, StringComparison.Ordinal);
+    }
+
     private static async Task<int> ChampionAsync(StrataUp up) =>
         (await up.Http.GetFromJsonAsync<JsonElement>("/api/registry/models/seed/aliases/champion", StrataJson.Options)).GetProperty("version").GetInt32();
 }

@@ -14,7 +14,10 @@ public sealed class OperationsScenarioTests
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         using var folder = new TempFolder();
-        await using var up = await StrataUp.StartAsync(topology, folder.Path, environment: new Dictionary<string, string>
+        // The dashboard's identity provider redirects back to Strata's front door: its port is chosen first.
+        var port = StrataUp.FreePort();
+        await using var provider = await OidcProvider.StartAsync($"http://127.0.0.1:{port}/ui/sign-in/oidc/callback");
+        await using var up = await StrataUp.StartAsync(topology, folder.Path, port, environment: new Dictionary<string, string>(provider.StrataEnvironment)
         {
             ["Strata__Otel__Endpoint"] = receiver.Endpoint.ToString(),
             ["Strata__Otel__Protocol"] = "http/protobuf",
@@ -27,5 +30,6 @@ public sealed class OperationsScenarioTests
         await TracingScenarioTests.TraceAsync(up, receiver, folder.Path, topology);
         await ObservabilityScenarioTests.ScrapeAsync(up, topology);
         await DashboardScenarioTests.BrowseAsync(up, topology);
+        await DashboardScenarioTests.SignInWithProviderAsync(up, topology);
     }
 }

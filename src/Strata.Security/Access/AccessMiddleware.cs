@@ -100,6 +100,17 @@ public sealed class AccessMiddleware(RequestDelegate next, AccessTable table, Re
         {
             return (null, $"credentials are required: send 'Authorization: Bearer <key>' (or {SecurityRoutes.ApiKeyHeader})", false);
         }
+        if (fromSession && credential.StartsWith(BrowserSignIn.OidcCredentialPrefix, StringComparison.Ordinal))
+        {
+            // An OIDC sign-in's id token: checked against the provider's keys, for the dashboard's client id.
+            context.Request.Headers.Authorization = "Bearer " + credential[BrowserSignIn.OidcCredentialPrefix.Length..];
+            if (sessions.OidcProvider is null)
+            {
+                return (null, "sign-in through an identity provider is no longer configured: sign in with a key", true);
+            }
+            var session = await context.AuthenticateAsync(ApiKeyAuthentication.OidcSessionScheme);
+            return session.Succeeded ? (session.Principal, null, true) : (null, "the sign-in has expired: sign in again", true);
+        }
         if (runtime.JwtEnabled && !credential.StartsWith(Strata.Security.ApiKeys.ApiKeyFormat.Prefix, StringComparison.Ordinal)
             && !credential.StartsWith(ServiceToken.Prefix, StringComparison.Ordinal) && (context.Request.Headers.Authorization.Count > 0 || fromSession))
         {

@@ -8,4 +8,7 @@ public static class ApiKeyAuthentication
 
     /// <summary>OIDC / JWT bearer tokens from the configured issuer.</summary>
     public const string JwtScheme = "jwt";
+
+    /// <summary>Id tokens of the dashboard's OIDC sign-in, carried by its session cookie (audience: the client id).</summary>
+    public const string OidcSessionScheme = "oidc-session";
 }

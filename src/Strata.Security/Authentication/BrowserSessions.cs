@@ -9,7 +9,8 @@ namespace Strata.Security;
 /// <summary><see cref="IBrowserSessions"/> with ASP.NET Core data protection: the cookie holds the credential encrypted
 /// and authenticated with the process's key ring (kept in memory: a restart signs everyone out, and no key file is
 /// written), with its expiry inside the protected payload (at most <see cref="Lifetime"/>).</summary>
-public sealed class BrowserSessions(IDataProtectionProvider protection, CredentialValidator validator, SecurityRuntime runtime, TimeProvider time) : IBrowserSessions
+public sealed class BrowserSessions(IDataProtectionProvider protection, CredentialValidator validator, SecurityRuntime runtime, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<SecurityOptions> options) : IBrowserSessions
 {
     public const string CookieName = "strata_session";
 
@@ -51,6 +52,18 @@ public sealed class BrowserSessions(IDataProtectionProvider protection, Credenti
         context.Response.Cookies.Append(CookieName, _protector.Protect(credential, expires), Options(context, expires));
         return null;
     }
+
+    public string? OidcProvider => string.IsNullOrWhiteSpace(options.Value.Oidc.Authority) ? null : options.Value.Oidc.DisplayName;
+
+    /// <summary>The session of an OIDC sign-in: the provider's id token, until it expires (at most <see cref="Lifetime"/>).</summary>
+    public void KeepOidc(HttpContext context, string idToken, DateTimeOffset tokenExpires)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var expires = Min(tokenExpires, time.GetUtcNow().Add(Lifetime));
+        context.Response.Cookies.Append(CookieName, _protector.Protect(BrowserSignIn.OidcCredentialPrefix + idToken, expires), Options(context, expires));
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     public void SignOut(HttpContext context)
     {

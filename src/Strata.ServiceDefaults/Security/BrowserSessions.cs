@@ -17,6 +17,20 @@ public interface IBrowserSessions
 
     /// <summary>The credential the request's session cookie carries, or null (no cookie, expired, or not ours).</summary>
     string? CredentialOf(HttpContext context);
+
+    /// <summary>The OIDC provider's name on the sign-in page, or null when sign-in through one is not configured.</summary>
+    string? OidcProvider { get; }
+}
+
+/// <summary>The dashboard's sign-in through an OpenID Connect provider: the scheme to challenge and its callback path.</summary>
+public static class BrowserSignIn
+{
+    public const string OidcScheme = "oidc";
+
+    public const string CallbackPath = "/ui/sign-in/oidc/callback";
+
+    /// <summary>The prefix of a session credential that is an id token of the OIDC sign-in (not a key or an API token).</summary>
+    public const string OidcCredentialPrefix = "oidc:";
 }
 
 /// <summary>Endpoint metadata: a page for browsers, which may be authenticated by the session cookie.</summary>
