@@ -23,6 +23,16 @@ public sealed class MonitoringOptions
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
     public TimeSpan DriftRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>Labels 0/1: the score at or above which a prediction counts as positive for accuracy, precision and recall
+    /// (0.5 unless set); <see cref="DecisionThresholds"/> sets it per model (a fraud model declining at 0.8, say).</summary>
+    [Range(0.0, 1.0)]
+    public double DecisionThreshold { get; set; } = 0.5;
+
+    /// <summary>Per model: <c>Strata:Monitoring:DecisionThresholds:{model}</c>.</summary>
+    public IDictionary<string, double> DecisionThresholds { get; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    public double ThresholdOf(string model) => DecisionThresholds.TryGetValue(model, out var threshold) ? threshold : DecisionThreshold;
+
     /// <summary>Drift: the significance level of a version's check, Bonferroni-corrected over its features.</summary>
     [Range(1e-9, 0.5)]
     public double DriftAlpha { get; set; } = 0.01;

@@ -27,7 +27,7 @@ public sealed class MonitoringService(SqlMonitoringStore store, IRegistryClient 
         var failures = await store.FailuresAsync(model, from, to, version, cancellationToken);
         var versions = rows.Select(r => r.Version).Concat(failures.Keys).Distinct(StringComparer.Ordinal)
             .OrderBy(v => v.Length).ThenBy(v => v, StringComparer.Ordinal)
-            .Select(v => OutcomeMetrics.Of(v, [.. rows.Where(r => r.Version == v)], failures.GetValueOrDefault(v)))
+            .Select(v => OutcomeMetrics.Of(v, [.. rows.Where(r => r.Version == v)], failures.GetValueOrDefault(v), options.Value.ThresholdOf(model)))
             .ToList();
         return new ModelPerformance(model, from, to, versions);
     }

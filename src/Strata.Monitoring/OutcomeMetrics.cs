@@ -5,13 +5,14 @@ namespace Strata.Monitoring;
 
 /// <summary>A version's figures from its joined predictions: counts, latency quantiles, and quality where outcomes came.
 /// A label counts as binary when it is 0 or 1 (AUC by ranks with ties averaged, log-loss with predictions clipped to
-/// [1e-15, 1 − 1e-15], accuracy, precision and recall at 0.5); a value gives MAE and RMSE. The per-outcome loss (log-loss
+/// [1e-15, 1 − 1e-15], accuracy, precision and recall at the decision threshold, 0.5 unless configured); a value gives MAE and RMSE. The per-outcome loss (log-loss
 /// for labels, squared error for values) is summarised as mean and variance for sequential tests.</summary>
 public static class OutcomeMetrics
 {
     public const double Epsilon = 1e-15;
 
-    public static VersionPerformance Of(string version, IReadOnlyList<JoinedPrediction> rows, long failures)
+    /// <param name="threshold">Labels 0/1: a prediction at or above it counts as positive (accuracy, precision, recall).</param>
+    public static VersionPerformance Of(string version, IReadOnlyList<JoinedPrediction> rows, long failures, double threshold = 0.5)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var arms = rows.Select(r => r.Arm).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -26,10 +27,10 @@ public static class OutcomeMetrics
             var losses = labelled.Select(r => LogLoss(r.Prediction, r.Label!.Value)).ToArray();
             logLoss = losses.Average();
             (lossMean, lossVariance) = (logLoss, Variance(losses));
-            var truePositives = labelled.Count(r => r.Prediction >= 0.5 && r.Label == 1);
-            var predictedPositive = labelled.Count(r => r.Prediction >= 0.5);
+            var truePositives = labelled.Count(r => r.Prediction >= threshold && r.Label == 1);
+            var predictedPositive = labelled.Count(r => r.Prediction >= threshold);
             var positives = labelled.Count(r => r.Label == 1);
-            accuracy = labelled.Count(r => (r.Prediction >= 0.5) == (r.Label == 1)) / (double)labelled.Count;
+            accuracy = labelled.Count(r => (r.Prediction >= threshold) == (r.Label == 1)) / (double)labelled.Count;
             precision = predictedPositive == 0 ? null : truePositives / (double)predictedPositive;
             recall = positives == 0 ? null : truePositives / (double)positives;
             auc = Auc(labelled.Select(r => (r.Prediction, r.Label == 1)).ToList());
@@ -51,6 +52,7 @@ public static class OutcomeMetrics
             ValueSum = rows.Sum(r => r.Value ?? 0),
             ValueSquareSum = rows.Sum(r => (r.Value ?? 0) * (r.Value ?? 0)),
             Calibration = calibration,
+            Threshold = labelled.Count > 0 ? threshold : null,
             CalibrationError = calibration?.Sum(b => b.Count * Math.Abs(b.MeanPrediction - b.PositiveRate)) / labelled.Count,
         };
     }

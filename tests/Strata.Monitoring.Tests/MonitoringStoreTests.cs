@@ -143,7 +143,21 @@ public sealed class OutcomeMetricsTests
         Assert.Equal((0.5, 0.5, 0.5), (labelled.Accuracy!.Value, labelled.Precision!.Value, labelled.Recall!.Value));
         Assert.Equal(0.75, labelled.Auc!.Value, 12);
         Assert.Equal((-Math.Log(0.9) - Math.Log(0.2) - Math.Log(0.9) - Math.Log(0.4)) / 4, labelled.LogLoss!.Value, 12);
+        Assert.Equal(0.5, labelled.Threshold);
+        // At 0.85 only 0.9 is positive: precision 1/1, recall 1/2, accuracy 3/4 (0.9 right; 0.8, 0.1 right negatives; 0.4 wrong).
+        var strict = OutcomeMetrics.Of("1", [Row(0.9, 1), Row(0.8, 0), Row(0.1, 0), Row(0.4, 1), Row(0.5)], 0, threshold: 0.85);
+        Assert.Equal((0.75, 1.0, 0.5, 0.85), (strict.Accuracy!.Value, strict.Precision!.Value, strict.Recall!.Value, strict.Threshold!.Value));
+        Assert.Equal(labelled.Auc, strict.Auc);
         var valued = OutcomeMetrics.Of("1", [Row(10, value: 12), Row(5, value: 4)], 0);
         Assert.Equal((1.5, Math.Sqrt(2.5)), (valued.Mae!.Value, valued.Rmse!.Value));
+        Assert.Null(valued.Threshold);
+    }
+
+    [Fact]
+    public void DecisionThreshold_PerModel_OverridesTheDefault()
+    {
+        var options = new MonitoringOptions { DecisionThreshold = 0.6 };
+        options.DecisionThresholds["fraud"] = 0.8;
+        Assert.Equal((0.8, 0.6), (options.ThresholdOf("fraud"), options.ThresholdOf("seed")));
     }
 }

@@ -3,6 +3,7 @@ using Strata.Contracts.Tracking;
 using System.Text;
 using Strata.Contracts.Data;
 using Strata.Contracts.Errors;
+using Strata.Contracts.Monitoring;
 using Strata.Contracts.Registry;
 using Strata.Contracts.Training;
 using Strata.Samples;
@@ -239,7 +240,15 @@ public sealed class TrainingServiceTests
         Assert.Equal(result.HoldoutRows, confusion.Sum(r => r.Sum()));
         Assert.Equal(m["accuracy"], confusion.Select((r, i) => r[i]).Sum() / result.HoldoutRows, 6);
         Assert.True(m["importance.income_per_age"] > 0.05, $"importance of the ratio {m["importance.income_per_age"]}");
+        // Prediction drift's baseline: the holdout's predicted classes, as serving logs them, a categorical profile.
+        var score = (await BaselineAsync(modules, version)).Score!;
+        Assert.Equal((DistributionProfile.Categorical, result.HoldoutRows), (score.Kind, score.Count));
+        Assert.Subset(new HashSet<double> { 0, 1, 2 }, score.Categories!.ToHashSet());
     }
+
+    private static async Task<ModelBaseline> BaselineAsync(InProcessModules modules, ModelVersion version) =>
+        System.Text.Json.JsonSerializer.Deserialize<ModelBaseline>(await modules.Get<IRegistryClient>().GetArtifactAsync(version.Params[ModelBaseline.Param]),
+            Strata.Contracts.StrataJson.Options)!;
 
     [Theory]
     [InlineData(Trainer.FastForest)]
@@ -270,6 +279,10 @@ public sealed class TrainingServiceTests
         var run = await modules.Get<Strata.Contracts.Tracking.ITrackingClient>().GetRunAsync(result.RunId!);
         Assert.Contains(run.Data.Tags!, t => t.Key == "strata.onnx_sha256"); // every regression pipeline converts to ONNX
         Assert.False(version.Params.ContainsKey("classes"));
+        // Prediction drift's baseline: the holdout's predicted values (ratio ~ income_per_age / 1000: mostly within 0-3).
+        var score = (await BaselineAsync(modules, version)).Score!;
+        Assert.Equal((DistributionProfile.Numeric, result.HoldoutRows), (score.Kind, score.Count));
+        Assert.InRange(score.Mean, 0, 5);
     }
 
     [Theory]

@@ -103,12 +103,12 @@ public static class MonitorCommand
         {
             Console.WriteLine();
             var table = new FittedTable().Column("version").Column("predictions", right: true).Column("labelled", right: true).Column("AUC", right: true)
-                .Column("log-loss", 1, right: true).Column("precision", 2, right: true).Column("recall", 2, right: true).Column("RMSE", 1, right: true)
+                .Column("log-loss", 1, right: true).Column("threshold", 2, right: true).Column("precision", 2, right: true).Column("recall", 2, right: true).Column("RMSE", 1, right: true)
                 .Column("error rate", 1, right: true).Column("p99 ms", 2, right: true);
             foreach (var p in report.Performance)
             {
                 table.Row("v" + p.Version, p.Predictions.ToString("N0", CultureInfo.InvariantCulture), p.Labelled.ToString("N0", CultureInfo.InvariantCulture),
-                    Number(p.Auc, "0.0000"), Number(p.LogLoss, "0.0000"), Number(p.Precision), Number(p.Recall), Number(p.Rmse, "G5"),
+                    Number(p.Auc, "0.0000"), Number(p.LogLoss, "0.0000"), Number(p.Threshold), Number(p.Precision), Number(p.Recall), Number(p.Rmse, "G5"),
                     p.ErrorRate?.ToString("P2", CultureInfo.InvariantCulture) ?? "-", Number(p.LatencyP99Ms, "0.00"));
             }
             table.Write(wide);

@@ -6,7 +6,7 @@ namespace Strata.Contracts.Monitoring;
 public sealed record ModelPerformance(string Model, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<VersionPerformance> Versions);
 
 /// <summary>One version's figures. Latency quantiles are of logged predictions. Quality needs outcomes: for labels
-/// (binary: 0 or 1) AUC, log-loss, accuracy, precision and recall at 0.5; for values, MAE and RMSE.
+/// (binary: 0 or 1) AUC, log-loss, accuracy, precision and recall at the decision threshold (<see cref="Threshold"/>); for values, MAE and RMSE.
 /// <see cref="LossMean"/> and <see cref="LossVariance"/> are the per-outcome loss (log-loss for labels, squared error for
 /// values) that sequential tests compare. Absent: not enough data for the figure.</summary>
 public sealed record VersionPerformance(string Version, IReadOnlyList<string> Arms, long Predictions, long Failures, double? ErrorRate,
@@ -30,6 +30,10 @@ public sealed record VersionPerformance(string Version, IReadOnlyList<string> Ar
 
     /// <summary>Labels 0/1: the ten bins behind <see cref="CalibrationError"/> that hold outcomes.</summary>
     public IReadOnlyList<CalibrationBin>? Calibration { get; init; }
+
+    /// <summary>Labels 0/1: the decision threshold of <see cref="Accuracy"/>, <see cref="Precision"/> and <see cref="Recall"/>
+    /// (<c>Strata:Monitoring:DecisionThreshold</c>, or the model's in <c>DecisionThresholds</c>).</summary>
+    public double? Threshold { get; init; }
 }
 
 /// <summary>Predictions in [<see cref="Lower"/>, <see cref="Upper"/>): how many, their mean, and the share that were positive.</summary>

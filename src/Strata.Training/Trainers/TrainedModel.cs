@@ -10,8 +10,8 @@ public sealed record TrainedModel(byte[] Artifact, IReadOnlyDictionary<string, d
     /// <summary>How the features entered the pipeline (which ones are one-hot encoded).</summary>
     public FeatureLayout Layout { get; init; } = FeatureLayout.AllNumeric([]);
 
-    /// <summary>Binary: the holdout's probabilities (the score distribution drift monitoring compares served scores with);
-    /// empty for the other tasks.</summary>
+    /// <summary>The holdout's predictions as serving logs them (the distribution prediction drift is measured against):
+    /// binary, the probability; regression, the predicted value; multiclass, the predicted class's value.</summary>
     public IReadOnlyList<double> HoldoutScores { get; init; } = [];
 
     /// <summary>Multiclass: the class values in the order of the model's scores (empty for the other tasks).</summary>

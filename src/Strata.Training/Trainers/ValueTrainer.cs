@@ -61,7 +61,7 @@ public static class ValueTrainer
         var fitTime = Stopwatch.GetElapsedTime(fitStarted);
         cancellationToken.ThrowIfCancellationRequested();
         var cv = folds >= 2 ? CrossValidate(ml, split.TrainSet, pipeline, multiclass, folds, seed, cancellationToken) : [];
-        var (metrics, evaluation) = multiclass
+        var (metrics, evaluation, scores) = multiclass
             ? EvaluateMulticlass(ml, model, split.TestSet, layout, frame.FeatureNames, classes, seed)
             : EvaluateRegression(ml, model, split.TestSet, layout, frame.FeatureNames, seed);
         foreach (var (key, value) in evaluation.Metrics().Concat(cv))
@@ -72,6 +72,8 @@ public static class ValueTrainer
         ml.Model.Save(model, split.TrainSet.Schema, zip);
         return new TrainedModel(zip.ToArray(), metrics, trainRows, holdoutRows, evaluation, Signature(model, split.TrainSet, layout))
         {
+            // The baseline of prediction drift: the holdout's predictions as serving logs them.
+            HoldoutScores = scores,
             FitTime = fitTime,
             Layout = layout,
             Classes = classes.Select(c => (double)c).ToArray(),
@@ -128,10 +130,11 @@ public static class ValueTrainer
     }
 
     /// <summary>Accuracy, log loss, the confusion matrix and permutation importance (macro accuracy) on the holdout.</summary>
-    private static (Dictionary<string, double>, EvaluationReport) EvaluateMulticlass(MLContext ml, TransformerChain<ITransformer> model, IDataView test, FeatureLayout layout,
-        IReadOnlyList<string> featureNames, float[] classes, int seed)
+    private static (Dictionary<string, double>, EvaluationReport, double[] Scores) EvaluateMulticlass(MLContext ml, TransformerChain<ITransformer> model, IDataView test,
+        FeatureLayout layout, IReadOnlyList<string> featureNames, float[] classes, int seed)
     {
-        var m = ml.MulticlassClassification.Evaluate(model.Transform(test), LabelColumn);
+        var scored = model.Transform(test);
+        var m = ml.MulticlassClassification.Evaluate(scored, LabelColumn);
         var metrics = new Dictionary<string, double>
         {
             ["accuracy"] = m.MicroAccuracy,
@@ -144,11 +147,13 @@ public static class ValueTrainer
         var truth = test.GetColumn<uint>(LabelColumn).ToArray();
         var evaluation = EvaluationReport.ForMulticlass(classes, m.ConfusionMatrix.Counts, m.MacroAccuracy, featureNames,
             f => ml.MulticlassClassification.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed, classes.Length)), LabelColumn).MacroAccuracy);
-        return (metrics, evaluation);
+        // What serving logs as a multiclass prediction: the predicted class's value (PredictedLabel is its 1-based key).
+        double[] predicted = [.. scored.GetColumn<uint>("PredictedLabel").Select(k => k >= 1 && k <= classes.Length ? (double)classes[k - 1] : double.NaN)];
+        return (metrics, evaluation, predicted);
     }
 
     /// <summary>RMSE, MAE, R² and permutation importance (RMSE) on the holdout.</summary>
-    private static (Dictionary<string, double>, EvaluationReport) EvaluateRegression(MLContext ml, TransformerChain<ITransformer> model, IDataView test, FeatureLayout layout,
+    private static (Dictionary<string, double>, EvaluationReport, double[] Scores) EvaluateRegression(MLContext ml, TransformerChain<ITransformer> model, IDataView test, FeatureLayout layout,
         IReadOnlyList<string> featureNames, int seed)
     {
         var scored = model.Transform(test);
@@ -162,9 +167,10 @@ public static class ValueTrainer
         };
         var holdout = layout.Read(test);
         var truth = test.GetColumn<float>(LabelColumn).ToArray();
-        var evaluation = EvaluationReport.ForRegression(truth, [.. scored.GetColumn<float>("Score")], m.RootMeanSquaredError, featureNames,
+        float[] predictions = [.. scored.GetColumn<float>("Score")];
+        var evaluation = EvaluationReport.ForRegression(truth, predictions, m.RootMeanSquaredError, featureNames,
             f => ml.Regression.Evaluate(model.Transform(Permuted(ml, layout, holdout, truth, f, seed)), LabelColumn).RootMeanSquaredError);
-        return (metrics, evaluation);
+        return (metrics, evaluation, [.. predictions.Select(p => (double)p)]);
     }
 
     private static IEstimator<ITransformer> MulticlassEstimator(MLContext ml, Trainer trainer, int trees, int seed, int rows) => trainer switch
