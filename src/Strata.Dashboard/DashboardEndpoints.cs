@@ -165,8 +165,13 @@ public static class DashboardEndpoints
         Page<ModelsPage>(Context(http, "Models", "models"), new ModelsView([.. (await registry.ListModelsAsync(ct)).OrderBy(m => m.Name, StringComparer.Ordinal)]));
 
     private static async Task<IResult> ModelAsync(HttpContext http, string model, IRegistryClient registry, IRolloutsClient rollouts,
-        IExperimentsClient experiments, CancellationToken ct)
+        IExperimentsClient experiments, IOptions<DashboardOptions> options, string? page, CancellationToken ct)
     {
+        var number = 1;
+        if (page is { Length: > 0 } && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number < 1))
+        {
+            throw new InputValidationException("page", $"'{page}' is not a page number (1, 2, ...)");
+        }
         var models = await registry.ListModelsAsync(ct);
         var found = models.FirstOrDefault(m => m.Name == model) ?? throw new ResourceNotFoundException("model", model);
         var versions = registry.ListVersionsAsync(model, ct);
@@ -174,7 +179,14 @@ public static class DashboardEndpoints
         var history = registry.GetTrafficHistoryAsync(model, ct);
         var modelRollouts = rollouts.ListAsync(model, ct);
         var modelExperiments = experiments.ListAsync(model, ct);
-        return Page<ModelPage>(Context(http, model, "models"), new ModelView(found, [.. (await versions).OrderByDescending(v => v.Version)], await policy,
+        var all = (await versions).OrderByDescending(v => v.Version).ToList();
+        var perPage = options.Value.VersionsPerPage;
+        var pages = Math.Max(1, (all.Count + perPage - 1) / perPage);
+        if (number > pages)
+        {
+            throw new InputValidationException("page", $"the model has {pages} page(s) of versions");
+        }
+        return Page<ModelPage>(Context(http, model, "models"), new ModelView(found, [.. all.Skip((number - 1) * perPage).Take(perPage)], all.Count, number, pages, await policy,
             await history, [.. (await modelRollouts).OrderByDescending(r => r.CreatedAt)], [.. (await modelExperiments).OrderByDescending(e => e.StartedAt)],
             http.Request.Query["changed"].ToString() is { Length: > 0 } changed ? changed : null));
     }

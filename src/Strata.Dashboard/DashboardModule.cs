@@ -21,6 +21,10 @@ public sealed class DashboardOptions
     [Range(2, 100_000)]
     public int Samples { get; set; } = 360;
 
+    /// <summary>Versions per page of a model's page (newest first).</summary>
+    [Range(1, 10_000)]
+    public int VersionsPerPage { get; set; } = 100;
+
     /// <summary>Runs per page of the runs list.</summary>
     [Range(1, 1000)]
     public int RunsPerPage { get; set; } = 100;

@@ -43,7 +43,7 @@ public sealed record OverviewView(string Status, IReadOnlyList<HealthRow> Checks
 
 public sealed record ModelsView(IReadOnlyList<RegisteredModel> Models);
 
-public sealed record ModelView(RegisteredModel Model, IReadOnlyList<ModelVersion> Versions, TrafficPolicyVersion? Policy, IReadOnlyList<TrafficPolicyVersion> PolicyHistory,
+public sealed record ModelView(RegisteredModel Model, IReadOnlyList<ModelVersion> Versions, int TotalVersions, int Page, int Pages, TrafficPolicyVersion? Policy, IReadOnlyList<TrafficPolicyVersion> PolicyHistory,
     IReadOnlyList<Rollout> Rollouts, IReadOnlyList<Strata.Contracts.Registry.Experiment> Experiments, string? Changed);
 
 public sealed record RunsView(IReadOnlyList<Strata.Contracts.Tracking.Experiment> Experiments, string? Experiment, string? Filter, IReadOnlyList<Run> Runs, string? Next);

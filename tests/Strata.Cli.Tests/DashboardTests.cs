@@ -150,6 +150,21 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task ModelPage_ShowsTheNewestHundredVersions_OlderOnTheNextPage()
+    {
+        var model = await TwoVersionsAsync(101);
+        using var browser = await Browser.SignInAsync(fixture, fixture.ApiKey);
+        var first = await browser.PageAsync($"/ui/models/{model}");
+        Assert.Equal(100, Regex.Count(first, "<tr data-version="));
+        Assert.Contains("data-version=\"101\"", first, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-version=\"1\"", first, StringComparison.Ordinal);
+        Assert.Contains("101 versions", first, StringComparison.Ordinal);
+        var second = await browser.PageAsync($"/ui/models/{model}?page=2");
+        Assert.Equal(1, Regex.Count(second, "<tr data-version="));
+        Assert.Contains("data-version=\"1\"", second, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RevokingTheKey_EndsItsSession()
     {
         using var created = await fixture.Http.PostAsJsonAsync(SecurityRoutes.Keys, new NewApiKey("dashboard-revoked", ["reader"]));
@@ -171,6 +186,8 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
     [InlineData("GET", "/ui/runs?filter=metrics.auc%20%3E%3E%201", HttpStatusCode.BadRequest, "filter")]
     [InlineData("GET", "/ui/runs?page=bm90LWEtdG9rZW4", HttpStatusCode.BadRequest, "page_token")]
     [InlineData("GET", "/ui/models/no-such-model", HttpStatusCode.NotFound, null)]
+    [InlineData("GET", "/ui/models/seed?page=0", HttpStatusCode.BadRequest, "page")]
+    [InlineData("GET", "/ui/models/seed?page=99", HttpStatusCode.BadRequest, "page")]
     [InlineData("GET", "/ui/monitoring?window=3y", HttpStatusCode.BadRequest, "window")]
     [InlineData("GET", "/ui/monitoring?model=no-such-model", HttpStatusCode.NotFound, null)]
     [InlineData("POST", "/ui/models/seed/aliases/champion?version=abc", HttpStatusCode.BadRequest, "version")]
@@ -224,19 +241,26 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void OpenRows_AreTheSignInAndWhatItsPageLoads()
+    {
+        var open = DashboardModule.Table.Where(r => r.Value.HasFlag(Strata.ServiceDefaults.Security.Permissions.Anonymous)).Select(r => r.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["GET /ui/assets/{file}", "GET /ui/sign-in", "GET /ui/sign-in/oidc", "POST /ui/sign-in"], open);
+    }
+
+    [Fact]
     public async Task Metrics_AnswersGetOnly()
     {
         using var post = await fixture.Http.PostAsync(new Uri("/metrics", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
     }
 
-    /// <summary>A model with versions 1 and 2 of the seed's artifact, champion at 2.</summary>
-    private async Task<string> TwoVersionsAsync()
+    /// <summary>A model with <paramref name="count"/> versions of the seed's artifact (two unless said), champion at 2.</summary>
+    private async Task<string> TwoVersionsAsync(int count = 2)
     {
         var registry = fixture.Get<IRegistryClient>();
         var model = $"dash-{Guid.NewGuid():N}"[..16];
         var seed = (await registry.GetVersionAsync("seed", 1))!;
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < count; i++)
         {
             await registry.CreateVersionAsync(model, new NewModelVersion(seed.ArtifactSha256, seed.Format, new Dictionary<string, double> { ["auc"] = 0.8 + (i / 100.0) },
                 new Dictionary<string, string>(), seed.DatasetVersion, seed.FeatureView, seed.FeatureViewVersion, seed.FeatureNames));

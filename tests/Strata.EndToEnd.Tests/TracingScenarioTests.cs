@@ -71,6 +71,9 @@ public static class TracingScenarioTests
         }
         Assert.Equal(trainRoot, ancestry[^1].ParentSpanId);
         Assert.Contains(ancestry, s => s.Kind == Server && s.Name == "POST /train");
+        // Database calls are spans too: the registry's SQLite writes of the new version, in the registry's process.
+        Assert.Contains(train, s => s.Kind == Client && s.Name == "INSERT registry.db" && s.Process == (monolith ? "monolith" : "registry")
+            && s.Attributes.GetValueOrDefault("db.system.name") == "sqlite");
         // The log line training wrote during the request carries the request's trace and the span it was written in.
         var logged = JsonLines(up, folder, monolith ? "monolith" : "training")
             .Single(l => l.GetProperty("message").GetString()!.StartsWith("Trained seed v2", StringComparison.Ordinal));

@@ -136,7 +136,8 @@ public abstract class SqlDialect : IAsyncDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
             var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
-            return connection;
+            // Each command a span when tracing records the request (SQLite traces nothing itself).
+            return new TracedConnection(connection, Path.GetFileName(databasePath));
         }
 
         public override async Task MigrateAsync(DbConnection connection, string store, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
