@@ -14,6 +14,7 @@ public static class EventSchemas
         EventTopics.TrainingRequested => 4, // v2: the trainer and the tracking experiment; v3: the task; v4: categorical features
         EventTopics.ModelAliasChanged => 2, // v2: version absent when the alias was deleted
         EventTopics.PredictionMade => 2, // v2: the row of a batch, the arm and policy version of a routed request
+        EventTopics.PredictionRequested => 2, // v2: headers for the traffic policy's rules
         _ => 1,
     }, StringComparer.Ordinal);
 

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Strata.Contracts.Errors;
@@ -8,11 +11,12 @@ using Strata.Serving.Models;
 namespace Strata.Serving;
 
 /// <summary>The event-driven way to ask for a prediction: each <c>prediction.requested</c> event is scored with the
-/// model being served and answered with a <c>prediction.made</c> event carrying its request id (always published, not
-/// sampled: the requester waits for it). Missing inputs dead-letter the request at once; no model loaded yet is
-/// retried.</summary>
-public sealed partial class PredictionRequests(ServingService serving, IEventSubscriber subscriber, IEventPublisher events, TimeProvider time,
-    ILogger<PredictionRequests> logger) : BackgroundService
+/// model being served — routed by its traffic policy as <c>/predict</c> is: header rules and a sticky header from the
+/// event's headers, a sticky key from its inputs, weights, and the shadow mirrored — and answered with a
+/// <c>prediction.made</c> event carrying its request id, the version and the arm (always published, not sampled: the
+/// requester waits for it). Missing inputs dead-letter the request at once; no model loaded yet is retried.</summary>
+public sealed partial class PredictionRequests(ServingService serving, Traffic.TrafficRouter traffic, IEventSubscriber subscriber, IEventPublisher events,
+    TimeProvider time, ILogger<PredictionRequests> logger) : BackgroundService
 {
     public const string ConsumerGroup = "serving-predictions";
 
@@ -37,7 +41,26 @@ public sealed partial class PredictionRequests(ServingService serving, IEventSub
         {
             throw new InputValidationException("data", "a prediction.requested event needs request_id and inputs");
         }
-        var model = serving.CurrentOrThrow();
+        var policy = traffic.PolicyOf(serving.DefaultModel);
+        MlNetModel model;
+        Traffic.Route route = default;
+        byte[]? body = null;
+        if (policy is null)
+        {
+            model = serving.CurrentOrThrow();
+        }
+        else
+        {
+            // The inputs as the JSON body /predict would carry (where a sticky key is looked up), the headers as its headers.
+            body = JsonSerializer.SerializeToUtf8Bytes(request.Inputs);
+            var headers = new HeaderDictionary();
+            foreach (var (name, value) in request.Headers ?? new Dictionary<string, string>())
+            {
+                headers[name] = value;
+            }
+            route = policy.Choose(headers, new ReadOnlySequence<byte>(body));
+            model = ServingService.ForPredict(route.Model);
+        }
         var ordered = new double[model.View.Inputs.Count];
         for (var i = 0; i < ordered.Length; i++)
         {
@@ -52,7 +75,11 @@ public sealed partial class PredictionRequests(ServingService serving, IEventSub
             .ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
         await events.PublishAsync(EventTopics.PredictionMade, $"{model.Version.Model}/{model.VersionText}", new PredictionMadeEvent(
             model.Version.Model, model.VersionText, inputs, named, prediction, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            Activity.Current?.TraceId.ToString(), time.GetUtcNow(), request.RequestId), cancellationToken);
+            Activity.Current?.TraceId.ToString(), time.GetUtcNow(), request.RequestId, null, policy is null ? null : route.Arm, policy?.Version.Version), cancellationToken);
+        if (policy is not null && route.Shadow is { } shadow)
+        {
+            traffic.MirrorPredict(policy, shadow, body!, [prediction], started);
+        }
         LogAnswered(logger, request.RequestId, prediction);
     }
 

@@ -98,6 +98,52 @@ public sealed class TrafficPolicyTests(TrafficFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public async Task PredictionRequested_IsRoutedByThePolicy_AsPredictIs()
+    {
+        await ApplyAsync(new TrafficPolicy
+        {
+            Rules = [new TrafficRule { Header = "x-user-group", Exact = "beta", Target = V2 }],
+            Split = [new TrafficArm { Target = V1, Weight = 50 }, new TrafficArm { Target = V2, Weight = 50 }],
+            Sticky = new StickyAssignment { Key = "user_id" },
+        });
+        var answers = new ConcurrentDictionary<string, Strata.Contracts.Events.PredictionMadeEvent>(StringComparer.Ordinal);
+        await using var made = await fixture.Get<Strata.Contracts.Events.IEventSubscriber>().SubscribeAsync(Strata.Contracts.Events.EventTopics.PredictionMade,
+            $"test-{Guid.NewGuid():N}", (e, _) =>
+            {
+                if (e.DataAs<Strata.Contracts.Events.PredictionMadeEvent>() is { RequestId: { } id } answer)
+                {
+                    answers[id] = answer;
+                }
+                return Task.CompletedTask;
+            }, new Strata.Contracts.Events.SubscriptionOptions(), CancellationToken.None);
+        var publisher = fixture.Get<Strata.Contracts.Events.IEventPublisher>();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await publisher.PublishAsync(Strata.Contracts.Events.EventTopics.PredictionRequested, $"{run}-beta", new Strata.Contracts.Events.PredictionRequestedEvent($"{run}-beta",
+            new Dictionary<string, double> { ["age"] = 35, ["income"] = 50000, ["user_id"] = 7 }, new Dictionary<string, string> { ["x-user-group"] = "beta" }));
+        for (var user = 0; user < 40; user++)
+        {
+            await publisher.PublishAsync(Strata.Contracts.Events.EventTopics.PredictionRequested, $"{run}-u{user}", new Strata.Contracts.Events.PredictionRequestedEvent($"{run}-u{user}",
+                new Dictionary<string, double> { ["age"] = 35, ["income"] = 50000, ["user_id"] = user }));
+        }
+        await Strata.Testing.Eventually.ValueAsync(() => Task.FromResult(answers.Keys.Count(k => k.StartsWith(run, StringComparison.Ordinal))), n => n == 41,
+            TimeSpan.FromSeconds(30), "an answer to every prediction.requested");
+
+        // The header rule takes it whatever the sticky key says; each user gets the arm /predict gives the same user.
+        Assert.Equal("2", answers[$"{run}-beta"].ModelVersion);
+        Assert.StartsWith("rule 1", answers[$"{run}-beta"].Arm, StringComparison.Ordinal);
+        var policyVersion = answers[$"{run}-beta"].PolicyVersion;
+        Assert.NotNull(policyVersion);
+        for (var user = 0; user < 40; user++)
+        {
+            var viaHttp = (await PredictAsync(json: $$"""{"age": 35, "income": 50000, "user_id": {{user}}}""")).Version;
+            Assert.Equal(viaHttp, answers[$"{run}-u{user}"].ModelVersion);
+            Assert.Equal(policyVersion, answers[$"{run}-u{user}"].PolicyVersion);
+        }
+        Assert.Contains(answers.Values, a => a.ModelVersion == "1");
+        Assert.Contains(answers.Values, a => a.ModelVersion == "2");
+    }
+
+    [Fact]
     public async Task StickyKey_NeverChangesArm_AndAGrowingArmOnlyGainsUsers()
     {
         await ApplyAsync(new TrafficPolicy
