@@ -304,6 +304,55 @@ public abstract class RegistryServiceTests : IDisposable
         Assert.Empty(await store.PendingOutboxAsync(10, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Relay_WaitsForTheHostToStart_BeforeReadingAnyOutbox()
+    {
+        // The modules create their tables while the host starts; a relay reading before then found no outbox table.
+        var store = new CountingStore();
+        using var lifetime = new Lifetime();
+        using var relay = new OutboxRelay([store], _bus, NullLogger<OutboxRelay>.Instance, lifetime);
+        await relay.StartAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.Equal(0, store.Reads);
+        lifetime.Start();
+        await Strata.Testing.Eventually.ValueAsync(() => Task.FromResult(store.Reads), n => n > 0, TimeSpan.FromSeconds(5), "the relay reading once started");
+        await relay.StopAsync(CancellationToken.None);
+    }
+
+    private sealed class CountingStore : Strata.Contracts.Events.IOutboxStore
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public Task<IReadOnlyList<Strata.Contracts.Events.EncodedEvent>> PendingOutboxAsync(int max, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            return Task.FromResult<IReadOnlyList<Strata.Contracts.Events.EncodedEvent>>([]);
+        }
+
+        public Task RemoveOutboxAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class Lifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime, IDisposable
+    {
+        private readonly CancellationTokenSource _started = new();
+
+        public CancellationToken ApplicationStarted => _started.Token;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void Start() => _started.Cancel();
+
+        public void StopApplication()
+        {
+        }
+
+        public void Dispose() => _started.Dispose();
+    }
+
     [SkippableFact]
     public async Task Outbox_DiesAfterPublishBeforeRemove_RepublishesWithoutADuplicateEffect()
     {

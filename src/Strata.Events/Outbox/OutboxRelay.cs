@@ -8,7 +8,11 @@ namespace Strata.Events.Outbox;
 /// <summary>Publishes what the outboxes of this process's modules hold (<see cref="IOutboxStore"/>), oldest first,
 /// and removes each batch once the broker has stored it. Woken by <see cref="Notify"/> after a write, and every
 /// <see cref="PollInterval"/> regardless; a broker that is down is retried with backoff, nothing is dropped.</summary>
-public sealed partial class OutboxRelay(IEnumerable<IOutboxStore> stores, EventBus bus, ILogger<OutboxRelay> logger) : BackgroundService, IOutboxSignal
+/// <param name="lifetime">When given, relaying begins once the host has started: the modules create their tables (and
+/// outboxes) in their hosted services' start, and a relay that read first found no outbox table on a fresh data
+/// directory ("no such table: outbox", logged and retried at every first start).</param>
+public sealed partial class OutboxRelay(IEnumerable<IOutboxStore> stores, EventBus bus, ILogger<OutboxRelay> logger, IHostApplicationLifetime? lifetime = null)
+    : BackgroundService, IOutboxSignal
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private const int BatchSize = 500;
@@ -33,6 +37,22 @@ public sealed partial class OutboxRelay(IEnumerable<IOutboxStore> stores, EventB
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (lifetime is not null && !lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+            {
+                try
+                {
+                    await started.Task;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
