@@ -62,8 +62,10 @@ public static class RegistryModule
         services.AddSingleton<Rollouts.RolloutController>();
         services.AddSingleton<Experiments.ExperimentService>();
         services.AddSingleton<IExperimentsClient>(sp => sp.GetRequiredService<Experiments.ExperimentService>());
-        services.AddHostedService(sp => sp.GetRequiredService<Rollouts.RolloutController>());
+        // The schema first: hosted services start in this order, and the controller's first tick reads the rollouts table
+        // (registered the other way round, a fresh data directory logged "no such table: rollouts").
         services.AddHostedService<RegistryInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Rollouts.RolloutController>());
         return services;
     }
 
