@@ -13,6 +13,7 @@ using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Contracts.Monitoring;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Serving;
 using Strata.Contracts.Tracking;
 using Strata.Dashboard.Components;
 using Strata.ServiceDefaults;
@@ -130,8 +131,9 @@ public static class DashboardEndpoints
     // Overview.
 
     private static async Task<IResult> OverviewAsync(HttpContext http, HealthCheckService health, MetricsHistory metrics, IRegistryClient registry,
-        CancellationToken ct)
+        IServingClient serving, CancellationToken ct)
     {
+        var servingStatus = await ServingStatusAsync(serving, ct);
         var report = await health.CheckHealthAsync(ct);
         var checks = report.Entries.Select(e => new HealthRow(e.Key, e.Value.Status.ToString(), e.Value.Description, e.Value.Duration.TotalMilliseconds,
             e.Value.Data.Select(d => (d.Key, Convert.ToString(d.Value, CultureInfo.InvariantCulture) ?? "")).ToList())).ToList();
@@ -156,7 +158,7 @@ public static class DashboardEndpoints
             (models, modelsError) = ([], e.Message);
         }
         return Page<OverviewPage>(Context(http, "Overview", "overview"), new OverviewView(report.Status.ToString(), checks, red, predictions, models, modelsError,
-            samples.Count));
+            samples.Count) { Serving = servingStatus });
     }
 
     // Models.
@@ -165,7 +167,7 @@ public static class DashboardEndpoints
         Page<ModelsPage>(Context(http, "Models", "models"), new ModelsView([.. (await registry.ListModelsAsync(ct)).OrderBy(m => m.Name, StringComparer.Ordinal)]));
 
     private static async Task<IResult> ModelAsync(HttpContext http, string model, IRegistryClient registry, IRolloutsClient rollouts,
-        IExperimentsClient experiments, IOptions<DashboardOptions> options, string? page, CancellationToken ct)
+        IExperimentsClient experiments, IServingClient serving, IOptions<DashboardOptions> options, string? page, CancellationToken ct)
     {
         var number = 1;
         if (page is { Length: > 0 } && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number < 1))
@@ -179,6 +181,20 @@ public static class DashboardEndpoints
         var history = registry.GetTrafficHistoryAsync(model, ct);
         var modelRollouts = rollouts.ListAsync(model, ct);
         var modelExperiments = experiments.ListAsync(model, ct);
+        // What serving has in force for the model it serves (asked only for that one: asking serving about another model
+        // would make it load that model).
+        var status = await ServingStatusAsync(serving, ct);
+        TrafficStatus? traffic = null;
+        if (status?.Model == model)
+        {
+            try
+            {
+                traffic = await serving.GetTrafficAsync(model, ct);
+            }
+            catch (Exception e) when (e is DependencyUnavailableException or ResourceNotFoundException)
+            {
+            }
+        }
         var all = (await versions).OrderByDescending(v => v.Version).ToList();
         var perPage = options.Value.VersionsPerPage;
         var pages = Math.Max(1, (all.Count + perPage - 1) / perPage);
@@ -188,7 +204,20 @@ public static class DashboardEndpoints
         }
         return Page<ModelPage>(Context(http, model, "models"), new ModelView(found, [.. all.Skip((number - 1) * perPage).Take(perPage)], all.Count, number, pages, await policy,
             await history, [.. (await modelRollouts).OrderByDescending(r => r.CreatedAt)], [.. (await modelExperiments).OrderByDescending(e => e.StartedAt)],
-            http.Request.Query["changed"].ToString() is { Length: > 0 } changed ? changed : null));
+            http.Request.Query["changed"].ToString() is { Length: > 0 } changed ? changed : null) { Serving = status?.Model == model ? status : null, Traffic = traffic });
+    }
+
+    /// <summary>Serving's status, or null when serving cannot be reached (the page says so rather than failing).</summary>
+    private static async Task<ServingStatus?> ServingStatusAsync(IServingClient serving, CancellationToken ct)
+    {
+        try
+        {
+            return await serving.GetStatusAsync(ct);
+        }
+        catch (DependencyUnavailableException)
+        {
+            return null;
+        }
     }
 
     private static async Task<IResult> SetAliasAsync(HttpContext http, string model, string alias, IRegistryClient registry, CancellationToken ct)

@@ -3,6 +3,7 @@ using Strata.Contracts.Events;
 using Strata.Contracts.Features;
 using Strata.Contracts.Monitoring;
 using Strata.Contracts.Registry;
+using Strata.Contracts.Serving;
 using Strata.Contracts.Tracking;
 using Strata.ServiceDefaults.Security;
 
@@ -39,12 +40,22 @@ public sealed record SignInView(string Next, string? Failure, string? OidcProvid
 public sealed record HealthRow(string Name, string Status, string? Description, double Milliseconds, IReadOnlyList<(string Key, string Value)> Data);
 
 public sealed record OverviewView(string Status, IReadOnlyList<HealthRow> Checks, IReadOnlyList<ChartData> Red, ChartData Predictions, IReadOnlyList<RegisteredModel> Models,
-    string? ModelsError, int Samples);
+    string? ModelsError, int Samples)
+{
+    /// <summary>Serving's default model and what it loaded; null when serving cannot be reached.</summary>
+    public ServingStatus? Serving { get; init; }
+}
 
 public sealed record ModelsView(IReadOnlyList<RegisteredModel> Models);
 
 public sealed record ModelView(RegisteredModel Model, IReadOnlyList<ModelVersion> Versions, int TotalVersions, int Page, int Pages, TrafficPolicyVersion? Policy, IReadOnlyList<TrafficPolicyVersion> PolicyHistory,
-    IReadOnlyList<Rollout> Rollouts, IReadOnlyList<Strata.Contracts.Registry.Experiment> Experiments, string? Changed);
+    IReadOnlyList<Rollout> Rollouts, IReadOnlyList<Strata.Contracts.Registry.Experiment> Experiments, string? Changed)
+{
+    /// <summary>When serving serves this model: what it loaded, and the traffic in force (arms' requests, the shadow).</summary>
+    public ServingStatus? Serving { get; init; }
+
+    public TrafficStatus? Traffic { get; init; }
+}
 
 public sealed record RunsView(IReadOnlyList<Strata.Contracts.Tracking.Experiment> Experiments, string? Experiment, string? Filter, IReadOnlyList<Run> Runs, string? Next);
 

@@ -27,6 +27,8 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
         page = await browser.PageAsync("/ui/models/seed");
         Assert.All(versions.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()), v => Assert.Contains($"data-version=\"{v}\"", page, StringComparison.Ordinal));
         Assert.Contains("data-testid=\"alias-champion\"", page, StringComparison.Ordinal);
+        // Serving's model: what it loaded and the arm that answered (no policy: the default arm).
+        Assert.Contains("data-testid=\"arms\"", page, StringComparison.Ordinal);
 
         using var search = await fixture.Http.PostAsJsonAsync("/api/2.0/mlflow/runs/search", new { experiment_ids = new[] { "0", "1", "2", "3" }, max_results = 100 });
         var runs = (await search.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runs").EnumerateArray().ToList();
@@ -43,6 +45,9 @@ public sealed partial class DashboardTests(MonolithFixture fixture) : IClassFixt
         page = await browser.PageAsync("/ui/features");
         Assert.All(views.EnumerateArray().Select(v => v.GetProperty("name").GetString()!), name => Assert.Contains($"data-view=\"{name}\"", page, StringComparison.Ordinal));
 
+        var status = await fixture.Http.GetFromJsonAsync<JsonElement>("/api/serving/status");
+        Assert.Contains($"seed</a>@{status.GetProperty("alias").GetString()} = v{status.GetProperty("version").GetInt32()}",
+            Regex.Replace(WebUtility.HtmlDecode(await browser.PageAsync("/ui")), @"\s+", " "), StringComparison.Ordinal);
         foreach (var path in new[] { "/ui", "/ui/events", "/ui/monitoring", "/ui/monitoring?model=seed&window=1h" })
         {
             page = await browser.PageAsync(path);

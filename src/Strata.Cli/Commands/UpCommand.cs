@@ -156,6 +156,7 @@ internal static class UpCommand
             AnsiConsole.MarkupLine("[yellow]first start: an admin API key was created. Shown this once; the CLI here reads it from[/] " + Markup.Escape(keyFile));
             Console.WriteLine($"export {SecurityRoutes.ApiKeyVariable}={key}");
         }
+        AnsiConsole.MarkupLineInterpolated($"dashboard: {gateway} (sign in with an API key)");
         AnsiConsole.MarkupLineInterpolated($"try: curl -s -X POST {gateway}predict -H \"Authorization: Bearer ${SecurityRoutes.ApiKeyVariable}\" -H 'Content-Type: application/json' -d '{{\"age\": 35, \"income\": 50000}}'");
         AnsiConsole.MarkupLine("stop: Ctrl-C");
     }
