@@ -148,12 +148,26 @@ internal sealed class TracedCommand(DbCommand inner, TracedConnection connection
 
     protected override DbParameter CreateDbParameter() => inner.CreateParameter();
 
-    public override int ExecuteNonQuery()
+    public override int ExecuteNonQuery() => Traced(static c => c.ExecuteNonQuery());
+
+    public override object? ExecuteScalar() => Traced(static c => c.ExecuteScalar());
+
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => Traced(c => c.ExecuteReader(behavior));
+
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) => TracedAsync(c => c.ExecuteNonQueryAsync(cancellationToken));
+
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) => TracedAsync(c => c.ExecuteScalarAsync(cancellationToken));
+
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        TracedAsync(c => c.ExecuteReaderAsync(behavior, cancellationToken));
+
+    /// <summary>Runs the inner command's execution inside its span (none without a listener).</summary>
+    private T Traced<T>(Func<DbCommand, T> execute)
     {
         using var activity = TracedConnection.Start(inner.CommandText, database);
         try
         {
-            return inner.ExecuteNonQuery();
+            return execute(inner);
         }
         catch (Exception e)
         {
@@ -162,68 +176,12 @@ internal sealed class TracedCommand(DbCommand inner, TracedConnection connection
         }
     }
 
-    public override object? ExecuteScalar()
+    private async Task<T> TracedAsync<T>(Func<DbCommand, Task<T>> execute)
     {
         using var activity = TracedConnection.Start(inner.CommandText, database);
         try
         {
-            return inner.ExecuteScalar();
-        }
-        catch (Exception e)
-        {
-            TracedConnection.Fail(activity, e);
-            throw;
-        }
-    }
-
-    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior)
-    {
-        using var activity = TracedConnection.Start(inner.CommandText, database);
-        try
-        {
-            return inner.ExecuteReader(behavior);
-        }
-        catch (Exception e)
-        {
-            TracedConnection.Fail(activity, e);
-            throw;
-        }
-    }
-
-    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
-    {
-        using var activity = TracedConnection.Start(inner.CommandText, database);
-        try
-        {
-            return await inner.ExecuteNonQueryAsync(cancellationToken);
-        }
-        catch (Exception e)
-        {
-            TracedConnection.Fail(activity, e);
-            throw;
-        }
-    }
-
-    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
-    {
-        using var activity = TracedConnection.Start(inner.CommandText, database);
-        try
-        {
-            return await inner.ExecuteScalarAsync(cancellationToken);
-        }
-        catch (Exception e)
-        {
-            TracedConnection.Fail(activity, e);
-            throw;
-        }
-    }
-
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
-    {
-        using var activity = TracedConnection.Start(inner.CommandText, database);
-        try
-        {
-            return await inner.ExecuteReaderAsync(behavior, cancellationToken);
+            return await execute(inner);
         }
         catch (Exception e)
         {
