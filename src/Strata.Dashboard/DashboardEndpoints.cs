@@ -187,11 +187,14 @@ public static class DashboardEndpoints
         TrafficStatus? traffic = null;
         if (status?.Model == model)
         {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            budget.CancelAfter(PanelBudget);
             try
             {
-                traffic = await serving.GetTrafficAsync(model, ct);
+                traffic = await serving.GetTrafficAsync(model, budget.Token);
             }
-            catch (Exception e) when (e is DependencyUnavailableException or ResourceNotFoundException)
+            catch (Exception e) when (e is DependencyUnavailableException or ResourceNotFoundException
+                || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
             }
         }
@@ -207,14 +210,20 @@ public static class DashboardEndpoints
             http.Request.Query["changed"].ToString() is { Length: > 0 } changed ? changed : null) { Serving = status?.Model == model ? status : null, Traffic = traffic });
     }
 
-    /// <summary>Serving's status, or null when serving cannot be reached (the page says so rather than failing).</summary>
+    /// <summary>How long a page waits for serving's panel: a page is not held up by a module that is slow (the HTTP client
+    /// retries a 5xx for up to 30 s, e.g. while serving swaps versions); it shows the panel as unavailable instead.</summary>
+    private static readonly TimeSpan PanelBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>Serving's status, or null when serving cannot be reached or does not answer within <see cref="PanelBudget"/>.</summary>
     private static async Task<ServingStatus?> ServingStatusAsync(IServingClient serving, CancellationToken ct)
     {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(PanelBudget);
         try
         {
-            return await serving.GetStatusAsync(ct);
+            return await serving.GetStatusAsync(budget.Token);
         }
-        catch (DependencyUnavailableException)
+        catch (Exception e) when (e is DependencyUnavailableException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             return null;
         }
